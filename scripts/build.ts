@@ -1,0 +1,37 @@
+/**
+ * bun run build       → dist/musique for this machine
+ * bun run build:all   → also dist/musique-linux-x64 and dist/musique-linux-arm64 (for GPU nodes)
+ * The binary embeds the git commit it was built from (musique --version).
+ */
+import { $ } from "bun";
+
+const all = process.argv.includes("--all");
+const commit = (await $`git rev-parse --short HEAD`.quiet().nothrow()).stdout.toString().trim() || "unknown";
+const dirty = (await $`git status --porcelain`.quiet().nothrow()).stdout.toString().trim() !== "";
+const build = dirty ? `${commit}-dirty` : commit;
+
+const targets: Array<{ outfile: string; target?: string }> = [{ outfile: "dist/musique" }];
+if (all) {
+  targets.push({ outfile: "dist/musique-linux-x64", target: "bun-linux-x64" });
+  targets.push({ outfile: "dist/musique-linux-arm64", target: "bun-linux-arm64" });
+}
+
+for (const { outfile, target } of targets) {
+  const args = [
+    "build",
+    "--compile",
+    "--minify-syntax",
+    "--define",
+    `BUILD_COMMIT=${JSON.stringify(build)}`,
+    "src/cli/main.ts",
+    "--outfile",
+    outfile,
+  ];
+  if (target) args.splice(2, 0, `--target=${target}`);
+  const result = Bun.spawnSync(["bun", ...args], { stdout: "inherit", stderr: "inherit" });
+  if (result.exitCode !== 0) {
+    console.error(`build failed for ${outfile}${target ? ` (${target})` : ""}`);
+    process.exit(result.exitCode ?? 1);
+  }
+  console.error(`built ${outfile} (commit ${build})`);
+}

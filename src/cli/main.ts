@@ -1,0 +1,38 @@
+#!/usr/bin/env bun
+/**
+ * musique: evaluate and train a multi-hop QA program on MuSiQue. One citty command per file in
+ * this folder; each is a thin shell over one function below src/cli/.
+ */
+import { defineCommand, runMain, type CommandDef } from "citty";
+import { ExitCode, didYouMean } from "../errors.ts";
+import { log } from "../log.ts";
+import { versionLine } from "../version.ts";
+
+/** Registered commands (only those that are built). */
+const COMMANDS: Record<string, () => Promise<CommandDef>> = {
+};
+
+const main = defineCommand({
+  meta: {
+    name: "musique",
+    version: versionLine().replace(/^musique /, ""),
+    description: "Train and evaluate a multi-hop QA program on MuSiQue (DSPy ChatAdapter prompts, GRPO via Arbor)",
+  },
+  subCommands: Object.fromEntries(Object.entries(COMMANDS).map(([name, load]) => [name, load])),
+});
+
+const words = process.argv.slice(2);
+const first = words[0];
+if (first === "--version" || first === "-v") {
+  process.stdout.write(versionLine() + "\n");
+} else if (first !== undefined && !first.startsWith("-") && !(first in COMMANDS)) {
+  const suggestion = didYouMean(first, Object.keys(COMMANDS));
+  log.error(
+    `unknown command "${first}"` +
+      (suggestion ? ` (did you mean "${suggestion}"?)` : "") +
+      `\n  fix:   run musique --help to list the commands: ${Object.keys(COMMANDS).join(", ")}`,
+  );
+  process.exit(ExitCode.usage);
+} else {
+  await runMain(main);
+}

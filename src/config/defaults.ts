@@ -1,0 +1,101 @@
+/**
+ * Every default of musique, in one place. Schemas (src/config/schemas.ts) read them; --help
+ * prints them; nothing else hard-codes a default.
+ */
+export const DEFAULTS = {
+  // global
+  db: "./outputs/musique.db",
+  logLevel: "info",
+  outputDir: "./outputs",
+
+  // data (the reference script's values)
+  datasets: "bdsaglam/musique,answerable,train",
+  evalDatasets: "bdsaglam/musique,answerable,validation",
+  /** What `data`, `retrieve`, `ask` and `evaluate` read when no --datasets is given. */
+  sampleDatasets: "bdsaglam/musique,answerable,validation",
+  noiseRate: 1.0,
+  seed: 89,
+  hubEndpoint: "https://huggingface.co",
+  hubRevision: "main",
+  show: 0,
+
+  // retrieval
+  retriever: "hybrid",
+  topN: 2,
+  rerankUrl: "http://localhost:8931",
+  rerankApi: "service",
+  rerankModel: "tei",
+  rerankTimeoutSeconds: 30,
+  teiUrl: "http://localhost:8930",
+
+  // language model
+  model: "Qwen/Qwen2.5-7B-Instruct",
+  port: 7453,
+  apiKey: "arbor",
+  trainTemperature: 0.7,
+  evaluateTemperature: 0.5,
+  /** DSPy 3.0.2's default max_tokens, which the reference program ran with. */
+  maxTokens: 4000,
+  topP: 1.0,
+  maxRetries: 3,
+  requestTimeoutSeconds: 600,
+  concurrency: 16,
+
+  // program
+  numHops: 2,
+  maxHops: 4,
+  reward: "v1",
+
+  // training (the reference script's GRPO knobs)
+  numTrainSteps: 500,
+  learningRate: 2e-5,
+  klBeta: 0.04,
+  useLora: true,
+  loraR: 16,
+  loraAlpha: 64,
+  loraDropout: 0.05,
+  numExamplesPerStep: 6,
+  numRolloutsPerStep: 8,
+  batchSize: 8,
+  gradientAccumulation: 4,
+  maxGradNorm: 0.5,
+  numStepsForVal: 10,
+  checkpoint: "single-best",
+  numInferenceGpus: 1,
+  numTrainingGpus: 2,
+  trainConcurrency: 24,
+  dryRunSteps: 2,
+  /** Arbor's initialize launches vLLM and the trainer: minutes. */
+  arborInitializeTimeoutSeconds: 1800,
+  arborStepTimeoutSeconds: 600,
+
+  // serve
+  serveHost: "0.0.0.0",
+  servePort: 8931,
+
+  // query / compare
+  queryFormat: "table",
+  bootstrapResamples: 2000,
+} as const;
+
+export const RETRIEVERS = ["lexical", "semantic", "hybrid", "golden"] as const;
+export type RetrieverName = (typeof RETRIEVERS)[number];
+
+export const RERANK_APIS = ["service", "tei", "cohere"] as const;
+export type RerankApi = (typeof RERANK_APIS)[number];
+
+export const LOG_LEVELS = ["silent", "error", "warn", "info", "debug", "trace"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const REWARDS = ["v1", "v2"] as const;
+export type RewardVersion = (typeof REWARDS)[number];
+
+export const CHECKPOINT_POLICIES = ["single-best", "improvements", "none"] as const;
+export type CheckpointPolicy = (typeof CHECKPOINT_POLICIES)[number];
+
+export const QUERY_FORMATS = ["table", "csv", "json"] as const;
+export type QueryFormat = (typeof QUERY_FORMATS)[number];
+
+/** `--num-hops`: an exact count, `auto` (the model decides), or `gold` (the label's count). */
+export type NumHops = number | "auto" | "gold";
+export const MAX_FIXED_HOPS = 6;

@@ -1,0 +1,46 @@
+/**
+ * The language-model client's contract (implemented in client.ts). The program and training
+ * only see this interface.
+ */
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  /** Overrides the client's configured model (training uses the Arbor job id). */
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  /** Never answer this request from the response cache (training rollouts). */
+  noCache?: boolean;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ChatResult {
+  /** The assistant text ("" if the server sent an empty message). */
+  text: string;
+  /** "stop", "length" (truncated), … or null when the server did not say. */
+  finishReason: string | null;
+  /** null when the server sent no usage (older Arbor). */
+  usage: TokenUsage | null;
+  latencyMs: number;
+  /** Base URL of the endpoint that answered (null for a cache hit). */
+  endpoint: string | null;
+  /** HTTP attempts made (1 = no retry; 0 = cache hit). */
+  attempts: number;
+  cached: boolean;
+  model: string;
+}
+
+export interface ChatClient {
+  /** Throws ServiceError (after retries) or InterruptedError. */
+  complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+}

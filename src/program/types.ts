@@ -1,0 +1,62 @@
+/**
+ * What one run of the program produces: the prediction and a full trace of every module call.
+ * Training builds GRPO groups from `calls`; the store logs them; `ask` prints them.
+ */
+import type { ChatMessage, TokenUsage } from "../lm/types.ts";
+import type { RankedDocument } from "../retrieval/types.ts";
+
+export type ModuleName = "generate_query" | "extract_information" | "generate_answer" | "decide_info_collection";
+
+/** ok: parsed; parse_error: the completion broke the ChatAdapter format; lm_error: no completion. */
+export type CallStatus = "ok" | "parse_error" | "lm_error";
+
+export interface ModuleCallTrace {
+  module: ModuleName;
+  /** Hop index (0-based); the answer call carries the number of hops run. */
+  hop: number;
+  /** How many times this module was called before in this run (0-based): DSPy's invocation index. */
+  invocation: number;
+  /** Deep copy of the module inputs at call time. */
+  inputs: Record<string, string>;
+  /** The [system, user] messages sent. */
+  messages: ChatMessage[];
+  /** The raw completion text; null when the LM call failed. */
+  rawCompletion: string | null;
+  /** Parsed output fields (reasoning first); null unless status is ok. */
+  parsed: Record<string, string> | null;
+  status: CallStatus;
+  /** Parse or LM error message. */
+  error: string | null;
+  finishReason: string | null;
+  truncated: boolean;
+  usage: TokenUsage | null;
+  latencyMs: number;
+  endpoint: string | null;
+  attempts: number;
+  cached: boolean;
+  startedAt: number;
+}
+
+export interface HopTrace {
+  hop: number;
+  query: string;
+  retrieved: RankedDocument[];
+  /** The documents text exactly as the extract module saw it. */
+  documentsText: string;
+  keyInformation: string;
+  /** Only with --num-hops auto. */
+  enough?: boolean;
+}
+
+export interface ProgramResult {
+  /** null when the program failed before answering (format or LM failure). */
+  answer: string | null;
+  collectedInfo: string[];
+  /** Unique ids in order of first retrieval. */
+  retrievedIds: string[];
+  hopsUsed: number;
+  hops: HopTrace[];
+  calls: ModuleCallTrace[];
+  /** Why the run stopped early, if it did. A format failure is scored, not retried. */
+  failure: { kind: "format" | "lm"; module: ModuleName; message: string } | null;
+}
