@@ -24,6 +24,8 @@ export interface MusiqueCommand<S extends AnyObjectSchema> {
   schema: S;
   /** Default values shown in --help for keys whose default is computed (e.g. from --port). */
   helpDefaults?: Record<string, string>;
+  /** Descriptions that differ from src/config/flags.ts for this command (e.g. serve's --port). */
+  helpText?: Record<string, string>;
   run: (options: v.InferOutput<S>, context: CommandContext) => Promise<number | void> | number | void;
 }
 
@@ -33,14 +35,18 @@ function defaultOf(schema: AnyObjectSchema, key: string): unknown {
   return undefined;
 }
 
-function helpArgs(schema: AnyObjectSchema, helpDefaults: Record<string, string> = {}): Record<string, ArgDef> {
+function helpArgs(
+  schema: AnyObjectSchema,
+  helpDefaults: Record<string, string> = {},
+  helpText: Record<string, string> = {},
+): Record<string, ArgDef> {
   const args: Record<string, ArgDef> = {};
   for (const key of Object.keys(schema.entries)) {
     const info = flagInfo(key);
     const fallback = helpDefaults[key] ?? defaultOf(schema, key);
     const suffix = fallback === undefined || fallback === false ? "" : ` (default: ${String(fallback)})`;
     const env = info.env ? ` [env ${info.env}]` : "";
-    const description = info.description + suffix + env;
+    const description = (helpText[key] ?? info.description) + suffix + env;
     if (info.kind === "positional" || info.kind === "positionals") {
       args[kebab(key)] = { type: "positional", description, required: defaultOf(schema, key) === undefined };
     } else if (info.kind === "boolean") {
@@ -81,7 +87,7 @@ export function reportError(error: unknown): number {
 export function musiqueCommand<S extends AnyObjectSchema>(command: MusiqueCommand<S>): CommandDef {
   return defineCommand({
     meta: { name: command.name, description: command.description },
-    args: helpArgs(command.schema, command.helpDefaults),
+    args: helpArgs(command.schema, command.helpDefaults, command.helpText),
     run: async ({ rawArgs }) => {
       let code: number;
       try {

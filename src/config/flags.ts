@@ -38,6 +38,7 @@ export const FLAGS: Record<string, FlagInfo> = {
   curriculum: { description: "sort training examples by hop count, 2-hop first", kind: "boolean" },
   limit: { description: "stop after N examples", valueHint: "n" },
   show: { description: "print N example records", valueHint: "n" },
+  specs: { description: "dataset specs, same syntax as --datasets (several are joined with ';')", kind: "positionals" },
 
   // retrieval
   retriever: { description: "lexical|semantic|hybrid|golden", valueHint: "name" },
@@ -84,6 +85,10 @@ export const FLAGS: Record<string, FlagInfo> = {
   reward: { description: "combined reward formula: v1 (seed) or v2", valueHint: "v1|v2" },
   resume: { description: "resume an interrupted run by name", valueHint: "run" },
   id: { description: "example id", valueHint: "id" },
+  question: {
+    description: "question to ask: matched against the dataset's questions, or asked over the --id/--index example",
+    kind: "positional",
+  },
   index: { description: "example position in the prepared dataset", valueHint: "n" },
 
   // training

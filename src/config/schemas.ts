@@ -84,6 +84,7 @@ const runEntries = {
 export const DataSchema = v.object({
   ...globalEntries,
   ...dataEntries,
+  specs: v.optional(v.array(v.string()), []),
   datasets: v.optional(stringField("a dataset spec"), DEFAULTS.sampleDatasets),
   limit: v.optional(integerField(1)),
   show: v.optional(integerField(0, 1000), DEFAULTS.show),
@@ -109,6 +110,8 @@ export const AskSchema = v.object({
   temperature: v.optional(numberField(0, 2), DEFAULTS.evaluateTemperature),
   id: v.optional(stringField("an example id")),
   index: v.optional(integerField(0)),
+  /** "" = not given: use the picked example's own question. */
+  question: v.optional(v.pipe(v.string("must be a question"), v.trim()), ""),
   reward: runEntries.reward,
 });
 

@@ -2,7 +2,7 @@
  * Run musique as a user would: `bun src/cli/main.ts …` (or the compiled binary when
  * MUSIQUE_BIN is set), in a child process, with an explicit environment.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const MAIN = join(ROOT, "src", "cli", "main.ts");
@@ -39,8 +39,14 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   return env;
 }
 
+/** The compiled binary when the test run asked for it (`bun run test` sets MUSIQUE_BIN). */
+export function compiledBinary(): string | undefined {
+  const path = process.env.MUSIQUE_BIN;
+  return path ? resolve(ROOT, path) : undefined;
+}
+
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const command = options.binary ?? process.env.MUSIQUE_BIN;
+  const command = options.binary ?? compiledBinary();
   const cmd = command ? [command, ...args] : [process.execPath, MAIN, ...args];
   const child = Bun.spawn(cmd, {
     cwd: options.cwd ?? ROOT,

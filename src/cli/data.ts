@@ -1,0 +1,87 @@
+/**
+ * `musique data SPEC…`: load, validate and prepare datasets exactly as the other commands do,
+ * then print what is in them (per source, hop count, shape; paragraphs; supporting paragraphs;
+ * answer aliases; skipped rows), and optionally a few examples.
+ */
+import { DataSchema, type DataOptions } from "../config/schemas.ts";
+import { datasetStats, loadExamples, type DatasetStats, type Example, type Summary } from "../data/index.ts";
+import { musiqueCommand, printJson } from "./_command.ts";
+
+function table(rows: Array<[string, string | number]>, header: [string, string]): string {
+  const all: Array<[string, string]> = [header, ...rows.map(([key, value]): [string, string] => [key, String(value)])];
+  const left = Math.max(...all.map(([key]) => key.length));
+  const right = Math.max(...all.map(([, value]) => value.length));
+  return all.map(([key, value]) => `  ${key.padEnd(left)}  ${value.padStart(right)}`).join("\n");
+}
+
+function summaryText(summary: Summary): string {
+  return `min ${summary.min}  mean ${summary.mean.toFixed(2)}  max ${summary.max}`;
+}
+
+export function formatStats(stats: DatasetStats, skipped: number): string {
+  const lines: string[] = [];
+  lines.push(`${stats.examples} examples${skipped > 0 ? ` (${skipped} invalid rows skipped)` : ""}`);
+  lines.push("");
+  lines.push(table(stats.bySource.map(({ source, examples }) => [source, examples]), ["source", "examples"]));
+  lines.push("");
+  lines.push(table(Object.entries(stats.byHops).map(([hops, count]) => [`${hops}-hop`, count]), ["hops", "examples"]));
+  lines.push("");
+  lines.push(table(Object.entries(stats.byShape), ["shape", "examples"]));
+  lines.push("");
+  const aliases = stats.answerAliases;
+  lines.push(`paragraphs per question:  ${summaryText(stats.paragraphs)}`);
+  lines.push(`supporting paragraphs:    ${summaryText(stats.supporting)}  (total ${stats.supporting.total})`);
+  lines.push(`answer aliases:           ${summaryText(aliases)}  (${aliases.withAliases} questions have aliases)`);
+  lines.push(`answerable:               ${stats.answerable} of ${stats.examples}`);
+  lines.push(`skipped invalid rows:     ${skipped}`);
+  return lines.join("\n");
+}
+
+export function formatExample(example: Example, position: number, source: string): string {
+  const supporting = example.paragraphs
+    .filter((paragraph) => paragraph.isSupporting)
+    .map((paragraph) => `[${paragraph.idx}] ${paragraph.title}`)
+    .join("; ");
+  const aliases = example.answerAliases.length > 0 ? `  (aliases: ${example.answerAliases.join(" | ")})` : "";
+  return [
+    `#${position} ${example.id}  ${example.shape}, ${example.nHops} supporting of ${example.paragraphs.length} paragraphs  (${source})`,
+    `  question:   ${example.question}`,
+    `  answer:     ${example.answer}${aliases}`,
+    `  supporting: ${supporting}`,
+    ...example.decomposition.map(
+      (step, index) => `  hop ${index + 1}:      ${step.question} → ${step.answer} (paragraph ${step.paragraphSupportIdx ?? "none"})`,
+    ),
+  ].join("\n");
+}
+
+export async function runData(options: DataOptions, signal: AbortSignal): Promise<void> {
+  const specs = options.specs.length > 0 ? options.specs.join(";") : options.datasets;
+  const result = await loadExamples(specs, {
+    revision: options.revision,
+    seed: options.seed,
+    noiseRate: options.noiseRate,
+    size: options.limit,
+    skipInvalid: options.skipInvalid,
+    curriculum: options.curriculum,
+    signal,
+  });
+  const stats = datasetStats(result.examples, { sources: result.sources, sourceOfExample: result.sourceOfExample });
+  const shown = result.examples.slice(0, options.show);
+  if (options.json) {
+    printJson({ ...stats, skipped: result.skipped, loaded: result.loaded, shown });
+    return;
+  }
+  const parts = [formatStats(stats, result.skipped)];
+  for (const [index, example] of shown.entries()) {
+    parts.push(formatExample(example, index, result.sources[result.sourceOfExample[index] ?? 0] ?? ""));
+  }
+  process.stdout.write(parts.join("\n\n") + "\n");
+}
+
+export default musiqueCommand({
+  name: "data",
+  description: "load, validate and describe datasets (Hub specs, local files, or the embedded sample)",
+  schema: DataSchema,
+  helpDefaults: { specs: "the --datasets value" },
+  run: (options, context) => runData(options, context.signal),
+});

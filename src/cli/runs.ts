@@ -1,0 +1,43 @@
+/** `musique runs`: the recorded runs, newest first, with status and headline scores. */
+import { RunsSchema } from "../config/schemas.ts";
+import { formatTable, listRuns, openReadOnly, type QueryValue, type RunSummary } from "../store/index.ts";
+import { musiqueCommand, printJson } from "./_command.ts";
+
+export function runsTable(runs: readonly RunSummary[]): string {
+  const columns = ["run", "kind", "status", "started", "step", "n", "em", "f1", "recall", "support_f1", "reward", "failures", "calls", "tokens"];
+  const rows = runs.map((run): QueryValue[] => [
+    run.name,
+    run.kind,
+    run.status,
+    run.startedAt.replace("T", " ").slice(0, 19),
+    run.step === null || run.step < 0 ? null : run.step,
+    run.n,
+    run.em,
+    run.f1,
+    run.recall,
+    run.supportF1,
+    run.reward,
+    run.formatFailures + run.lmErrors,
+    run.calls,
+    run.promptTokens + run.completionTokens,
+  ]);
+  return formatTable({ columns, rows }, { nullText: "-", decimals: 3 });
+}
+
+export default musiqueCommand({
+  name: "runs",
+  description: "list the recorded runs with status and headline scores",
+  schema: RunsSchema,
+  helpText: { limit: "show at most N runs, newest first" },
+  run: (options) => {
+    const store = openReadOnly(options.db);
+    try {
+      const runs = listRuns(store, options.limit);
+      if (options.json) printJson(runs);
+      else if (runs.length === 0) process.stdout.write(`no runs recorded in ${options.db}\n`);
+      else process.stdout.write(runsTable(runs));
+    } finally {
+      store.close();
+    }
+  },
+});

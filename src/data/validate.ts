@@ -1,0 +1,216 @@
+/**
+ * Raw rows (official MuSiQue format, from JSONL, JSON or Parquet) → validated `Example`s.
+ * A bad row names its source, its row (1-based line for JSONL), the field and the reason;
+ * `--skip-invalid` skips and counts such rows instead.
+ */
+import * as v from "valibot";
+import { DataError } from "../errors.ts";
+import { log } from "../log.ts";
+import { fixQuotes } from "./quotes.ts";
+import type { Example } from "./types.ts";
+
+/** One row before validation: a parsed value, or the reason it could not be parsed. */
+export type RawRow = { row: number; value: unknown } | { row: number; parseError: string };
+
+/** Where rows came from: `file.jsonl` + "line", a Hub spec + "row", a JSON file + "record". */
+export interface RowSource {
+  source: string;
+  unit: "line" | "row" | "record";
+}
+
+/** Parquet INT64 arrives as BigInt; JSON as number. Both become a safe integer. */
+const integer = v.pipe(
+  v.union([v.number(), v.bigint()], "must be an integer"),
+  v.transform((value) => (typeof value === "bigint" ? Number(value) : value)),
+  v.check((value) => Number.isSafeInteger(value), "must be an integer"),
+);
+
+const text = v.string();
+
+const ParagraphSchema = v.object({
+  idx: integer,
+  title: text,
+  paragraph_text: text,
+  is_supporting: v.boolean(),
+});
+
+const StepSchema = v.object({
+  id: integer,
+  question: text,
+  answer: text,
+  paragraph_support_idx: v.nullish(integer),
+});
+
+export const RowSchema = v.object({
+  id: v.pipe(text, v.nonEmpty("must not be empty")),
+  paragraphs: v.array(ParagraphSchema),
+  question: text,
+  question_decomposition: v.optional(v.nullable(v.array(StepSchema)), []),
+  answer: text,
+  answer_aliases: v.optional(v.nullable(v.array(text)), []),
+  answerable: v.optional(v.nullable(v.boolean()), true),
+});
+
+export type Row = v.InferOutput<typeof RowSchema>;
+
+const SHAPE = /^(\d+hop\d*)__/;
+
+/** A validated row → Example (fix_quotes, supporting ids, hop count, shape, gold answers). */
+export function toExample(row: Row): Example {
+  const paragraphs = row.paragraphs.map((paragraph) => ({
+    idx: paragraph.idx,
+    title: paragraph.title,
+    text: fixQuotes(paragraph.paragraph_text),
+    isSupporting: paragraph.is_supporting,
+  }));
+  const supportingIds = paragraphs.filter((paragraph) => paragraph.isSupporting).map((paragraph) => String(paragraph.idx));
+  const aliases = row.answer_aliases ?? [];
+  const nHops = supportingIds.length;
+  return {
+    id: row.id,
+    question: row.question,
+    answer: row.answer,
+    answerAliases: aliases,
+    answers: [row.answer, ...aliases],
+    paragraphs,
+    supportingIds,
+    nHops,
+    // MuSiQue ids start with the shape (2hop__, 3hop1__, 4hop3__); other ids fall back to the count.
+    shape: SHAPE.exec(row.id)?.[1] ?? `${nHops}hop`,
+    decomposition: (row.question_decomposition ?? []).map((step) => ({
+      id: step.id,
+      question: step.question,
+      answer: step.answer,
+      paragraphSupportIdx: step.paragraph_support_idx ?? null,
+    })),
+    answerable: row.answerable ?? true,
+  };
+}
+
+function describeReceived(input: unknown): string {
+  if (input === undefined) return "nothing";
+  if (input === null) return "null";
+  if (typeof input === "string") return JSON.stringify(input.length > 40 ? input.slice(0, 40) + "…" : input);
+  if (typeof input === "bigint") return `${input}`;
+  if (Array.isArray(input)) return "a list";
+  if (typeof input === "object") return "an object";
+  return String(input);
+}
+
+function fieldPath(issue: v.BaseIssue<unknown>): string {
+  let out = "";
+  for (const item of issue.path ?? []) {
+    const key = item.key;
+    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/** The one problem of a row, as "field X: reason", or undefined when the row is valid. */
+export function rowProblem(value: unknown): { field: string; reason: string } | { example: Example } {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { field: "(row)", reason: `must be a JSON object, got ${describeReceived(value)}` };
+  }
+  const result = v.safeParse(RowSchema, value, { abortEarly: true });
+  if (result.success) return { example: toExample(result.output) };
+  const issue = result.issues[0];
+  const field = fieldPath(issue);
+  if (field === "") return { field: "(row)", reason: `must be a JSON object, got ${describeReceived(value)}` };
+  if (issue.input === undefined && issue.kind === "schema") return { field, reason: "is missing" };
+  const expected =
+    issue.kind === "schema" && issue.type !== "union" ? `must be ${expectedText(issue.expected)}` : issue.message;
+  return { field, reason: `${expected}, got ${describeReceived(issue.input)}` };
+}
+
+const EXPECTED: Record<string, string> = {
+  Array: "a list",
+  Object: "an object",
+  string: "a string",
+  boolean: "true or false",
+  number: "a number",
+};
+
+function expectedText(expected: string | null): string {
+  if (expected === null) return "valid";
+  return EXPECTED[expected] ?? expected;
+}
+
+/** JSONL text → rows (1-based line numbers; blank lines are not rows). */
+export function parseJsonLines(content: string): RawRow[] {
+  const rows: RawRow[] = [];
+  let line = 0;
+  let start = 0;
+  while (start <= content.length) {
+    let end = content.indexOf("\n", start);
+    if (end < 0) end = content.length;
+    line++;
+    const textLine = content.slice(start, end).trim();
+    start = end + 1;
+    if (textLine === "") continue;
+    try {
+      rows.push({ row: line, value: JSON.parse(textLine) });
+    } catch (error) {
+      rows.push({ row: line, parseError: `not valid JSON (${error instanceof Error ? error.message : String(error)})` });
+    }
+  }
+  return rows;
+}
+
+/** A JSON array file → rows (1-based record numbers). */
+export function parseJsonArray(content: string, source: string): RawRow[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (error) {
+    throw new DataError(`${source}: not valid JSON (${error instanceof Error ? error.message : String(error)})`, {
+      fix: "a .json dataset is one JSON array of records; use .jsonl for one record per line",
+    });
+  }
+  if (!Array.isArray(parsed)) {
+    throw new DataError(`${source}: expected a JSON array of records, got ${describeReceived(parsed)}`, {
+      fix: "a .json dataset is one JSON array of records; use .jsonl for one record per line",
+    });
+  }
+  return parsed.map((value, index) => ({ row: index + 1, value }));
+}
+
+export interface ValidationResult {
+  examples: Example[];
+  skipped: number;
+}
+
+/** How many skipped rows are described one by one before only counting. */
+const SKIP_REPORT_LIMIT = 5;
+
+/**
+ * Validate every row. Without `skipInvalid` the first bad row throws a DataError naming the
+ * source, row, field and reason; with it, bad rows are skipped, counted, and the first few logged.
+ */
+export function validateRows(rows: readonly RawRow[], where: RowSource, skipInvalid: boolean): ValidationResult {
+  const examples: Example[] = [];
+  let skipped = 0;
+  for (const raw of rows) {
+    let problem: string;
+    if ("parseError" in raw) {
+      problem = raw.parseError;
+    } else {
+      const checked = rowProblem(raw.value);
+      if ("example" in checked) {
+        examples.push(checked.example);
+        continue;
+      }
+      problem = `field ${checked.field} ${checked.reason}`;
+    }
+    const message = `${where.source} ${where.unit} ${raw.row}: ${problem}`;
+    if (!skipInvalid) {
+      throw new DataError(message, {
+        cause: "the row does not follow the official MuSiQue format (datasets.md)",
+        fix: "fix or remove the row, or pass --skip-invalid to skip (and count) invalid rows",
+      });
+    }
+    skipped++;
+    if (skipped <= SKIP_REPORT_LIMIT) log.warn(`skipping ${message}`);
+  }
+  if (skipped > SKIP_REPORT_LIMIT) log.warn(`${where.source}: skipped ${skipped} invalid rows in all`);
+  return { examples, skipped };
+}

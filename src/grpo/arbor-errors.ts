@@ -1,0 +1,271 @@
+/**
+ * Turns the generic ServiceError of fetchOrThrow into a message that says what Arbor refused and
+ * what to do (docs/specs/arbor.md §5). Arbor HEAD answers errors as JSON
+ * `{"type","message","timestamp"}` (ValueError/KeyError → 400, FileNotFoundError → 404,
+ * TimeoutError → 504, ConnectionError → 502, anything else → 500); schema errors and
+ * HTTPException keep FastAPI's `{"detail": …}`; LEGACY Arbor answers 500 `Internal Server Error`.
+ *
+ * Chat failures are not seen here: Arbor returns HTTP 200 with body `null` when vLLM fails or
+ * times out (300 s); the LM client (src/lm/client.ts) treats that as a retryable error.
+ */
+import { ServiceError } from "../errors.ts";
+
+export const ARBOR_SERVICE = "Arbor";
+export const ARBOR_START_COMMAND = "python -m arbor.cli serve --arbor-config arbor.yaml";
+/** The first release with the batch-id protocol, step metrics and checkpoint records musique relies on. */
+export const ARBOR_MINIMUM_VERSION = "0.2.16";
+export const ARBOR_UPGRADE_COMMAND = `pip install -U "arbor-ai>=${ARBOR_MINIMUM_VERSION}"`;
+
+export type ArborOperation = "initialize" | "status" | "step" | "checkpoint" | "terminate" | "cancel" | "probe";
+
+export interface ArborErrorContext {
+  operation: ArborOperation;
+  baseUrl: string;
+  /** The route URL that failed. */
+  url: string;
+  jobId?: string;
+  /** Whether repeating the request is harmless (only status and probe are). */
+  idempotent: boolean;
+  /** The seconds flag that bounds this request, for timeout messages. */
+  timeoutFlag: string;
+}
+
+/** What an error body said, in whichever of Arbor's shapes it came. */
+export interface ArborErrorBody {
+  /** HEAD: the Python exception class. */
+  type?: string;
+  /** HEAD: str(exception); FastAPI: the detail string. */
+  message?: string;
+  /** FastAPI 422 items. */
+  issues?: Array<{ type: string; location: string; message: string }>;
+  raw: string;
+}
+
+/** The body fetchOrThrow put in its message ("… answered HTTP N at URL: BODY"), at most 300 characters. */
+export function bodyOfServiceError(error: ServiceError): string {
+  const marker = ` at ${error.url}: `;
+  const index = error.message.indexOf(marker);
+  return index < 0 ? "" : error.message.slice(index + marker.length);
+}
+
+function jsonStringAfter(text: string, key: string): string | undefined {
+  const match = new RegExp(`"${key}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"?`).exec(text);
+  if (!match?.[1]) return undefined;
+  try {
+    return JSON.parse(`"${match[1]}"`) as string;
+  } catch {
+    return match[1];
+  }
+}
+
+/** Read an error body; tolerant of the 300-character cut, so it falls back to pattern matching. */
+export function parseArborErrorBody(raw: string): ArborErrorBody {
+  const body: ArborErrorBody = { raw };
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      const record = parsed as Record<string, unknown>;
+      if (typeof record.type === "string") body.type = record.type;
+      if (typeof record.message === "string") body.message = record.message;
+      if (typeof record.detail === "string") body.message = record.detail;
+      if (Array.isArray(record.detail)) {
+        body.issues = record.detail.map((item: unknown) => {
+          const issue = (item ?? {}) as Record<string, unknown>;
+          const location = Array.isArray(issue.loc) ? issue.loc.filter((part) => part !== "body").join(".") : "";
+          return { type: String(issue.type ?? ""), location, message: String(issue.msg ?? "") };
+        });
+      }
+      return body;
+    }
+  } catch {
+    // cut or not JSON: fall through
+  }
+  const type = jsonStringAfter(raw, "type");
+  const message = jsonStringAfter(raw, "message") ?? jsonStringAfter(raw, "detail");
+  if (raw.includes('"detail"') && raw.includes('"loc"')) {
+    body.issues = [...raw.matchAll(/"type"\s*:\s*"([^"]*)"\s*,\s*"loc"\s*:\s*\[([^\]]*)\]/g)].map((match) => ({
+      type: match[1] ?? "",
+      location: (match[2] ?? "")
+        .split(",")
+        .map((part) => part.trim().replace(/^"|"$/g, ""))
+        .filter((part) => part !== "body" && part !== "")
+        .join("."),
+      message: "",
+    }));
+  } else {
+    if (type !== undefined) body.type = type;
+    if (message !== undefined) body.message = message;
+  }
+  return body;
+}
+
+function describeIssues(issues: NonNullable<ArborErrorBody["issues"]>): { message: string; unknownKeys: string[] } {
+  const unknownKeys = issues.filter((issue) => issue.type === "extra_forbidden").map((issue) => issue.location);
+  const missing = issues.filter((issue) => issue.type === "missing").map((issue) => issue.location);
+  const other = issues
+    .filter((issue) => issue.type !== "extra_forbidden" && issue.type !== "missing")
+    .map((issue) => `${issue.location}: ${issue.message || issue.type}`);
+  const parts: string[] = [];
+  if (unknownKeys.length > 0) parts.push(`unknown key${unknownKeys.length > 1 ? "s" : ""} ${unknownKeys.map((key) => `"${key}"`).join(", ")}`);
+  if (missing.length > 0) parts.push(`missing ${missing.map((key) => `"${key}"`).join(", ")}`);
+  parts.push(...other);
+  return { message: parts.join("; "), unknownKeys };
+}
+
+function rebuild(
+  original: ServiceError,
+  context: ArborErrorContext,
+  message: string,
+  details: { cause?: string; fix: string; retryable?: boolean },
+): ServiceError {
+  const options: ConstructorParameters<typeof ServiceError>[1] = {
+    service: ARBOR_SERVICE,
+    url: context.url,
+    retryable: details.retryable ?? original.retryable,
+    cause: details.cause ?? original.hint ?? "",
+    fix: details.fix,
+    error: original,
+  };
+  if (original.status !== undefined) options.status = original.status;
+  if (original.retryAfterMs !== undefined) options.retryAfterMs = original.retryAfterMs;
+  return new ServiceError(message, options);
+}
+
+const LOGS_HINT = "see <storage_path>/<job_id>/logs/grpo_training.log and inference.log on the Arbor machine";
+
+/** Map a ServiceError from fetchOrThrow to Arbor's failure modes (§5). */
+export function describeArborError(error: ServiceError, context: ArborErrorContext): ServiceError {
+  const { operation, baseUrl } = context;
+  const job = context.jobId ? ` (job ${context.jobId})` : "";
+  const status = error.status;
+
+  if (status === undefined) {
+    const timedOut = error.message.includes("did not answer within");
+    if (timedOut) {
+      const fix =
+        operation === "initialize"
+          ? `raise ${context.timeoutFlag} (downloading and loading the model can take many minutes); ${LOGS_HINT}`
+          : `raise ${context.timeoutFlag}, or check that Arbor is not stuck; ${LOGS_HINT}`;
+      return rebuild(error, context, `Arbor ${operation}${job} did not answer in time at ${context.url}`, {
+        cause: "Arbor is still loading the model, the trainer is busy saving a checkpoint, or the server hangs",
+        fix,
+        // Repeating a non-idempotent call that may still be running would start it twice.
+        retryable: context.idempotent,
+      });
+    }
+    return rebuild(error, context, `Arbor is not running at ${baseUrl} (${operation} could not connect)`, {
+      cause: error.hint ?? "connection refused",
+      fix:
+        `start it with \`${ARBOR_START_COMMAND}\` (it listens on port 7453 by default), ` +
+        "or point musique at it with --port or --arbor-url",
+      retryable: true,
+    });
+  }
+
+  const body = parseArborErrorBody(bodyOfServiceError(error));
+  const said = body.message ?? body.raw;
+  const typed = body.type ? `${body.type}: ${said}` : said;
+
+  if (status === 404) {
+    if (operation === "status" || operation === "probe") {
+      return rebuild(error, context, `Arbor at ${baseUrl} is too old: it has no fine_tuning/grpo/status route`, {
+        cause: `musique speaks the batch-id GRPO protocol of Arbor ≥ 0.2.9 (HEAD, ${ARBOR_MINIMUM_VERSION}+); this server is an older release (≤ 0.2.8)`,
+        fix: `upgrade Arbor on the GPU machine: ${ARBOR_UPGRADE_COMMAND}, then restart it with \`${ARBOR_START_COMMAND}\``,
+        retryable: false,
+      });
+    }
+    if (operation === "cancel") {
+      return rebuild(error, context, `Arbor cannot cancel${job}: ${said}`, {
+        cause: "the job is unknown or already cancelled",
+        fix: "nothing to cancel; check the job id with musique runs",
+        retryable: false,
+      });
+    }
+    return rebuild(error, context, `Arbor answered 404 for ${operation} at ${context.url}: ${said}`, {
+      cause: "the route does not exist: the base URL lacks /v1/ or the server is an older Arbor",
+      fix: `use a base URL ending in /v1/ (e.g. http://localhost:7453/v1/) and ${ARBOR_UPGRADE_COMMAND}`,
+      retryable: false,
+    });
+  }
+
+  if (status === 422) {
+    const { message, unknownKeys } = describeIssues(body.issues ?? []);
+    const what = message || said;
+    return rebuild(error, context, `Arbor rejected the ${operation} request${job}: ${what}`, {
+      cause:
+        unknownKeys.length > 0
+          ? `this Arbor version does not know ${unknownKeys.map((key) => `"${key}"`).join(", ")}; musique speaks Arbor HEAD (arbor-ai ${ARBOR_MINIMUM_VERSION}+)`
+          : "the request does not match this Arbor version's schema",
+      fix: `install the Arbor version musique targets: ${ARBOR_UPGRADE_COMMAND}`,
+      retryable: false,
+    });
+  }
+
+  if (status === 400) {
+    if (body.type === "KeyError") {
+      return rebuild(error, context, `Arbor does not know job ${said}`, {
+        cause: "Arbor was restarted since the job started (jobs live in its memory), or the id is wrong",
+        fix: "start a new training run; Arbor cannot resume a job after a restart",
+        retryable: false,
+      });
+    }
+    const groupSize = /Expected (\d+) samples in the group, received (\d+)/.exec(said);
+    if (groupSize) {
+      return rebuild(error, context, `Arbor rejected a GRPO group${job}: ${said}`, {
+        cause: `every group must hold exactly num_generations (${groupSize[1]}) samples`,
+        fix: "this is a bug in musique's group building; report it with the run's groups",
+        retryable: false,
+      });
+    }
+    return rebuild(error, context, `Arbor rejected the ${operation} request${job}: ${typed}`, {
+      cause: "Arbor validated the request and refused it",
+      fix:
+        operation === "initialize"
+          ? "check --num-rollouts-per-step, --batch-size, --gradient-accumulation and --num-training-gpus, and the model name"
+          : "check the request against docs/specs/arbor.md §2d",
+      retryable: false,
+    });
+  }
+
+  if (status === 504) {
+    return rebuild(error, context, `Arbor's trainer did not start within 90 s${job}: ${typed}`, {
+      cause: "the training process crashed or is slow to start (out of memory, accelerate/NCCL setup, bad config)",
+      fix: `${LOGS_HINT}; the job's GPUs may stay allocated, so restart Arbor before retrying`,
+      retryable: false,
+    });
+  }
+
+  if (status === 502) {
+    return rebuild(error, context, `Arbor lost its connection to the trainer or vLLM during ${operation}${job}: ${typed}`, {
+      cause: "a worker process died or is unreachable",
+      fix: `${LOGS_HINT}; restart Arbor if it persists`,
+      retryable: context.idempotent || operation === "step",
+    });
+  }
+
+  if (status >= 500) {
+    const gpu = body.type === "GPUAllocationError" || /GPU/i.test(said);
+    const badModel = body.type === "OSError";
+    return rebuild(error, context, `Arbor failed during ${operation}${job}: HTTP ${status} ${typed}`.trim(), {
+      cause: gpu
+        ? "not enough free GPUs for --num-inference-gpus + --num-training-gpus (Arbor counts a GPU free when no process holds memory on it)"
+        : badModel
+          ? "the model could not be loaded: wrong model id, no access, or no network for the download"
+          : body.type
+            ? `an unexpected ${body.type} inside Arbor`
+            : "Arbor crashed on this request (older Arbor answers every failure as a plain 500)",
+      fix: gpu
+        ? "free GPUs (nvidia-smi), lower --num-inference-gpus/--num-training-gpus, or restart Arbor with CUDA_VISIBLE_DEVICES set"
+        : badModel
+          ? "check --model (a Hugging Face id or a local path on the Arbor machine)"
+          : LOGS_HINT,
+      // Only 503 is plainly transient; other 5xx from Arbor are deterministic failures.
+      retryable: status === 503 || (context.idempotent && error.retryable),
+    });
+  }
+
+  return rebuild(error, context, `Arbor answered HTTP ${status} for ${operation}${job}: ${typed}`, {
+    fix: LOGS_HINT,
+    retryable: error.retryable && (context.idempotent || status === 429),
+  });
+}

@@ -1,0 +1,278 @@
+/**
+ * The LM client: OpenAI-compatible chat completions (vLLM, Arbor, OpenAI) through the `openai`
+ * package with its own retries off (maxRetries 0), so `withRetries` (retry.ts) is the one retry
+ * policy. Several base URLs share the load (endpoints.ts); a Limiter caps requests in flight;
+ * temperature-0 requests may be answered from a ResponseCache (cache.ts).
+ *
+ * Server quirks handled (docs/specs/arbor.md §2a, §5): exactly one choice, maybe no `usage`;
+ * HTTP 200 with body `null` (a failed completion) → retryable ServiceError; `finish_reason:
+ * "length"` is reported, not an error; `content: null` → "".
+ */
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import { InterruptedError, ServiceError } from "../errors.ts";
+import { log } from "../log.ts";
+import { cacheKey, type ResponseCache } from "./cache.ts";
+import { EndpointPool, type EndpointState } from "./endpoints.ts";
+import { Limiter } from "./limit.ts";
+import { isRetryableStatus, retryAfterMs, withRetries, type RetryPolicy } from "./retry.ts";
+import type { ChatClient, ChatRequest, ChatResult, TokenUsage } from "./types.ts";
+
+export const LM_SERVICE = "language model";
+
+export interface ChatClientOptions {
+  /** One or more OpenAI-compatible base URLs (…/v1). */
+  baseUrls: string[];
+  apiKey: string;
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  topP: number;
+  /** Retries per call after the first attempt (408/409/429/5xx, connection errors, null bodies). */
+  maxRetries: number;
+  requestTimeoutSeconds: number;
+  /** Requests in flight at once, over all endpoints. */
+  concurrency: number;
+  cache?: ResponseCache;
+  /** Consecutive failures that take an endpoint out (default 3). */
+  endpointFailureThreshold?: number;
+  /** How long a failing endpoint stays out (default 30 s). */
+  endpointCooldownSeconds?: number;
+  /** Backoff overrides (tests use small delays). */
+  retry?: Pick<RetryPolicy, "initialDelayMs" | "maxDelayMs" | "maxRetryAfterMs" | "random">;
+}
+
+/** The default base URL for a local Arbor (or vLLM) server on `port`. */
+export function defaultBaseUrl(port: number): string {
+  return `http://localhost:${port}/v1`;
+}
+
+export const START_SERVER_FIX =
+  "start the server (Arbor: `python -m arbor.cli serve --arbor-config arbor.yaml`, port 7453 by default) " +
+  "and pass its URL with --base-url or --port";
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Turn anything the openai package throws into a ServiceError (retryable per the policy). */
+export function toServiceError(error: unknown, url: string, model: string, timeoutSeconds: number): ServiceError {
+  if (error instanceof ServiceError) return error;
+  const base = { service: LM_SERVICE, url, error };
+  if (error instanceof APIConnectionTimeoutError) {
+    return new ServiceError(`the language model did not answer within ${timeoutSeconds} s: ${url}`, {
+      ...base,
+      retryable: true,
+      cause: "the server is overloaded, still loading the model, or hung",
+      fix: "raise --request-timeout, lower --concurrency, or check the server's log",
+    });
+  }
+  if (error instanceof APIConnectionError) {
+    const reason = error.cause instanceof Error ? error.cause.message : error.message;
+    return new ServiceError(`cannot reach the language model at ${url}`, {
+      ...base,
+      retryable: true,
+      cause: reason,
+      fix: START_SERVER_FIX,
+    });
+  }
+  if (error instanceof APIError && typeof error.status === "number") {
+    const status = error.status;
+    const detail = error.message.replace(new RegExp(`^${status} `), "");
+    const retryable = isRetryableStatus(status);
+    const headers = error.headers instanceof Headers ? error.headers : undefined;
+    const common = { ...base, status, retryable, retryAfterMs: retryAfterMs(headers) };
+    if (status === 401 || status === 403) {
+      return new ServiceError(`the language model at ${url} refused the API key (HTTP ${status})`, {
+        ...common,
+        cause: detail,
+        fix: "check --api-key or OPENAI_API_KEY (local servers such as Arbor accept any key)",
+      });
+    }
+    if (status === 404) {
+      return new ServiceError(`model "${model}" is not served at ${url} (HTTP 404)`, {
+        ...common,
+        cause: detail,
+        fix:
+          `list the served models with \`curl ${url.replace(/\/$/, "")}/models\` and pass one with --model; ` +
+          "check --base-url / --port point at the right server",
+      });
+    }
+    if (!retryable) {
+      return new ServiceError(`the language model at ${url} rejected the request (HTTP ${status}): ${detail}`, {
+        ...common,
+        cause: "the request does not fit the server: unknown parameter, or prompt + --max-tokens exceed the context",
+        fix: "lower --max-tokens, or check --model and the server's limits",
+      });
+    }
+    return new ServiceError(`the language model at ${url} answered HTTP ${status}: ${detail}`, {
+      ...common,
+      cause: status === 429 ? "rate limited" : "the server failed",
+      fix: "check the server's log; lower --concurrency if it is overloaded",
+    });
+  }
+  return new ServiceError(`the language model at ${url} sent a response that is not valid JSON`, {
+    ...base,
+    retryable: true,
+    cause: describe(error),
+    fix: "check the server's log; the response was cut off or is not OpenAI-compatible",
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+interface Completion {
+  text: string;
+  finishReason: string | null;
+  usage: TokenUsage | null;
+  model: string | null;
+}
+
+/** Read a chat completion body defensively; a body without a choice is a retryable failure. */
+export function readCompletion(body: unknown, url: string): Completion {
+  const choices = isRecord(body) ? body.choices : undefined;
+  const choice = Array.isArray(choices) ? (choices[0] as unknown) : undefined;
+  if (!isRecord(choice)) {
+    const shown = body === null ? "null" : isRecord(body) ? "a body without choices" : typeof body;
+    throw new ServiceError(`the language model at ${url} answered HTTP 200 with no completion (${shown})`, {
+      service: LM_SERVICE,
+      url,
+      retryable: true,
+      cause: "Arbor answers a failed completion (vLLM error or timeout) with `null`",
+      fix: "check the Arbor / vLLM log; the request is retried",
+    });
+  }
+  const message = isRecord(choice.message) ? choice.message : {};
+  const content = typeof message.content === "string" ? message.content : "";
+  const finishReason = typeof choice.finish_reason === "string" ? choice.finish_reason : null;
+  const rawUsage = isRecord(body) && isRecord(body.usage) ? body.usage : null;
+  const usage =
+    rawUsage && typeof rawUsage.prompt_tokens === "number"
+      ? {
+          promptTokens: rawUsage.prompt_tokens,
+          completionTokens: typeof rawUsage.completion_tokens === "number" ? rawUsage.completion_tokens : 0,
+        }
+      : null;
+  const model = isRecord(body) && typeof body.model === "string" ? body.model : null;
+  return { text: content, finishReason, usage, model };
+}
+
+export class OpenAIChatClient implements ChatClient {
+  readonly pool: EndpointPool<OpenAI>;
+  private readonly limiter: Limiter;
+
+  constructor(readonly options: ChatClientOptions) {
+    if (options.baseUrls.length === 0) throw new RangeError("the LM client needs at least one base URL");
+    this.pool = new EndpointPool(
+      options.baseUrls.map((url) => ({
+        url,
+        value: new OpenAI({
+          baseURL: url,
+          apiKey: options.apiKey,
+          maxRetries: 0,
+          timeout: options.requestTimeoutSeconds * 1000,
+          logLevel: "off",
+          organization: null,
+          project: null,
+        }),
+      })),
+      {
+        failureThreshold: options.endpointFailureThreshold,
+        cooldownMs: (options.endpointCooldownSeconds ?? 30) * 1000,
+      },
+    );
+    this.limiter = new Limiter(options.concurrency);
+  }
+
+  async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+    const started = performance.now();
+    const model = request.model ?? this.options.model;
+    const temperature = request.temperature ?? this.options.temperature;
+    const maxTokens = request.maxTokens ?? this.options.maxTokens;
+    const topP = request.topP ?? this.options.topP;
+    const cache = temperature === 0 && !request.noCache ? this.options.cache : undefined;
+    const key = cache ? cacheKey({ model, messages: request.messages, temperature, maxTokens, topP }) : "";
+    if (cache) {
+      const hit = await cache.get(key);
+      if (hit) {
+        return { ...hit, cached: true, attempts: 0, endpoint: null, latencyMs: performance.now() - started };
+      }
+    }
+    let endpointUrl = "";
+    const { value, attempts } = await withRetries(
+      () =>
+        this.limiter.run(async () => {
+          const endpoint = this.pool.acquire();
+          endpointUrl = endpoint.url;
+          return this.attempt(endpoint, { model, temperature, maxTokens, topP, request }, signal);
+        }),
+      {
+        maxRetries: this.options.maxRetries,
+        ...this.options.retry,
+        onRetry: ({ attempt, delayMs, error }) =>
+          log.warn(
+            `LM call failed (${error.message}); retry ${attempt}/${this.options.maxRetries} in ${(delayMs / 1000).toFixed(1)} s`,
+          ),
+      },
+      signal,
+    );
+    const result: ChatResult = {
+      text: value.text,
+      finishReason: value.finishReason,
+      usage: value.usage,
+      latencyMs: performance.now() - started,
+      endpoint: endpointUrl,
+      attempts,
+      cached: false,
+      model,
+    };
+    if (cache) {
+      try {
+        await cache.set(key, result);
+      } catch (error) {
+        log.warn(`could not write the LM response cache: ${describe(error)}`);
+      }
+    }
+    return result;
+  }
+
+  private async attempt(
+    endpoint: EndpointState<OpenAI>,
+    call: { model: string; temperature: number; maxTokens: number; topP: number; request: ChatRequest },
+    signal: AbortSignal | undefined,
+  ): Promise<Completion> {
+    let outcome: "success" | "endpoint-failure" | "request-failure" = "endpoint-failure";
+    try {
+      let body: unknown;
+      try {
+        body = await endpoint.value.chat.completions.create(
+          {
+            model: call.model,
+            messages: call.request.messages.map((message) => ({ role: message.role, content: message.content })),
+            temperature: call.temperature,
+            max_tokens: call.maxTokens,
+            top_p: call.topP,
+          },
+          signal ? { signal } : undefined,
+        );
+      } catch (error) {
+        if (signal?.aborted || error instanceof APIUserAbortError) {
+          throw signal?.reason ?? new InterruptedError();
+        }
+        const mapped = toServiceError(error, endpoint.url, call.model, this.options.requestTimeoutSeconds);
+        if (!mapped.retryable) outcome = "request-failure";
+        throw mapped;
+      }
+      const completion = readCompletion(body, endpoint.url);
+      outcome = "success";
+      return completion;
+    } finally {
+      this.pool.release(endpoint, signal?.aborted ? "request-failure" : outcome);
+    }
+  }
+}
+
+export function createChatClient(options: ChatClientOptions): OpenAIChatClient {
+  return new OpenAIChatClient(options);
+}

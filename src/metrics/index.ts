@@ -1,0 +1,26 @@
+/** Metrics and rewards (docs/specs/metrics.md). */
+export { PYTHON_PUNCTUATION, answerTokens, normalizeAnswer, pythonSplit } from "./normalize.ts";
+export { exactMatch, expandGoldAnswers, f1Score, tokenF1, trainingGoldForm } from "./answer.ts";
+export { retrievalRecall, supportF1 } from "./retrieval.ts";
+export {
+  FORMAT_FAILURE_REWARD,
+  combinedReward,
+  hopWeight,
+  scoreExample,
+  type ExampleScore,
+  type PredictionToScore,
+  type Reward,
+  type RewardComponents,
+  type RewardInputs,
+} from "./reward.ts";
+export {
+  evaluateOfficialRecords,
+  hopKey,
+  pythonRound,
+  type GoldRecord,
+  type HopScores,
+  type OfficialEvaluation,
+  type OfficialScores,
+  type PredictionRecord,
+} from "./official.ts";
+export { evaluateOfficialFiles, goldRecord, predictionRecord } from "./jsonl.ts";

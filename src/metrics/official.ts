@@ -1,0 +1,133 @@
+/**
+ * MuSiQue's official evaluation (evaluate_v1.0.py): a predictions JSONL aligned line by line with
+ * the gold JSONL → {answer_f1, answer_em, support_f1}, means over the answerable questions,
+ * rounded to 3 decimals the way Python's round() does. `detailed` adds a per-hop-count breakdown.
+ */
+import { DataError } from "../errors.ts";
+import { exactMatch, f1Score } from "./answer.ts";
+import { supportF1 } from "./retrieval.ts";
+
+export interface GoldRecord {
+  id: string;
+  answers: string[];
+  supportIdxs: number[];
+  answerable: boolean;
+}
+
+export interface PredictionRecord {
+  id: string;
+  predictedAnswer: string;
+  predictedSupportIdxs: number[];
+  predictedAnswerable: boolean;
+}
+
+export interface OfficialScores {
+  answer_f1: number;
+  answer_em: number;
+  support_f1: number;
+}
+
+export interface HopScores extends OfficialScores {
+  count: number;
+}
+
+export interface OfficialEvaluation extends OfficialScores {
+  /** With `detailed`: "2hop", "3hop", "4hop" (from the id prefix) → scores and question count. */
+  by_hops?: Record<string, HopScores>;
+}
+
+/** Python's round(x, digits): the nearest decimal, exact halves to even. */
+export function pythonRound(value: number, digits: number): number {
+  if (!Number.isFinite(value)) return value;
+  const exact = Math.abs(value).toFixed(100);
+  const point = exact.indexOf(".");
+  const tail = exact.slice(point + 1 + digits);
+  if (/^50*$/.test(tail)) {
+    const kept = exact.slice(0, point + 1 + digits);
+    const lastDigit = Number(kept[kept.length - 1]);
+    const roundedAway = Number(kept) + (lastDigit % 2 === 1 ? 10 ** -digits : 0);
+    return Math.sign(value) * Number(roundedAway.toFixed(digits));
+  }
+  return Number(value.toFixed(digits));
+}
+
+/** "2hop" from "2hop__123_456", "3hop" from "3hop1__…"; "other" if the id has no hop prefix. */
+export function hopKey(id: string): string {
+  const match = /^(\d+)hop/.exec(id);
+  return match ? `${match[1]}hop` : "other";
+}
+
+interface Accumulator {
+  em: number;
+  f1: number;
+  support: number;
+  count: number;
+}
+
+function means(total: Accumulator): OfficialScores {
+  const mean = (sum: number) => (total.count > 0 ? pythonRound(sum / total.count, 3) : 0);
+  return { answer_f1: mean(total.f1), answer_em: mean(total.em), support_f1: mean(total.support) };
+}
+
+function alignmentError(gold: readonly GoldRecord[], predictions: readonly PredictionRecord[]): DataError | null {
+  let first = -1;
+  for (let i = 0; i < Math.max(gold.length, predictions.length); i++) {
+    if (gold[i]?.id !== predictions[i]?.id) {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return null;
+  const goldIds = new Set(gold.map((record) => record.id));
+  const predictedIds = new Set(predictions.map((record) => record.id));
+  const missing = [...goldIds].filter((id) => !predictedIds.has(id)).length;
+  const extra = [...predictedIds].filter((id) => !goldIds.has(id)).length;
+  const predicted = predictions[first]?.id;
+  const expected = gold[first]?.id;
+  const where =
+    predicted === undefined
+      ? `predictions end after ${predictions.length} lines; gold line ${first + 1} has id ${expected}`
+      : expected === undefined
+        ? `prediction line ${first + 1} has id ${predicted} but the gold file ends after ${gold.length} lines`
+        : `prediction line ${first + 1} has id ${predicted}, gold line ${first + 1} has id ${expected}`;
+  return new DataError(`predictions do not line up with the gold file: ${where}`, {
+    cause: `${missing} gold id(s) missing from the predictions, ${extra} extra prediction id(s), ${gold.length} gold vs ${predictions.length} prediction lines`,
+    fix: "write exactly one prediction per gold question, in the gold file's order",
+  });
+}
+
+export function evaluateOfficialRecords(
+  gold: readonly GoldRecord[],
+  predictions: readonly PredictionRecord[],
+  options: { detailed?: boolean } = {},
+): OfficialEvaluation {
+  const mismatch = alignmentError(gold, predictions);
+  if (mismatch) throw mismatch;
+  const total: Accumulator = { em: 0, f1: 0, support: 0, count: 0 };
+  const byHops = new Map<string, Accumulator>();
+  gold.forEach((goldRecord, index) => {
+    const prediction = predictions[index];
+    if (!prediction || !goldRecord.answerable) return;
+    const em = exactMatch(prediction.predictedAnswer, goldRecord.answers);
+    const f1 = f1Score(prediction.predictedAnswer, goldRecord.answers);
+    const support = supportF1(prediction.predictedSupportIdxs, goldRecord.supportIdxs);
+    const key = hopKey(goldRecord.id);
+    const hop = byHops.get(key) ?? { em: 0, f1: 0, support: 0, count: 0 };
+    byHops.set(key, hop);
+    for (const accumulator of [total, hop]) {
+      accumulator.em += em;
+      accumulator.f1 += f1;
+      accumulator.support += support;
+      accumulator.count += 1;
+    }
+  });
+  const result: OfficialEvaluation = means(total);
+  if (options.detailed) {
+    result.by_hops = Object.fromEntries(
+      [...byHops.entries()]
+        .sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true }))
+        .map(([key, accumulator]) => [key, { ...means(accumulator), count: accumulator.count }]),
+    );
+  }
+  return result;
+}

@@ -1,0 +1,92 @@
+/**
+ * The combined reward (metrics.md "Combined reward") and the per-example score every command
+ * records. Official EM/F1 use the plain gold list ([answer] + aliases); the reward uses the
+ * expanded gold list of the reference training setup (expandGoldAnswers), as it did there.
+ */
+import type { RewardVersion } from "../config/defaults.ts";
+import type { Example } from "../data/types.ts";
+import { exactMatch, expandGoldAnswers, f1Score } from "./answer.ts";
+import { retrievalRecall, supportF1 } from "./retrieval.ts";
+
+/** The reward of one GRPO sample whose completion broke the ChatAdapter format. */
+export const FORMAT_FAILURE_REWARD = -1;
+
+export interface RewardInputs {
+  em: number;
+  f1: number;
+  recall: number;
+  /** Supporting paragraphs of the example (2, 3 or 4). */
+  nHops: number;
+}
+
+export interface RewardComponents extends RewardInputs {
+  version: RewardVersion;
+  /** min(nHops / 2, 2): ×1 / ×1.5 / ×2 for 2 / 3 / 4 hops. */
+  hopWeight: number;
+  /** v1: 0.6·EM + 0.3·F1; v2: null. */
+  answer: number | null;
+  /** v1: 0.8·answer + 0.2·recall; v2: (0.9·EM + 1.0·F1 + 1.0·recall) / 2.9. */
+  base: number;
+}
+
+export interface Reward {
+  value: number;
+  components: RewardComponents;
+}
+
+export function hopWeight(nHops: number): number {
+  return Math.min(nHops / 2, 2);
+}
+
+export function combinedReward(version: RewardVersion, inputs: RewardInputs): Reward {
+  const weight = hopWeight(inputs.nHops);
+  if (version === "v1") {
+    const answer = 0.6 * inputs.em + 0.3 * inputs.f1;
+    const base = 0.8 * answer + 0.2 * inputs.recall;
+    return { value: base * weight, components: { ...inputs, version, hopWeight: weight, answer, base } };
+  }
+  const base = (0.9 * inputs.em + 1.0 * inputs.f1 + 1.0 * inputs.recall) / 2.9;
+  return { value: base * weight, components: { ...inputs, version, hopWeight: weight, answer: null, base } };
+}
+
+export interface PredictionToScore {
+  /** null when the program failed before answering; scored as an empty answer. */
+  answer: string | null;
+  /** Paragraph ids ("0"…"19") the program retrieved, in order of first retrieval. */
+  retrievedIds: readonly string[];
+}
+
+export interface ExampleScore {
+  /** Official EM against [answer] + aliases. */
+  em: number;
+  /** Official F1 against [answer] + aliases. */
+  f1: number;
+  recall: number;
+  /** Set F1 of the retrieved ids against the supporting ids. */
+  supportF1: number;
+  reward: number;
+  /** The reward's inputs (EM/F1 against the expanded gold list) and intermediate values. */
+  components: RewardComponents;
+}
+
+type ScoredExample = Pick<Example, "answers" | "supportingIds" | "nHops">;
+
+export function scoreExample(example: ScoredExample, prediction: PredictionToScore, version: RewardVersion): ExampleScore {
+  const answer = prediction.answer ?? "";
+  const recall = retrievalRecall(prediction.retrievedIds, example.supportingIds);
+  const expanded = expandGoldAnswers(example.answers);
+  const reward = combinedReward(version, {
+    em: exactMatch(answer, expanded),
+    f1: f1Score(answer, expanded),
+    recall,
+    nHops: example.nHops,
+  });
+  return {
+    em: exactMatch(answer, example.answers),
+    f1: f1Score(answer, example.answers),
+    recall,
+    supportF1: supportF1(prediction.retrievedIds, example.supportingIds),
+    reward: reward.value,
+    components: reward.components,
+  };
+}

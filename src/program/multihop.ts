@@ -1,0 +1,112 @@
+/**
+ * MultiHopQA.forward (docs/specs/program.md §3; `auto` per §4's inferred proposal):
+ *   hop 0: query = the question (no LM call); hop h > 0: query = generate_query(question,
+ *   collected_info = collected joined "\n", or "No information collected yet" when empty);
+ *   retrieve topN documents; record new ids in order of appearance; collected += extract(question,
+ *   documents text).key_information (an empty value still counts); with `auto`, ask
+ *   DecideInfoCollection after each hop and stop on True or after maxHops. Finally
+ *   generate_answer(question, all_information = collected joined "\n").
+ * LM calls: 2·N for N fixed hops; 3·hops with auto (hop 0 has no query call, unlike baleen's 3·hops + 1).
+ */
+import type { NumHops } from "../config/defaults.ts";
+import type { Example } from "../data/types.ts";
+import type { ChatClient } from "../lm/types.ts";
+import { formatDocuments, type Retriever } from "../retrieval/types.ts";
+import { ModuleRunner, type ModuleCallOutcome } from "./modules.ts";
+import { NO_INFORMATION_YET } from "./signatures.ts";
+import type { HopTrace, ModuleName, ProgramResult } from "./types.ts";
+
+export interface MultiHopOptions {
+  client: ChatClient;
+  retriever: Retriever;
+  /** Documents retrieved per hop. */
+  topN: number;
+  /** A fixed count, "gold" (the example's nHops: leaks the label) or "auto" (the model decides). */
+  numHops: NumHops;
+  /** Upper bound on hops with "auto". */
+  maxHops: number;
+  temperature?: number;
+  maxTokens?: number;
+  model?: string;
+  noCache?: boolean;
+  signal?: AbortSignal;
+  /** Ask this question instead of the example's own (the example still supplies the paragraphs). */
+  question?: string;
+}
+
+/** How many hops run at most for this example. */
+export function hopLimit(numHops: NumHops, maxHops: number, example: Example): number {
+  if (numHops === "gold") return Math.max(1, example.nHops);
+  if (numHops === "auto") return Math.max(1, maxHops);
+  return numHops;
+}
+
+export async function runMultiHop(example: Example, options: MultiHopOptions): Promise<ProgramResult> {
+  const question = options.question ?? example.question;
+  const runner = new ModuleRunner({
+    client: options.client,
+    model: options.model,
+    temperature: options.temperature,
+    maxTokens: options.maxTokens,
+    noCache: options.noCache,
+    signal: options.signal,
+  });
+  const collectedInfo: string[] = [];
+  const retrievedIds: string[] = [];
+  const hops: HopTrace[] = [];
+  let hopsUsed = 0;
+
+  const result = (answer: string | null, failed?: { module: ModuleName; outcome: ModuleCallOutcome }): ProgramResult => ({
+    answer,
+    collectedInfo: [...collectedInfo],
+    retrievedIds: [...retrievedIds],
+    hopsUsed,
+    hops,
+    calls: runner.calls,
+    failure:
+      failed?.outcome.failure != null
+        ? { kind: failed.outcome.failure.kind, module: failed.module, message: failed.outcome.failure.message }
+        : null,
+  });
+
+  const limit = hopLimit(options.numHops, options.maxHops, example);
+  for (let hop = 0; hop < limit; hop++) {
+    let query = question;
+    if (hop > 0) {
+      const collected = collectedInfo.length > 0 ? collectedInfo.join("\n") : NO_INFORMATION_YET;
+      const outcome = await runner.call("generate_query", hop, { question, collected_info: collected });
+      if (!outcome.outputs) return result(null, { module: "generate_query", outcome });
+      query = outcome.outputs.search_query ?? "";
+    }
+    const retrieved = await options.retriever.retrieve(query, example, options.topN, options.signal);
+    for (const document of retrieved) {
+      if (!retrievedIds.includes(document.id)) retrievedIds.push(document.id);
+    }
+    const documentsText = formatDocuments(retrieved);
+    const hopTrace: HopTrace = { hop, query, retrieved, documentsText, keyInformation: "" };
+    hops.push(hopTrace);
+
+    const extract = await runner.call("extract_information", hop, { question, documents: documentsText });
+    if (!extract.outputs) return result(null, { module: "extract_information", outcome: extract });
+    hopTrace.keyInformation = extract.outputs.key_information ?? "";
+    collectedInfo.push(hopTrace.keyInformation);
+    hopsUsed = hop + 1;
+
+    if (options.numHops === "auto") {
+      const decide = await runner.call("decide_info_collection", hop, {
+        question,
+        all_information: collectedInfo.join("\n"),
+      });
+      if (!decide.outputs) return result(null, { module: "decide_info_collection", outcome: decide });
+      hopTrace.enough = decide.outputs.has_collected_enough_info === "True";
+      if (hopTrace.enough) break;
+    }
+  }
+
+  const answer = await runner.call("generate_answer", hopsUsed, {
+    question,
+    all_information: collectedInfo.join("\n"),
+  });
+  if (!answer.outputs) return result(null, { module: "generate_answer", outcome: answer });
+  return result(answer.outputs.answer ?? "");
+}

@@ -1,0 +1,285 @@
+/**
+ * Everything `musique report` shows about one run, read from the store: configuration, status,
+ * scores (computed by src/run/scores.ts scoreRun, so they equal scores.json), usage, failures,
+ * recall after each hop, and (for training runs) the training curves.
+ */
+import type { Example } from "../data/types.ts";
+import { UsageError } from "../errors.ts";
+import { scoreRun, type RunScores, type ScoredPrediction } from "../run/scores.ts";
+import type { Store } from "../store/database.ts";
+import {
+  callUsageOf,
+  firstRequestMessagesOf,
+  latestPredictionStep,
+  reportPredictionsOf,
+  runExamplesOf,
+  type ReportPrediction,
+} from "../store/reports.ts";
+import { findRun, type RunRecord } from "../store/runs.ts";
+import { loadTrainingReport, type TrainingReport } from "./training.ts";
+import {
+  hopsOfId,
+  parseTrajectory,
+  questionFromMessages,
+  recallAfterEachHop,
+  retrievedSupportingIds,
+  shapeOfId,
+  type Trajectory,
+  type TrajectoryHop,
+} from "./trajectory.ts";
+
+export interface RecallAtHop {
+  /** 1, 2, … up to the most hops any example ran. */
+  hops: number[];
+  overall: number[];
+  /** By the examples' hop count ("2", "3", "4"). */
+  byHops: Record<string, number[]>;
+}
+
+export interface RunReport {
+  run: {
+    name: string;
+    kind: string;
+    status: string;
+    startedAt: string;
+    finishedAt: string | null;
+    durationSeconds: number | null;
+    model: string | null;
+    dataset: string | null;
+    retriever: string | null;
+    seed: number | null;
+    toolVersion: string;
+    error: string | null;
+    outputDir: string | null;
+  };
+  config: Record<string, unknown>;
+  /** The predictions' step: -1 for evaluation, the latest validation step for training; null if none. */
+  step: number | null;
+  /** Examples the run planned to score, and how many have a prediction (scores cover those). */
+  examples: number;
+  predicted: number;
+  scores: RunScores | null;
+  usage: { calls: number; promptTokens: number; completionTokens: number; totalTokens: number; cachedCalls: number; meanLatencyMs: number | null };
+  failures: { parseFailures: number; lmErrors: number; retries: number; formatFailureExamples: number; lmErrorExamples: number };
+  recallAtHop: RecallAtHop;
+  training: TrainingReport | null;
+}
+
+export interface ScoredExample {
+  id: string;
+  nHops: number;
+  shape: string;
+  prediction: ReportPrediction;
+  trajectory: Trajectory;
+  supportingCount: number;
+}
+
+export interface ExampleDetail {
+  id: string;
+  nHops: number;
+  shape: string;
+  question: string;
+  answer: string | null;
+  gold: string[];
+  em: number | null;
+  f1: number | null;
+  recall: number | null;
+  supportF1: number | null;
+  reward: number | null;
+  status: string;
+  error: string | null;
+  hops: TrajectoryHop[];
+}
+
+export function requireRun(store: Store, name: string): RunRecord {
+  const run = findRun(store, name);
+  if (!run) {
+    throw new UsageError(`no run named "${name}" in ${store.path}`, {
+      fix: `list the runs with: musique runs --db ${store.path}`,
+    });
+  }
+  return run;
+}
+
+function parseConfig(json: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The run's examples with their predictions at `step`, in the run's order (examples without one are left out). */
+export function scoredExamplesOf(store: Store, run: RunRecord, step: number): { planned: number; scored: ScoredExample[] } {
+  const predictions = reportPredictionsOf(store, run.id, step);
+  const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
+  const role = run.kind === "train" ? "dev" : "test";
+  let planned = runExamplesOf(store, run.id, role);
+  if (planned.length === 0) planned = runExamplesOf(store, run.id, role === "dev" ? "test" : "dev");
+  const rows =
+    planned.length > 0
+      ? planned
+      : predictions.map((prediction, position) => ({ exampleId: prediction.exampleId, position, nHops: prediction.nHops, shape: null }));
+  const scored: ScoredExample[] = [];
+  for (const row of rows) {
+    const prediction = byId.get(row.exampleId);
+    if (!prediction) continue;
+    const nHops = row.nHops ?? prediction.nHops ?? hopsOfId(row.exampleId) ?? 2;
+    scored.push({
+      id: row.exampleId,
+      nHops,
+      shape: row.shape ?? shapeOfId(row.exampleId) ?? `${nHops}hop`,
+      prediction,
+      trajectory: parseTrajectory(prediction.trajectoryJson),
+      supportingCount: nHops,
+    });
+  }
+  return { planned: rows.length, scored };
+}
+
+/**
+ * What scoreRun needs of an example, rebuilt from the store: the gold answers as scored, the hop
+ * count and shape, and supporting ids with the same overlap with the retrieved ids (known
+ * supporting ids plus placeholders that no paragraph has).
+ */
+function exampleForScoring(item: ScoredExample): Example {
+  const { prediction } = item;
+  const found = retrievedSupportingIds(prediction.retrievedIds, item.trajectory, prediction.recall, item.supportingCount);
+  const supportingIds = [...found];
+  for (let placeholder = 1; supportingIds.length < item.supportingCount; placeholder++) supportingIds.push(String(-placeholder));
+  return {
+    id: item.id,
+    question: "",
+    answer: prediction.goldAnswers[0] ?? "",
+    answerAliases: prediction.goldAnswers.slice(1),
+    answers: prediction.goldAnswers,
+    paragraphs: [],
+    supportingIds,
+    nHops: item.nHops,
+    shape: item.shape,
+    decomposition: [],
+    answerable: true,
+  };
+}
+
+function scoredPrediction(item: ScoredExample): ScoredPrediction {
+  const { prediction } = item;
+  return {
+    exampleId: item.id,
+    answer: prediction.answer,
+    em: prediction.em,
+    f1: prediction.f1,
+    recall: prediction.recall,
+    supportF1: prediction.supportF1,
+    reward: prediction.reward,
+    status: prediction.status,
+    retrievedIds: prediction.retrievedIds,
+  };
+}
+
+export function scoresOf(scored: readonly ScoredExample[]): RunScores | null {
+  if (scored.length === 0) return null;
+  return scoreRun(scored.map(exampleForScoring), scored.map(scoredPrediction));
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+export function recallAtHopOf(scored: readonly ScoredExample[]): RecallAtHop {
+  const maxHops = Math.max(1, ...scored.map((item) => item.trajectory.hops.length));
+  const hops = Array.from({ length: maxHops }, (_, index) => index + 1);
+  const curves = scored.map((item) => ({
+    key: String(item.nHops),
+    curve: recallAfterEachHop(item.trajectory, item.supportingCount, item.prediction.recall, maxHops),
+  }));
+  const average = (list: typeof curves) => hops.map((_, index) => mean(list.map((entry) => entry.curve[index] ?? 0)));
+  const keys = [...new Set(curves.map((entry) => entry.key))].sort((a, b) => Number(a) - Number(b));
+  return {
+    hops,
+    overall: average(curves),
+    byHops: Object.fromEntries(keys.map((key) => [key, average(curves.filter((entry) => entry.key === key))])),
+  };
+}
+
+export function loadRunReport(store: Store, name: string): RunReport {
+  const run = requireRun(store, name);
+  const step = latestPredictionStep(store, run.id);
+  const { planned, scored } = step === null ? { planned: 0, scored: [] } : scoredExamplesOf(store, run, step);
+  const usage = callUsageOf(store, run.id);
+  const finished = run.finishedAt ? Date.parse(run.finishedAt) : Number.NaN;
+  const durationMs = finished - Date.parse(run.startedAt);
+  return {
+    run: {
+      name: run.name,
+      kind: run.kind,
+      status: run.status,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      durationSeconds: Number.isFinite(durationMs) ? durationMs / 1000 : null,
+      model: run.model,
+      dataset: run.dataset,
+      retriever: run.retriever,
+      seed: run.seed,
+      toolVersion: run.toolVersion,
+      error: run.error,
+      outputDir: run.outputDir,
+    },
+    config: parseConfig(run.configJson),
+    step,
+    examples: planned,
+    predicted: scored.length,
+    scores: scoresOf(scored),
+    usage: {
+      calls: usage.calls,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      totalTokens: usage.promptTokens + usage.completionTokens,
+      cachedCalls: usage.cachedCalls,
+      meanLatencyMs: usage.meanLatencyMs,
+    },
+    failures: {
+      parseFailures: usage.parseFailures,
+      lmErrors: usage.lmErrors,
+      retries: usage.retries,
+      formatFailureExamples: scored.filter((item) => item.prediction.status === "format_failure").length,
+      lmErrorExamples: scored.filter((item) => item.prediction.status === "lm_error").length,
+    },
+    recallAtHop: recallAtHopOf(scored),
+    training: run.kind === "train" ? loadTrainingReport(store, run.id) : null,
+  };
+}
+
+/** The `limit` worst examples (lowest F1, then lowest reward) with their trajectories and questions. */
+export function worstExamples(store: Store, name: string, limit: number): ExampleDetail[] {
+  const run = requireRun(store, name);
+  const step = latestPredictionStep(store, run.id);
+  if (step === null) return [];
+  const { scored } = scoredExamplesOf(store, run, step);
+  const worst = [...scored]
+    .sort(
+      (a, b) =>
+        (a.prediction.f1 ?? 0) - (b.prediction.f1 ?? 0) ||
+        (a.prediction.reward ?? 0) - (b.prediction.reward ?? 0) ||
+        a.id.localeCompare(b.id),
+    )
+    .slice(0, limit);
+  const messages = firstRequestMessagesOf(store, run.id, step, worst.map((item) => item.id));
+  return worst.map((item) => ({
+    id: item.id,
+    nHops: item.nHops,
+    shape: item.shape,
+    question: questionFromMessages(messages.get(item.id)),
+    answer: item.prediction.answer,
+    gold: item.prediction.goldAnswers,
+    em: item.prediction.em,
+    f1: item.prediction.f1,
+    recall: item.prediction.recall,
+    supportF1: item.prediction.supportF1,
+    reward: item.prediction.reward,
+    status: item.prediction.status,
+    error: item.prediction.error ?? item.trajectory.failure,
+    hops: item.trajectory.hops,
+  }));
+}

@@ -1,0 +1,98 @@
+/** The terminal form of `musique report RUN`. */
+import { scoresTable } from "../run/scores.ts";
+import type { RunReport } from "./data.ts";
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return "-";
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+function configValue(value: unknown): string {
+  if (Array.isArray(value)) return value.map((item) => String(item)).join(",");
+  if (value !== null && typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/** key=value pairs, sorted, wrapped at `width` columns. */
+export function configLines(config: Record<string, unknown>, width = 100): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const key of Object.keys(config).sort()) {
+    const pair = `${key}=${configValue(config[key])}`;
+    if (line && line.length + 1 + pair.length > width) {
+      lines.push(line);
+      line = pair;
+    } else line = line ? `${line} ${pair}` : pair;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function table(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
+  return rows
+    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  "))
+    .join("\n");
+}
+
+function recallTable(report: RunReport): string {
+  const { recallAtHop } = report;
+  const rows: string[][] = [["recall after hop", ...recallAtHop.hops.map(String)]];
+  rows.push(["overall", ...recallAtHop.overall.map((value) => value.toFixed(3))]);
+  for (const [hops, curve] of Object.entries(recallAtHop.byHops)) rows.push([`${hops} hops`, ...curve.map((value) => value.toFixed(3))]);
+  return table(rows);
+}
+
+function trainingLines(report: RunReport): string[] {
+  const training = report.training;
+  if (!training) return [];
+  const lines = [`training: ${training.completedSteps} of ${training.steps} recorded steps completed`];
+  const last = training.rewardCurve[training.rewardCurve.length - 1];
+  if (last) lines.push(`  last step ${last.step}: mean reward ${last.mean.toFixed(3)} (${training.rewardBand} ${last.low.toFixed(3)}–${last.high.toFixed(3)})`);
+  const best = training.best;
+  if (best) {
+    lines.push(
+      `  best validation: step ${best.step}, reward ${best.reward?.toFixed(3) ?? "-"}, EM ${best.em?.toFixed(3) ?? "-"}, F1 ${best.f1?.toFixed(3) ?? "-"} (n=${best.nExamples})`,
+    );
+  }
+  const metrics = Object.keys(training.trainerMetrics);
+  lines.push(`  KL / loss: ${metrics.length > 0 ? metrics.join(", ") : "not reported"}`);
+  return lines;
+}
+
+export function formatRunReport(report: RunReport): string {
+  const { run, usage, failures } = report;
+  const out: string[] = [];
+  out.push(`run ${run.name} (${run.kind}): ${run.status}${run.error ? ` — ${run.error}` : ""}`);
+  out.push(`started ${run.startedAt}, finished ${run.finishedAt ?? "-"}, duration ${formatDuration(run.durationSeconds)}`);
+  out.push(
+    `model ${run.model ?? "-"}, dataset ${run.dataset ?? "-"}, retriever ${run.retriever ?? "-"}, seed ${run.seed ?? "-"}, musique ${run.toolVersion}`,
+  );
+  out.push("config:");
+  for (const line of configLines(report.config)) out.push(`  ${line}`);
+  out.push("");
+  if (report.scores) {
+    const stepText = report.step !== null && report.step >= 0 ? ` (validation step ${report.step})` : "";
+    out.push(`scored ${report.predicted} of ${report.examples} examples${stepText}`);
+    out.push("");
+    out.push(scoresTable(report.scores));
+    out.push("");
+    out.push(recallTable(report));
+  } else {
+    out.push("no predictions recorded yet");
+  }
+  out.push("");
+  out.push(
+    `LM usage: ${usage.calls} calls (${usage.cachedCalls} cached), ${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens} tokens` +
+      (usage.meanLatencyMs === null ? "" : `, mean latency ${usage.meanLatencyMs.toFixed(0)} ms`),
+  );
+  out.push(
+    `failures: ${failures.parseFailures} parse failures, ${failures.lmErrors} LM errors, ${failures.retries} retries (calls); ` +
+      `${failures.formatFailureExamples} format-failure and ${failures.lmErrorExamples} LM-error examples`,
+  );
+  out.push(...trainingLines(report));
+  return out.join("\n") + "\n";
+}

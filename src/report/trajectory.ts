@@ -1,0 +1,125 @@
+/**
+ * Reading what a prediction's trajectory_json holds (src/store/results.ts trajectoryOf): the hops
+ * with their queries, retrieved documents and extracted information. Parsed defensively: a
+ * missing or malformed trajectory reads as "no hops".
+ */
+
+export interface TrajectoryDocument {
+  id: string;
+  title: string;
+  body: string;
+  isSupporting: boolean;
+}
+
+export interface TrajectoryHop {
+  query: string;
+  documents: TrajectoryDocument[];
+  keyInformation: string;
+}
+
+export interface Trajectory {
+  hops: TrajectoryHop[];
+  failure: string | null;
+}
+
+function record(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : value === undefined || value === null ? "" : String(value);
+}
+
+function parseDocument(value: unknown): TrajectoryDocument | null {
+  const item = record(value);
+  if (!item) return null;
+  return { id: text(item.id), title: text(item.title), body: text(item.body), isSupporting: item.isSupporting === true };
+}
+
+export function parseTrajectory(json: string | null): Trajectory {
+  if (json === null) return { hops: [], failure: null };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return { hops: [], failure: null };
+  }
+  const root = record(parsed);
+  const hops = Array.isArray(root?.hops) ? root.hops : [];
+  const failure = record(root?.failure);
+  return {
+    hops: hops.map((hop) => {
+      const item = record(hop) ?? {};
+      const retrieved = Array.isArray(item.retrieved) ? item.retrieved : [];
+      return {
+        query: text(item.query),
+        documents: retrieved.map(parseDocument).filter((document): document is TrajectoryDocument => document !== null),
+        keyInformation: text(item.keyInformation),
+      };
+    }),
+    failure: failure ? `${text(failure.kind)} failure in ${text(failure.module)}: ${text(failure.message)}` : null,
+  };
+}
+
+/** "2hop" from "2hop__…", "3hop1" from "3hop1__…"; null without a hop prefix. */
+export function shapeOfId(id: string): string | null {
+  return /^(\d+hop\d*)/.exec(id)?.[1] ?? null;
+}
+
+export function hopsOfId(id: string): number | null {
+  const match = /^(\d+)hop/.exec(id);
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * Supporting ids among `retrievedIds`: from the trajectory's isSupporting flags, or (without a
+ * trajectory) as many retrieved ids as the stored recall implies. Support F1 and recall depend
+ * only on how many retrieved ids are supporting, so either gives the same scores.
+ */
+export function retrievedSupportingIds(
+  retrievedIds: readonly string[],
+  trajectory: Trajectory,
+  recall: number | null,
+  nHops: number,
+): string[] {
+  const supporting = new Set<string>();
+  for (const hop of trajectory.hops) for (const document of hop.documents) if (document.isSupporting) supporting.add(document.id);
+  if (trajectory.hops.length > 0) return retrievedIds.filter((id) => supporting.has(id));
+  const found = Math.round((recall ?? 0) * nHops);
+  return retrievedIds.slice(0, found);
+}
+
+/**
+ * Recall of the supporting ids after hop 1, 2, …, `maxHops` (cumulative over hops). An example
+ * that stopped earlier keeps its last value; one without a trajectory keeps its final recall.
+ */
+export function recallAfterEachHop(trajectory: Trajectory, goldCount: number, finalRecall: number | null, maxHops: number): number[] {
+  if (trajectory.hops.length === 0 || goldCount === 0) return Array.from({ length: maxHops }, () => finalRecall ?? 0);
+  const found = new Set<string>();
+  const out: number[] = [];
+  for (let index = 0; index < maxHops; index++) {
+    const hop = trajectory.hops[index];
+    if (hop) for (const document of hop.documents) if (document.isSupporting) found.add(document.id);
+    out.push(found.size / goldCount);
+  }
+  return out;
+}
+
+/** The question as the program saw it: the `question` field of the first module call's user message. */
+export function questionFromMessages(messagesJson: string | undefined): string {
+  if (messagesJson === undefined) return "";
+  let messages: unknown;
+  try {
+    messages = JSON.parse(messagesJson);
+  } catch {
+    return "";
+  }
+  if (!Array.isArray(messages)) return "";
+  for (const message of messages) {
+    const item = record(message);
+    if (item?.role !== "user") continue;
+    const match = /\[\[ ## question ## \]\]\n([\s\S]*?)(?:\n\n\[\[ ## |\n\nRespond with|$)/.exec(text(item.content));
+    if (match) return (match[1] ?? "").trim();
+  }
+  return "";
+}

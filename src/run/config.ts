@@ -1,0 +1,62 @@
+/**
+ * Run names, the configuration stored with a run (secrets removed), and the options of a
+ * resumed run: its stored configuration, with only operational flags taken from the new call.
+ */
+import { UsageError } from "../errors.ts";
+
+/** Flags that may differ when a run is resumed: where and how to reach things, not what to compute. */
+export const operationalKeys = [
+  "db",
+  "logLevel",
+  "json",
+  "baseUrl",
+  "apiKey",
+  "concurrency",
+  "requestTimeout",
+  "maxRetries",
+  "rerankUrl",
+  "rerankApiKey",
+  "rerankTimeout",
+  "resume",
+  "arborUrl",
+  "arborTimeout",
+] as const;
+
+const SECRET_KEYS = new Set(["apiKey", "rerankApiKey"]);
+
+/** `evaluate-20261125-013045` (UTC). */
+export function defaultRunName(kind: string, date = new Date()): string {
+  const stamp = date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${kind}-${stamp}`;
+}
+
+/** The options as stored with the run: secrets removed, undefined dropped. */
+export function publicConfig<T extends object>(options: T): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || SECRET_KEYS.has(key)) continue;
+    config[key] = value;
+  }
+  return config;
+}
+
+/** The stored configuration of a run, with the operational flags of this call on top. */
+export function resumeOptions<T extends object>(storedJson: string, current: T): T {
+  let stored: Record<string, unknown>;
+  try {
+    stored = JSON.parse(storedJson) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError("the stored configuration of this run is not valid JSON", {
+      cause: error instanceof Error ? error.message : String(error),
+      fix: "start a new run instead of resuming",
+    });
+  }
+  const merged: Record<string, unknown> = { ...stored };
+  const currentRecord = current as Record<string, unknown>;
+  for (const key of operationalKeys) {
+    if (currentRecord[key] !== undefined) merged[key] = currentRecord[key];
+    else if (SECRET_KEYS.has(key)) delete merged[key];
+  }
+  for (const key of SECRET_KEYS) if (currentRecord[key] !== undefined) merged[key] = currentRecord[key];
+  return merged as T;
+}

@@ -1,0 +1,80 @@
+/**
+ * Building the services a run talks to from resolved options: the LM client (with the
+ * response cache), the retriever, and their preflight checks. Shared by ask, evaluate and train.
+ */
+import { defaultBaseUrl, createChatClient } from "../lm/client.ts";
+import { checkModelServed } from "../lm/preflight.ts";
+import type { ResponseCache } from "../lm/cache.ts";
+import type { ChatClient } from "../lm/types.ts";
+import { createRetriever } from "../retrieval/factory.ts";
+import type { Retriever } from "../retrieval/types.ts";
+import type { RerankApi, RetrieverName } from "../config/defaults.ts";
+import { log } from "../log.ts";
+
+export interface LanguageModelSettings {
+  model: string;
+  port: number;
+  baseUrl?: string[] | undefined;
+  apiKey: string;
+  temperature: number;
+  maxTokens: number;
+  topP: number;
+  maxRetries: number;
+  requestTimeout: number;
+  concurrency: number;
+}
+
+export interface RetrievalSettings {
+  retriever: RetrieverName;
+  rerankUrl: string;
+  rerankApi: RerankApi;
+  rerankModel: string;
+  rerankApiKey?: string | undefined;
+  rerankTimeout: number;
+  maxRetries: number;
+  concurrency: number;
+}
+
+export function baseUrlsOf(settings: Pick<LanguageModelSettings, "baseUrl" | "port">): string[] {
+  return settings.baseUrl && settings.baseUrl.length > 0 ? settings.baseUrl : [defaultBaseUrl(settings.port)];
+}
+
+export function buildChatClient(settings: LanguageModelSettings, cache?: ResponseCache): ChatClient {
+  return createChatClient({
+    baseUrls: baseUrlsOf(settings),
+    apiKey: settings.apiKey,
+    model: settings.model,
+    temperature: settings.temperature,
+    maxTokens: settings.maxTokens,
+    topP: settings.topP,
+    maxRetries: settings.maxRetries,
+    requestTimeoutSeconds: settings.requestTimeout,
+    concurrency: settings.concurrency,
+    ...(cache ? { cache } : {}),
+  });
+}
+
+export function buildRetriever(settings: RetrievalSettings): Retriever {
+  return createRetriever({
+    retriever: settings.retriever,
+    rerankUrl: settings.rerankUrl,
+    rerankApi: settings.rerankApi,
+    rerankModel: settings.rerankModel,
+    ...(settings.rerankApiKey ? { rerankApiKey: settings.rerankApiKey } : {}),
+    rerankTimeout: settings.rerankTimeout,
+    maxRetries: settings.maxRetries,
+    concurrency: settings.concurrency,
+  });
+}
+
+/** Fail in seconds, before any run is created, if the LM or the rerank service is not there. */
+export async function preflight(
+  settings: LanguageModelSettings,
+  retriever: Retriever,
+  signal?: AbortSignal,
+): Promise<void> {
+  const baseUrls = baseUrlsOf(settings);
+  log.info(`checking ${settings.model} at ${baseUrls.join(", ")}`);
+  await checkModelServed({ baseUrls, apiKey: settings.apiKey, model: settings.model }, signal);
+  await retriever.preflight(signal);
+}

@@ -1,0 +1,49 @@
+/**
+ * The LM response cache, backed by the lm_cache table. Structurally the `ResponseCache` of
+ * src/lm/cache.ts: get(key) → ChatResult | null, set(key, result). A hit comes back marked as
+ * one: cached = true, attempts = 0, endpoint = null, latencyMs = 0.
+ */
+import type { ChatResult } from "../lm/types.ts";
+import { guarded, now, type Store } from "./database.ts";
+
+export interface StoreResponseCache {
+  get(key: string): ChatResult | null;
+  set(key: string, result: ChatResult): void;
+}
+
+function isChatResult(value: unknown): value is ChatResult {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.text === "string" && typeof candidate.model === "string";
+}
+
+export function createStoreCache(store: Store): StoreResponseCache {
+  return {
+    get(key: string): ChatResult | null {
+      const row = guarded(store, () =>
+        store.database.query("SELECT response_json FROM lm_cache WHERE key = ?").get(key),
+      ) as { response_json: string } | null;
+      if (!row) return null;
+      let stored: unknown;
+      try {
+        stored = JSON.parse(row.response_json);
+      } catch {
+        return null;
+      }
+      if (!isChatResult(stored)) return null;
+      return { ...stored, cached: true, attempts: 0, endpoint: null, latencyMs: 0 };
+    },
+    set(key: string, result: ChatResult): void {
+      const stored: ChatResult = { ...result, cached: false };
+      guarded(store, () =>
+        store.database
+          .query(
+            `INSERT INTO lm_cache (key, model, response_json, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET model = excluded.model, response_json = excluded.response_json,
+               created_at = excluded.created_at`,
+          )
+          .run(key, result.model, JSON.stringify(stored), now()),
+      );
+    },
+  };
+}

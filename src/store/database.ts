@@ -1,0 +1,181 @@
+/**
+ * Opening the results database: one SQLite file in WAL mode with a busy timeout and foreign keys,
+ * migrated to the current schema. Every SQLite failure becomes a StoreError that names the file.
+ * Nothing here ever deletes or truncates a database file.
+ */
+import { Database } from "bun:sqlite";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { StoreError } from "../errors.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface Store {
+  /** The path as given. */
+  readonly path: string;
+  readonly database: Database;
+  readonly readonly: boolean;
+  close(): void;
+}
+
+export interface OpenOptions {
+  readonly?: boolean;
+  /** How long a write waits for another process's lock before failing (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
+interface SqliteFailure {
+  code: string;
+  message: string;
+}
+
+function sqliteFailure(error: unknown): SqliteFailure | null {
+  if (!(error instanceof Error)) return null;
+  const code = (error as Error & { code?: unknown }).code;
+  return typeof code === "string" && code.startsWith("SQLITE_") ? { code, message: error.message } : null;
+}
+
+/** Map an SQLite error to a StoreError naming the file; other errors pass through unchanged. */
+export function storeFailure(path: string, error: unknown, doing = "use"): unknown {
+  if (error instanceof StoreError) return error;
+  const failure = sqliteFailure(error);
+  if (!failure) return error;
+  const code = failure.code;
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return new StoreError(`database ${path} is locked: another process holds it`, {
+      cause: "another musique (or an SQLite tool) is writing to it, or holds a transaction open",
+      fix: "wait for the other process to finish, or pass --db with a different file",
+      error,
+    });
+  }
+  if (code.startsWith("SQLITE_READONLY")) {
+    return new StoreError(`database ${path} is read-only`, {
+      cause: failure.message,
+      fix: "check the file's permissions, or pass --db with a writable file",
+      error,
+    });
+  }
+  if (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT")) {
+    return new StoreError(`${path} is not a musique database (${failure.message})`, {
+      fix: "pass --db with a different file; musique never overwrites an existing file",
+      error,
+    });
+  }
+  if (code.startsWith("SQLITE_FULL")) {
+    return new StoreError(`could not write ${path}: the disk is full`, { fix: "free some disk space", error });
+  }
+  if (code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_PERM") || code.startsWith("SQLITE_IOERR")) {
+    return new StoreError(`cannot ${doing} database ${path} (${failure.message})`, {
+      fix: "check that the directory exists and is writable, or pass --db",
+      error,
+    });
+  }
+  return new StoreError(`database ${path}: ${failure.message}`, { cause: code, error });
+}
+
+/** Run `work`, turning SQLite failures into StoreErrors. */
+export function guarded<T>(store: Pick<Store, "path">, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw storeFailure(store.path, error);
+  }
+}
+
+function schemaVersion(database: Database): number {
+  const row = database.query("PRAGMA user_version").get() as { user_version: number } | null;
+  return row?.user_version ?? 0;
+}
+
+function checkNotNewer(path: string, version: number): void {
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      `database ${path} was written by a newer musique (schema ${version} > ${SCHEMA_VERSION}): upgrade musique`,
+      { fix: "install the newer musique, or pass --db with another file" },
+    );
+  }
+}
+
+function migrate(path: string, database: Database): void {
+  const version = schemaVersion(database);
+  checkNotNewer(path, version);
+  if (version === SCHEMA_VERSION) return;
+  database.transaction(() => {
+    // Re-read inside the write transaction: another process may have migrated meanwhile.
+    const current = schemaVersion(database);
+    checkNotNewer(path, current);
+    for (let index = current; index < MIGRATIONS.length; index++) {
+      database.run(MIGRATIONS[index] ?? "");
+      database.run(`PRAGMA user_version = ${index + 1}`);
+    }
+  }).immediate();
+}
+
+/** Open (creating it and its directory if needed) and migrate the database at `path`. */
+export function openStore(path: string, options: OpenOptions = {}): Store {
+  if (options.readonly) return openReadOnly(path, options);
+  const busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  let database: Database | undefined;
+  try {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+    database = new Database(path, { create: true, readwrite: true, strict: true });
+    database.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeout))}`);
+    database.run("PRAGMA journal_mode = WAL");
+    database.run("PRAGMA synchronous = NORMAL");
+    database.run("PRAGMA foreign_keys = ON");
+    migrate(path, database);
+  } catch (error) {
+    database?.close();
+    throw storeFailure(path, error, "open");
+  }
+  const opened = database;
+  return { path, database: opened, readonly: false, close: () => opened.close() };
+}
+
+function missingDatabase(path: string): StoreError {
+  return new StoreError(`no database at ${path}`, {
+    cause: "no run has been recorded there yet, or --db / MUSIQUE_DB points elsewhere",
+    fix: "run musique evaluate (or train) first, or pass --db with the file that holds your runs",
+  });
+}
+
+/**
+ * Open an existing database for reading only (never creates it). The connection is opened
+ * read-only and with `PRAGMA query_only`, so no statement can change the file.
+ */
+export function openReadOnly(path: string, options: Pick<OpenOptions, "busyTimeoutMs"> = {}): Store {
+  if (!existsSync(path)) throw missingDatabase(path);
+  let database: Database | undefined;
+  try {
+    database = new Database(path, { readonly: true, strict: true });
+    database.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
+    database.run("PRAGMA query_only = ON");
+    const version = schemaVersion(database);
+    checkNotNewer(path, version);
+    if (version === 0) {
+      throw new StoreError(`${path} is not a musique database (it has no musique schema)`, {
+        fix: "pass --db with the file musique evaluate or train wrote",
+      });
+    }
+  } catch (error) {
+    database?.close();
+    throw storeFailure(path, error, "open");
+  }
+  const opened = database;
+  return { path, database: opened, readonly: true, close: () => opened.close() };
+}
+
+/** Run `work` in one write transaction (BEGIN IMMEDIATE), mapping SQLite failures. */
+export function inTransaction<T>(store: Store, work: () => T): T {
+  return guarded(store, () => store.database.transaction(work).immediate());
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}
+
+/** JSON text for a JSON column; undefined and null become SQL NULL. */
+export function json(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}

@@ -1,0 +1,54 @@
+/** The results database (docs/store.md). The only place in musique with SQL. */
+export { DEFAULT_BUSY_TIMEOUT_MS, openReadOnly, openStore, type OpenOptions, type Store } from "./database.ts";
+export { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+export {
+  canonicalJson,
+  configHash,
+  createRun,
+  findRun,
+  getRun,
+  listRuns,
+  recordRunExamples,
+  updateRunStatus,
+  type ExampleRole,
+  type NewRun,
+  type RunExample,
+  type RunKind,
+  type RunRecord,
+  type RunStatus,
+  type RunSummary,
+} from "./runs.ts";
+export {
+  EVALUATION_STEP,
+  NO_ROLLOUT,
+  completedExampleIds,
+  predictionStatus,
+  predictionsOf,
+  recordExampleResult,
+  writeModuleCalls,
+  type ExampleResult,
+  type PredictionRecord,
+  type PredictionStatus,
+} from "./results.ts";
+export {
+  bestValidation,
+  checkpointsOf,
+  lastCompletedStep,
+  recordCheckpoint,
+  recordGroup,
+  recordGroups,
+  recordRollouts,
+  recordTrainingStep,
+  recordValidation,
+  writeRollout,
+  type CheckpointRecord,
+  type GroupRecord,
+  type RolloutResult,
+  type TrainingStepRecord,
+  type TrainingStepStatus,
+  type ValidationRecord,
+} from "./training.ts";
+export { WriteQueue, type WriteQueueOptions } from "./queue.ts";
+export { createStoreCache, type StoreResponseCache } from "./cache.ts";
+export { runReadOnlyQuery, splitStatements, type QueryResult, type QueryValue } from "./query.ts";
+export { formatCsv, formatTable, rowsAsObjects } from "./format.ts";

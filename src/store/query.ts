@@ -1,0 +1,100 @@
+/**
+ * `musique query`: one read-only SQL statement against the results database. Three guards: the
+ * connection is opened read-only with PRAGMA query_only (openReadOnly), the statement must be a
+ * single statement, and SQLite must report it as a read-only statement that returns rows
+ * (sqlite3_stmt_readonly, exposed by bun as Statement.readonly); ATTACH/DETACH are refused too.
+ */
+import type { Statement } from "bun:sqlite";
+import { StoreError, UsageError } from "../errors.ts";
+import { storeFailure, type Store } from "./database.ts";
+
+export type QueryValue = string | number | bigint | boolean | null | Uint8Array;
+
+export interface QueryResult {
+  columns: string[];
+  rows: QueryValue[][];
+}
+
+/**
+ * Split SQL text into statements on top-level semicolons (outside quotes, brackets and
+ * comments); empty statements are dropped.
+ */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let start = 0;
+  let index = 0;
+  const closing: Record<string, string> = { "'": "'", '"': '"', "`": "`", "[": "]" };
+  while (index < sql.length) {
+    const character = sql[index] ?? "";
+    const close = closing[character];
+    if (close !== undefined) {
+      const end = sql.indexOf(close, index + 1);
+      index = end < 0 ? sql.length : end + 1;
+    } else if (character === "-" && sql[index + 1] === "-") {
+      const end = sql.indexOf("\n", index);
+      index = end < 0 ? sql.length : end + 1;
+    } else if (character === "/" && sql[index + 1] === "*") {
+      const end = sql.indexOf("*/", index + 2);
+      index = end < 0 ? sql.length : end + 2;
+    } else if (character === ";") {
+      statements.push(sql.slice(start, index));
+      index += 1;
+      start = index;
+    } else {
+      index += 1;
+    }
+  }
+  statements.push(sql.slice(start));
+  return statements.filter((statement) => !isBlank(statement));
+}
+
+function isBlank(statement: string): boolean {
+  return statement.replace(/--[^\n]*(\n|$)/g, "").replace(/\/\*[\s\S]*?(\*\/|$)/g, "").trim() === "";
+}
+
+function sqliteCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function readOnlyRefusal(reason: string): StoreError {
+  return new StoreError(`musique query is read-only: ${reason}`, {
+    fix: "use SELECT (or WITH … SELECT, or a PRAGMA that only reads); runs are changed by musique's commands",
+  });
+}
+
+export function runReadOnlyQuery(store: Store, sql: string): QueryResult {
+  const statements = splitStatements(sql);
+  if (statements.length === 0) throw new UsageError("the SQL statement is empty", { fix: 'e.g. musique query "SELECT * FROM run_summary"' });
+  if (statements.length > 1) {
+    throw new UsageError(`musique query runs one statement at a time (got ${statements.length})`, {
+      fix: "run each statement with its own musique query",
+    });
+  }
+  const text = statements[0] ?? "";
+  if (/^\s*(ATTACH|DETACH)\b/i.test(text.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*/, ""))) {
+    throw readOnlyRefusal("ATTACH and DETACH are not allowed");
+  }
+  let statement: Statement;
+  try {
+    statement = store.database.prepare(text);
+  } catch (error) {
+    const code = sqliteCode(error);
+    if (code !== undefined && code !== "SQLITE_ERROR") throw storeFailure(store.path, error);
+    throw new UsageError(`SQL error: ${error instanceof Error ? error.message : String(error)}`, {
+      fix: "check the statement; the tables and views are described in docs/store.md",
+    });
+  }
+  try {
+    if (!statement.readonly) throw readOnlyRefusal("the statement would change the database");
+    if (!statement.reader) throw readOnlyRefusal("the statement returns no rows (only queries are allowed)");
+    const rows = statement.values() as QueryValue[][];
+    return { columns: statement.columnNames, rows };
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    if (sqliteCode(error)?.startsWith("SQLITE_READONLY")) throw readOnlyRefusal("the statement tried to write");
+    throw storeFailure(store.path, error);
+  } finally {
+    statement.finalize();
+  }
+}

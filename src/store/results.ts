@@ -1,0 +1,197 @@
+/**
+ * Per-example results: the prediction row and its module calls, written in one transaction so an
+ * example is recorded completely or not at all. Re-recording replaces (never duplicates).
+ */
+import type { ExampleScore } from "../metrics/reward.ts";
+import type { ModuleCallTrace, ProgramResult } from "../program/types.ts";
+import { guarded, inTransaction, json, now, type Store } from "./database.ts";
+
+/** `step` of plain evaluation (training records validation predictions under their step). */
+export const EVALUATION_STEP = -1;
+/** `rollout_index` of a module call that is not part of a training rollout. */
+export const NO_ROLLOUT = -1;
+
+export type PredictionStatus = "ok" | "format_failure" | "lm_error";
+
+export interface ExampleResult {
+  exampleId: string;
+  /** -1 (default) for plain evaluation; the training step for validation predictions. */
+  step?: number;
+  nHops: number;
+  /** [answer] + aliases, as scored. */
+  goldAnswers: readonly string[];
+  result: ProgramResult;
+  score: ExampleScore;
+}
+
+export function predictionStatus(result: ProgramResult): PredictionStatus {
+  if (!result.failure) return "ok";
+  return result.failure.kind === "format" ? "format_failure" : "lm_error";
+}
+
+/** What trajectory_json holds: every hop (query, ranked documents, extracted info). */
+export function trajectoryOf(result: ProgramResult): unknown {
+  return { hops: result.hops, collectedInfo: result.collectedInfo, failure: result.failure };
+}
+
+const INSERT_CALL = `
+INSERT INTO module_calls (run_id, step, example_id, rollout_index, module, hop, invocation, request_messages_json,
+  raw_completion, parsed_json, status, error, finish_reason, truncated, prompt_tokens, completion_tokens, latency_ms,
+  endpoint, attempts, cached, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, step, example_id, rollout_index, module, invocation) DO UPDATE SET
+  hop = excluded.hop, request_messages_json = excluded.request_messages_json, raw_completion = excluded.raw_completion,
+  parsed_json = excluded.parsed_json, status = excluded.status, error = excluded.error,
+  finish_reason = excluded.finish_reason, truncated = excluded.truncated, prompt_tokens = excluded.prompt_tokens,
+  completion_tokens = excluded.completion_tokens, latency_ms = excluded.latency_ms, endpoint = excluded.endpoint,
+  attempts = excluded.attempts, cached = excluded.cached, created_at = excluded.created_at`;
+
+export interface CallKey {
+  runId: number;
+  step: number;
+  exampleId: string;
+  rolloutIndex: number;
+}
+
+/**
+ * Replace the module calls of one (run, step, example, rollout). Call inside a transaction
+ * (recordExampleResult, recordRollouts or a WriteQueue flush).
+ */
+export function writeModuleCalls(store: Store, key: CallKey, calls: readonly ModuleCallTrace[]): void {
+  store.database
+    .query("DELETE FROM module_calls WHERE run_id = ? AND step = ? AND example_id = ? AND rollout_index = ?")
+    .run(key.runId, key.step, key.exampleId, key.rolloutIndex);
+  const statement = store.database.query(INSERT_CALL);
+  for (const call of calls) {
+    statement.run(
+      key.runId,
+      key.step,
+      key.exampleId,
+      key.rolloutIndex,
+      call.module,
+      call.hop,
+      call.invocation,
+      JSON.stringify(call.messages),
+      call.rawCompletion,
+      json(call.parsed),
+      call.status,
+      call.error,
+      call.finishReason,
+      call.truncated ? 1 : 0,
+      call.usage?.promptTokens ?? null,
+      call.usage?.completionTokens ?? null,
+      call.latencyMs,
+      call.endpoint,
+      call.attempts,
+      call.cached ? 1 : 0,
+      new Date(call.startedAt).toISOString(),
+    );
+  }
+}
+
+const UPSERT_PREDICTION = `
+INSERT INTO predictions (run_id, step, example_id, n_hops, answer, gold_answers_json, em, f1, recall, support_f1,
+  reward, reward_components_json, retrieved_ids_json, hops_used, status, error, trajectory_json, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, step, example_id) DO UPDATE SET
+  n_hops = excluded.n_hops, answer = excluded.answer, gold_answers_json = excluded.gold_answers_json,
+  em = excluded.em, f1 = excluded.f1, recall = excluded.recall, support_f1 = excluded.support_f1,
+  reward = excluded.reward, reward_components_json = excluded.reward_components_json,
+  retrieved_ids_json = excluded.retrieved_ids_json, hops_used = excluded.hops_used, status = excluded.status,
+  error = excluded.error, trajectory_json = excluded.trajectory_json, created_at = excluded.created_at`;
+
+/** Write the prediction and its module calls in one transaction (all or nothing). */
+export function recordExampleResult(store: Store, runId: number, example: ExampleResult): void {
+  const step = example.step ?? EVALUATION_STEP;
+  const { result, score } = example;
+  inTransaction(store, () => {
+    store.database
+      .query(UPSERT_PREDICTION)
+      .run(
+        runId,
+        step,
+        example.exampleId,
+        example.nHops,
+        result.answer,
+        JSON.stringify(example.goldAnswers),
+        score.em,
+        score.f1,
+        score.recall,
+        score.supportF1,
+        score.reward,
+        JSON.stringify(score.components),
+        JSON.stringify(result.retrievedIds),
+        result.hopsUsed,
+        predictionStatus(result),
+        result.failure?.message ?? null,
+        JSON.stringify(trajectoryOf(result)),
+        now(),
+      );
+    writeModuleCalls(store, { runId, step, exampleId: example.exampleId, rolloutIndex: NO_ROLLOUT }, result.calls);
+  });
+}
+
+/**
+ * Ids of the examples already recorded for (run, step), for resume. LM errors are not counted
+ * as done (a resumed run retries them) unless `includeErrors` is set.
+ */
+export function completedExampleIds(
+  store: Store,
+  runId: number,
+  step: number = EVALUATION_STEP,
+  options: { includeErrors?: boolean } = {},
+): Set<string> {
+  const sql = options.includeErrors
+    ? "SELECT example_id FROM predictions WHERE run_id = ? AND step = ?"
+    : "SELECT example_id FROM predictions WHERE run_id = ? AND step = ? AND status != 'lm_error'";
+  const rows = guarded(store, () => store.database.query(sql).all(runId, step)) as { example_id: string }[];
+  return new Set(rows.map((row) => row.example_id));
+}
+
+export interface PredictionRecord {
+  exampleId: string;
+  step: number;
+  answer: string | null;
+  em: number | null;
+  f1: number | null;
+  recall: number | null;
+  supportF1: number | null;
+  reward: number | null;
+  status: PredictionStatus;
+  retrievedIds: string[];
+}
+
+/** The predictions of (run, step) in recording order (for reports and the predictions file). */
+export function predictionsOf(store: Store, runId: number, step: number = EVALUATION_STEP): PredictionRecord[] {
+  const rows = guarded(store, () =>
+    store.database
+      .query(
+        `SELECT example_id, step, answer, em, f1, recall, support_f1, reward, status, retrieved_ids_json
+         FROM predictions WHERE run_id = ? AND step = ? ORDER BY id`,
+      )
+      .all(runId, step),
+  ) as {
+    example_id: string;
+    step: number;
+    answer: string | null;
+    em: number | null;
+    f1: number | null;
+    recall: number | null;
+    support_f1: number | null;
+    reward: number | null;
+    status: PredictionStatus;
+    retrieved_ids_json: string;
+  }[];
+  return rows.map((row) => ({
+    exampleId: row.example_id,
+    step: row.step,
+    answer: row.answer,
+    em: row.em,
+    f1: row.f1,
+    recall: row.recall,
+    supportF1: row.support_f1,
+    reward: row.reward,
+    status: row.status,
+    retrievedIds: JSON.parse(row.retrieved_ids_json) as string[],
+  }));
+}

@@ -1,0 +1,258 @@
+/**
+ * Training-side records (docs/specs/arbor.md §3–§4): rollouts with their module calls, GRPO
+ * groups as sent to Arbor, step summaries, validations and checkpoints. Every write is an upsert
+ * keyed by run + step (+ example + rollout), so a resumed run never duplicates a row.
+ */
+import type { ExampleScore } from "../metrics/reward.ts";
+import type { ProgramResult } from "../program/types.ts";
+import { guarded, inTransaction, json, now, type Store } from "./database.ts";
+import { trajectoryOf, writeModuleCalls } from "./results.ts";
+
+export interface RolloutResult {
+  exampleId: string;
+  rolloutIndex: number;
+  result: ProgramResult;
+  score: ExampleScore;
+  /** Module calls whose completion broke the format (default: counted from result.calls). */
+  formatFailures?: number;
+}
+
+const UPSERT_ROLLOUT = `
+INSERT INTO rollouts (run_id, step, example_id, rollout_index, answer, em, f1, recall, reward, reward_components_json,
+  format_failures, trajectory_json, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, step, example_id, rollout_index) DO UPDATE SET
+  answer = excluded.answer, em = excluded.em, f1 = excluded.f1, recall = excluded.recall, reward = excluded.reward,
+  reward_components_json = excluded.reward_components_json, format_failures = excluded.format_failures,
+  trajectory_json = excluded.trajectory_json, created_at = excluded.created_at`;
+
+/** One rollout and its module calls, without a transaction of its own (for WriteQueue tasks). */
+export function writeRollout(store: Store, runId: number, step: number, rollout: RolloutResult): void {
+  const { result, score } = rollout;
+  const formatFailures = rollout.formatFailures ?? result.calls.filter((call) => call.status === "parse_error").length;
+  store.database
+    .query(UPSERT_ROLLOUT)
+    .run(
+      runId,
+      step,
+      rollout.exampleId,
+      rollout.rolloutIndex,
+      result.answer,
+      score.em,
+      score.f1,
+      score.recall,
+      score.reward,
+      JSON.stringify(score.components),
+      formatFailures,
+      JSON.stringify(trajectoryOf(result)),
+      now(),
+    );
+  writeModuleCalls(store, { runId, step, exampleId: rollout.exampleId, rolloutIndex: rollout.rolloutIndex }, result.calls);
+}
+
+/** Record a step's rollouts (and their module calls) in one transaction. */
+export function recordRollouts(store: Store, runId: number, step: number, rollouts: readonly RolloutResult[]): void {
+  inTransaction(store, () => {
+    for (const rollout of rollouts) writeRollout(store, runId, step, rollout);
+  });
+}
+
+export type TrainingStepStatus = "running" | "completed" | "failed" | "skipped";
+
+export interface TrainingStepRecord {
+  step: number;
+  status: TrainingStepStatus;
+  /** Default: now on first record; kept on later updates unless given. */
+  startedAt?: string;
+  finishedAt?: string | null;
+  meanReward?: number | null;
+  rewardStd?: number | null;
+  formatFailures?: number;
+  numGroups?: number;
+  arborResponse?: unknown;
+  metrics?: unknown;
+}
+
+export function recordTrainingStep(store: Store, runId: number, record: TrainingStepRecord): void {
+  const finishedAt = record.finishedAt !== undefined ? record.finishedAt : record.status === "running" ? null : now();
+  guarded(store, () =>
+    store.database
+      .query(
+        `INSERT INTO training_steps (run_id, step, status, started_at, finished_at, mean_reward, reward_std,
+           format_failures, num_groups, arbor_response_json, metrics_json)
+         VALUES (?1, ?2, ?3, COALESCE(?4, ?5), ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status,
+           started_at = COALESCE(?4, training_steps.started_at), finished_at = excluded.finished_at,
+           mean_reward = excluded.mean_reward, reward_std = excluded.reward_std,
+           format_failures = excluded.format_failures, num_groups = excluded.num_groups,
+           arbor_response_json = excluded.arbor_response_json, metrics_json = excluded.metrics_json`,
+      )
+      .run(
+        runId,
+        record.step,
+        record.status,
+        record.startedAt ?? null,
+        now(),
+        finishedAt,
+        record.meanReward ?? null,
+        record.rewardStd ?? null,
+        record.formatFailures ?? 0,
+        record.numGroups ?? 0,
+        json(record.arborResponse),
+        json(record.metrics),
+      ),
+  );
+}
+
+/** The highest step recorded as completed, or null before the first. */
+export function lastCompletedStep(store: Store, runId: number): number | null {
+  const row = guarded(store, () =>
+    store.database.query("SELECT MAX(step) AS step FROM training_steps WHERE run_id = ? AND status = 'completed'").get(runId),
+  ) as { step: number | null } | null;
+  return row?.step ?? null;
+}
+
+export interface GroupRecord {
+  exampleId: string;
+  module: string;
+  invocation: number;
+  batchId?: number | null;
+  rewards: readonly number[];
+  advantages?: readonly number[] | null;
+  /** The group as sent to Arbor (GRPOChatData items). */
+  request?: unknown;
+  response?: unknown;
+}
+
+const UPSERT_GROUP = `
+INSERT INTO groups (run_id, step, example_id, module, invocation, batch_id, rewards_json, advantages_json, size,
+  request_json, response_json, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, step, example_id, module, invocation) DO UPDATE SET
+  batch_id = excluded.batch_id, rewards_json = excluded.rewards_json, advantages_json = excluded.advantages_json,
+  size = excluded.size, request_json = excluded.request_json,
+  response_json = COALESCE(excluded.response_json, groups.response_json), created_at = excluded.created_at`;
+
+/** Record the GRPO groups of a step in one transaction. */
+export function recordGroups(store: Store, runId: number, step: number, groups: readonly GroupRecord[]): void {
+  inTransaction(store, () => {
+    const statement = store.database.query(UPSERT_GROUP);
+    for (const group of groups) {
+      statement.run(
+        runId,
+        step,
+        group.exampleId,
+        group.module,
+        group.invocation,
+        group.batchId ?? null,
+        JSON.stringify(group.rewards),
+        json(group.advantages),
+        group.rewards.length,
+        json(group.request),
+        json(group.response),
+        now(),
+      );
+    }
+  });
+}
+
+export function recordGroup(store: Store, runId: number, step: number, group: GroupRecord): void {
+  recordGroups(store, runId, step, [group]);
+}
+
+export interface ValidationRecord {
+  step: number;
+  em: number | null;
+  f1: number | null;
+  recall: number | null;
+  supportF1: number | null;
+  reward: number | null;
+  nExamples: number;
+  isBest?: boolean;
+}
+
+/** Record a validation; `isBest` moves the run's best marker to this step. */
+export function recordValidation(store: Store, runId: number, record: ValidationRecord): void {
+  inTransaction(store, () => {
+    if (record.isBest) store.database.query("UPDATE validations SET is_best = 0 WHERE run_id = ?").run(runId);
+    store.database
+      .query(
+        `INSERT INTO validations (run_id, step, em, f1, recall, support_f1, reward, n_examples, is_best, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, step) DO UPDATE SET em = excluded.em, f1 = excluded.f1, recall = excluded.recall,
+           support_f1 = excluded.support_f1, reward = excluded.reward, n_examples = excluded.n_examples,
+           is_best = excluded.is_best, created_at = excluded.created_at`,
+      )
+      .run(runId, record.step, record.em, record.f1, record.recall, record.supportF1, record.reward, record.nExamples, record.isBest ? 1 : 0, now());
+  });
+}
+
+/** The validation marked best, else the one with the highest `metric` (earliest step on ties). */
+export function bestValidation(
+  store: Store,
+  runId: number,
+  metric: "reward" | "em" | "f1" | "recall" | "support_f1" = "reward",
+): ValidationRecord | null {
+  const row = guarded(store, () =>
+    store.database
+      .query(`SELECT * FROM validations WHERE run_id = ? ORDER BY is_best DESC, ${metric} DESC, step ASC LIMIT 1`)
+      .get(runId),
+  ) as {
+    step: number;
+    em: number | null;
+    f1: number | null;
+    recall: number | null;
+    support_f1: number | null;
+    reward: number | null;
+    n_examples: number;
+    is_best: number;
+  } | null;
+  if (!row) return null;
+  return {
+    step: row.step,
+    em: row.em,
+    f1: row.f1,
+    recall: row.recall,
+    supportF1: row.support_f1,
+    reward: row.reward,
+    nExamples: row.n_examples,
+    isBest: row.is_best === 1,
+  };
+}
+
+export interface CheckpointRecord {
+  step: number;
+  name: string;
+  directory: string | null;
+  metadata?: unknown;
+  /** The checkpoint record Arbor returned. */
+  arborRecord?: unknown;
+}
+
+/** Record a checkpoint; a name seen before is replaced (Arbor replaces that directory too). */
+export function recordCheckpoint(store: Store, runId: number, record: CheckpointRecord): void {
+  guarded(store, () =>
+    store.database
+      .query(
+        `INSERT INTO checkpoints (run_id, step, name, directory, metadata_json, arbor_record_json, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, name) DO UPDATE SET step = excluded.step, directory = excluded.directory,
+           metadata_json = excluded.metadata_json, arbor_record_json = excluded.arbor_record_json,
+           created_at = excluded.created_at`,
+      )
+      .run(runId, record.step, record.name, record.directory, json(record.metadata), json(record.arborRecord), now()),
+  );
+}
+
+export function checkpointsOf(store: Store, runId: number): CheckpointRecord[] {
+  const rows = guarded(store, () =>
+    store.database.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step, name").all(runId),
+  ) as { step: number; name: string; directory: string | null; metadata_json: string | null; arbor_record_json: string | null }[];
+  return rows.map((row) => ({
+    step: row.step,
+    name: row.name,
+    directory: row.directory,
+    metadata: row.metadata_json === null ? null : (JSON.parse(row.metadata_json) as unknown),
+    arborRecord: row.arbor_record_json === null ? null : (JSON.parse(row.arbor_record_json) as unknown),
+  }));
+}

@@ -1,0 +1,103 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cacheRoot, readManifest, safeComponent, splitCacheDir, streamToFileAtomic, writeManifest } from "../../src/data/cache.ts";
+import { DownloadProgress, formatBytes } from "../../src/data/progress.ts";
+
+const directory = await mkdtemp(join(tmpdir(), "musique-cache-"));
+afterAll(() => rm(directory, { recursive: true, force: true }));
+
+describe("cache location", () => {
+  test("HF_HOME wins, then XDG_CACHE_HOME, then ~/.cache", () => {
+    expect(cacheRoot({ HF_HOME: "/h", XDG_CACHE_HOME: "/x", HOME: "/home/u" })).toBe("/h/musique");
+    expect(cacheRoot({ XDG_CACHE_HOME: "/x", HOME: "/home/u" })).toBe("/x/huggingface/musique");
+    expect(cacheRoot({ HOME: "/home/u" })).toBe("/home/u/.cache/huggingface/musique");
+  });
+
+  test("the key is name/config/split/revision, and no component can escape the cache", () => {
+    expect(splitCacheDir({ HF_HOME: "/h" }, { name: "a/b", config: "c", split: "s", revision: undefined })).toBe(
+      "/h/musique/datasets/a--b/c/s/main",
+    );
+    expect(safeComponent("..")).not.toContain("/");
+    expect(safeComponent("..").startsWith(".")).toBe(false);
+    expect(safeComponent("refs/convert/parquet")).toBe("refs--convert--parquet");
+  });
+});
+
+describe("atomic writes", () => {
+  test("a stream that fails leaves neither the file nor a temporary file", async () => {
+    const path = join(directory, "broken.bin");
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      yield new Uint8Array([1, 2, 3]);
+      throw new Error("connection lost");
+    }
+    await expect(streamToFileAtomic(path, chunks())).rejects.toThrow("connection lost");
+    expect(await readdir(directory)).not.toContainEqual(expect.stringContaining("broken.bin"));
+  });
+
+  test("a failed verification leaves nothing behind either", async () => {
+    const path = join(directory, "unverified.bin");
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      yield new Uint8Array([1, 2, 3]);
+    }
+    const verify = async () => {
+      throw new Error("incomplete");
+    };
+    await expect(streamToFileAtomic(path, chunks(), verify)).rejects.toThrow("incomplete");
+    expect(await readdir(directory)).not.toContainEqual(expect.stringContaining("unverified.bin"));
+  });
+
+  test("a manifest naming a missing shard does not count as cached", async () => {
+    const dir = await mkdtemp(join(directory, "split-"));
+    await writeManifest(dir, { shards: ["0000.parquet"], urls: [], downloadedAt: "" });
+    expect(await readManifest(dir)).toBeUndefined();
+    await Bun.write(join(dir, "0000.parquet"), "x");
+    expect(await readManifest(dir)).toMatchObject({ shards: ["0000.parquet"] });
+  });
+});
+
+describe("download progress", () => {
+  function capture(total: number | undefined, minBytes: number) {
+    const lines: Array<[string, boolean, boolean]> = [];
+    let now = 0;
+    const progress = new DownloadProgress("downloading x", total, {
+      minBytes,
+      intervalMs: 1000,
+      terminal: false,
+      now: () => now,
+      write: (line, redraw, final) => lines.push([line, redraw, final]),
+    });
+    return { lines, progress, advance: (ms: number) => (now += ms) };
+  }
+
+  test("reports bytes / total at most once per interval, then a final line", () => {
+    const { lines, progress, advance } = capture(4 * 1024 * 1024, 1024);
+    progress.add(1024 * 1024); // no time has passed: throttled
+    advance(1000);
+    progress.add(1024 * 1024);
+    advance(10);
+    progress.add(1024 * 1024); // throttled
+    advance(1000);
+    progress.add(1024 * 1024);
+    progress.finish();
+    expect(lines.map(([line]) => line)).toEqual([
+      "downloading x: 2.0 MB / 4.0 MB (50%)",
+      "downloading x: 4.0 MB / 4.0 MB (100%)",
+      "downloading x: 4.0 MB / 4.0 MB (100%)",
+    ]);
+    expect(lines.at(-1)?.[2]).toBe(true);
+  });
+
+  test("small downloads stay quiet", () => {
+    const { lines, progress, advance } = capture(1000, 1024 * 1024);
+    advance(5000);
+    progress.add(1000);
+    progress.finish();
+    expect(lines).toEqual([]);
+  });
+
+  test("formatBytes", () => {
+    expect([formatBytes(10), formatBytes(2048), formatBytes(30 * 1024 * 1024)]).toEqual(["10 B", "2.0 kB", "30.0 MB"]);
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * A fake OpenAI-compatible chat server (vLLM / Arbor) for tests, speaking the real wire format.
+ *
+ *   const fake = await startFakeOpenAI({ flavor: "arbor" });   // or "vllm" (default)
+ *   fake.baseUrl            // "http://127.0.0.1:PORT/v1": pass as --base-url or in baseUrls
+ *   fake.requests           // every request: { method, path, headers, body, at }
+ *   fake.chatRequests()     // the POST /v1/chat/completions ones (bodies: model, messages, …)
+ *   fake.counts             // { chat, models, faults }
+ *   fake.setFaults([...])   // a queue: each chat request consumes the next fault (if any)
+ *   fake.enqueue("text" | { content, finishReason, usage })  // scripted replies, in order
+ *   fake.setResponder((request) => "text" | reply)           // replies computed from the request
+ *   await fake.stop()
+ *
+ * Routes: POST /v1/chat/completions → {id, object, created, model, choices:[{index, message:
+ * {role, content}, finish_reason}], usage?}; GET /v1/models → {object:"list", data:[{id,…}]} with
+ * flavor "vllm", 404 {"detail":"Not Found"} with flavor "arbor" (which also omits usage, like
+ * LEGACY Arbor). With `models`, a chat request for another model gets 404 (vLLM's behaviour);
+ * with `apiKey`, any other bearer token gets 401.
+ *
+ * Replies, in order of precedence: the next fault, the next scripted reply, the responder. The
+ * default responder "speaks DSPy" for the four signatures of the program (ChatAdapter format):
+ *   search_query = first five words of the question (+ the last collected line);
+ *   key_information = the first document's title (its "# " line), "" when no documents;
+ *   answer = the first line of all_information, or "unknown";
+ *   has_collected_enough_info = True once all_information has `decideAfter` lines (default 2).
+ *
+ * Faults: latency (then a normal reply), status (429 with Retry-After, 500/502/503, 401, …),
+ * reset (connection closed, no response), hang (never answers until stop), truncated-json,
+ * null-body (Arbor's HTTP 200 `null`), no-choices, malformed (text not in ChatAdapter format),
+ * length (finish_reason "length", text cut off), empty (content ""), null-content.
+ */
+
+export type FakeFault =
+  | { kind: "latency"; ms: number }
+  | { kind: "status"; status: number; retryAfter?: string; retryAfterMs?: number; body?: string }
+  | { kind: "reset" }
+  | { kind: "hang" }
+  | { kind: "truncated-json" }
+  | { kind: "null-body" }
+  | { kind: "no-choices" }
+  | { kind: "malformed"; text?: string }
+  | { kind: "length"; text?: string }
+  | { kind: "empty" }
+  | { kind: "null-content" };
+
+export interface FakeReply {
+  content: string | null;
+  finishReason?: string;
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
+}
+
+export interface FakeChatRequest {
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+  temperature?: number;
+  max_tokens?: number;
+  top_p?: number;
+  [key: string]: unknown;
+}
+
+export type FakeResponder = (request: FakeChatRequest) => string | FakeReply | Promise<string | FakeReply>;
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
+  at: number;
+}
+
+export interface FakeOpenAIOptions {
+  flavor?: "vllm" | "arbor";
+  /** Models GET /v1/models lists (vllm); chat for another model → 404. Default: accept any. */
+  models?: string[];
+  /** Require this bearer token (401 otherwise). */
+  apiKey?: string;
+  responder?: FakeResponder;
+  faults?: FakeFault[];
+  /** The DSPy responder says has_collected_enough_info = True after this many collected lines. */
+  decideAfter?: number;
+}
+
+export interface FakeOpenAI {
+  url: string;
+  baseUrl: string;
+  port: number;
+  requests: RecordedRequest[];
+  counts: { chat: number; models: number; faults: number };
+  chatRequests(): FakeChatRequest[];
+  setFaults(faults: FakeFault[]): void;
+  enqueue(...replies: Array<string | FakeReply>): void;
+  setResponder(responder: FakeResponder): void;
+  stop(): Promise<void>;
+}
+
+/** The fields of a ChatAdapter user message ("[[ ## name ## ]]\nvalue" blocks). */
+export function userFields(content: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const parts = content.split(/^\[\[ ## (\w+) ## \]\]$/m);
+  for (let i = 1; i + 1 < parts.length; i += 2) {
+    const value = parts[i + 1] ?? "";
+    fields[parts[i] ?? ""] = value.replace(/^\n/, "").replace(/\n\nRespond with the corresponding output fields[\s\S]*$/, "").replace(/\n\n$/, "");
+  }
+  return fields;
+}
+
+/** A completion in ChatAdapter format, as a model would write it. */
+export function dspyCompletion(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([name, value]) => `[[ ## ${name} ## ]]\n${value}`)
+    .concat("[[ ## completed ## ]]")
+    .join("\n\n");
+}
+
+/** The default responder: answers the four program signatures in valid ChatAdapter format. */
+export function dspyResponder(decideAfter = 2): FakeResponder {
+  return (request) => {
+    const system = request.messages.find((message) => message.role === "system")?.content ?? "";
+    const user = request.messages.find((message) => message.role === "user")?.content ?? "";
+    const fields = userFields(user);
+    const question = fields.question ?? "";
+    const reasoning = "The fake model read the inputs.";
+    if (system.includes("`search_query`")) {
+      const lines = (fields.collected_info ?? "").split("\n").filter((line) => line.trim() !== "");
+      const words = question.split(/\s+/).slice(0, 5).join(" ");
+      const last = lines[lines.length - 1] ?? "";
+      return dspyCompletion({ reasoning, search_query: last ? `${words} ${last}` : words });
+    }
+    if (system.includes("`key_information`")) {
+      const title = /^# (.*)$/m.exec(fields.documents ?? "")?.[1] ?? "";
+      return dspyCompletion({ reasoning, key_information: title });
+    }
+    if (system.includes("`has_collected_enough_info`")) {
+      const count = (fields.all_information ?? "").split("\n").filter((line) => line.trim() !== "").length;
+      return dspyCompletion({ reasoning, has_collected_enough_info: count >= decideAfter ? "True" : "False" });
+    }
+    if (system.includes("`answer`")) {
+      const first = (fields.all_information ?? "").split("\n").find((line) => line.trim() !== "");
+      return dspyCompletion({ reasoning, answer: first ?? "unknown" });
+    }
+    return "I am a fake model.";
+  };
+}
+
+function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+  const flavor = options.flavor ?? "vllm";
+  const requests: RecordedRequest[] = [];
+  const counts = { chat: 0, models: 0, faults: 0 };
+  let faults: FakeFault[] = [...(options.faults ?? [])];
+  const script: Array<string | FakeReply> = [];
+  let responder: FakeResponder = options.responder ?? dspyResponder(options.decideAfter);
+  const hanging = new Set<() => void>();
+  let completionNumber = 0;
+
+  const completion = (model: string, reply: FakeReply): Response => {
+    completionNumber += 1;
+    const content = reply.content;
+    const body: Record<string, unknown> = {
+      id: `chatcmpl-fake${completionNumber}`,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model,
+      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: reply.finishReason ?? "stop" }],
+    };
+    const usage =
+      reply.usage === undefined
+        ? { prompt_tokens: 100, completion_tokens: Math.ceil((content ?? "").length / 4) }
+        : reply.usage;
+    if (flavor === "vllm" && usage) body.usage = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+    return json(body);
+  };
+
+  const answer = async (request: FakeChatRequest): Promise<FakeReply> => {
+    const next = script.shift();
+    const reply = next ?? (await responder(request));
+    return typeof reply === "string" ? { content: reply } : reply;
+  };
+
+  const chat = async (request: FakeChatRequest): Promise<Response> => {
+    counts.chat += 1;
+    const model = typeof request.model === "string" ? request.model.replace(/^(openai\/|arbor:)/, "") : "";
+    if (options.models && !options.models.includes(model)) {
+      return json({ object: "error", message: `The model \`${model}\` does not exist.`, type: "NotFoundError", code: 404 }, 404);
+    }
+    const fault = faults.shift();
+    if (fault) counts.faults += 1;
+    switch (fault?.kind) {
+      case undefined:
+        return completion(model, await answer(request));
+      case "latency":
+        await Bun.sleep(fault.ms);
+        return completion(model, await answer(request));
+      case "status": {
+        const headers: Record<string, string> = {};
+        if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter;
+        if (fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(fault.retryAfterMs);
+        const body = fault.body ?? JSON.stringify({ error: { message: `fake HTTP ${fault.status}`, type: "fake" } });
+        return new Response(body, { status: fault.status, headers: { "content-type": "application/json", ...headers } });
+      }
+      case "reset":
+        // Erroring the body stream before anything is sent closes the socket: ECONNRESET.
+        return new Response(new ReadableStream({ start: (controller) => controller.error() }));
+      case "hang":
+        return new Promise<Response>((resolve) => {
+          const release = () => resolve(new Response(null, { status: 503 }));
+          hanging.add(release);
+        });
+      case "truncated-json": {
+        const text = JSON.stringify({ id: "chatcmpl-cut", object: "chat.completion", choices: [{ index: 0 }] });
+        return new Response(text.slice(0, Math.floor(text.length / 2)), { headers: { "content-type": "application/json" } });
+      }
+      case "null-body":
+        return new Response("null", { headers: { "content-type": "application/json" } });
+      case "no-choices":
+        return json({ id: "chatcmpl-empty", object: "chat.completion", created: 0, model, choices: [] });
+      case "malformed":
+        return completion(model, { content: fault.text ?? "Sure! The answer is 42." });
+      case "length": {
+        const full = (await answer(request)).content ?? "";
+        return completion(model, { content: fault.text ?? full.slice(0, Math.floor(full.length / 2)), finishReason: "length" });
+      }
+      case "empty":
+        return completion(model, { content: "" });
+      case "null-content":
+        return completion(model, { content: null });
+    }
+  };
+
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    fetch: async (httpRequest) => {
+      const url = new URL(httpRequest.url);
+      const text = await httpRequest.text();
+      let body: unknown = null;
+      try {
+        body = text === "" ? null : JSON.parse(text);
+      } catch {
+        body = text;
+      }
+      const headers: Record<string, string> = {};
+      httpRequest.headers.forEach((value, key) => {
+        headers[key] = value;
+      });
+      requests.push({ method: httpRequest.method, path: url.pathname, headers, body, at: Date.now() });
+      const path = url.pathname.replace(/\/+$/, "");
+      if (options.apiKey !== undefined && headers.authorization !== `Bearer ${options.apiKey}`) {
+        return json({ error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } }, 401);
+      }
+      if (httpRequest.method === "GET" && path === "/v1/models") {
+        counts.models += 1;
+        if (flavor === "arbor") return json({ detail: "Not Found" }, 404);
+        const ids = options.models ?? ["Qwen/Qwen2.5-7B-Instruct"];
+        return json({ object: "list", data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "vllm" })) });
+      }
+      if (httpRequest.method === "POST" && path === "/v1/chat/completions") {
+        return chat(body as FakeChatRequest);
+      }
+      return json({ detail: "Not Found" }, 404);
+    },
+  });
+
+  const port = server.port ?? 0;
+  const root = `http://127.0.0.1:${port}`;
+  return {
+    url: root,
+    baseUrl: `${root}/v1`,
+    port,
+    requests,
+    counts,
+    chatRequests: () =>
+      requests.filter((request) => request.path.endsWith("/chat/completions")).map((request) => request.body as FakeChatRequest),
+    setFaults: (next) => {
+      faults = [...next];
+    },
+    enqueue: (...replies) => {
+      script.push(...replies);
+    },
+    setResponder: (next) => {
+      responder = next;
+    },
+    stop: async () => {
+      for (const release of hanging) release();
+      hanging.clear();
+      await server.stop(true);
+    },
+  };
+}

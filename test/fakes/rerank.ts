@@ -1,0 +1,65 @@
+/**
+ * A fake of the reference rerank service on 127.0.0.1 (POST /rerank {model, query, documents,
+ * top_n, return_documents} → {results: [{index, relevance_score, document}], meta}; GET /health;
+ * GET /models) that also answers the Cohere-style POST /v1/rerank. Optional API key check
+ * (401 without `Authorization: Bearer <key>`), deterministic scores, queued faults.
+ */
+import { applyFault, counting, rankTexts, record, type Fault, type FakeServer, type RecordedRequest } from "./tei.ts";
+
+export interface FakeRerankOptions {
+  apiKey?: string;
+  score?: (query: string, text: string) => number;
+}
+
+export function startFakeRerank(options: FakeRerankOptions = {}): FakeServer {
+  const requests: RecordedRequest[] = [];
+  const faults: Fault[] = [];
+  const healthFaults: Fault[] = [];
+  const handler = counting(async (request) => {
+    const body = await record(request, requests);
+    const path = new URL(request.url).pathname;
+    if (options.apiKey !== undefined && request.headers.get("authorization") !== `Bearer ${options.apiKey}`) {
+      return Response.json({ detail: "invalid API key" }, { status: 401 });
+    }
+    if (path === "/health" && request.method === "GET") {
+      return (await applyFault(healthFaults)) ?? Response.json({ status: "healthy" });
+    }
+    if (path === "/models" && request.method === "GET") return Response.json({ models: ["tei", "bm25"] });
+    if ((path === "/rerank" || path === "/v1/rerank") && request.method === "POST") {
+      const injected = await applyFault(faults);
+      if (injected) return injected;
+      const input = body as { model?: unknown; query?: unknown; documents?: unknown; top_n?: unknown };
+      if (typeof input?.query !== "string" || !Array.isArray(input.documents)) {
+        return Response.json(
+          { detail: [{ type: "missing", loc: ["body", "query"], msg: "Field required" }] },
+          { status: 422 },
+        );
+      }
+      const documents = input.documents as string[];
+      const ranked = rankTexts(input.query, documents, options.score);
+      const kept = typeof input.top_n === "number" ? ranked.slice(0, input.top_n) : ranked;
+      if (path === "/v1/rerank") {
+        return Response.json({
+          results: kept.map((result) => ({ index: result.index, relevance_score: result.score })),
+        });
+      }
+      return Response.json({
+        results: kept.map((result) => ({ index: result.index, relevance_score: result.score, document: null })),
+        meta: { model: typeof input.model === "string" ? input.model : "tei" },
+      });
+    }
+    return Response.json({ detail: "Not Found" }, { status: 404 });
+  });
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 0, fetch: handler.fetch });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    port: server.port ?? 0,
+    requests,
+    faults,
+    healthFaults,
+    get peakConcurrency() {
+      return handler.state.peak;
+    },
+    stop: () => server.stop(true),
+  };
+}

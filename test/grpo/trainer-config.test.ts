@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import { TrainSchema } from "../../src/config/schemas.ts";
+import { TRAINER_CONFIG_KEYS } from "../../src/grpo/arbor-wire.ts";
+import { buildInitializeRequest, buildTrainerConfig, expectedJobId, LORA_TARGET_MODULES } from "../../src/grpo/trainer-config.ts";
+import { INITIALIZE_REQUEST, TRAINER_CONFIG, validate } from "../fakes/arbor-schema.ts";
+
+const defaults = v.parse(TrainSchema, {});
+
+describe("initialize request", () => {
+  test("with the default flags it passes HEAD's strict schema", () => {
+    expect(validate(INITIALIZE_REQUEST, buildInitializeRequest(defaults))).toEqual([]);
+  });
+
+  test("with --no-lora it still passes and sends no lora_config", () => {
+    const request = buildInitializeRequest({ ...defaults, useLora: false });
+    expect(validate(INITIALIZE_REQUEST, request)).toEqual([]);
+    expect("lora_config" in request.trainer_config).toBe(false);
+  });
+
+  test("the client's key list matches Arbor HEAD's ArborGRPOConfigRequest", () => {
+    const model = TRAINER_CONFIG as { fields: Record<string, unknown> };
+    expect([...TRAINER_CONFIG_KEYS].sort() as string[]).toEqual(Object.keys(model.fields).sort());
+  });
+
+  test("maps the reference flags onto trainer_config", () => {
+    const config = buildTrainerConfig(defaults);
+    expect(config).toMatchObject({
+      temperature: 0.7,
+      beta: 0.04,
+      num_generations: 8,
+      per_device_train_batch_size: 8,
+      learning_rate: 2e-5,
+      gradient_accumulation_steps: 4,
+      gradient_checkpointing: true,
+      lr_scheduler_type: "constant_with_warmup",
+      bf16: true,
+      scale_rewards: true,
+      max_grad_norm: 0.5,
+      report_to: "none",
+      log_completions: true,
+      max_steps: 500,
+      num_training_gpus: 2,
+      lora_config: { r: 16, lora_alpha: 64, target_modules: LORA_TARGET_MODULES, lora_dropout: 0.05 },
+    });
+  });
+
+  test("the GPU split goes in gpu_config and inference_config carries only the model", () => {
+    const request = buildInitializeRequest({ ...defaults, runName: "r1" });
+    expect(request.gpu_config).toEqual({ type: "multi", multi: { num_inference_gpus: 1, num_training_gpus: 2 } });
+    expect(request.inference_config).toEqual({ model: "Qwen/Qwen2.5-7B-Instruct" });
+    expect(request.run_name).toBe("r1");
+  });
+
+  test("no run name: run_name is left out so Arbor picks a slug", () => {
+    expect("run_name" in buildInitializeRequest(defaults)).toBe(false);
+  });
+
+  test("expectedJobId follows Arbor's grpo:<model>:<run>:<YYYYMMDD>", () => {
+    expect(expectedJobId("Qwen/Qwen2.5-7B-Instruct", "demo", new Date(2025, 10, 17))).toBe("grpo:qwen2.5-7b-instruct:demo:20251117");
+  });
+});

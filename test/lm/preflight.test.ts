@@ -1,0 +1,112 @@
+import { describe, expect, test } from "bun:test";
+import { ExitCode, ServiceError } from "../../src/errors.ts";
+import { EndpointPool } from "../../src/lm/endpoints.ts";
+import { checkModelServed } from "../../src/lm/preflight.ts";
+import { startFakeOpenAI } from "../fakes/openai.ts";
+
+const model = "Qwen/Qwen2.5-7B-Instruct";
+
+async function serviceError(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ServiceError) return error;
+    throw error;
+  }
+  throw new Error("expected a ServiceError");
+}
+
+describe("checkModelServed (preflight)", () => {
+  test("a server that lists the model passes via GET /models, without a chat request", async () => {
+    const fake = await startFakeOpenAI({ models: [model] });
+    const results = await checkModelServed({ baseUrls: [fake.baseUrl], apiKey: "k", model });
+    expect(results).toEqual([{ baseUrl: fake.baseUrl, method: "models", models: [model] }]);
+    expect(fake.counts.chat).toBe(0);
+    await fake.stop();
+  });
+
+  test("a model that is not listed fails with the served models and exit 5", async () => {
+    const fake = await startFakeOpenAI({ models: ["meta-llama/Llama-3.1-8B-Instruct"] });
+    const error = await serviceError(checkModelServed({ baseUrls: [fake.baseUrl], apiKey: "k", model }));
+    expect(error.message).toBe(`model "${model}" is not served at ${fake.baseUrl}`);
+    expect(error.describe()).toContain("meta-llama/Llama-3.1-8B-Instruct");
+    expect(error.exitCode).toBe(ExitCode.rejected);
+    await fake.stop();
+  });
+
+  test("Arbor (no /models: 404) is checked with a one-token chat request", async () => {
+    const fake = await startFakeOpenAI({ flavor: "arbor" });
+    const results = await checkModelServed({ baseUrls: [fake.baseUrl], apiKey: "arbor", model });
+    expect(results[0]?.method).toBe("chat");
+    expect(fake.chatRequests()[0]).toMatchObject({ model, max_tokens: 1, temperature: 0 });
+    await fake.stop();
+  });
+
+  test("an unreachable server fails at once with the URL and how to start Arbor", async () => {
+    const fake = await startFakeOpenAI();
+    await fake.stop();
+    const started = Date.now();
+    const error = await serviceError(checkModelServed({ baseUrls: [fake.baseUrl], apiKey: "k", model }));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(error.message).toContain(`${fake.baseUrl}/models`);
+    expect(error.fix).toContain("python -m arbor.cli serve --arbor-config arbor.yaml");
+    expect(error.exitCode).toBe(ExitCode.service);
+  });
+
+  test("a wrong API key fails with the --api-key fix", async () => {
+    const fake = await startFakeOpenAI({ apiKey: "secret" });
+    const error = await serviceError(checkModelServed({ baseUrls: [fake.baseUrl], apiKey: "wrong", model }));
+    expect(error.fix).toContain("--api-key");
+    expect(error.exitCode).toBe(ExitCode.rejected);
+    await fake.stop();
+  });
+
+  test("every endpoint is checked", async () => {
+    const first = await startFakeOpenAI({ models: [model] });
+    const second = await startFakeOpenAI({ flavor: "arbor" });
+    const results = await checkModelServed({ baseUrls: [first.baseUrl, second.baseUrl], apiKey: "k", model });
+    expect(results.map((result) => result.method)).toEqual(["models", "chat"]);
+    await Promise.all([first.stop(), second.stop()]);
+  });
+});
+
+describe("EndpointPool", () => {
+  test("an endpoint failing 3 times in a row cools down; a success resets the count", () => {
+    let now = 1000;
+    const pool = new EndpointPool([{ url: "a", value: 1 }], { now: () => now, cooldownMs: 30_000 });
+    const endpoint = pool.acquire();
+    pool.release(endpoint, "endpoint-failure");
+    pool.release(pool.acquire(), "endpoint-failure");
+    pool.release(pool.acquire(), "success");
+    expect(endpoint.coolingUntil).toBe(0);
+    for (let i = 0; i < 3; i++) pool.release(pool.acquire(), "endpoint-failure");
+    expect(endpoint.coolingUntil).toBe(31_000);
+    now = 40_000;
+    expect(pool.acquire().url).toBe("a");
+  });
+
+  test("a refused request (4xx) does not count against the endpoint", () => {
+    const pool = new EndpointPool([{ url: "a", value: 1 }], { failureThreshold: 1 });
+    pool.release(pool.acquire(), "request-failure");
+    expect(pool.endpoints[0]?.coolingUntil).toBe(0);
+  });
+
+  test("when every endpoint cools down, the one whose cool-down ends first is used", () => {
+    let now = 0;
+    const pool = new EndpointPool(
+      [
+        { url: "a", value: 1 },
+        { url: "b", value: 2 },
+      ],
+      { now: () => now, failureThreshold: 1, cooldownMs: 100 },
+    );
+    const a = pool.acquire();
+    pool.release(a, "endpoint-failure"); // a cools until 100
+    now = 50;
+    const b = pool.acquire();
+    expect(b.url).toBe("b");
+    pool.release(b, "endpoint-failure"); // b cools until 150
+    now = 60;
+    expect(pool.acquire().url).toBe("a");
+  });
+});

@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { ExitCode, StoreError, UsageError } from "../../src/errors.ts";
+import {
+  createRun,
+  formatCsv,
+  formatTable,
+  openReadOnly,
+  openStore,
+  recordExampleResult,
+  runReadOnlyQuery,
+  splitStatements,
+  updateRunStatus,
+} from "../../src/store/index.ts";
+import { runCli } from "../helpers/cli.ts";
+import { EXAMPLE, programResult, scoreOf, temporaryDirectory } from "./helpers.ts";
+
+const directory = temporaryDirectory();
+const path = directory.database("query.db");
+afterAll(() => directory.remove());
+
+beforeAll(() => {
+  const store = openStore(path);
+  const first = createRun(store, { name: "eval-one", kind: "evaluate", config: {}, toolVersion: "test" });
+  for (const [exampleId, answer] of [
+    ["2hop__1", "Paris"],
+    ["2hop__2", "Lyon"],
+    ["3hop1__3", "Paris"],
+  ] as const) {
+    const result = programResult(answer);
+    recordExampleResult(store, first.id, { exampleId, nHops: Number(exampleId[0]), goldAnswers: EXAMPLE.answers, result, score: scoreOf(result) });
+  }
+  updateRunStatus(store, first.id, "completed");
+  createRun(store, { name: "eval-two", kind: "evaluate", config: {}, toolVersion: "test" });
+  store.close();
+});
+
+function runCount(): number {
+  const store = openReadOnly(path);
+  try {
+    return (store.database.query("SELECT COUNT(*) AS n FROM runs").get() as { n: number }).n;
+  } finally {
+    store.close();
+  }
+}
+
+function attempt(sql: string): unknown {
+  const store = openReadOnly(path);
+  try {
+    runReadOnlyQuery(store, sql);
+  } catch (error) {
+    return error;
+  } finally {
+    store.close();
+  }
+  throw new Error(`expected ${sql} to be refused`);
+}
+
+describe("runReadOnlyQuery", () => {
+  test("returns columns and rows of a SELECT", () => {
+    const store = openReadOnly(path);
+    const result = runReadOnlyQuery(store, "SELECT name, status FROM runs ORDER BY name");
+    store.close();
+    expect(result).toEqual({ columns: ["name", "status"], rows: [["eval-one", "completed"], ["eval-two", "running"]] });
+  });
+
+  test.each([
+    "DELETE FROM runs",
+    "INSERT INTO runs (name, kind, started_at, config_json, config_hash, tool_version) VALUES ('x', 'evaluate', 'now', '{}', 'h', 't')",
+    "UPDATE runs SET status = 'failed'",
+    "CREATE TABLE evil (x)",
+    "DROP TABLE runs",
+    "ATTACH DATABASE 'other.db' AS other",
+    "PRAGMA user_version = 99",
+    "PRAGMA journal_mode = DELETE",
+    "PRAGMA query_only = OFF",
+    "DELETE FROM runs RETURNING *",
+    "VACUUM",
+    "BEGIN",
+  ])("refuses %s (exit code 6) and changes nothing", (sql) => {
+    const error = attempt(sql) as StoreError;
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error.exitCode).toBe(ExitCode.store);
+    expect(error.message).toStartWith("musique query is read-only");
+    expect(runCount()).toBe(2);
+  });
+
+  test("refuses more than one statement, so nothing can hide behind a SELECT", () => {
+    const error = attempt("SELECT 1; DELETE FROM runs") as UsageError;
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe("musique query runs one statement at a time (got 2)");
+    expect(runCount()).toBe(2);
+  });
+
+  test("a bad statement is a usage error with SQLite's message", () => {
+    const error = attempt("SELEC * FROM runs") as UsageError;
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toContain('near "SELEC"');
+  });
+
+  test("splitStatements ignores semicolons inside strings, identifiers and comments", () => {
+    expect(splitStatements("SELECT ';' AS \"a;b\" -- c;d\n; ")).toEqual(["SELECT ';' AS \"a;b\" -- c;d\n"]);
+    expect(splitStatements("SELECT 1 /* ; */;SELECT 2")).toHaveLength(2);
+    expect(splitStatements(" ; -- nothing\n")).toEqual([]);
+  });
+});
+
+describe("formatting", () => {
+  const result = { columns: ["name", "f1", "n", "note"], rows: [["a", 0.5, 3, null], ["longer name", 0.123456, 12, "x,\"y\""]] };
+
+  test("table output aligns columns and right-aligns numbers", () => {
+    expect(formatTable(result)).toBe(
+      [
+        "name             f1   n  note",
+        "-----------  ------  --  -----",
+        "a            0.5000   3  NULL",
+        "longer name  0.1235  12  x,\"y\"",
+        "(2 rows)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("CSV quotes fields with commas and quotes; NULL is empty", () => {
+    expect(formatCsv(result)).toBe('name,f1,n,note\r\na,0.5,3,\r\nlonger name,0.123456,12,"x,""y"""\r\n');
+  });
+});
+
+describe("musique query and musique runs", () => {
+  test("musique query DELETE fails with a clear message and exit code 6; rows unchanged", async () => {
+    const result = await runCli(["query", "DELETE FROM runs", "--db", path]);
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toContain("musique query is read-only: the statement would change the database");
+    expect(result.stdout).toBe("");
+    expect(runCount()).toBe(2);
+  });
+
+  test("musique query prints an aligned table, CSV or JSON", async () => {
+    const sql = "SELECT run_name, n, em FROM run_summary ORDER BY run_name";
+    const table = await runCli(["query", sql, "--db", path]);
+    expect(table.exitCode).toBe(0);
+    expect(table.stdout).toBe(
+      ["run_name  n      em", "--------  -  ------", "eval-one  3  0.6667", "eval-two  0    NULL", "(2 rows)", ""].join("\n"),
+    );
+    const csv = await runCli(["query", sql, "--db", path, "--format", "csv"]);
+    expect(csv.stdout).toBe("run_name,n,em\r\neval-one,3,0.6666666666666666\r\neval-two,0,\r\n");
+    const json = await runCli(["query", sql, "--db", path, "--format", "json"]);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { run_name: "eval-one", n: 3, em: 2 / 3 },
+      { run_name: "eval-two", n: 0, em: null },
+    ]);
+  });
+
+  test("musique query on a missing database says so, exits 6 and creates no file", async () => {
+    const missing = directory.database("missing.db");
+    const result = await runCli(["query", "SELECT 1", "--db", missing]);
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toContain(`no database at ${missing}`);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  test("musique runs lists runs newest first with status and scores", async () => {
+    const result = await runCli(["runs", "--db", path]);
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+started\s+step\s+n\s+em\s+f1\s+recall\s+support_f1\s+reward\s+failures\s+calls\s+tokens$/);
+    expect(lines[2]).toMatch(/^eval-two\s+evaluate\s+running\s/);
+    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s.*\s3\s+0\.667\s+0\.667\s+1\s+1\s+0\.680\s+0\s+15\s+1800$/);
+  });
+
+  test("musique runs --json prints the summaries", async () => {
+    const result = await runCli(["runs", "--db", path, "--json"]);
+    const runs = JSON.parse(result.stdout) as { name: string; n: number; status: string }[];
+    expect(runs.map((run) => [run.name, run.status, run.n])).toEqual([
+      ["eval-two", "running", 0],
+      ["eval-one", "completed", 3],
+    ]);
+  });
+
+  test("musique runs on a missing database exits 6 without creating it", async () => {
+    const missing = directory.database("nothing-here.db");
+    const result = await runCli(["runs", "--db", missing]);
+    expect(result.exitCode).toBe(6);
+    expect(existsSync(missing)).toBe(false);
+  });
+});
