@@ -17,7 +17,10 @@ const COMMANDS: Record<string, () => Promise<CommandDef>> = {
   query: () => import("./query.ts").then((module) => module.default),
   runs: () => import("./runs.ts").then((module) => module.default),
   evaluate: () => import("./evaluate.ts").then((module) => module.default),
+  train: () => import("./train.ts").then((module) => module.default),
   ask: () => import("./ask.ts").then((module) => module.default),
+  report: () => import("./report.ts").then((module) => module.default),
+  compare: () => import("./compare.ts").then((module) => module.default),
 };
 
 const main = defineCommand({

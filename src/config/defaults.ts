@@ -65,6 +65,8 @@ export const DEFAULTS = {
   numTrainingGpus: 2,
   trainConcurrency: 24,
   dryRunSteps: 2,
+  /** Ctrl-C during training: terminate the Arbor job (saves checkpoint_final) or cancel it. */
+  onInterrupt: "terminate",
   /** Arbor's initialize launches vLLM and the trainer: minutes. */
   arborInitializeTimeoutSeconds: 1800,
   arborStepTimeoutSeconds: 600,

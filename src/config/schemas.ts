@@ -162,6 +162,7 @@ export const TrainSchema = v.object({
   arborUrl: v.optional(urlField()),
   arborTimeout: v.optional(numberField(1), DEFAULTS.arborInitializeTimeoutSeconds),
   dryRun: v.optional(booleanField(), false),
+  onInterrupt: v.optional(enumField(["terminate", "cancel"] as const), DEFAULTS.onInterrupt),
   dryRunSteps: v.optional(integerField(1, 1000), DEFAULTS.dryRunSteps),
   resume: v.optional(stringField("a run name")),
 });

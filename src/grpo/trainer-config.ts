@@ -10,6 +10,7 @@
  * We follow the reference wherever it changes what is learned; flags default to the reference
  * script's values (src/config/defaults.ts).
  */
+import type { NumHops } from "../config/defaults.ts";
 import type { TrainOptions } from "../config/schemas.ts";
 import type { InitializeRequest, TrainerConfigWire } from "./arbor-wire.ts";
 
@@ -78,7 +79,33 @@ export type ArborTrainSettings = Pick<
   | "loraDropout"
   | "numInferenceGpus"
   | "numTrainingGpus"
+  | "numExamplesPerStep"
+  | "numHops"
+  | "maxHops"
 >;
+
+/** MuSiQue-Ans questions have at most 4 supporting paragraphs (--num-hops gold). */
+const MAXIMUM_GOLD_HOPS = 4;
+
+/**
+ * The most (module, invocation) groups one example can yield: 2·h for h fixed hops (h extract,
+ * h−1 query, 1 answer); 3·h for auto (plus one decision per hop).
+ */
+export function groupsPerExampleLimit(numHops: NumHops, maxHops: number): number {
+  if (numHops === "auto") return 3 * Math.max(1, maxHops);
+  return 2 * (numHops === "gold" ? MAXIMUM_GOLD_HOPS : numHops);
+}
+
+/**
+ * Arbor HEAD's trainer consumes one batch id = one group per optimizer step and stops asking for
+ * batches at max_steps (it requires a finite value). A musique step posts several groups (k
+ * examples × their (module, invocation) pairs), so max_steps is the upper bound on groups the run
+ * can post; the run terminates the job itself after --num-train-steps. The scheduler is
+ * constant_with_warmup, so the bound does not change the learning rate.
+ */
+export function trainerMaxSteps(settings: Pick<ArborTrainSettings, "numTrainSteps" | "numExamplesPerStep" | "numHops" | "maxHops">): number {
+  return settings.numTrainSteps * settings.numExamplesPerStep * groupsPerExampleLimit(settings.numHops, settings.maxHops);
+}
 
 /** Build the HEAD `trainer_config` from our flags. */
 export function buildTrainerConfig(settings: ArborTrainSettings): TrainerConfigWire {
@@ -90,7 +117,7 @@ export function buildTrainerConfig(settings: ArborTrainSettings): TrainerConfigW
     learning_rate: settings.learningRate,
     gradient_accumulation_steps: settings.gradientAccumulation,
     max_grad_norm: settings.maxGradNorm,
-    max_steps: settings.numTrainSteps,
+    max_steps: trainerMaxSteps(settings),
     // Must match gpu_config: HEAD sizes the generation batch with it.
     num_training_gpus: settings.numTrainingGpus,
     ...FIXED_TRAINER_CONFIG,

@@ -82,7 +82,7 @@ export function checkDatasetSizes(settings: TrainValidationSettings, sizes: Data
       },
     );
   }
-  if (sizes.dev < 1) {
+  if (sizes.dev < 1 && !settings.dryRun) {
     throw new UsageError("the validation set is empty, so training cannot be validated or checkpointed", {
       cause: "--eval-datasets or --dev-size selected no examples",
       fix: "check --eval-datasets, or raise --dev-size",

@@ -20,6 +20,7 @@ export const operationalKeys = [
   "resume",
   "arborUrl",
   "arborTimeout",
+  "onInterrupt",
 ] as const;
 
 const SECRET_KEYS = new Set(["apiKey", "rerankApiKey"]);

@@ -75,6 +75,16 @@ export async function preflight(
 ): Promise<void> {
   const baseUrls = baseUrlsOf(settings);
   log.info(`checking ${settings.model} at ${baseUrls.join(", ")}`);
-  await checkModelServed({ baseUrls, apiKey: settings.apiKey, model: settings.model }, signal);
+  // Both checks honour --request-timeout, so a hung server fails within it (not after 10 s / 600 s).
+  await checkModelServed(
+    {
+      baseUrls,
+      apiKey: settings.apiKey,
+      model: settings.model,
+      listTimeoutSeconds: Math.min(10, settings.requestTimeout),
+      chatTimeoutSeconds: settings.requestTimeout,
+    },
+    signal,
+  );
   await retriever.preflight(signal);
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { TrainSchema } from "../../src/config/schemas.ts";
 import { TRAINER_CONFIG_KEYS } from "../../src/grpo/arbor-wire.ts";
-import { buildInitializeRequest, buildTrainerConfig, expectedJobId, LORA_TARGET_MODULES } from "../../src/grpo/trainer-config.ts";
+import { buildInitializeRequest, buildTrainerConfig, expectedJobId, LORA_TARGET_MODULES, trainerMaxSteps } from "../../src/grpo/trainer-config.ts";
 import { INITIALIZE_REQUEST, TRAINER_CONFIG, validate } from "../fakes/arbor-schema.ts";
 
 const defaults = v.parse(TrainSchema, {});
@@ -39,7 +39,7 @@ describe("initialize request", () => {
       max_grad_norm: 0.5,
       report_to: "none",
       log_completions: true,
-      max_steps: 500,
+      max_steps: 500 * 6 * 4,
       num_training_gpus: 2,
       lora_config: { r: 16, lora_alpha: 64, target_modules: LORA_TARGET_MODULES, lora_dropout: 0.05 },
     });
@@ -54,6 +54,12 @@ describe("initialize request", () => {
 
   test("no run name: run_name is left out so Arbor picks a slug", () => {
     expect("run_name" in buildInitializeRequest(defaults)).toBe(false);
+  });
+
+  test("max_steps bounds the groups the run can post (one group per optimizer step at HEAD)", () => {
+    expect(trainerMaxSteps({ numTrainSteps: 10, numExamplesPerStep: 2, numHops: 2, maxHops: 4 })).toBe(80);
+    expect(trainerMaxSteps({ numTrainSteps: 10, numExamplesPerStep: 2, numHops: "gold", maxHops: 4 })).toBe(160);
+    expect(trainerMaxSteps({ numTrainSteps: 10, numExamplesPerStep: 2, numHops: "auto", maxHops: 4 })).toBe(240);
   });
 
   test("expectedJobId follows Arbor's grpo:<model>:<run>:<YYYYMMDD>", () => {

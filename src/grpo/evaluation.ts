@@ -1,0 +1,99 @@
+/**
+ * Validation during training (DSPy's report_validation_metrics): run the program once per dev
+ * example with the job's current weights, record every prediction under the number of GRPO steps
+ * completed (0 = the baseline before training), and decide whether to checkpoint.
+ */
+import type { CheckpointPolicy } from "../config/defaults.ts";
+import type { Example } from "../data/types.ts";
+import { log } from "../log.ts";
+import type { Store } from "../store/database.ts";
+import { recordExampleResult } from "../store/results.ts";
+import { recordValidation } from "../store/training.ts";
+import { runValidation, type ProgramSettings } from "./rollouts.ts";
+
+export interface DevScores {
+  /** GRPO steps completed when the validation ran (0 = baseline). */
+  step: number;
+  /** Mean combined reward: the validation score checkpoints follow. */
+  reward: number;
+  em: number;
+  f1: number;
+  recall: number;
+  supportF1: number;
+  examples: number;
+  formatFailures: number;
+  lmErrors: number;
+}
+
+function average(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+export async function evaluateOnDev(
+  store: Store,
+  runId: number,
+  step: number,
+  dev: readonly Example[],
+  settings: ProgramSettings,
+  signal: AbortSignal,
+  best: number | null,
+): Promise<DevScores> {
+  const runs = await runValidation(dev, settings, signal);
+  for (const run of runs) {
+    recordExampleResult(store, runId, {
+      exampleId: run.example.id,
+      step,
+      nHops: run.example.nHops,
+      goldAnswers: run.example.answers,
+      result: run.result,
+      score: run.score,
+    });
+  }
+  const scores: DevScores = {
+    step,
+    // Evaluation scores the metric (a format failure scores as an empty answer), like DSPy's Evaluate.
+    reward: average(runs.map((run) => run.score.reward)),
+    em: average(runs.map((run) => run.score.em)),
+    f1: average(runs.map((run) => run.score.f1)),
+    recall: average(runs.map((run) => run.score.recall)),
+    supportF1: average(runs.map((run) => run.score.supportF1)),
+    examples: runs.length,
+    formatFailures: runs.filter((run) => run.result.failure?.kind === "format").length,
+    lmErrors: runs.filter((run) => run.result.failure?.kind === "lm").length,
+  };
+  const isBest = best === null || scores.reward > best;
+  recordValidation(store, runId, {
+    step,
+    em: scores.em,
+    f1: scores.f1,
+    recall: scores.recall,
+    supportF1: scores.supportF1,
+    reward: scores.reward,
+    nExamples: scores.examples,
+    isBest,
+  });
+  log.info(
+    `validation after ${step} step${step === 1 ? "" : "s"}: reward ${scores.reward.toFixed(4)}, EM ${scores.em.toFixed(3)}, ` +
+      `F1 ${scores.f1.toFixed(3)}, recall ${scores.recall.toFixed(3)} on ${scores.examples} dev examples` +
+      (scores.formatFailures + scores.lmErrors > 0 ? ` (${scores.formatFailures} format failures, ${scores.lmErrors} LM errors)` : "") +
+      (isBest && best !== null ? " — new best" : ""),
+  );
+  return scores;
+}
+
+/** DSPy validates before training, every N steps, and after the last step. */
+export function validationDue(completedSteps: number, numStepsForValidation: number, totalSteps: number): boolean {
+  return completedSteps === 0 || completedSteps === totalSteps || completedSteps % numStepsForValidation === 0;
+}
+
+/**
+ * The checkpoint to save after a validation, or null: whenever a validation beats the best so
+ * far, the first one (the baseline) included. single-best keeps one directory, "best", replaced
+ * on every improvement (Arbor replaces a checkpoint directory of the same name); improvements
+ * keeps step_<n> for each improvement.
+ */
+export function checkpointName(policy: CheckpointPolicy, scores: DevScores, best: number | null): string | null {
+  if (policy === "none") return null;
+  if (best !== null && !(scores.reward > best)) return null;
+  return policy === "single-best" ? "best" : `step_${scores.step}`;
+}

@@ -1,0 +1,117 @@
+/**
+ * Rollouts of one GRPO step: N runs of the program per example at the training temperature,
+ * sampling from the Arbor job (model = job id, never from the response cache), each scored with
+ * the combined reward of the whole run. Also the dev-set runs of validation, which use the same
+ * program settings (DSPy validates the student with its training LM).
+ */
+import type { NumHops, RewardVersion } from "../config/defaults.ts";
+import type { Example } from "../data/types.ts";
+import { InterruptedError, ServiceError, isMusiqueError } from "../errors.ts";
+import { Limiter } from "../lm/limit.ts";
+import type { ChatClient } from "../lm/types.ts";
+import { FORMAT_FAILURE_REWARD, scoreExample, type ExampleScore } from "../metrics/reward.ts";
+import { isFatalServiceError } from "../program/modules.ts";
+import { runMultiHop } from "../program/multihop.ts";
+import type { ModuleName, ProgramResult } from "../program/types.ts";
+import type { Retriever } from "../retrieval/types.ts";
+
+export interface ProgramSettings {
+  client: ChatClient;
+  retriever: Retriever;
+  topN: number;
+  numHops: NumHops;
+  maxHops: number;
+  temperature: number;
+  maxTokens: number;
+  /** The Arbor job id (or the base model in a dry run). */
+  model: string;
+  reward: RewardVersion;
+  /** Program runs in flight at once (--concurrency). */
+  concurrency: number;
+}
+
+export interface ScoredRun {
+  example: Example;
+  /** 0…N−1 for training rollouts; −1 for a validation run. */
+  rolloutIndex: number;
+  result: ProgramResult;
+  score: ExampleScore;
+  /** The GRPO reward of the whole run: the combined reward, or −1 if a call broke the format. */
+  reward: number;
+}
+
+/** A ProgramResult for a run that failed outside the module calls (e.g. the retriever). */
+export function failedRun(error: unknown, module: ModuleName = "extract_information"): ProgramResult {
+  const message = isMusiqueError(error) ? error.message : error instanceof Error ? error.message : String(error);
+  return {
+    answer: null,
+    collectedInfo: [],
+    retrievedIds: [],
+    hopsUsed: 0,
+    hops: [],
+    calls: [],
+    failure: { kind: "lm", module, message },
+  };
+}
+
+/**
+ * DSPy's GRPO reward of a rollout: the metric, except that a format failure scores the whole
+ * rollout format_failure_score (−1), so every sample of that rollout carries −1.
+ */
+export function rolloutReward(result: ProgramResult, score: ExampleScore): number {
+  return result.failure?.kind === "format" ? FORMAT_FAILURE_REWARD : score.reward;
+}
+
+/** One program run; service failures that are not fatal become an LM failure in the result. */
+export async function runOnce(example: Example, settings: ProgramSettings, signal: AbortSignal): Promise<ProgramResult> {
+  try {
+    return await runMultiHop(example, {
+      client: settings.client,
+      retriever: settings.retriever,
+      topN: settings.topN,
+      numHops: settings.numHops,
+      maxHops: settings.maxHops,
+      temperature: settings.temperature,
+      maxTokens: settings.maxTokens,
+      model: settings.model,
+      noCache: true,
+      signal,
+    });
+  } catch (error) {
+    if (error instanceof InterruptedError || signal.aborted) throw signal.reason ?? error;
+    if (!(error instanceof ServiceError) || isFatalServiceError(error)) throw error;
+    return failedRun(error);
+  }
+}
+
+function scored(example: Example, rolloutIndex: number, result: ProgramResult, reward: RewardVersion): ScoredRun {
+  const score = scoreExample(example, result, reward);
+  return { example, rolloutIndex, result, score, reward: rolloutReward(result, score) };
+}
+
+/** N rollouts of every example, all in flight together (bounded by settings.concurrency). */
+export async function runRollouts(
+  examples: readonly Example[],
+  rolloutsPerExample: number,
+  settings: ProgramSettings,
+  signal: AbortSignal,
+): Promise<ScoredRun[][]> {
+  const limiter = new Limiter(settings.concurrency);
+  return Promise.all(
+    examples.map((example) =>
+      Promise.all(
+        Array.from({ length: rolloutsPerExample }, (_, rolloutIndex) =>
+          limiter.run(async () => scored(example, rolloutIndex, await runOnce(example, settings, signal), settings.reward)),
+        ),
+      ),
+    ),
+  );
+}
+
+/** One run per dev example (validation). */
+export async function runValidation(examples: readonly Example[], settings: ProgramSettings, signal: AbortSignal): Promise<ScoredRun[]> {
+  const limiter = new Limiter(settings.concurrency);
+  return Promise.all(
+    examples.map((example) => limiter.run(async () => scored(example, -1, await runOnce(example, settings, signal), settings.reward))),
+  );
+}

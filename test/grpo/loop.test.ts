@@ -1,0 +1,215 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as v from "valibot";
+import { TrainSchema } from "../../src/config/schemas.ts";
+import { loadExamples, type Example } from "../../src/data/index.ts";
+import { InterruptedError, ServiceError } from "../../src/errors.ts";
+import { ArborClient } from "../../src/grpo/arbor.ts";
+import { BatchFeeder } from "../../src/grpo/batches.ts";
+import { runGrpoLoop, type GrpoLoopContext, type StepGroups } from "../../src/grpo/loop.ts";
+import { createChatClient } from "../../src/lm/client.ts";
+import { GoldenRetriever } from "../../src/retrieval/golden.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { createRun } from "../../src/store/runs.ts";
+import { bestValidation, checkpointsOf } from "../../src/store/training.ts";
+import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
+import { dspyCompletion, dspyResponder, userFields, type FakeResponder } from "../fakes/openai.ts";
+
+let examples: Example[];
+let directory: string;
+const fakes: FakeArbor[] = [];
+const stores: Store[] = [];
+
+beforeAll(async () => {
+  examples = (await loadExamples("sample", { seed: 89, noiseRate: 1, skipInvalid: false })).examples;
+  directory = mkdtempSync(join(tmpdir(), "musique-grpo-"));
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((fake) => fake.stop()));
+  for (const store of stores.splice(0)) store.close();
+});
+
+const settings = v.parse(TrainSchema, {
+  model: "Qwen/Qwen2.5-0.5B-Instruct",
+  runName: "loop-test",
+  retriever: "golden",
+  numTrainSteps: "3",
+  numExamplesPerStep: "2",
+  numRolloutsPerStep: "4",
+  batchSize: "4",
+  gradientAccumulation: "1",
+  numTrainingGpus: "1",
+  numStepsForVal: "2",
+  checkpoint: "improvements",
+  concurrency: "8",
+  dryRunSteps: "2",
+});
+
+/**
+ * A "model" that answers with the first collected line until the job has received `learnAfter`
+ * groups, then with the gold answer (it learned), and breaks the format on every 9th answer call.
+ */
+function learningResponder(server: () => FakeArbor, learnAfter: number): FakeResponder {
+  const gold = new Map(examples.map((example) => [example.question, example.answer]));
+  const base = dspyResponder();
+  let answerCalls = 0;
+  return (request) => {
+    const system = request.messages.find((message) => message.role === "system")?.content ?? "";
+    if (!system.includes("`answer`")) return base(request);
+    answerCalls += 1;
+    if (answerCalls % 9 === 0) return "The answer is obvious.";
+    const question = userFields(request.messages.find((message) => message.role === "user")?.content ?? "").question ?? "";
+    const received = [...server().jobs.values()].reduce((sum, job) => sum + job.groups.length, 0);
+    return dspyCompletion({ reasoning: "r", answer: received >= learnAfter ? (gold.get(question) ?? "?") : "unknown" });
+  };
+}
+
+function context(server: FakeArbor | null, extra: Partial<GrpoLoopContext> = {}): GrpoLoopContext {
+  const store = openStore(join(directory, `${crypto.randomUUID()}.db`));
+  stores.push(store);
+  const run = createRun(store, { name: "loop-test", kind: "train", config: {}, toolVersion: "test" });
+  const chatUrl = server ? server.baseUrl.replace(/\/$/, "") : "http://127.0.0.1:9/v1";
+  return {
+    store,
+    runId: run.id,
+    train: examples.slice(0, 6),
+    dev: examples.slice(6, 10),
+    arbor: server ? new ArborClient({ baseUrl: server.baseUrl, maxRetries: 0, onWaiting: () => {} }) : null,
+    client: createChatClient({
+      baseUrls: [chatUrl],
+      apiKey: "arbor",
+      model: settings.model,
+      temperature: settings.temperature,
+      maxTokens: 4000,
+      topP: 1,
+      maxRetries: 0,
+      requestTimeoutSeconds: 5,
+      concurrency: 8,
+    }),
+    retriever: new GoldenRetriever(),
+    settings,
+    signal: new AbortController().signal,
+    pollIntervalMs: 5,
+    ...extra,
+  };
+}
+
+function count(store: Store, sql: string): number {
+  return (store.database.query(sql).get() as { n: number }).n;
+}
+
+describe("runGrpoLoop against the fake Arbor", () => {
+  test("initializes, validates first, posts full groups as the trainer asks, checkpoints improvements, terminates", async () => {
+    let server: FakeArbor | undefined;
+    server = startFakeArbor({ responder: learningResponder(() => server as FakeArbor, 1) });
+    fakes.push(server);
+    const loop = context(server);
+    const summary = await runGrpoLoop(loop);
+
+    expect(summary.jobId).toMatch(/^grpo:qwen2\.5-0\.5b-instruct:loop-test:\d{8}$/);
+    expect(summary.stepsCompleted).toBe(3);
+    expect(summary.validations.map((scores) => scores.step)).toEqual([0, 2, 3]);
+
+    // Baseline validation ran before the first group was posted, sampling from the job id.
+    const firstStep = server.requests.findIndex((entry) => entry.path.endsWith("/grpo/step"));
+    const chatsBefore = server.requests.slice(0, firstStep).filter((entry) => entry.path === "/v1/chat/completions");
+    expect(chatsBefore.length).toBeGreaterThan(0);
+    expect(chatsBefore.every((entry) => (entry.body as { model: string }).model === summary.jobId)).toBe(true);
+
+    const job = server.jobs.get(summary.jobId as string);
+    expect(job?.groups.length).toBe(summary.groupsPosted);
+    expect(job?.groups.every((group) => group.batch.length === 4)).toBe(true);
+    expect(job?.groups.map((group) => group.assignedBatchId)).toEqual(job?.groups.map((_, index) => index));
+    expect(job?.groups[0]?.metrics).toMatchObject({ step: 1 });
+    expect(Object.keys(job?.groups[0]?.metrics ?? {}).sort()).toEqual(["format_failures", "mean_reward", "step"]);
+
+    // The baseline is the first best (checkpointed); the model "learned" after the first group:
+    // validation improves, so another checkpoint is saved.
+    expect(summary.checkpoints.map((entry) => entry.name)).toEqual(["step_0", "step_2", "checkpoint_final"]);
+    expect(server.requestsTo("terminate")).toHaveLength(1);
+    expect(checkpointsOf(loop.store, loop.runId).map((record) => record.name).sort()).toEqual(["checkpoint_final", "step_0", "step_2"]);
+    expect(bestValidation(loop.store, loop.runId)?.step).toBe(2);
+
+    // Everything is in the store.
+    expect(count(loop.store, "SELECT COUNT(*) AS n FROM rollouts")).toBe(3 * 2 * 4);
+    expect(count(loop.store, "SELECT COUNT(*) AS n FROM training_steps WHERE status = 'completed'")).toBe(3);
+    expect(count(loop.store, "SELECT COUNT(*) AS n FROM groups WHERE batch_id IS NOT NULL")).toBe(summary.groupsPosted);
+    expect(count(loop.store, "SELECT COUNT(*) AS n FROM validations")).toBe(3);
+    expect(count(loop.store, "SELECT COUNT(*) AS n FROM predictions WHERE step = 0")).toBe(4);
+  });
+
+  test("a format failure makes its rollout's samples carry reward −1", async () => {
+    let server: FakeArbor | undefined;
+    server = startFakeArbor({ responder: learningResponder(() => server as FakeArbor, 1_000_000) });
+    fakes.push(server);
+    const summary = await runGrpoLoop(context(server, { settings: { ...settings, numTrainSteps: 1 } }));
+    const rewards = (server.jobs.get(summary.jobId as string)?.groups ?? []).flatMap((group) =>
+      group.batch.map((sample) => (sample as { reward: number }).reward),
+    );
+    expect(rewards).toContain(-1);
+  });
+
+  test("--dry-run builds groups without talking to Arbor", async () => {
+    const chat = startFakeArbor();
+    fakes.push(chat);
+    const seen: StepGroups[] = [];
+    const loop = context(null, {
+      client: createChatClient({
+        baseUrls: [chat.baseUrl.replace(/\/$/, "")],
+        apiKey: "arbor",
+        model: settings.model,
+        temperature: 0.7,
+        maxTokens: 4000,
+        topP: 1,
+        maxRetries: 0,
+        requestTimeoutSeconds: 5,
+        concurrency: 8,
+      }),
+      onGroups: (groups) => {
+        seen.push(...groups);
+      },
+    });
+    const summary = await runGrpoLoop(loop);
+    expect(summary.jobId).toBeNull();
+    expect(summary.stepsCompleted).toBe(2);
+    expect(seen).toHaveLength(2 * 2);
+    expect(seen.every((entry) => entry.groups.every((group) => group.samples.length === 4))).toBe(true);
+    expect(chat.requests.every((entry) => entry.path === "/v1/chat/completions")).toBe(true);
+    expect((chat.requests[0]?.body as { model: string }).model).toBe(settings.model);
+  });
+
+  test("Ctrl-C stops the loop and terminates the job so checkpoint_final is kept", async () => {
+    const server = startFakeArbor();
+    fakes.push(server);
+    const controller = new AbortController();
+    const loop = context(server, {
+      signal: controller.signal,
+      onGroups: () => controller.abort(new InterruptedError("interrupted")),
+    });
+    await expect(runGrpoLoop(loop)).rejects.toBeInstanceOf(InterruptedError);
+    expect(server.requestsTo("terminate")).toHaveLength(1);
+  });
+});
+
+describe("BatchFeeder", () => {
+  test("gives up with a clear message when the trainer stops asking for batches", async () => {
+    const server = startFakeArbor();
+    fakes.push(server);
+    const arbor = new ArborClient({ baseUrl: server.baseUrl, maxRetries: 0, onWaiting: () => {} });
+    const { jobId } = await arbor.initialize({
+      model: "m",
+      trainer_config: { num_generations: 2, per_device_train_batch_size: 2, max_steps: 1 },
+      inference_config: { model: "m" },
+      gpu_config: { type: "multi", multi: { num_inference_gpus: 1, num_training_gpus: 1 } },
+    });
+    const feeder = new BatchFeeder({ arbor, jobId, pollIntervalMs: 5, stallTimeoutSeconds: 0.1 });
+    const sample = { messages: [{ role: "user" as const, content: "q" }], completion: { role: "assistant" as const, content: "a" }, reward: 1 };
+    const error = await feeder.post([[sample, sample], [sample, sample]], {}, new AbortController().signal).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toContain("has not asked for a batch");
+    expect(feeder.postedCount).toBe(1);
+  });
+});
