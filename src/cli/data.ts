@@ -80,7 +80,7 @@ export async function runData(options: DataOptions, signal: AbortSignal): Promis
 
 export default musiqueCommand({
   name: "data",
-  description: "load, validate and describe datasets (Hub specs, local files, or the embedded sample)",
+  description: "Load, validate and describe datasets (Hub specs, local files, or the embedded sample)",
   schema: DataSchema,
   helpDefaults: { specs: "the --datasets value" },
   run: (options, context) => runData(options, context.signal),

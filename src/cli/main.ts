@@ -11,16 +11,16 @@ import { versionLine } from "../version.ts";
 /** Registered commands (only those that are built). */
 const COMMANDS: Record<string, () => Promise<CommandDef>> = {
   data: () => import("./data.ts").then((m) => m.default),
-  serve: () => import("./serve.ts").then((module) => module.default),
   retrieve: () => import("./retrieve.ts").then((module) => module.default),
+  ask: () => import("./ask.ts").then((module) => module.default),
+  evaluate: () => import("./evaluate.ts").then((module) => module.default),
   score: () => import("./score.ts").then((module) => module.default),
+  train: () => import("./train.ts").then((module) => module.default),
   query: () => import("./query.ts").then((module) => module.default),
   runs: () => import("./runs.ts").then((module) => module.default),
-  evaluate: () => import("./evaluate.ts").then((module) => module.default),
-  train: () => import("./train.ts").then((module) => module.default),
-  ask: () => import("./ask.ts").then((module) => module.default),
   report: () => import("./report.ts").then((module) => module.default),
   compare: () => import("./compare.ts").then((module) => module.default),
+  serve: () => import("./serve.ts").then((module) => module.default),
 };
 
 const main = defineCommand({

@@ -8,7 +8,7 @@ import { musiqueCommand, printJson } from "./_command.ts";
 
 export default musiqueCommand({
   name: "query",
-  description: "run a read-only SQL query on the results database",
+  description: "Run a read-only SQL query on the results database",
   schema: QuerySchema,
   run: (options) => {
     const store = openReadOnly(options.db);

@@ -26,7 +26,7 @@ export function runsTable(runs: readonly RunSummary[]): string {
 
 export default musiqueCommand({
   name: "runs",
-  description: "list the recorded runs with status and headline scores",
+  description: "List the recorded runs with status and headline scores",
   schema: RunsSchema,
   helpText: { limit: "show at most N runs, newest first" },
   run: (options) => {

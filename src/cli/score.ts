@@ -9,7 +9,7 @@ import { musiqueCommand, printJson } from "./_command.ts";
 
 export default musiqueCommand({
   name: "score",
-  description: "score a predictions file with MuSiQue's official metrics (answer EM/F1, support F1)",
+  description: "Score a predictions file with MuSiQue's official metrics (answer EM/F1, support F1)",
   schema: ScoreSchema,
   run: async (options) => {
     printJson(await evaluateOfficialFiles(options.gold, options.predictions, { detailed: options.detailed }));

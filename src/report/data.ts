@@ -111,7 +111,7 @@ function parseConfig(json: string): Record<string, unknown> {
 }
 
 /** The run's examples with their predictions at `step`, in the run's order (examples without one are left out). */
-export function scoredExamplesOf(store: Store, run: RunRecord, step: number): { planned: number; scored: ScoredExample[] } {
+export function scoredExamplesOf(store: Store, run: RunRecord, step: number): { plannedIds: string[]; scored: ScoredExample[] } {
   const predictions = reportPredictionsOf(store, run.id, step);
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
   const role = run.kind === "train" ? "dev" : "test";
@@ -135,7 +135,7 @@ export function scoredExamplesOf(store: Store, run: RunRecord, step: number): { 
       supportingCount: nHops,
     });
   }
-  return { planned: rows.length, scored };
+  return { plannedIds: rows.map((row) => row.exampleId), scored };
 }
 
 /**
@@ -206,7 +206,7 @@ export function recallAtHopOf(scored: readonly ScoredExample[]): RecallAtHop {
 export function loadRunReport(store: Store, name: string): RunReport {
   const run = requireRun(store, name);
   const step = latestPredictionStep(store, run.id);
-  const { planned, scored } = step === null ? { planned: 0, scored: [] } : scoredExamplesOf(store, run, step);
+  const { plannedIds, scored } = step === null ? { plannedIds: [], scored: [] } : scoredExamplesOf(store, run, step);
   const usage = callUsageOf(store, run.id);
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : Number.NaN;
   const durationMs = finished - Date.parse(run.startedAt);
@@ -228,7 +228,7 @@ export function loadRunReport(store: Store, name: string): RunReport {
     },
     config: parseConfig(run.configJson),
     step,
-    examples: planned,
+    examples: plannedIds.length,
     predicted: scored.length,
     scores: scoresOf(scored),
     usage: {

@@ -42,9 +42,11 @@ export interface ChartOptions {
 
 const MARGIN = { top: 34, right: 16, bottom: 62, left: 56 };
 
+/** Short numbers for ticks and labels: 0.8, 0.529, 12.5, 1200. */
 function format(value: number): string {
   if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toFixed(3);
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 1 ? 2 : Math.abs(value) >= 0.01 ? 3 : 6;
+  return String(Number(value.toFixed(digits)));
 }
 
 function coordinate(value: number): string {

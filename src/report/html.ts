@@ -1,0 +1,214 @@
+/**
+ * The self-contained HTML report of one run: no server, no CDN, no external library. Charts are
+ * inline SVG from ./svg.ts; a small inline script filters the worst-examples table. Every value
+ * from the database is escaped; the script reads only the DOM (no data is embedded in it).
+ */
+import type { RunScores, ScoreBlock } from "../run/scores.ts";
+import type { ExampleDetail, RunReport } from "./data.ts";
+import { escapeHtml } from "./escape.ts";
+import { barChart, lineChart, type LineSeries } from "./svg.ts";
+import { configLines, formatDuration } from "./terminal.ts";
+import type { TrainingReport } from "./training.ts";
+
+const DOCUMENT_PREVIEW = 400;
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #111827; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #e5e7eb; padding-bottom: 4px; }
+.meta { color: #4b5563; } .status-completed { color: #15803d; } .status-failed, .status-interrupted { color: #b91c1c; }
+table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 8px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; }
+th { background: #f9fafb; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; } .chart { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; }
+.chart-title { font-weight: 600; font-size: 13px; } .tick, .legend, .bar-value { font-size: 11px; fill: #374151; } .axis-label { font-size: 12px; fill: #374151; }
+.grid { stroke: #e5e7eb; } .axis { stroke: #6b7280; }
+.note { color: #6b7280; font-style: italic; } code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
+pre.config { background: #f9fafb; padding: 8px; white-space: pre-wrap; }
+.filters { display: flex; gap: 12px; align-items: center; margin: 8px 0; } .filters input { width: 320px; padding: 4px; }
+tbody.example tr.trajectory td { border-bottom: 2px solid #d1d5db; } details { margin: 2px 0; } summary { cursor: pointer; color: #1d4ed8; }
+.hop { margin: 6px 0 10px 12px; } .document { margin: 2px 0 2px 12px; } .supporting { color: #15803d; font-weight: 600; }
+.error { color: #b91c1c; }`;
+
+const FILTER_SCRIPT = `
+(function () {
+  var text = document.getElementById("filter-text");
+  var hops = document.getElementById("filter-hops");
+  var count = document.getElementById("filter-count");
+  var rows = Array.prototype.slice.call(document.querySelectorAll("tbody.example"));
+  function apply() {
+    var query = text.value.trim().toLowerCase();
+    var wanted = hops.value;
+    var shown = 0;
+    rows.forEach(function (row) {
+      var visible = (query === "" || row.textContent.toLowerCase().indexOf(query) >= 0) &&
+        (wanted === "all" || row.getAttribute("data-hops") === wanted);
+      row.hidden = !visible;
+      if (visible) shown += 1;
+    });
+    count.textContent = shown + " of " + rows.length + " examples shown";
+  }
+  text.addEventListener("input", apply);
+  hops.addEventListener("change", apply);
+  apply();
+})();`;
+
+function number(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined ? "-" : value.toFixed(digits);
+}
+
+function scoresTableHtml(scores: RunScores): string {
+  const header = ["", "n", "EM", "F1", "support F1", "recall", "reward", "format fail", "LM errors"];
+  const row = (label: string, block: ScoreBlock) =>
+    `<tr><th>${escapeHtml(label)}</th>${[block.n, block.answer_em, block.answer_f1, block.support_f1, block.recall, block.reward]
+      .map((value, index) => `<td class="number">${index === 0 ? value : number(value)}</td>`)
+      .join("")}<td class="number">${block.format_failures}</td><td class="number">${block.lm_errors}</td></tr>`;
+  const rows = [row("overall", scores.overall)];
+  for (const [hops, block] of Object.entries(scores.by_hops)) rows.push(row(`${hops} hops`, block));
+  for (const [shape, block] of Object.entries(scores.by_shape)) rows.push(row(shape, block));
+  return `<table class="scores"><thead><tr>${header.map((cell) => `<th>${escapeHtml(cell)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function overview(report: RunReport): string {
+  const { run, usage, failures } = report;
+  const facts: Array<[string, string]> = [
+    ["status", run.status + (run.error ? ` — ${run.error}` : "")],
+    ["started", run.startedAt],
+    ["finished", run.finishedAt ?? "-"],
+    ["duration", formatDuration(run.durationSeconds)],
+    ["model", run.model ?? "-"],
+    ["dataset", run.dataset ?? "-"],
+    ["retriever", run.retriever ?? "-"],
+    ["examples scored", `${report.predicted} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation step ${report.step})` : ""}`],
+    ["LM calls", `${usage.calls} (${usage.cachedCalls} cached)`],
+    ["tokens", `${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens}`],
+    ["failures", `${failures.parseFailures} parse failures, ${failures.lmErrors} LM errors, ${failures.retries} retries`],
+    ["failed examples", `${failures.formatFailureExamples} format failures, ${failures.lmErrorExamples} LM errors`],
+  ];
+  return `<table class="facts">${facts.map(([key, value]) => `<tr><th>${escapeHtml(key)}</th><td>${escapeHtml(value)}</td></tr>`).join("")}</table>
+<details><summary>configuration</summary><pre class="config">${escapeHtml(configLines(report.config, 110).join("\n"))}</pre></details>`;
+}
+
+function trainingSection(training: TrainingReport): string {
+  const charts: string[] = [];
+  if (training.rewardCurve.length > 0) {
+    charts.push(
+      lineChart(
+        [
+          {
+            name: `mean reward (band: ${training.rewardBand})`,
+            points: training.rewardCurve.map((point) => ({ x: point.step, y: point.mean })),
+            band: training.rewardCurve.map((point) => ({ x: point.step, low: point.low, high: point.high })),
+          },
+        ],
+        { title: "Reward per training step", xLabel: "step", yLabel: "reward" },
+      ),
+    );
+  } else charts.push(`<p class="note">No rollouts or step rewards recorded yet.</p>`);
+  if (training.validations.length > 0) {
+    const metrics = [
+      ["EM", "em"],
+      ["F1", "f1"],
+      ["recall", "recall"],
+      ["support F1", "supportF1"],
+      ["reward", "reward"],
+    ] as const;
+    const series: LineSeries[] = metrics.map(([name, key]) => ({
+      name,
+      points: training.validations.filter((row) => row[key] !== null).map((row) => ({ x: row.step, y: row[key] ?? 0 })),
+    }));
+    charts.push(lineChart(series, { title: "Validation over steps", xLabel: "step", yLabel: "score" }));
+  } else charts.push(`<p class="note">No validations recorded.</p>`);
+  const trainer = Object.entries(training.trainerMetrics);
+  const trainerHtml =
+    trainer.length > 0
+      ? lineChart(
+          trainer.map(([name, points]) => ({ name, points: points.map((point) => ({ x: point.step, y: point.value })) })),
+          { title: "KL / loss (reported by Arbor)", xLabel: "step", yLabel: "value" },
+        )
+      : `<p class="note" id="trainer-metrics">KL / loss: not reported (Arbor returned no such metrics in training_steps.metrics_json).</p>`;
+  const best = training.best;
+  return `<h2>Training</h2>
+<p>${training.completedSteps} of ${training.steps} recorded steps completed${best ? `; best validation at step ${best.step} (reward ${number(best.reward)}, F1 ${number(best.f1)})` : ""}.</p>
+<div class="charts">${charts.join("\n")}${trainerHtml}</div>`;
+}
+
+function resultCharts(report: RunReport): string {
+  const scores = report.scores;
+  if (!scores) return `<p class="note">No predictions recorded yet.</p>`;
+  const hops = Object.keys(scores.by_hops);
+  const bars = barChart(
+    hops.map((key) => `${key} hops (n=${scores.by_hops[key]?.n ?? 0})`),
+    [
+      { name: "EM", values: hops.map((key) => scores.by_hops[key]?.answer_em ?? 0) },
+      { name: "F1", values: hops.map((key) => scores.by_hops[key]?.answer_f1 ?? 0) },
+    ],
+    { title: "Answer EM and F1 per hop count", xLabel: "hop count", yLabel: "score", yRange: [0, 1] },
+  );
+  const recall = report.recallAtHop;
+  const series: LineSeries[] = [
+    { name: "all", points: recall.hops.map((hop, index) => ({ x: hop, y: recall.overall[index] ?? 0 })) },
+    ...Object.entries(recall.byHops).map(([key, curve]) => ({
+      name: `${key}-hop questions`,
+      points: recall.hops.map((hop, index) => ({ x: hop, y: curve[index] ?? 0 })),
+    })),
+  ];
+  const recallChart = lineChart(series, { title: "Retrieval recall after each hop", xLabel: "after hop", yLabel: "recall", yRange: [0, 1] });
+  return `<div class="charts">${bars}\n${recallChart}</div>`;
+}
+
+function trajectoryHtml(example: ExampleDetail): string {
+  const hops = example.hops.map((hop, index) => {
+    const documents = hop.documents
+      .map((document) => {
+        const body = document.body.length > DOCUMENT_PREVIEW ? `${document.body.slice(0, DOCUMENT_PREVIEW)}…` : document.body;
+        return `<div class="document"><code>[${escapeHtml(document.id)}]</code> <b>${escapeHtml(document.title)}</b>${
+          document.isSupporting ? ' <span class="supporting">supporting</span>' : ""
+        }: ${escapeHtml(body)}</div>`;
+      })
+      .join("");
+    return `<div class="hop"><div><b>hop ${index + 1}</b> query: ${escapeHtml(hop.query)}</div>${documents || '<div class="document note">no documents</div>'}<div>extracted: ${escapeHtml(hop.keyInformation) || '<span class="note">(nothing)</span>'}</div></div>`;
+  });
+  const error = example.error ? `<div class="error">${escapeHtml(example.error)}</div>` : "";
+  return `<details><summary>trajectory (${example.hops.length} hops)</summary>${hops.join("")}${error}</details>`;
+}
+
+function examplesSection(examples: readonly ExampleDetail[], total: number): string {
+  const hopCounts = [...new Set(examples.map((example) => example.nHops))].sort((a, b) => a - b);
+  const options = ['<option value="all">all hop counts</option>', ...hopCounts.map((hops) => `<option value="${hops}">${hops} hops</option>`)];
+  const bodies = examples.map(
+    (example) => `<tbody class="example" data-hops="${example.nHops}" data-id="${escapeHtml(example.id)}">
+<tr><td><code>${escapeHtml(example.id)}</code></td><td class="number">${example.nHops}</td><td class="number">${number(example.f1)}</td><td class="number">${number(example.em, 0)}</td><td class="number">${number(example.reward)}</td><td class="number">${number(example.recall)}</td><td>${escapeHtml(example.status)}</td><td>${escapeHtml(example.question)}</td><td>${escapeHtml(example.answer ?? "(none)")}</td><td>${escapeHtml(example.gold.join(" | "))}</td></tr>
+<tr class="trajectory"><td colspan="10">${trajectoryHtml(example)}</td></tr>
+</tbody>`,
+  );
+  const header = ["id", "hops", "F1", "EM", "reward", "recall", "status", "question", "answer", "gold"];
+  return `<h2>Worst examples</h2>
+<p>The ${examples.length} examples with the lowest F1 (then reward) of ${total}.</p>
+<div class="filters"><input id="filter-text" type="search" placeholder="filter: id, question, answer, document text…" aria-label="filter examples">
+<select id="filter-hops" aria-label="hop count">${options.join("")}</select><span id="filter-count"></span></div>
+<table class="examples"><thead><tr>${header.map((cell) => `<th>${cell}</th>`).join("")}</tr></thead>${bodies.join("\n")}</table>`;
+}
+
+export function renderHtmlReport(report: RunReport, worst: readonly ExampleDetail[]): string {
+  const title = `musique report: ${report.run.name}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(report.run.name)} <span class="meta">(${escapeHtml(report.run.kind)} run, <span class="status-${escapeHtml(report.run.status)}">${escapeHtml(report.run.status)}</span>)</span></h1>
+${overview(report)}
+<h2>Scores</h2>
+${report.scores ? scoresTableHtml(report.scores) : '<p class="note">No predictions recorded yet.</p>'}
+${report.training ? trainingSection(report.training) : ""}
+<h2>Per hop count and retrieval</h2>
+${resultCharts(report)}
+${examplesSection(worst, report.predicted)}
+<script>${FILTER_SCRIPT}</script>
+</body>
+</html>
+`;
+}
