@@ -6,11 +6,12 @@
  */
 import type { NumHops, RewardVersion } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
-import { InterruptedError, ServiceError, isMusiqueError } from "../errors.ts";
+import { InterruptedError, ServiceError } from "../errors.ts";
 import { Limiter } from "../lm/limit.ts";
 import type { ChatClient } from "../lm/types.ts";
 import { FORMAT_FAILURE_REWARD, scoreExample, type ExampleScore } from "../metrics/reward.ts";
 import { isFatalServiceError } from "../program/modules.ts";
+import { failedRun } from "../program/failure.ts";
 import { runMultiHop } from "../program/multihop.ts";
 import type { ModuleName, ProgramResult } from "../program/types.ts";
 import type { Retriever } from "../retrieval/types.ts";
@@ -30,6 +31,8 @@ export interface ProgramSettings {
   concurrency: number;
 }
 
+export { failedRun };
+
 export interface ScoredRun {
   example: Example;
   /** 0…N−1 for training rollouts; −1 for a validation run. */
@@ -38,20 +41,6 @@ export interface ScoredRun {
   score: ExampleScore;
   /** The GRPO reward of the whole run: the combined reward, or −1 if a call broke the format. */
   reward: number;
-}
-
-/** A ProgramResult for a run that failed outside the module calls (e.g. the retriever). */
-export function failedRun(error: unknown, module: ModuleName = "extract_information"): ProgramResult {
-  const message = isMusiqueError(error) ? error.message : error instanceof Error ? error.message : String(error);
-  return {
-    answer: null,
-    collectedInfo: [],
-    retrievedIds: [],
-    hopsUsed: 0,
-    hops: [],
-    calls: [],
-    failure: { kind: "lm", module, message },
-  };
 }
 
 /**

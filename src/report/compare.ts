@@ -9,7 +9,7 @@ import type { Store } from "../store/database.ts";
 import { latestPredictionStep } from "../store/reports.ts";
 import { canonicalJson, type RunRecord } from "../store/runs.ts";
 import { mean, pairedBootstrap, type Interval } from "./bootstrap.ts";
-import { requireRun, scoredExamplesOf, type ScoredExample } from "./data.ts";
+import { parseConfig, requireRun, scoredExamplesOf, type ScoredExample } from "./data.ts";
 
 export const COMPARE_METRICS = [
   { key: "em", label: "EM" },
@@ -24,15 +24,8 @@ export type CompareMetric = (typeof COMPARE_METRICS)[number]["key"];
 /** Config keys that say where and how to run, not what was computed: never a comparability warning. */
 export const IGNORED_CONFIG_KEYS: ReadonlySet<string> = new Set<string>([
   ...operationalKeys,
-  "db",
-  "logLevel",
-  "json",
-  "baseUrl",
-  "apiKey",
-  "concurrency",
   "runName",
   "outputDir",
-  "resume",
   // replaying cached responses changes how a run gets its completions, not what it computes
   "cache",
 ]);
@@ -107,15 +100,6 @@ function block(loaded: readonly LoadedRun[], ids: readonly string[], options: { 
 
 function distinct<T>(values: readonly T[]): boolean {
   return new Set(values).size > 1;
-}
-
-function parseConfig(json: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(json);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 /** Config keys (minus operational ones) whose values differ between the runs. */

@@ -101,7 +101,8 @@ export function requireRun(store: Store, name: string): RunRecord {
   return run;
 }
 
-function parseConfig(json: string): Record<string, unknown> {
+/** A run's stored configuration as an object ({} if it is not one). */
+export function parseConfig(json: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(json);
     return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};

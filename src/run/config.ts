@@ -2,7 +2,11 @@
  * Run names, the configuration stored with a run (secrets removed), and the options of a
  * resumed run: its stored configuration, with only operational flags taken from the new call.
  */
+import { join } from "node:path";
 import { UsageError } from "../errors.ts";
+import type { Store } from "../store/database.ts";
+import { createRun, findRun, type RunKind, type RunRecord } from "../store/runs.ts";
+import { VERSION } from "../version.ts";
 
 /** Flags that may differ when a run is resumed: where and how to reach things, not what to compute. */
 export const operationalKeys = [
@@ -60,4 +64,34 @@ export function resumeOptions<T extends object>(storedJson: string, current: T):
   }
   for (const key of SECRET_KEYS) if (currentRecord[key] !== undefined) merged[key] = currentRecord[key];
   return merged as T;
+}
+
+export interface NewRunOptions {
+  runName?: string | undefined;
+  seed: number;
+  datasets: string;
+  model: string;
+  retriever: string;
+  outputDir: string;
+}
+
+/** Create a run (named --run-name or {prefix}-{timestamp}); an existing name is refused. */
+export function startNewRun<T extends NewRunOptions>(store: Store, kind: RunKind, prefix: string, options: T): RunRecord {
+  const name = options.runName ?? defaultRunName(prefix);
+  if (findRun(store, name)) {
+    throw new UsageError(`a run named "${name}" already exists in ${store.path}`, {
+      fix: `choose another --run-name, or continue it with --resume ${name}`,
+    });
+  }
+  return createRun(store, {
+    name,
+    kind,
+    config: publicConfig({ ...options, runName: name }),
+    toolVersion: VERSION,
+    seed: options.seed,
+    dataset: options.datasets,
+    model: options.model,
+    retriever: options.retriever,
+    outputDir: join(options.outputDir, name),
+  });
 }

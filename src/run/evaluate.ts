@@ -7,17 +7,17 @@ import { join } from "node:path";
 import type { EvaluateOptions } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
 import type { Example } from "../data/types.ts";
-import { ExitCode, InterruptedError, ServiceError, UsageError, isMusiqueError } from "../errors.ts";
+import { ExitCode, InterruptedError, ServiceError, UsageError } from "../errors.ts";
 import { Limiter } from "../lm/limit.ts";
 import { log } from "../log.ts";
 import { scoreExample } from "../metrics/index.ts";
+import { failedRun } from "../program/failure.ts";
 import { runMultiHop } from "../program/multihop.ts";
 import type { ProgramResult } from "../program/types.ts";
 import { createStoreCache } from "../store/cache.ts";
 import { openStore, type Store } from "../store/database.ts";
 import { completedExampleIds, predictionsOf, recordExampleResult } from "../store/results.ts";
-import { createRun, findRun, recordRunExamples, updateRunStatus, type RunRecord } from "../store/runs.ts";
-import { VERSION } from "../version.ts";
+import { findRun, recordRunExamples, updateRunStatus, type RunRecord } from "../store/runs.ts";
 import {
   examplesMarkdown,
   pickExamples,
@@ -30,7 +30,7 @@ import {
 import { Progress } from "./progress.ts";
 import { officialGold, officialPrediction, scoreRun, type RunScores } from "./scores.ts";
 import { buildChatClient, buildRetriever, preflight } from "./setup.ts";
-import { defaultRunName, operationalKeys, publicConfig, resumeOptions } from "./config.ts";
+import { operationalKeys, resumeOptions, startNewRun } from "./config.ts";
 
 export interface EvaluateSummary {
   run: string;
@@ -45,19 +45,6 @@ export interface EvaluateSummary {
 /** Consecutive examples that fail on infrastructure before the run stops instead of going on. */
 const MAX_CONSECUTIVE_INFRA_FAILURES = 8;
 
-function failedResult(error: unknown): ProgramResult {
-  const message = isMusiqueError(error) ? error.message : error instanceof Error ? error.message : String(error);
-  return {
-    answer: null,
-    collectedInfo: [],
-    retrievedIds: [],
-    hopsUsed: 0,
-    hops: [],
-    calls: [],
-    failure: { kind: "lm", module: "extract_information", message },
-  };
-}
-
 function openRun(store: Store, options: EvaluateOptions): { run: RunRecord; options: EvaluateOptions } {
   if (options.resume) {
     const run = findRun(store, options.resume);
@@ -71,24 +58,8 @@ function openRun(store: Store, options: EvaluateOptions): { run: RunRecord; opti
     }
     return { run, options: resumeOptions(run.configJson, options) };
   }
-  const name = options.runName ?? defaultRunName("evaluate");
-  if (findRun(store, name)) {
-    throw new UsageError(`a run named "${name}" already exists in ${store.path}`, {
-      fix: `choose another --run-name, or continue it with --resume ${name}`,
-    });
-  }
-  const run = createRun(store, {
-    name,
-    kind: "evaluate",
-    config: publicConfig({ ...options, runName: name }),
-    toolVersion: VERSION,
-    seed: options.seed,
-    dataset: options.datasets,
-    model: options.model,
-    retriever: options.retriever,
-    outputDir: join(options.outputDir, name),
-  });
-  return { run, options: { ...options, runName: name } };
+  const run = startNewRun(store, "evaluate", "evaluate", options);
+  return { run, options: { ...options, runName: run.name } };
 }
 
 export async function runEvaluate(requested: EvaluateOptions, signal: AbortSignal): Promise<EvaluateSummary> {
@@ -222,7 +193,7 @@ async function runPending(
             abortRun.abort(error);
             return;
           }
-          result = failedResult(error);
+          result = failedRun(error);
         }
         if (runSignal.aborted && result.failure?.kind === "lm") return; // abandoned mid-call: not a result
         const score = scoreExample(example, result, options.reward);

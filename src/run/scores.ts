@@ -4,19 +4,14 @@
  * and per shape.
  */
 import type { Example } from "../data/types.ts";
+import type { PredictionRecord } from "../store/results.ts";
 import { evaluateOfficialRecords, type GoldRecord, type PredictionRecord as OfficialPrediction } from "../metrics/index.ts";
 
-export interface ScoredPrediction {
-  exampleId: string;
-  answer: string | null;
-  em: number | null;
-  f1: number | null;
-  recall: number | null;
-  supportF1: number | null;
-  reward: number | null;
-  status: string;
-  retrievedIds: string[];
-}
+/** What scoring needs of a recorded prediction (store/results.ts PredictionRecord fits). */
+export type ScoredPrediction = Pick<
+  PredictionRecord,
+  "exampleId" | "answer" | "em" | "f1" | "recall" | "supportF1" | "reward" | "status" | "retrievedIds"
+>;
 
 export interface ScoreBlock {
   n: number;

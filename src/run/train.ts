@@ -17,10 +17,9 @@ import { log } from "../log.ts";
 import type { Store } from "../store/database.ts";
 import { openStore } from "../store/database.ts";
 import { predictionsOf } from "../store/results.ts";
-import { createRun, findRun, recordRunExamples, updateRunStatus, type RunRecord } from "../store/runs.ts";
+import { findRun, recordRunExamples, updateRunStatus, type RunRecord } from "../store/runs.ts";
 import { bestValidation, checkpointsOf, lastCompletedStep } from "../store/training.ts";
-import { VERSION } from "../version.ts";
-import { defaultRunName, publicConfig, resumeOptions } from "./config.ts";
+import { resumeOptions, startNewRun } from "./config.ts";
 import { runDirectory, teeLogTo, writeJson, writeJsonLines } from "./outputs.ts";
 import { formatDuration } from "./progress.ts";
 import { officialPrediction, scoreRun } from "./scores.ts";
@@ -103,21 +102,7 @@ function openTrainRun(store: Store, options: TrainOptions, existing: RunRecord |
     }
     return existing;
   }
-  const name = options.runName ?? defaultRunName(options.dryRun ? "dry-run" : "train");
-  if (findRun(store, name)) {
-    throw new UsageError(`a run named "${name}" already exists in ${store.path}`, { fix: `choose another --run-name, or continue it with --resume ${name}` });
-  }
-  return createRun(store, {
-    name,
-    kind: "train",
-    config: publicConfig({ ...options, runName: name }),
-    toolVersion: VERSION,
-    seed: options.seed,
-    dataset: options.datasets,
-    model: options.model,
-    retriever: options.retriever,
-    outputDir: join(options.outputDir, name),
-  });
+  return startNewRun(store, "train", options.dryRun ? "dry-run" : "train", options);
 }
 
 function progressReporter(startedAt: number, startStep: number): (progress: StepProgress) => void {
