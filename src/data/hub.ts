@@ -146,7 +146,7 @@ async function availableSplits(spec: HubSpec, request: Request): Promise<Record<
 }
 
 /** Turn a 401/403/404 from the Hub into a message that names what is wrong and the fix. */
-async function explain(error: unknown, spec: HubSpec, request: Request): Promise<unknown> {
+async function explain(error: unknown, spec: HubSpec, request: Request, phase: "list" | "download"): Promise<unknown> {
   if (!(error instanceof ServiceError) || error.status === undefined) return error;
   const label = describeSpec(spec);
   if (error.status === 401 || error.status === 403) {
@@ -164,6 +164,13 @@ async function explain(error: unknown, spec: HubSpec, request: Request): Promise
     });
   }
   if (error.status !== 404) return error;
+  if (phase === "download") {
+    return new DataError(`${label}: the Hub listed a Parquet file it then did not serve (HTTP 404 at ${error.url})`, {
+      cause: "the Parquet conversion was being updated while we downloaded",
+      fix: "run again in a few minutes, or pin a revision with @revision",
+      error,
+    });
+  }
   if (spec.revision !== undefined) {
     return new DataError(`${label}: the Hub has no ${spec.config}/${spec.split} at revision "${spec.revision}" of ${spec.name}`, {
       cause: `a pinned revision must be a commit (or ref) of the Parquet conversion branch ${CONVERSION_BRANCH}`,
@@ -296,7 +303,7 @@ export async function hubShardFiles(spec: HubSpec, options: HubOptions): Promise
   try {
     urls = await shardUrls(spec, request);
   } catch (error) {
-    throw await explain(error, spec, request);
+    throw await explain(error, spec, request, "list");
   }
   if (urls.length === 0) throw unexpected(`${settings.endpoint}/api/datasets/${spec.name}`, "empty shard list");
   await ensureDir(dir);
@@ -308,7 +315,7 @@ export async function hubShardFiles(spec: HubSpec, options: HubOptions): Promise
     try {
       bytes += await download(url, join(dir, shard), urls.length === 1 ? label : `${label} ${shard}`, request);
     } catch (error) {
-      throw await explain(error, spec, request);
+      throw await explain(error, spec, request, "download");
     }
   }
   await writeManifest(dir, { shards, urls, downloadedAt: new Date().toISOString() });

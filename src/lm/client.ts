@@ -59,7 +59,7 @@ export function toServiceError(error: unknown, url: string, model: string, timeo
   if (error instanceof ServiceError) return error;
   const base = { service: LM_SERVICE, url, error };
   if (error instanceof APIConnectionTimeoutError) {
-    return new ServiceError(`the language model did not answer within ${timeoutSeconds} s: ${url}`, {
+    return new ServiceError(`the language model did not answer within ${timeoutSeconds} s (--request-timeout): ${url}`, {
       ...base,
       retryable: true,
       cause: "the server is overloaded, still loading the model, or hung",

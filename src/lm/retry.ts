@@ -118,7 +118,8 @@ export async function fetchOrThrow(
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? new InterruptedError();
     if (timeout.aborted) {
-      throw new ServiceError(`${init.service} did not answer within ${init.timeoutMs / 1000} s: ${url}`, {
+      const flag = init.timeoutFlag.split(" ")[0] ?? init.timeoutFlag;
+      throw new ServiceError(`${init.service} did not answer within ${init.timeoutMs / 1000} s (${flag}): ${url}`, {
         service: init.service,
         url,
         retryable: true,

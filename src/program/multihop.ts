@@ -11,8 +11,9 @@
 import type { NumHops } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
 import type { ChatClient } from "../lm/types.ts";
-import { formatDocuments, type Retriever } from "../retrieval/types.ts";
-import { ModuleRunner, type ModuleCallOutcome } from "./modules.ts";
+import { ServiceError } from "../errors.ts";
+import { formatDocuments, type RankedDocument, type Retriever } from "../retrieval/types.ts";
+import { ModuleRunner, isFatalServiceError, type ModuleCallOutcome } from "./modules.ts";
 import { NO_INFORMATION_YET } from "./signatures.ts";
 import type { HopTrace, ModuleName, ProgramResult } from "./types.ts";
 
@@ -78,7 +79,16 @@ export async function runMultiHop(example: Example, options: MultiHopOptions): P
       if (!outcome.outputs) return result(null, { module: "generate_query", outcome });
       query = outcome.outputs.search_query ?? "";
     }
-    const retrieved = await options.retriever.retrieve(query, example, options.topN, options.signal);
+    let retrieved: RankedDocument[];
+    try {
+      retrieved = await options.retriever.retrieve(query, example, options.topN, options.signal);
+    } catch (error) {
+      // A retrieval service that kept failing ends this run as a service failure, keeping the
+      // module calls made so far (they are recorded with their attempts); refusals still stop.
+      if (!(error instanceof ServiceError) || isFatalServiceError(error) || options.signal?.aborted) throw error;
+      const failure = { kind: "lm" as const, module: "extract_information" as const, message: `retrieval failed: ${error.message}` };
+      return { ...result(null), failure };
+    }
     for (const document of retrieved) {
       if (!retrievedIds.includes(document.id)) retrievedIds.push(document.id);
     }

@@ -23,6 +23,7 @@ import {
   pickExamples,
   runDirectory,
   teeLogTo,
+  writeFileAtomic,
   writeJson,
   writeJsonLines,
   type ExampleForReport,
@@ -93,7 +94,13 @@ async function evaluateWithStore(store: Store, requested: EvaluateOptions, signa
   await preflight(options, retriever, signal);
 
   const { run } = openRun(store, requested);
-  const directory = runDirectory(options.outputDir, run.name);
+  let directory: string;
+  try {
+    directory = runDirectory(options.outputDir, run.name);
+  } catch (error) {
+    updateRunStatus(store, run.id, "failed", error instanceof Error ? error.message : String(error));
+    throw error;
+  }
   const stopTee = teeLogTo(join(directory, "run.log"));
   try {
     if (!existing) {
@@ -128,7 +135,7 @@ async function evaluateWithStore(store: Store, requested: EvaluateOptions, signa
     writeJsonLines(join(directory, "predictions.jsonl"), examples.map((example) => officialPrediction(example.id, byId.get(example.id))));
     writeJsonLines(join(directory, "gold.jsonl"), examples.map(officialGold));
     writeJson(join(directory, "scores.json"), { run: run.name, ...scores });
-    if (reports.length > 0) await Bun.write(join(directory, "examples.md"), examplesMarkdown(run.name, pickExamples(reports)));
+    if (reports.length > 0) writeFileAtomic(join(directory, "examples.md"), examplesMarkdown(run.name, pickExamples(reports)));
     const lmErrors = scores.overall.lm_errors;
     updateRunStatus(store, run.id, "completed", lmErrors > 0 ? `${lmErrors} examples failed on LM/service errors` : null);
     if (lmErrors > 0) log.warn(`${lmErrors} examples failed on service errors; re-run them with: musique evaluate --resume ${run.name}`);

@@ -3,23 +3,45 @@
  * gold.jsonl (official format, aligned line by line), examples.md. Files are written to a
  * temporary name and renamed, so an interrupted run never leaves a half-written file.
  */
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Example } from "../data/types.ts";
+import { StoreError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { ProgramResult } from "../program/types.ts";
 import type { ExampleScore } from "../metrics/index.ts";
 
+/** A failed write of an output file (disk full, read-only or missing folder): exit code 6. */
+function outputFailure(path: string, error: unknown): StoreError {
+  const code = (error as { code?: unknown } | null)?.code;
+  const full = code === "ENOSPC" || code === "EFBIG" || code === "EDQUOT";
+  return new StoreError(`cannot write ${path} (${error instanceof Error ? error.message : String(error)})`, {
+    cause: full ? "the disk is full or a file-size limit was reached" : "the output folder is not writable",
+    fix: `${full ? "free some disk space" : "check the folder's permissions"}, or pass --output-dir with another folder; results already recorded stay in the database`,
+    error,
+  });
+}
+
 export function runDirectory(outputDir: string, runName: string): string {
   const directory = join(outputDir, runName);
-  mkdirSync(directory, { recursive: true });
+  try {
+    mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    throw outputFailure(directory, error);
+  }
   return directory;
 }
 
+/** Write to a temporary name and rename; on failure remove the temporary file (no half file). */
 export function writeFileAtomic(path: string, content: string): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, content);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw outputFailure(path, error);
+  }
 }
 
 export function writeJson(path: string, value: unknown): void {

@@ -36,11 +36,31 @@ function sqliteFailure(error: unknown): SqliteFailure | null {
   return typeof code === "string" && code.startsWith("SQLITE_") ? { code, message: error.message } : null;
 }
 
+const WRITE_IO_ERRORS = new Set([
+  "SQLITE_IOERR_WRITE",
+  "SQLITE_IOERR_FSYNC",
+  "SQLITE_IOERR_DIR_FSYNC",
+  "SQLITE_IOERR_TRUNCATE",
+  "SQLITE_IOERR_SHMSIZE",
+]);
+
+/** A file-system error (mkdir of the database's folder): ENOTDIR, EACCES, EROFS, ENOSPC… */
+function fileSystemFailure(path: string, error: unknown, doing: string): StoreError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (!(error instanceof Error) || typeof code !== "string" || !/^E[A-Z]+$/.test(code)) return null;
+  const full = code === "ENOSPC" || code === "EFBIG" || code === "EDQUOT";
+  return new StoreError(`cannot ${doing} database ${path} (${error.message})`, {
+    cause: full ? "the disk is full or a size limit was reached" : "its folder cannot be created or written",
+    fix: full ? "free some disk space, or pass --db with a file on another disk" : "pass --db with a path in a writable folder",
+    error,
+  });
+}
+
 /** Map an SQLite error to a StoreError naming the file; other errors pass through unchanged. */
 export function storeFailure(path: string, error: unknown, doing = "use"): unknown {
   if (error instanceof StoreError) return error;
   const failure = sqliteFailure(error);
-  if (!failure) return error;
+  if (!failure) return fileSystemFailure(path, error, doing) ?? error;
   const code = failure.code;
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
     return new StoreError(`database ${path} is locked: another process holds it`, {
@@ -64,6 +84,14 @@ export function storeFailure(path: string, error: unknown, doing = "use"): unkno
   }
   if (code.startsWith("SQLITE_FULL")) {
     return new StoreError(`could not write ${path}: the disk is full`, { fix: "free some disk space", error });
+  }
+  if (WRITE_IO_ERRORS.has(code)) {
+    // EFBIG (ulimit -f) and many full-disk cases surface as a write I/O error, not SQLITE_FULL.
+    return new StoreError(`cannot ${doing} database ${path}: writing it failed (${failure.message}, ${code})`, {
+      cause: "the disk is full, a file-size limit (ulimit -f) was reached, or the file system failed",
+      fix: "free disk space or raise the limit, or pass --db with a file on another disk; resume the run afterwards",
+      error,
+    });
   }
   if (code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_PERM") || code.startsWith("SQLITE_IOERR")) {
     return new StoreError(`cannot ${doing} database ${path} (${failure.message})`, {

@@ -7,7 +7,7 @@
  *   arbor.requests       // every request: { method, path, body, at }
  *   arbor.jobs           // job state: groups received (with their batch ids and metrics), checkpoints…
  *   arbor.inject({ route: "step", status: 500, body: headError("RuntimeError", "boom") })
- *   await arbor.stop()
+ *   startFakeArbor({ schedule: faultSchedule({ seed, rate: 0.1, faults: [{ route: "chat", reset: true }] }) })
  *
  * Routes (POST, JSON): /v1/fine_tuning/grpo/{initialize,status,step,checkpoint,terminate,cancel}
  * and /v1/chat/completions. Every GRPO body is checked like pydantic extra="forbid" (unknown key,
@@ -29,18 +29,9 @@
  */
 export { headError, stripModelPrefix } from "./arbor-schema.ts";
 import { dspyResponder, type FakeChatRequest, type FakeResponder } from "./openai.ts";
-import {
-  CHECKPOINT_REQUEST,
-  dateStamp,
-  headError,
-  json,
-  stripModelPrefix,
-  INITIALIZE_REQUEST,
-  JOB_REQUEST,
-  STEP_REQUEST,
-  validate,
-  type FieldSpec,
-} from "./arbor-schema.ts";
+import type { FaultSchedule } from "./schedule.ts";
+import { CHECKPOINT_REQUEST, dateStamp, headError, json, stripModelPrefix } from "./arbor-schema.ts";
+import { INITIALIZE_REQUEST, JOB_REQUEST, STEP_REQUEST, validate, type FieldSpec } from "./arbor-schema.ts";
 
 export type ArborRoute = "initialize" | "status" | "step" | "checkpoint" | "terminate" | "cancel" | "chat";
 
@@ -53,6 +44,8 @@ export interface ArborFault {
   delayMs?: number;
   /** How many requests this fault applies to (default 1). */
   times?: number;
+  /** Close the connection without an answer (after `delayMs`). */
+  reset?: boolean;
 }
 
 export interface ArborRecordedRequest {
@@ -101,6 +94,8 @@ export interface FakeArborOptions {
   /** Size of the pending-batch-id window (HEAD: current + one ahead = 2). */
   pendingWindow?: number;
   faults?: ArborFault[];
+  /** Seeded random faults (test/fakes/schedule.ts), drawn per request among its route's faults. */
+  schedule?: FaultSchedule<ArborFault>;
   responder?: FakeResponder;
   now?: () => Date;
 }
@@ -132,7 +127,7 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
 
   const takeFault = (route: ArborRoute): ArborFault | undefined => {
     const index = faults.findIndex((fault) => fault.route === route);
-    if (index < 0) return undefined;
+    if (index < 0) return options.schedule?.next((fault) => fault.route === route);
     const fault = faults[index] as ArborFault;
     const left = (fault.times ?? 1) - 1;
     if (left <= 0) faults.splice(index, 1);
@@ -374,6 +369,7 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
       }
       const fault = takeFault(entry.route);
       if (fault?.delayMs !== undefined) await Bun.sleep(fault.delayMs);
+      if (fault?.reset) return new Response(new ReadableStream({ start: (controller) => controller.error() }));
       if (fault?.status !== undefined) {
         if (typeof fault.body === "string") return new Response(fault.body, { status: fault.status, headers: { "content-type": "text/plain" } });
         return json(fault.body === undefined ? headError("RuntimeError", "injected") : fault.body, fault.status);

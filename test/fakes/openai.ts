@@ -27,8 +27,13 @@
  * Faults: latency (then a normal reply), status (429 with Retry-After, 500/502/503, 401, …),
  * reset (connection closed, no response), hang (never answers until stop), truncated-json,
  * null-body (Arbor's HTTP 200 `null`), no-choices, malformed (text not in ChatAdapter format),
- * length (finish_reason "length", text cut off), empty (content ""), null-content.
+ * length (finish_reason "length", text cut off), empty (content ""), null-content,
+ * missing-marker (the normal reply with its [[ ## … ## ]] headers removed: a format failure),
+ * extra-field (the normal reply plus an unknown field: DSPy ignores it, so it still parses).
+ * With `schedule` (test/fakes/schedule.ts), a request that finds the fault queue empty draws a
+ * seeded fault with probability `rate`; every request that got a fault has `fault` set.
  */
+import type { FaultSchedule } from "./schedule.ts";
 
 export type FakeFault =
   | { kind: "latency"; ms: number }
@@ -41,7 +46,9 @@ export type FakeFault =
   | { kind: "malformed"; text?: string }
   | { kind: "length"; text?: string }
   | { kind: "empty" }
-  | { kind: "null-content" };
+  | { kind: "null-content" }
+  | { kind: "missing-marker" }
+  | { kind: "extra-field" };
 
 export interface FakeReply {
   content: string | null;
@@ -66,6 +73,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   body: unknown;
   at: number;
+  /** The fault this request got (its kind; `status:429` for status faults), if any. */
+  fault?: string;
 }
 
 export interface FakeOpenAIOptions {
@@ -78,6 +87,8 @@ export interface FakeOpenAIOptions {
   faults?: FakeFault[];
   /** The DSPy responder says has_collected_enough_info = True after this many collected lines. */
   decideAfter?: number;
+  /** Seeded random faults for chat requests, drawn when the fault queue is empty. */
+  schedule?: FaultSchedule<FakeFault>;
 }
 
 export interface FakeOpenAI {
@@ -90,6 +101,8 @@ export interface FakeOpenAI {
   setFaults(faults: FakeFault[]): void;
   enqueue(...replies: Array<string | FakeReply>): void;
   setResponder(responder: FakeResponder): void;
+  /** Replace (or remove, with undefined) the seeded fault schedule. */
+  setSchedule(schedule: FaultSchedule<FakeFault> | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -155,6 +168,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let responder: FakeResponder = options.responder ?? dspyResponder(options.decideAfter);
   const hanging = new Set<() => void>();
   let completionNumber = 0;
+  let schedule = options.schedule;
 
   const completion = (model: string, reply: FakeReply): Response => {
     completionNumber += 1;
@@ -180,14 +194,17 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     return typeof reply === "string" ? { content: reply } : reply;
   };
 
-  const chat = async (request: FakeChatRequest): Promise<Response> => {
+  const chat = async (request: FakeChatRequest, recorded?: RecordedRequest): Promise<Response> => {
     counts.chat += 1;
     const model = typeof request.model === "string" ? request.model.replace(/^(openai\/|arbor:)/, "") : "";
     if (options.models && !options.models.includes(model)) {
       return json({ object: "error", message: `The model \`${model}\` does not exist.`, type: "NotFoundError", code: 404 }, 404);
     }
-    const fault = faults.shift();
-    if (fault) counts.faults += 1;
+    const fault = faults.shift() ?? schedule?.next();
+    if (fault) {
+      counts.faults += 1;
+      if (recorded) recorded.fault = fault.kind === "status" ? `status:${fault.status}` : fault.kind;
+    }
     switch (fault?.kind) {
       case undefined:
         return completion(model, await answer(request));
@@ -227,6 +244,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         return completion(model, { content: "" });
       case "null-content":
         return completion(model, { content: null });
+      case "missing-marker": {
+        const full = (await answer(request)).content ?? "";
+        return completion(model, { content: full.replace(/^\[\[ ## \w+ ## \]\]\n?/gm, "") });
+      }
+      case "extra-field": {
+        const full = (await answer(request)).content ?? "";
+        return completion(model, { content: `[[ ## confidence ## ]]\nhigh\n\n${full}` });
+      }
     }
   };
 
@@ -247,7 +272,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       httpRequest.headers.forEach((value, key) => {
         headers[key] = value;
       });
-      requests.push({ method: httpRequest.method, path: url.pathname, headers, body, at: Date.now() });
+      const recorded: RecordedRequest = { method: httpRequest.method, path: url.pathname, headers, body, at: Date.now() };
+      requests.push(recorded);
       const path = url.pathname.replace(/\/+$/, "");
       if (options.apiKey !== undefined && headers.authorization !== `Bearer ${options.apiKey}`) {
         return json({ error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } }, 401);
@@ -259,7 +285,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         return json({ object: "list", data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "vllm" })) });
       }
       if (httpRequest.method === "POST" && path === "/v1/chat/completions") {
-        return chat(body as FakeChatRequest);
+        return chat(body as FakeChatRequest, recorded);
       }
       return json({ detail: "Not Found" }, 404);
     },
@@ -283,6 +309,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     setResponder: (next) => {
       responder = next;
+    },
+    setSchedule: (next) => {
+      schedule = next;
     },
     stop: async () => {
       for (const release of hanging) release();

@@ -2,13 +2,17 @@
  * A fake of the reference rerank service on 127.0.0.1 (POST /rerank {model, query, documents,
  * top_n, return_documents} → {results: [{index, relevance_score, document}], meta}; GET /health;
  * GET /models) that also answers the Cohere-style POST /v1/rerank. Optional API key check
- * (401 without `Authorization: Bearer <key>`), deterministic scores, queued faults.
+ * (401 without `Authorization: Bearer <key>`), deterministic scores, queued faults, and an
+ * optional seeded fault schedule for the rerank routes (`schedule`, see test/fakes/schedule.ts).
  */
+import type { FaultSchedule } from "./schedule.ts";
 import { applyFault, counting, rankTexts, record, type Fault, type FakeServer, type RecordedRequest } from "./tei.ts";
 
 export interface FakeRerankOptions {
   apiKey?: string;
   score?: (query: string, text: string) => number;
+  /** Seeded random faults for POST /rerank and /v1/rerank, drawn when `faults` is empty. */
+  schedule?: FaultSchedule<Fault>;
 }
 
 export function startFakeRerank(options: FakeRerankOptions = {}): FakeServer {
@@ -26,7 +30,7 @@ export function startFakeRerank(options: FakeRerankOptions = {}): FakeServer {
     }
     if (path === "/models" && request.method === "GET") return Response.json({ models: ["tei", "bm25"] });
     if ((path === "/rerank" || path === "/v1/rerank") && request.method === "POST") {
-      const injected = await applyFault(faults);
+      const injected = await applyFault(faults, options.schedule);
       if (injected) return injected;
       const input = body as { model?: unknown; query?: unknown; documents?: unknown; top_n?: unknown };
       if (typeof input?.query !== "string" || !Array.isArray(input.documents)) {

@@ -1,8 +1,10 @@
 /**
  * A fake Hugging Face text-embeddings-inference (TEI) reranker on 127.0.0.1, speaking TEI's
  * wire format: POST /rerank {query, texts, raw_scores} → [{index, score}] best first; GET /health.
- * Scores are deterministic (shared words), and faults can be queued per request.
+ * Scores are deterministic (shared words), and faults can be queued per request, or drawn from
+ * a seeded schedule (test/fakes/schedule.ts) when the queue is empty.
  */
+import type { FaultSchedule } from "./schedule.ts";
 
 /** One injected fault, used by the next matching request. */
 export type Fault =
@@ -10,7 +12,9 @@ export type Fault =
   /** 200 with this raw body (not JSON, or JSON of the wrong shape). */
   | { kind: "body"; body: string }
   /** Wait this long, then answer normally. */
-  | { kind: "delay"; ms: number };
+  | { kind: "delay"; ms: number }
+  /** Close the connection without an answer (ECONNRESET on the client). */
+  | { kind: "reset" };
 
 export interface RecordedRequest {
   method: string;
@@ -59,13 +63,14 @@ export function overlapScore(query: string, text: string): number {
 }
 
 /** Apply a queued fault; returns a Response to send instead, or undefined to answer normally. */
-export async function applyFault(queue: Fault[]): Promise<Response | undefined> {
-  const fault = queue.shift();
+export async function applyFault(queue: Fault[], schedule?: FaultSchedule<Fault>): Promise<Response | undefined> {
+  const fault = queue.shift() ?? schedule?.next();
   if (fault === undefined) return undefined;
   if (fault.kind === "delay") {
     await Bun.sleep(fault.ms);
     return undefined;
   }
+  if (fault.kind === "reset") return new Response(new ReadableStream({ start: (controller) => controller.error() }));
   if (fault.kind === "body") return new Response(fault.body, { headers: { "content-type": "application/json" } });
   return new Response(fault.body ?? JSON.stringify({ error: "injected failure" }), {
     status: fault.status,
@@ -97,7 +102,9 @@ export function rankTexts(query: string, texts: readonly string[], score = overl
     .sort((left, right) => right.score - left.score || left.index - right.index);
 }
 
-export function startFakeTei(options: { score?: (query: string, text: string) => number } = {}): FakeServer {
+export function startFakeTei(
+  options: { score?: (query: string, text: string) => number; schedule?: FaultSchedule<Fault> } = {},
+): FakeServer {
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
   const healthFaults: Fault[] = [];
@@ -108,7 +115,7 @@ export function startFakeTei(options: { score?: (query: string, text: string) =>
       return (await applyFault(healthFaults)) ?? new Response("", { status: 200 });
     }
     if (path === "/rerank" && request.method === "POST") {
-      const injected = await applyFault(faults);
+      const injected = await applyFault(faults, options.schedule);
       if (injected) return injected;
       const input = body as { query?: unknown; texts?: unknown };
       if (typeof input?.query !== "string" || !Array.isArray(input.texts)) {
