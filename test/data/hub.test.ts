@@ -193,6 +193,13 @@ describe("Hub errors", () => {
     expect([result.examples.length, result.skipped]).toEqual([1, 1]);
   });
 
+  test("a listed shard that then answers 404 is not mistaken for an unknown split", async () => {
+    hub.fail("/resolve/refs%2Fconvert%2Fparquet/answerable/train/", 404, 1);
+    const error = await failure(`${MUSIQUE},answerable,train`);
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.message).toContain("the Hub listed a Parquet file it then did not serve (HTTP 404");
+  });
+
   test("a 5xx is retried (one retry policy) and then succeeds", async () => {
     const home = await freshHome();
     hub.fail("/parquet/answerable/train", 503, 1, { "retry-after-ms": "0" });
