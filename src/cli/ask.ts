@@ -97,6 +97,7 @@ export default musiqueCommand({
       maxHops: options.maxHops,
       temperature: options.temperature,
       maxTokens: options.maxTokens,
+      deadlineSeconds: options.exampleTimeout,
       signal: context.signal,
       question,
     });

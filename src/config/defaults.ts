@@ -39,6 +39,8 @@ export const DEFAULTS = {
   topP: 1.0,
   maxRetries: 3,
   requestTimeoutSeconds: 600,
+  /** Whole-example deadline: all hops, retries and retrieval of one program run. */
+  exampleTimeoutSeconds: 1800,
   concurrency: 16,
 
   // program

@@ -66,6 +66,7 @@ export const FLAGS: Record<string, FlagInfo> = {
   maxRetries: { description: "retries per call on 408/409/429/5xx and connection errors", valueHint: "n" },
   requestTimeout: { description: "seconds per LM request", valueHint: "s" },
   concurrency: { description: "examples (and LM calls) in flight at once", valueHint: "n" },
+  exampleTimeout: { description: "seconds one example (all its hops, retries and retrievals) may take", valueHint: "s" },
   cache: {
     description: "answer identical temperature-0 requests from the database",
     kind: "boolean",

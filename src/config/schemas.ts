@@ -63,6 +63,7 @@ const lmEntries = {
   maxRetries: v.optional(integerField(0, 20), DEFAULTS.maxRetries),
   requestTimeout: v.optional(numberField(0.1, 86400), DEFAULTS.requestTimeoutSeconds),
   concurrency: v.optional(integerField(1, 1024), DEFAULTS.concurrency),
+  exampleTimeout: v.optional(numberField(1, 86400), DEFAULTS.exampleTimeoutSeconds),
 };
 
 const programEntries = {

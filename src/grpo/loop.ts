@@ -45,6 +45,7 @@ export type GrpoLoopSettings = Pick<
   | "maxTokens"
   | "reward"
   | "concurrency"
+  | "exampleTimeout"
   | "numTrainSteps"
   | "numExamplesPerStep"
   | "numRolloutsPerStep"
@@ -162,6 +163,7 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     model,
     reward: settings.reward,
     concurrency: settings.concurrency,
+    deadlineSeconds: settings.exampleTimeout,
   };
   const feeder =
     arbor && job

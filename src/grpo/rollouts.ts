@@ -29,6 +29,8 @@ export interface ProgramSettings {
   reward: RewardVersion;
   /** Program runs in flight at once (--concurrency). */
   concurrency: number;
+  /** Whole-run deadline (--example-timeout). */
+  deadlineSeconds?: number;
 }
 
 export { failedRun };
@@ -64,6 +66,7 @@ export async function runOnce(example: Example, settings: ProgramSettings, signa
       maxTokens: settings.maxTokens,
       model: settings.model,
       noCache: true,
+      ...(settings.deadlineSeconds === undefined ? {} : { deadlineSeconds: settings.deadlineSeconds }),
       signal,
     });
   } catch (error) {

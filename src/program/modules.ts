@@ -25,6 +25,8 @@ export interface ModuleCallSettings {
   maxTokens?: number;
   noCache?: boolean;
   signal?: AbortSignal;
+  /** Collect the traces here (so a caller still has them if the run is abandoned). */
+  calls?: ModuleCallTrace[];
 }
 
 export interface ModuleCallOutcome {
@@ -41,10 +43,12 @@ export function isFatalServiceError(error: ServiceError): boolean {
 
 /** Runs module calls for one program run and keeps DSPy's per-module invocation index. */
 export class ModuleRunner {
-  readonly calls: ModuleCallTrace[] = [];
+  readonly calls: ModuleCallTrace[];
   private readonly invocations = new Map<ModuleName, number>();
 
-  constructor(private readonly settings: ModuleCallSettings) {}
+  constructor(private readonly settings: ModuleCallSettings) {
+    this.calls = settings.calls ?? [];
+  }
 
   async call(module: ModuleName, hop: number, inputs: Readonly<Record<string, string>>): Promise<ModuleCallOutcome> {
     const signature = MODULE_SIGNATURES[module];

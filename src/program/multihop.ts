@@ -33,6 +33,8 @@ export interface MultiHopOptions {
   signal?: AbortSignal;
   /** Ask this question instead of the example's own (the example still supplies the paragraphs). */
   question?: string;
+  /** Whole-example deadline (--example-timeout): past it the run ends as a service failure. */
+  deadlineSeconds?: number;
 }
 
 /** How many hops run at most for this example. */
@@ -42,7 +44,30 @@ export function hopLimit(numHops: NumHops, maxHops: number, example: Example): n
   return numHops;
 }
 
+/**
+ * Run the program on one example. With `deadlineSeconds`, a run that is still going when the
+ * deadline passes is abandoned and returned as a service failure (its finished calls are kept);
+ * the caller's own signal (Ctrl-C) still throws.
+ */
 export async function runMultiHop(example: Example, options: MultiHopOptions): Promise<ProgramResult> {
+  if (options.deadlineSeconds === undefined) return runHops(example, options);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), options.deadlineSeconds * 1000);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  const calls: ProgramResult["calls"] = [];
+  try {
+    return await runHops(example, { ...options, signal }, calls);
+  } catch (error) {
+    if (!deadline.signal.aborted || options.signal?.aborted) throw error;
+    const message = `example ${example.id} did not finish within ${options.deadlineSeconds} s (--example-timeout)`;
+    const last = calls.at(-1)?.module ?? "extract_information";
+    return { answer: null, collectedInfo: [], retrievedIds: [], hopsUsed: 0, hops: [], calls, failure: { kind: "lm", module: last, message } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runHops(example: Example, options: MultiHopOptions, callsOut?: ProgramResult["calls"]): Promise<ProgramResult> {
   const question = options.question ?? example.question;
   const runner = new ModuleRunner({
     client: options.client,
@@ -51,6 +76,7 @@ export async function runMultiHop(example: Example, options: MultiHopOptions): P
     maxTokens: options.maxTokens,
     noCache: options.noCache,
     signal: options.signal,
+    ...(callsOut ? { calls: callsOut } : {}),
   });
   const collectedInfo: string[] = [];
   const retrievedIds: string[] = [];

@@ -189,6 +189,7 @@ async function runPending(
             maxHops: options.maxHops,
             temperature: options.temperature,
             maxTokens: options.maxTokens,
+            deadlineSeconds: options.exampleTimeout,
             signal: runSignal,
           });
         } catch (error) {

@@ -76,6 +76,32 @@ describe("a hung service fails within its timeout, naming the URL and the flag",
     reportScenario("timeouts / LM hang (--request-timeout 1)", { "requests sent": fake.counts.chat, "faults injected": fake.counts.faults, "final results": audit.predictions, "run status": audit.status });
   }, 30_000);
 
+  test("a slow example is stopped by the whole-example deadline (--example-timeout), recorded with its calls, and resumable", async () => {
+    const fake = await startFakeOpenAI({ schedule: faultSchedule<FakeFault>({ seed: 3, rate: 1, faults: [{ kind: "latency", ms: 400 }] }) });
+    stops.push(() => fake.stop());
+    const database = join(directory, "deadline.db");
+    const result = await startMusique(
+      evaluateArgs({
+        database,
+        outputDir: join(directory, "out"),
+        run: "deadline",
+        baseUrl: fake.baseUrl,
+        limit: 2,
+        extra: ["--example-timeout", "1", "--request-timeout", "30"],
+      }),
+    ).done;
+    expect(result.exitCode).toBe(0);
+    const predictions = queryAll<{ status: string; error: string }>(database, "SELECT status, error FROM predictions");
+    expect(predictions).toHaveLength(2);
+    for (const prediction of predictions) {
+      expect(prediction.status).toBe("lm_error");
+      expect(prediction.error).toContain("did not finish within 1 s (--example-timeout)");
+    }
+    const calls = queryAll<{ n: number }>(database, "SELECT COUNT(*) AS n FROM module_calls");
+    expect(calls[0]?.n).toBeGreaterThan(0);
+    expect(result.stderr).toContain("--resume deadline");
+  }, 30_000);
+
   test("Arbor (no /models) hangs at the preflight chat: exit 4 within --request-timeout, naming the URL", async () => {
     const fake = await startFakeOpenAI({ flavor: "arbor", schedule: alwaysHang() });
     stops.push(() => fake.stop());
