@@ -24,6 +24,8 @@ for (const { outfile, target } of targets) {
     "--define",
     `BUILD_COMMIT=${JSON.stringify(build)}`,
     "src/cli/main.ts",
+    // a worker thread is its own entry point in a compiled binary
+    "src/store/writer-worker.ts",
     "--outfile",
     outfile,
   ];

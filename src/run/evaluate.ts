@@ -16,7 +16,8 @@ import { runMultiHop } from "../program/multihop.ts";
 import type { ProgramResult } from "../program/types.ts";
 import { createStoreCache } from "../store/cache.ts";
 import { openStore, type Store } from "../store/database.ts";
-import { completedExampleIds, predictionsOf, recordExampleResult } from "../store/results.ts";
+import { completedExampleIds, predictionsOf } from "../store/results.ts";
+import { startResultWriter, type ResultWriter } from "../store/writer.ts";
 import { findRun, recordRunExamples, updateRunStatus, type RunRecord } from "../store/runs.ts";
 import {
   examplesMarkdown,
@@ -119,10 +120,16 @@ async function evaluateWithStore(store: Store, requested: EvaluateOptions, signa
         `${options.numHops} hops, model ${options.model} at T=${options.temperature}; database ${store.path}`,
     );
 
-    const reports = await runPending(store, run, pending, examples.length - pending.length, examples.length, options, signal, {
-      client,
-      retriever,
-    });
+    const writer = await startResultWriter(store.path, store);
+    let reports: ExampleForReport[];
+    try {
+      reports = await runPending(writer, run, pending, examples.length - pending.length, examples.length, options, signal, {
+        client,
+        retriever,
+      });
+    } finally {
+      await writer.close();
+    }
 
     const predictions = predictionsOf(store, run.id);
     const scores = scoreRun(examples, predictions);
@@ -157,7 +164,7 @@ async function evaluateWithStore(store: Store, requested: EvaluateOptions, signa
 }
 
 async function runPending(
-  store: Store,
+  writer: ResultWriter,
   run: RunRecord,
   pending: readonly Example[],
   alreadyDone: number,
@@ -174,6 +181,7 @@ async function runPending(
   let fatal: unknown;
   const abortRun = new AbortController();
   const runSignal = AbortSignal.any([signal, abortRun.signal]);
+  const recorded: Array<Promise<void>> = [];
 
   await Promise.all(
     pending.map((example) =>
@@ -205,7 +213,13 @@ async function runPending(
         }
         if (runSignal.aborted && result.failure?.kind === "lm") return; // abandoned mid-call: not a result
         const score = scoreExample(example, result, options.reward);
-        recordExampleResult(store, run.id, { exampleId: example.id, nHops: example.nHops, goldAnswers: example.answers, result, score });
+        // Committed by the writer thread within milliseconds; the slot is free for the next example.
+        recorded.push(
+          writer.record(run.id, { exampleId: example.id, nHops: example.nHops, goldAnswers: example.answers, result, score }).catch((error: unknown) => {
+            fatal ??= error;
+            abortRun.abort(error);
+          }),
+        );
         reports.push({ example, result, score });
         consecutiveInfraFailures = result.failure?.kind === "lm" ? consecutiveInfraFailures + 1 : 0;
         if (consecutiveInfraFailures >= Math.max(MAX_CONSECUTIVE_INFRA_FAILURES, options.concurrency) && !fatal) {
@@ -225,6 +239,8 @@ async function runPending(
       }),
     ),
   );
+  await writer.flush();
+  await Promise.all(recorded);
   progress.finish();
   if (fatal) throw fatal;
   const order = new Map(pending.map((example, index) => [example.id, index]));

@@ -29,9 +29,49 @@ export function predictionStatus(result: ProgramResult): PredictionStatus {
   return result.failure.kind === "format" ? "format_failure" : "lm_error";
 }
 
-/** What trajectory_json holds: every hop (query, ranked documents, extracted info). */
+/**
+ * What trajectory_json holds: every hop (query, ranked documents with id, title, body, score and
+ * whether they support the answer, extracted info). The documents text the LM saw is the extract
+ * call's user message in module_calls, so it is not repeated here.
+ */
 export function trajectoryOf(result: ProgramResult): unknown {
-  return { hops: result.hops, collectedInfo: result.collectedInfo, failure: result.failure };
+  return {
+    hops: result.hops.map((hop) => ({
+      hop: hop.hop,
+      query: hop.query,
+      retrieved: hop.retrieved.map((document) => ({
+        id: document.id,
+        title: document.title,
+        body: document.body,
+        score: document.score,
+        isSupporting: document.isSupporting,
+      })),
+      keyInformation: hop.keyInformation,
+      ...(hop.enough === undefined ? {} : { enough: hop.enough }),
+    })),
+    collectedInfo: result.collectedInfo,
+    failure: result.failure,
+  };
+}
+
+/**
+ * The part of an example result the store writes, without what it never stores (module inputs,
+ * documents text repeated per hop): what crosses to the writer thread.
+ */
+export function storedForm(example: ExampleResult): ExampleResult {
+  const { result } = example;
+  return {
+    ...example,
+    result: {
+      ...result,
+      hops: result.hops.map((hop) => ({
+        ...hop,
+        documentsText: "",
+        retrieved: hop.retrieved.map((document) => ({ ...document, text: "" })),
+      })),
+      calls: result.calls.map((call) => ({ ...call, inputs: {} })),
+    },
+  };
 }
 
 const INSERT_CALL = `
