@@ -137,7 +137,6 @@ export async function runLoop(examples: readonly Example[], concurrency: number,
   await writer.flush();
   await Promise.all(recorded);
   const finalWaitMs = performance.now() - waitStarted;
-  console.error(`store hand-off ${storeMs.toFixed(1)} ms, final wait ${finalWaitMs.toFixed(1)} ms`);
   storeMs += finalWaitMs;
   const wallMs = performance.now() - started;
   await writer.close();
