@@ -9,12 +9,12 @@ import type { RetryPolicy } from "../lm/retry.ts";
 import { log } from "../log.ts";
 import type { Environment } from "./cache.ts";
 import { hubShardFiles } from "./hub.ts";
-import { readFileRows, readParquetRows, readSampleRows, type LoadedRows } from "./local.ts";
+import { parquetRows, readFileRows, readSampleRows, sliceRows, type RowStream } from "./local.ts";
 import { prepareWithPositions } from "./prepare.ts";
 import type { ProgressOptions } from "./progress.ts";
-import { applySlice, describeSpec, parseDatasetSpecs, type DatasetSpec, type HubSpec } from "./spec.ts";
+import { describeSpec, parseDatasetSpecs, type DatasetSpec, type HubSpec } from "./spec.ts";
 import type { Example } from "./types.ts";
-import { validateRows } from "./validate.ts";
+import { RowValidator } from "./validate.ts";
 
 export type { Example, Paragraph, DecompositionStep } from "./types.ts";
 export { datasetStats, type DatasetStats, type Summary } from "./stats.ts";
@@ -54,20 +54,24 @@ export interface LoadResult {
   loaded: Array<{ source: string; examples: number; skipped: number; fromCache: boolean | undefined }>;
 }
 
-async function rowsOf(spec: DatasetSpec, options: LoadOptions, env: Environment): Promise<LoadedRows & { fromCache?: boolean }> {
-  if (spec.kind === "sample") return readSampleRows(spec);
+/** A spec's rows, cut to its slice, read one at a time (never all raw rows at once). */
+async function rowsOf(spec: DatasetSpec, options: LoadOptions, env: Environment): Promise<RowStream & { fromCache?: boolean }> {
+  if (spec.kind === "sample") {
+    const sample = readSampleRows(spec);
+    return { source: sample.source, unit: sample.unit, rows: sliceRows(sample.rows, spec.slice) };
+  }
   if (spec.kind === "file") return readFileRows(spec);
   return hubRows(spec, options, env);
 }
 
-async function hubRows(spec: HubSpec, options: LoadOptions, env: Environment): Promise<LoadedRows & { fromCache: boolean }> {
+async function hubRows(spec: HubSpec, options: LoadOptions, env: Environment): Promise<RowStream & { fromCache: boolean }> {
   const hub = await hubShardFiles(spec, { env, signal: options.signal, retry: options.retry, progress: options.progress });
   const source = describeSpec({ ...spec, slice: undefined });
-  const rows = await readParquetRows(
-    hub.files,
-    (file) => `${source} (cached file ${file})`,
-    `delete ${hub.dir} and run again to download it afresh`,
-  );
+  const rows = parquetRows(hub.files, {
+    describe: (file) => `${source} (cached file ${file})`,
+    fix: `delete ${hub.dir} and run again to download it afresh`,
+    slice: spec.slice,
+  });
   return { source, unit: "row", rows, fromCache: hub.fromCache };
 }
 
@@ -82,20 +86,20 @@ export async function loadExamples(specs: string, options: LoadOptions): Promise
   for (const [index, spec] of parsed.entries()) {
     const started = performance.now();
     const raw = await rowsOf(spec, options, env);
-    const rows = applySlice(raw.rows, spec.slice);
-    const result = validateRows(rows, raw, options.skipInvalid);
-    for (const example of result.examples) {
+    // Each row becomes an Example (or is skipped) as soon as it is read; the raw row is dropped.
+    const validator = new RowValidator(raw, options.skipInvalid);
+    let examples = 0;
+    for await (const row of raw.rows) {
+      const example = validator.accept(row);
+      if (example === undefined) continue;
       all.push(example);
       sourceIndex.push(index);
+      examples++;
     }
-    skipped += result.skipped;
-    loaded.push({
-      source: describeSpec(spec),
-      examples: result.examples.length,
-      skipped: result.skipped,
-      fromCache: raw.fromCache,
-    });
-    log.debug(`${describeSpec(spec)}: ${result.examples.length} examples in ${(performance.now() - started).toFixed(0)} ms`);
+    const skippedHere = validator.finish();
+    skipped += skippedHere;
+    loaded.push({ source: describeSpec(spec), examples, skipped: skippedHere, fromCache: raw.fromCache });
+    log.debug(`${describeSpec(spec)}: ${examples} examples in ${(performance.now() - started).toFixed(0)} ms`);
   }
   const prepared = prepareWithPositions(all, {
     seed: options.seed,

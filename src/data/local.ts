@@ -1,62 +1,137 @@
 /**
  * Raw rows from local files (.jsonl, .json array, .parquet), the embedded samples, and the
  * Parquet shards of the Hub cache. Validation happens in validate.ts.
+ *
+ * Files are read as streams of rows (already cut to the spec's slice), so a loader can turn each
+ * row into an Example and drop it before the next is read: a .jsonl file is read in chunks and
+ * split into lines as they arrive, a .parquet file a batch of rows at a time (parquet.ts, parquet-pages.ts). Only
+ * a .json array is parsed whole (one JSON document).
  */
-import { parquetReadObjects } from "hyparquet";
 import { DataError } from "../errors.ts";
+import { parquetRowBatches, type ParquetRowsOptions } from "./parquet.ts";
 import { sampleText } from "./samples.ts";
-import type { FileSpec, SampleSpec } from "./spec.ts";
-import { parseJsonArray, parseJsonLines, type RawRow, type RowSource } from "./validate.ts";
+import type { FileSpec, SampleSpec, Slice } from "./spec.ts";
+import { parseJsonArray, parseJsonLine, parseJsonLines, type RawRow, type RowSource } from "./validate.ts";
 
 export interface LoadedRows extends RowSource {
   rows: RawRow[];
 }
 
-/** Read Parquet files (in order) into rows numbered from 1 across all files. */
-export async function readParquetRows(files: readonly string[], describe: (file: string) => string, fix: string): Promise<RawRow[]> {
-  const rows: RawRow[] = [];
-  for (const file of files) {
-    let objects: Record<string, unknown>[];
-    try {
-      const buffer = await Bun.file(file).arrayBuffer();
-      objects = await parquetReadObjects({ file: buffer });
-    } catch (error) {
-      throw new DataError(`${describe(file)}: cannot read it as Parquet (${error instanceof Error ? error.message : String(error)})`, {
-        fix,
-        error,
-      });
-    }
-    for (const value of objects) rows.push({ row: rows.length + 1, value });
-  }
-  return rows;
+/** Rows read one at a time; the rows of the spec's slice only. */
+export interface RowStream extends RowSource {
+  rows: AsyncIterable<RawRow>;
 }
 
-async function readText(path: string): Promise<string> {
-  const file = Bun.file(path);
-  if (!(await file.exists())) {
-    throw new DataError(`dataset file not found: ${path}`, {
-      cause: `no such file (relative paths start at ${process.cwd()})`,
-      fix: "check the path, or give a Hub spec like bdsaglam/musique,answerable,validation",
-    });
+const NEWLINE = 0x0a;
+
+/** Rows [start, end) of a stream of rows; stops reading (and closes the source) at `end`. */
+export async function* sliceRows(rows: AsyncIterable<RawRow> | Iterable<RawRow>, slice: Slice | undefined): AsyncGenerator<RawRow> {
+  const start = slice?.start ?? 0;
+  const end = slice?.end ?? Number.POSITIVE_INFINITY;
+  if (end <= start) return;
+  let position = 0;
+  for await (const row of rows) {
+    if (position >= start) yield row;
+    position++;
+    if (position >= end) return;
   }
+}
+
+function joinBytes(parts: readonly Uint8Array[], last: Uint8Array): Uint8Array {
+  if (parts.length === 0) return last;
+  let length = last.byteLength;
+  for (const part of parts) length += part.byteLength;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
+  }
+  joined.set(last, offset);
+  return joined;
+}
+
+/**
+ * JSONL rows from chunks of bytes as they arrive (1-based line numbers; blank lines are not rows).
+ * Lines are split on the newline byte (never part of a multi-byte UTF-8 character) and each line
+ * is decoded on its own, so no string spans more than one line and no chunk is kept alive.
+ */
+export async function* jsonLineRows(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<RawRow> {
+  const decoder = new TextDecoder();
+  let pending: Uint8Array[] = []; // the start of a line that continues in the next chunk
+  let line = 0;
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
+      line++;
+      const row = parseJsonLine(decoder.decode(joinBytes(pending, chunk.subarray(start, end))), line);
+      pending = [];
+      start = end + 1;
+      if (row) yield row;
+    }
+    if (start < chunk.byteLength) pending.push(chunk.slice(start));
+  }
+  line++;
+  const row = parseJsonLine(decoder.decode(joinBytes(pending, new Uint8Array(0))), line);
+  if (row) yield row;
+}
+
+/** The chunks of a file; a read error is a DataError naming the file. */
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   try {
-    return await file.text();
+    for await (const chunk of Bun.file(path).stream()) yield chunk;
   } catch (error) {
     throw new DataError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { error });
   }
 }
 
-export async function readFileRows(spec: FileSpec): Promise<LoadedRows> {
-  if (spec.format === "parquet") {
-    if (!(await Bun.file(spec.path).exists())) await readText(spec.path); // throws "not found"
-    const rows = await readParquetRows([spec.path], (file) => file, "check that the file is a Parquet file in the official MuSiQue layout");
-    return { source: spec.path, unit: "row", rows };
-  }
-  const content = await readText(spec.path);
-  if (spec.format === "json") return { source: spec.path, unit: "record", rows: parseJsonArray(content, spec.path) };
-  return { source: spec.path, unit: "line", rows: parseJsonLines(content) };
+async function ensureExists(path: string): Promise<void> {
+  if (await Bun.file(path).exists()) return;
+  throw new DataError(`dataset file not found: ${path}`, {
+    cause: `no such file (relative paths start at ${process.cwd()})`,
+    fix: "check the path, or give a Hub spec like bdsaglam/musique,answerable,validation",
+  });
 }
 
+async function readText(path: string): Promise<string> {
+  try {
+    return await Bun.file(path).text();
+  } catch (error) {
+    throw new DataError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { error });
+  }
+}
+
+/** A JSON array file, parsed whole; each record is let go once it has been handed on. */
+async function* jsonArrayRows(path: string): AsyncGenerator<RawRow> {
+  const rows: Array<RawRow | undefined> = parseJsonArray(await readText(path), path);
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index];
+    rows[index] = undefined;
+    if (row) yield row;
+  }
+}
+
+/** The rows of Parquet files (cut to `options.slice`), decoded a batch at a time. */
+export async function* parquetRows(files: readonly string[], options: ParquetRowsOptions): AsyncGenerator<RawRow> {
+  for await (const batch of parquetRowBatches(files, options)) yield* batch;
+}
+
+/** A local file's rows, cut to the spec's slice. Throws a DataError when the file is missing. */
+export async function readFileRows(spec: FileSpec): Promise<RowStream> {
+  await ensureExists(spec.path);
+  if (spec.format === "parquet") {
+    const rows = parquetRows([spec.path], {
+      describe: (file) => file,
+      fix: "check that the file is a Parquet file in the official MuSiQue layout",
+      slice: spec.slice,
+    });
+    return { source: spec.path, unit: "row", rows };
+  }
+  if (spec.format === "json") return { source: spec.path, unit: "record", rows: sliceRows(jsonArrayRows(spec.path), spec.slice) };
+  return { source: spec.path, unit: "line", rows: sliceRows(jsonLineRows(fileChunks(spec.path)), spec.slice) };
+}
+
+/** The rows of an embedded sample (small: parsed at once). */
 export function readSampleRows(spec: SampleSpec): LoadedRows {
   return { source: spec.sample, unit: "line", rows: parseJsonLines(sampleText(spec.sample)) };
 }

@@ -135,6 +135,17 @@ function expectedText(expected: string | null): string {
   return EXPECTED[expected] ?? expected;
 }
 
+/** One JSONL line → a row (undefined for a blank line, which is not a row). */
+export function parseJsonLine(text: string, line: number): RawRow | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  try {
+    return { row: line, value: JSON.parse(trimmed) };
+  } catch (error) {
+    return { row: line, parseError: `not valid JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
 /** JSONL text → rows (1-based line numbers; blank lines are not rows). */
 export function parseJsonLines(content: string): RawRow[] {
   const rows: RawRow[] = [];
@@ -144,14 +155,9 @@ export function parseJsonLines(content: string): RawRow[] {
     let end = content.indexOf("\n", start);
     if (end < 0) end = content.length;
     line++;
-    const textLine = content.slice(start, end).trim();
+    const row = parseJsonLine(content.slice(start, end), line);
     start = end + 1;
-    if (textLine === "") continue;
-    try {
-      rows.push({ row: line, value: JSON.parse(textLine) });
-    } catch (error) {
-      rows.push({ row: line, parseError: `not valid JSON (${error instanceof Error ? error.message : String(error)})` });
-    }
+    if (row) rows.push(row);
   }
   return rows;
 }
@@ -183,34 +189,54 @@ export interface ValidationResult {
 const SKIP_REPORT_LIMIT = 5;
 
 /**
- * Validate every row. Without `skipInvalid` the first bad row throws a DataError naming the
- * source, row, field and reason; with it, bad rows are skipped, counted, and the first few logged.
+ * Validates rows one at a time, so a loader can turn each row into an Example as soon as it is
+ * read and drop the raw row. Without `skipInvalid` the first bad row throws a DataError naming
+ * the source, row, field and reason; with it, bad rows are skipped, counted, and the first few logged.
  */
-export function validateRows(rows: readonly RawRow[], where: RowSource, skipInvalid: boolean): ValidationResult {
-  const examples: Example[] = [];
-  let skipped = 0;
-  for (const raw of rows) {
+export class RowValidator {
+  skipped = 0;
+
+  constructor(
+    private readonly where: RowSource,
+    private readonly skipInvalid: boolean,
+  ) {}
+
+  /** The Example of a valid row, or undefined for a skipped invalid row. */
+  accept(raw: RawRow): Example | undefined {
     let problem: string;
     if ("parseError" in raw) {
       problem = raw.parseError;
     } else {
       const checked = rowProblem(raw.value);
-      if ("example" in checked) {
-        examples.push(checked.example);
-        continue;
-      }
+      if ("example" in checked) return checked.example;
       problem = `field ${checked.field} ${checked.reason}`;
     }
-    const message = `${where.source} ${where.unit} ${raw.row}: ${problem}`;
-    if (!skipInvalid) {
+    const message = `${this.where.source} ${this.where.unit} ${raw.row}: ${problem}`;
+    if (!this.skipInvalid) {
       throw new DataError(message, {
         cause: "the row does not follow the official MuSiQue format (datasets.md)",
         fix: "fix or remove the row, or pass --skip-invalid to skip (and count) invalid rows",
       });
     }
-    skipped++;
-    if (skipped <= SKIP_REPORT_LIMIT) log.warn(`skipping ${message}`);
+    this.skipped++;
+    if (this.skipped <= SKIP_REPORT_LIMIT) log.warn(`skipping ${message}`);
+    return undefined;
   }
-  if (skipped > SKIP_REPORT_LIMIT) log.warn(`${where.source}: skipped ${skipped} invalid rows in all`);
-  return { examples, skipped };
+
+  /** Log the total when more rows were skipped than described; returns the count. */
+  finish(): number {
+    if (this.skipped > SKIP_REPORT_LIMIT) log.warn(`${this.where.source}: skipped ${this.skipped} invalid rows in all`);
+    return this.skipped;
+  }
+}
+
+/** Validate every row of a list (see RowValidator). */
+export function validateRows(rows: readonly RawRow[], where: RowSource, skipInvalid: boolean): ValidationResult {
+  const validator = new RowValidator(where, skipInvalid);
+  const examples: Example[] = [];
+  for (const raw of rows) {
+    const example = validator.accept(raw);
+    if (example) examples.push(example);
+  }
+  return { examples, skipped: validator.finish() };
 }

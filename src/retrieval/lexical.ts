@@ -1,10 +1,12 @@
 /**
  * `--retriever lexical`: BM25 (bm25/index.ts) over the example's own paragraphs, top_n best.
  * The index of a corpus is built once and cached by its paragraph list; noise filtering makes
- * a new list, so a filtered corpus gets its own index.
+ * a new list, so a filtered corpus gets its own index. Below that, each paragraph text's tokens
+ * are cached (bounded, bm25/tokenize.ts), so a new list of paragraphs seen before builds fast.
  */
 import type { Example, Paragraph } from "../data/types.ts";
 import { Bm25Index } from "./bm25/index.ts";
+import { clearBm25Caches, type Bm25CacheOptions } from "./bm25/tokenize.ts";
 import { documentsOf, type Document, type RankedDocument, type Retriever } from "./types.ts";
 
 interface CorpusEntry {
@@ -14,7 +16,16 @@ interface CorpusEntry {
   index: Bm25Index;
 }
 
-const corpora = new WeakMap<readonly Paragraph[], CorpusEntry>();
+let corpora = new WeakMap<readonly Paragraph[], CorpusEntry>();
+
+/**
+ * Forget every built index and the cached paragraphs (bm25/tokenize.ts; with `{ vocabulary: true }`
+ * also the word table), so the next ranking of any example starts from its text. For benchmarks and tests.
+ */
+export function clearLexicalCaches(options: Bm25CacheOptions = {}): void {
+  corpora = new WeakMap();
+  clearBm25Caches(options);
+}
 
 /** The documents of `example` and their BM25 index (built once per paragraph list). */
 export function corpusOf(example: Example): { documents: Document[]; index: Bm25Index } {

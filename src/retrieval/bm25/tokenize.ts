@@ -1,75 +1,121 @@
 /**
- * The bm25s default tokeniser (retrieval.md "BM25"): lower-case, runs of two or more Unicode word
- * characters, the 33 bm25s English stopwords removed, then Snowball English (2.2.0) stems.
+ * The bm25s default tokeniser (retrieval.md "BM25") as term ids, with two bounded caches:
  *
- * Speed: every distinct lower-cased word is looked up once in a process-wide table that maps it
- * straight to a term id (its stem's id), or to STOPWORD. Term ids are shared by all indexes, so
- * a query and a document agree on ids without string comparisons.
+ * - the vocabulary (vocabulary.ts): lower-cased word → term id of its stem, shared by every index
+ *   and query in the process, so each token costs one table probe and only new words are stemmed.
+ *   When it holds `maxWords` words it starts over (new term ids) at the start of the next
+ *   tokenising call; an index built before re-maps its terms by their stems (index.ts).
+ * - paragraph text → its bag of term ids, so a paragraph seen before (the same question in another
+ *   rollout, step, epoch or evaluation) is not tokenised again. Two generations of at most
+ *   `maxParagraphs / 2` texts each (texts over MAX_CACHED_TEXT_LENGTH are never kept): a hit in
+ *   the older one moves it to the newer one; when the newer one is full it becomes the older one
+ *   (the oldest texts are dropped). Default bound: 100k paragraphs, roughly 100–150 MB for
+ *   MuSiQue-sized paragraphs (the text as key plus ~60 (term, tf) pairs).
  */
-import { newStemmer } from "snowball-stemmers";
+import { STOPWORDS, Vocabulary, stem } from "./vocabulary.ts";
 
-/** bm25s "en" stopwords (33). */
-export const STOPWORDS: ReadonlySet<string> = new Set(
-  (
-    "a an and are as at be but by for if in into is it no not of on or such that the their then " +
-    "there these they this to was will with"
-  ).split(" "),
-);
+export { STOPWORDS, stem };
+export type { Vocabulary };
 
-/** The token pattern; JavaScript `\w` is ASCII-only, so the Unicode classes are spelled out. */
-const TOKEN = /[\p{L}\p{N}_]{2,}/gu;
+/** Default bounds of the caches (`configureBm25Caches` changes them, e.g. in tests). */
+export const DEFAULT_MAX_WORDS = 1 << 19;
+export const DEFAULT_MAX_PARAGRAPHS = 100_000;
+/** Texts longer than this are not cached (a MuSiQue paragraph has ~500 characters). */
+export const MAX_CACHED_TEXT_LENGTH = 8_192;
 
-/** Marks a stopword in the word table. */
-const STOPWORD = -1;
+let maxWords = DEFAULT_MAX_WORDS;
+let maxParagraphs = DEFAULT_MAX_PARAGRAPHS;
 
-const stemmer = newStemmer("english");
+let vocabulary = new Vocabulary();
+/** Paragraph text → its bag of terms, newer and older generation. */
+let recentParagraphs = new Map<string, Int32Array>();
+let olderParagraphs = new Map<string, Int32Array>();
 
-/** lower-cased word → term id (or STOPWORD); shared across every call in the process. */
-const wordTable = new Map<string, number>();
-/** stem → term id. */
-const stemIds = new Map<string, number>();
-/** term id → stem (for tests and debugging). */
-const stems: string[] = [];
-
-function termIdOfStem(stem: string): number {
-  let id = stemIds.get(stem);
-  if (id === undefined) {
-    id = stems.length;
-    stems.push(stem);
-    stemIds.set(stem, id);
-  }
-  return id;
+function startOver(): void {
+  vocabulary = new Vocabulary();
+  recentParagraphs = new Map();
+  olderParagraphs = new Map();
 }
 
-function lookUpWord(word: string): number {
-  let id = wordTable.get(word);
-  if (id === undefined) {
-    id = STOPWORDS.has(word) ? STOPWORD : termIdOfStem(stemmer.stem(word));
-    wordTable.set(word, id);
-  }
-  return id;
+/**
+ * The vocabulary to tokenise with now. Starts a new one first when the current one is full, so
+ * call it once at the start of whatever must share term ids (an index's documents, a query).
+ */
+export function currentVocabulary(): Vocabulary {
+  if (vocabulary.wordCount >= maxWords) startOver();
+  return vocabulary;
 }
 
-/** Term ids of `text` in order (stopwords dropped; a repeated word repeats its id). */
+/** Term ids of `text` in order (stopwords dropped; a repeated word repeats its id). Not cached: for queries. */
 export function termIds(text: string): Int32Array {
-  const matches = text.toLowerCase().match(TOKEN);
-  if (matches === null) return new Int32Array(0);
-  const ids = new Int32Array(matches.length);
-  let count = 0;
-  for (let i = 0; i < matches.length; i++) {
-    const id = lookUpWord(matches[i] as string);
-    if (id !== STOPWORD) ids[count++] = id;
+  return currentVocabulary().termIds(text);
+}
+
+/**
+ * Each document text as a bag of terms (Vocabulary.bag: [token count, term, count, …]), from the
+ * paragraph cache where possible, all from one vocabulary (returned with them). The arrays are
+ * shared with the cache: read them only.
+ */
+export function documentBags(texts: readonly string[]): { vocabulary: Vocabulary; documents: Int32Array[] } {
+  const active = currentVocabulary();
+  const documents = new Array<Int32Array>(texts.length);
+  for (let d = 0; d < texts.length; d++) {
+    const text = texts[d] as string;
+    if (text.length > MAX_CACHED_TEXT_LENGTH) {
+      documents[d] = active.bag(text);
+      continue;
+    }
+    let bag = recentParagraphs.get(text);
+    if (bag === undefined) {
+      bag = olderParagraphs.get(text) ?? active.bag(text);
+      if (recentParagraphs.size >= maxParagraphs >> 1) {
+        olderParagraphs = recentParagraphs;
+        recentParagraphs = new Map();
+      }
+      recentParagraphs.set(text, bag);
+    }
+    documents[d] = bag;
   }
-  return count === ids.length ? ids : ids.subarray(0, count);
+  return { vocabulary: active, documents };
 }
 
 /** The stems of `text` in order, as bm25s would produce them. */
 export function tokenize(text: string): string[] {
-  return Array.from(termIds(text), (id) => stems[id] as string);
+  const active = currentVocabulary();
+  return Array.from(active.termIds(text), (id) => active.stems[id] as string);
 }
 
-/** The Snowball English stem of one lower-case word (cached unless it is a stopword). */
-export function stem(word: string): string {
-  const id = lookUpWord(word);
-  return id === STOPWORD ? stemmer.stem(word) : (stems[id] as string);
+export interface Bm25CacheOptions {
+  /** Also forget the vocabulary (every word is stemmed again; term ids start over). */
+  vocabulary?: boolean;
+}
+
+/**
+ * Forget cached paragraphs (and with `{ vocabulary: true }` the word table too). For benchmarks
+ * and tests; indexes built before keep working.
+ */
+export function clearBm25Caches(options: Bm25CacheOptions = {}): void {
+  if (options.vocabulary === true) {
+    startOver();
+    return;
+  }
+  recentParagraphs.clear();
+  olderParagraphs.clear();
+}
+
+export interface Bm25CacheSizes {
+  words: number;
+  terms: number;
+  paragraphs: number;
+}
+
+export function bm25CacheSizes(): Bm25CacheSizes {
+  return { words: vocabulary.wordCount, terms: vocabulary.termCount, paragraphs: recentParagraphs.size + olderParagraphs.size };
+}
+
+/** Change the cache bounds (defaults: DEFAULT_MAX_WORDS, DEFAULT_MAX_PARAGRAPHS); clears the paragraph cache. */
+export function configureBm25Caches(bounds: { maxWords?: number; maxParagraphs?: number }): void {
+  maxWords = Math.max(1, bounds.maxWords ?? maxWords);
+  maxParagraphs = Math.max(2, bounds.maxParagraphs ?? maxParagraphs);
+  clearBm25Caches();
 }
