@@ -1,10 +1,10 @@
 /**
  * Suite "pipeline": how close evaluate gets to the LM's own latency. A fake LM (own process)
  * answers every call after a fixed L = 50 ms; the real pipeline runs in this process: the
- * evaluate loop (Limiter → runMultiHop with the lexical retriever → scoreExample →
- * recordExampleResult into a temporary SQLite store), as src/run/evaluate.ts runs it, and
- * runEvaluate itself end to end on a JSONL file. Figure: wall time ÷ ideal, ideal = calls·L / C.
- * Also measures the store's share of the wall time (time inside recordExampleResult).
+ * evaluate loop (Limiter → runMultiHop with the lexical retriever → scoreExample → the results
+ * writer thread of a temporary SQLite store), as src/run/evaluate.ts runs it, and runEvaluate
+ * itself end to end on a JSONL file. Figure: wall time ÷ ideal, ideal = calls·L / C. Also
+ * measures the store's share of the wall time (hand-off to the writer + the final commit wait).
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -254,7 +254,7 @@ export async function runPipelineSuite(): Promise<Figure[]> {
             value: summarize(measured.map((run) => (100 * run.storeMs) / run.wallMs)),
             decimals: 2,
             goal: atMost(2, "≤ 2 %"),
-            note: `median ${summarize(measured.map((run) => run.storeMs / step.examples)).median.toFixed(3)} ms per example (1 prediction + ${calls / step.examples} module calls; the writer thread commits batches of up to 64)`,
+            note: `median ${summarize(measured.map((run) => run.storeMs / step.examples)).median.toFixed(3)} ms per example (1 prediction + ${calls / step.examples} module calls; the writer thread commits batches of up to 32)`,
           }),
         );
       }

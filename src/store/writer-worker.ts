@@ -10,8 +10,8 @@ import type { WriterReply, WriterRequest } from "./writer.ts";
 
 declare const self: Worker;
 
-const MAX_BATCH = 64;
-const MAX_DELAY_MS = 20;
+const MAX_BATCH = 32;
+const MAX_DELAY_MS = 5;
 
 let store: Store | null = null;
 let pending: Array<{ id: number; runId: number; example: ExampleResult }> = [];
