@@ -68,7 +68,7 @@ export const FLAGS: Record<string, FlagInfo> = {
   concurrency: { description: "examples (and LM calls) in flight at once", valueHint: "n" },
   exampleTimeout: { description: "seconds one example (all its hops, retries and retrievals) may take", valueHint: "s" },
   cache: {
-    description: "answer identical temperature-0 requests from the database",
+    description: "answer identical temperature-0 requests from the database (--no-cache: always ask)",
     kind: "boolean",
     spellings: { "no-cache": false },
   },
@@ -81,7 +81,7 @@ export const FLAGS: Record<string, FlagInfo> = {
   maxHops: { description: "upper bound on hops with --num-hops auto", valueHint: "n" },
 
   // runs
-  runName: { description: "run name (default: {command}-{timestamp})", valueHint: "name" },
+  runName: { description: "run name (also its folder under --output-dir)", valueHint: "name" },
   outputDir: { description: "where outputs/{run_name}/ is written", valueHint: "dir" },
   reward: { description: "combined reward formula: v1 (seed) or v2", valueHint: "v1|v2" },
   resume: { description: "resume an interrupted run by name", valueHint: "run" },
