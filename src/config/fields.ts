@@ -83,19 +83,21 @@ export function stringField(what = "a value") {
   return v.pipe(v.string(`must be ${what}`), v.trim(), v.nonEmpty(`must be ${what}, not empty`));
 }
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
 /** An http(s) URL; a trailing slash is kept as given (Arbor needs it, see arbor.md §1). */
 export function urlField() {
   return v.pipe(
     v.string("must be a URL"),
     v.trim(),
-    v.check((text) => {
-      try {
-        const url = new URL(text);
-        return url.protocol === "http:" || url.protocol === "https:";
-      } catch {
-        return false;
-      }
-    }, "must be an http:// or https:// URL"),
+    v.check(isHttpUrl, "must be an http:// or https:// URL"),
   );
 }
 
@@ -110,18 +112,7 @@ export function urlListField() {
         .filter((item) => item !== ""),
     ),
     v.check((list) => list.length > 0, "needs at least one URL"),
-    v.check(
-      (list) =>
-        list.every((text) => {
-          try {
-            const url = new URL(text);
-            return url.protocol === "http:" || url.protocol === "https:";
-          } catch {
-            return false;
-          }
-        }),
-      "every value must be an http:// or https:// URL",
-    ),
+    v.check((list) => list.every(isHttpUrl), "every value must be an http:// or https:// URL"),
   );
 }
 

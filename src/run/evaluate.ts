@@ -31,7 +31,7 @@ import {
 } from "./outputs.ts";
 import { Progress } from "./progress.ts";
 import { officialGold, officialPrediction, scoreRun, type RunScores } from "./scores.ts";
-import { buildChatClient, buildRetriever, preflight } from "./setup.ts";
+import { buildChatClient, buildRetriever, multiHopOptions, preflight } from "./setup.ts";
 import { operationalKeys, resumeOptions, startNewRun } from "./config.ts";
 
 export interface EvaluateSummary {
@@ -189,17 +189,7 @@ async function runPending(
         if (runSignal.aborted) return;
         let result: ProgramResult;
         try {
-          result = await runMultiHop(example, {
-            client: services.client,
-            retriever: services.retriever,
-            topN: options.topN,
-            numHops: options.numHops,
-            maxHops: options.maxHops,
-            temperature: options.temperature,
-            maxTokens: options.maxTokens,
-            deadlineSeconds: options.exampleTimeout,
-            signal: runSignal,
-          });
+          result = await runMultiHop(example, multiHopOptions(options, services, runSignal));
         } catch (error) {
           if (runSignal.aborted) return;
           // A refused request (401/403/404: wrong key, model not served) or a bug fails every

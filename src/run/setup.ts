@@ -10,6 +10,8 @@ import { createRetriever } from "../retrieval/factory.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { RerankApi, RetrieverName } from "../config/defaults.ts";
 import { log } from "../log.ts";
+import type { MultiHopOptions } from "../program/multihop.ts";
+import type { NumHops } from "../config/defaults.ts";
 
 export interface LanguageModelSettings {
   model: string;
@@ -87,4 +89,32 @@ export async function preflight(
     signal,
   );
   await retriever.preflight(signal);
+}
+
+export interface ProgramFlags {
+  topN: number;
+  numHops: NumHops;
+  maxHops: number;
+  temperature: number;
+  maxTokens: number;
+  exampleTimeout: number;
+}
+
+/** The program's options from a command's flags (ask and evaluate run it the same way). */
+export function multiHopOptions(
+  flags: ProgramFlags,
+  services: { client: ChatClient; retriever: Retriever },
+  signal: AbortSignal,
+): MultiHopOptions {
+  return {
+    client: services.client,
+    retriever: services.retriever,
+    topN: flags.topN,
+    numHops: flags.numHops,
+    maxHops: flags.maxHops,
+    temperature: flags.temperature,
+    maxTokens: flags.maxTokens,
+    deadlineSeconds: flags.exampleTimeout,
+    signal,
+  };
 }
