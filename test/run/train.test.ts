@@ -193,7 +193,7 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
     servers.push(arbor);
     const directory = workspace();
     const database = join(directory, "m.db");
-    const args = trainArgs(arbor, directory, "crash", ["--num-train-steps", "4", "--no-lora"]);
+    const args = trainArgs(arbor, directory, "crash", ["--num-train-steps", "8", "--no-lora"]);
     const binary = compiledBinary();
     const child = Bun.spawn(binary ? [binary, ...args] : [process.execPath, MAIN, ...args], { cwd: ROOT, env: cleanEnv(), stdout: "pipe", stderr: "pipe" });
     const deadline = Date.now() + 60_000;
@@ -210,15 +210,15 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
     await child.exited;
     const before = completedSteps();
     expect(before).toBeGreaterThanOrEqual(2);
-    expect(before).toBeLessThan(4);
+    expect(before).toBeLessThan(8);
 
     const resumed = await runCli(["train", "--resume", "crash", "--db", database, "--arbor-url", arbor.baseUrl]);
     expect(resumed.exitCode).toBe(0);
     expect(resumed.stderr).toContain(`resuming crash at step ${before + 1}`);
     expect(resumed.stderr).toContain("not restored on resume");
     const steps = rows<{ step: number; status: string }>(database, "SELECT step, status FROM training_steps ORDER BY step");
-    expect(steps).toEqual([0, 1, 2, 3].map((step) => ({ step, status: "completed" })));
-    expect(rows<{ n: number }>(database, "SELECT COUNT(*) AS n FROM rollouts")[0]?.n).toBe(4 * 2 * 8);
+    expect(steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((step) => ({ step, status: "completed" })));
+    expect(rows<{ n: number }>(database, "SELECT COUNT(*) AS n FROM rollouts")[0]?.n).toBe(8 * 2 * 8);
     const initializes = arbor.requestsTo("initialize").map((entry) => (entry.body as { model: string }).model);
     expect(initializes).toHaveLength(2);
     // Full-weight training: the new job starts from the last checkpoint Arbor recorded.
