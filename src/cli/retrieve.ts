@@ -8,7 +8,7 @@ import { RetrieveSchema } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
 import { DataError } from "../errors.ts";
 import { log } from "../log.ts";
-import { createRetriever } from "../retrieval/factory.ts";
+import { buildRetriever } from "../run/setup.ts";
 import { rankExamples, type QuestionRanking } from "../retrieval/rank.ts";
 import { formatRecallTable, recallReport } from "../retrieval/recall.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
@@ -28,16 +28,7 @@ export default musiqueCommand({
   description: "Rank each question's paragraphs with the question as query; report recall@k (no LM needed)",
   schema: RetrieveSchema,
   run: async (options, context) => {
-    const retriever = createRetriever({
-      retriever: options.retriever,
-      rerankUrl: options.rerankUrl,
-      rerankApi: options.rerankApi,
-      rerankModel: options.rerankModel,
-      ...(options.rerankApiKey ? { rerankApiKey: options.rerankApiKey } : {}),
-      rerankTimeout: options.rerankTimeout,
-      maxRetries: DEFAULTS.maxRetries,
-      concurrency: DEFAULTS.concurrency,
-    });
+    const retriever = buildRetriever({ ...options, maxRetries: DEFAULTS.maxRetries, concurrency: DEFAULTS.concurrency });
     // Fail in seconds, before any data is downloaded, if the rerank service is not there.
     await retriever.preflight(context.signal);
 

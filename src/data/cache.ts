@@ -8,6 +8,7 @@
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { temporaryPath, writeFileAtomic } from "../files.ts";
 
 export type Environment = Record<string, string | undefined>;
 
@@ -50,22 +51,6 @@ export function splitCacheDir(
     safeComponent(key.split),
     safeComponent(key.revision ?? "main"),
   );
-}
-
-function temporaryPath(path: string): string {
-  return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-}
-
-/** Write `data` to `path` atomically (temporary file + rename). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = temporaryPath(path);
-  try {
-    await Bun.write(temporary, data);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }
 
 /**
@@ -148,5 +133,5 @@ export async function readManifest(dir: string): Promise<CacheManifest | undefin
 }
 
 export async function writeManifest(dir: string, manifest: CacheManifest): Promise<void> {
-  await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+  writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
 }

@@ -6,6 +6,7 @@
 import type { CheckpointPolicy } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
 import { log } from "../log.ts";
+import { averageOf } from "../metrics/index.ts";
 import type { Store } from "../store/database.ts";
 import { recordExampleResult } from "../store/results.ts";
 import { recordValidation } from "../store/training.ts";
@@ -23,10 +24,6 @@ export interface DevScores {
   examples: number;
   formatFailures: number;
   lmErrors: number;
-}
-
-function average(values: readonly number[]): number {
-  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
 export async function evaluateOnDev(
@@ -52,11 +49,11 @@ export async function evaluateOnDev(
   const scores: DevScores = {
     step,
     // Evaluation scores the metric (a format failure scores as an empty answer), like DSPy's Evaluate.
-    reward: average(runs.map((run) => run.score.reward)),
-    em: average(runs.map((run) => run.score.em)),
-    f1: average(runs.map((run) => run.score.f1)),
-    recall: average(runs.map((run) => run.score.recall)),
-    supportF1: average(runs.map((run) => run.score.supportF1)),
+    reward: averageOf(runs.map((run) => run.score.reward)),
+    em: averageOf(runs.map((run) => run.score.em)),
+    f1: averageOf(runs.map((run) => run.score.f1)),
+    recall: averageOf(runs.map((run) => run.score.recall)),
+    supportF1: averageOf(runs.map((run) => run.score.supportF1)),
     examples: runs.length,
     formatFailures: runs.filter((run) => run.result.failure?.kind === "format").length,
     lmErrors: runs.filter((run) => run.result.failure?.kind === "lm").length,

@@ -30,40 +30,23 @@ import { checkpointName, evaluateOnDev, validationDue, type DevScores } from "./
 import { buildGroups, type GrpoGroup } from "./groups.ts";
 import { runRollouts, type ProgramSettings, type ScoredRun } from "./rollouts.ts";
 import { StepSampler } from "./sampler.ts";
-import { buildInitializeRequest } from "./trainer-config.ts";
+import { buildInitializeRequest, type ArborTrainSettings } from "./trainer-config.ts";
 
-export type GrpoLoopSettings = Pick<
-  TrainOptions,
-  | "model"
-  | "runName"
-  | "seed"
-  | "curriculum"
-  | "topN"
-  | "numHops"
-  | "maxHops"
-  | "temperature"
-  | "maxTokens"
-  | "reward"
-  | "concurrency"
-  | "exampleTimeout"
-  | "numTrainSteps"
-  | "numExamplesPerStep"
-  | "numRolloutsPerStep"
-  | "numStepsForVal"
-  | "checkpoint"
-  | "dryRunSteps"
-  | "klBeta"
-  | "batchSize"
-  | "learningRate"
-  | "gradientAccumulation"
-  | "maxGradNorm"
-  | "useLora"
-  | "loraR"
-  | "loraAlpha"
-  | "loraDropout"
-  | "numInferenceGpus"
-  | "numTrainingGpus"
->;
+/** What the loop needs: the flags of the initialize request, plus those of rollouts and validation. */
+export type GrpoLoopSettings = ArborTrainSettings &
+  Pick<
+    TrainOptions,
+    | "seed"
+    | "curriculum"
+    | "topN"
+    | "maxTokens"
+    | "reward"
+    | "concurrency"
+    | "exampleTimeout"
+    | "numStepsForVal"
+    | "checkpoint"
+    | "dryRunSteps"
+  >;
 
 /** The groups of one example in one step, as built and (unless dry run) posted. */
 export interface StepGroups {

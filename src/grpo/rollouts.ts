@@ -13,7 +13,7 @@ import { FORMAT_FAILURE_REWARD, scoreExample, type ExampleScore } from "../metri
 import { isFatalServiceError } from "../program/modules.ts";
 import { failedRun } from "../program/failure.ts";
 import { runMultiHop } from "../program/multihop.ts";
-import type { ModuleName, ProgramResult } from "../program/types.ts";
+import type { ProgramResult } from "../program/types.ts";
 import type { Retriever } from "../retrieval/types.ts";
 
 export interface ProgramSettings {
@@ -33,7 +33,6 @@ export interface ProgramSettings {
   deadlineSeconds?: number;
 }
 
-export { failedRun };
 
 export interface ScoredRun {
   example: Example;

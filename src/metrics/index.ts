@@ -2,6 +2,7 @@
 export { PYTHON_PUNCTUATION, answerTokens, normalizeAnswer, pythonSplit } from "./normalize.ts";
 export { exactMatch, expandGoldAnswers, f1Score, tokenF1, trainingGoldForm } from "./answer.ts";
 export { retrievalRecall, supportF1 } from "./retrieval.ts";
+export { averageOf } from "./average.ts";
 export {
   FORMAT_FAILURE_REWARD,
   combinedReward,

@@ -5,6 +5,7 @@
  */
 import type { Example } from "../data/types.ts";
 import { UsageError } from "../errors.ts";
+import { averageOf } from "../metrics/index.ts";
 import { scoreRun, type RunScores, type ScoredPrediction } from "../run/scores.ts";
 import type { Store } from "../store/database.ts";
 import {
@@ -184,10 +185,6 @@ export function scoresOf(scored: readonly ScoredExample[]): RunScores | null {
   return scoreRun(scored.map(exampleForScoring), scored.map(scoredPrediction));
 }
 
-function mean(values: readonly number[]): number {
-  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
 export function recallAtHopOf(scored: readonly ScoredExample[]): RecallAtHop {
   const maxHops = Math.max(1, ...scored.map((item) => item.trajectory.hops.length));
   const hops = Array.from({ length: maxHops }, (_, index) => index + 1);
@@ -195,7 +192,7 @@ export function recallAtHopOf(scored: readonly ScoredExample[]): RecallAtHop {
     key: String(item.nHops),
     curve: recallAfterEachHop(item.trajectory, item.supportingCount, item.prediction.recall, maxHops),
   }));
-  const average = (list: typeof curves) => hops.map((_, index) => mean(list.map((entry) => entry.curve[index] ?? 0)));
+  const average = (list: typeof curves) => hops.map((_, index) => averageOf(list.map((entry) => entry.curve[index] ?? 0)));
   const keys = [...new Set(curves.map((entry) => entry.key))].sort((a, b) => Number(a) - Number(b));
   return {
     hops,

@@ -24,7 +24,7 @@ import {
   pickExamples,
   runDirectory,
   teeLogTo,
-  writeFileAtomic,
+  writeOutputFile,
   writeJson,
   writeJsonLines,
   type ExampleForReport,
@@ -142,7 +142,7 @@ async function evaluateWithStore(store: Store, requested: EvaluateOptions, signa
     writeJsonLines(join(directory, "predictions.jsonl"), examples.map((example) => officialPrediction(example.id, byId.get(example.id))));
     writeJsonLines(join(directory, "gold.jsonl"), examples.map(officialGold));
     writeJson(join(directory, "scores.json"), { run: run.name, ...scores });
-    if (reports.length > 0) writeFileAtomic(join(directory, "examples.md"), examplesMarkdown(run.name, pickExamples(reports)));
+    if (reports.length > 0) writeOutputFile(join(directory, "examples.md"), examplesMarkdown(run.name, pickExamples(reports)));
     const lmErrors = scores.overall.lm_errors;
     updateRunStatus(store, run.id, "completed", lmErrors > 0 ? `${lmErrors} examples failed on LM/service errors` : null);
     if (lmErrors > 0) log.warn(`${lmErrors} examples failed on service errors; re-run them with: musique evaluate --resume ${run.name}`);

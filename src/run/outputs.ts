@@ -3,7 +3,8 @@
  * gold.jsonl (official format, aligned line by line), examples.md. Files are written to a
  * temporary name and renamed, so an interrupted run never leaves a half-written file.
  */
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { writeFileAtomic } from "../files.ts";
 import { join } from "node:path";
 import type { Example } from "../data/types.ts";
 import { StoreError } from "../errors.ts";
@@ -32,24 +33,21 @@ export function runDirectory(outputDir: string, runName: string): string {
   return directory;
 }
 
-/** Write to a temporary name and rename; on failure remove the temporary file (no half file). */
-export function writeFileAtomic(path: string, content: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
+/** Write an output file atomically (src/files.ts); a failure is a StoreError (exit code 6), no half file. */
+export function writeOutputFile(path: string, content: string): void {
   try {
-    writeFileSync(temporary, content);
-    renameSync(temporary, path);
+    writeFileAtomic(path, content);
   } catch (error) {
-    rmSync(temporary, { force: true });
     throw outputFailure(path, error);
   }
 }
 
 export function writeJson(path: string, value: unknown): void {
-  writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+  writeOutputFile(path, JSON.stringify(value, null, 2) + "\n");
 }
 
 export function writeJsonLines(path: string, rows: readonly unknown[]): void {
-  writeFileAtomic(path, rows.map((row) => JSON.stringify(row)).join("\n") + (rows.length > 0 ? "\n" : ""));
+  writeOutputFile(path, rows.map((row) => JSON.stringify(row)).join("\n") + (rows.length > 0 ? "\n" : ""));
 }
 
 /** Copy every log line of this process into `path` (plain text, with timestamps). */

@@ -5,7 +5,7 @@
  */
 import type { Example } from "../data/types.ts";
 import type { PredictionRecord } from "../store/results.ts";
-import { evaluateOfficialRecords, type GoldRecord, type PredictionRecord as OfficialPrediction } from "../metrics/index.ts";
+import { averageOf, evaluateOfficialRecords, type GoldRecord, type PredictionRecord as OfficialPrediction } from "../metrics/index.ts";
 
 /** What scoring needs of a recorded prediction (store/results.ts PredictionRecord fits). */
 export type ScoredPrediction = Pick<
@@ -68,10 +68,6 @@ export function officialGold(example: Example): Record<string, unknown> {
   };
 }
 
-function mean(values: number[]): number {
-  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
 function round(value: number, digits = 4): number {
   return Number(value.toFixed(digits));
 }
@@ -99,8 +95,8 @@ function block(examples: readonly Example[], byId: ReadonlyMap<string, ScoredPre
     answer_em: official.answer_em,
     answer_f1: official.answer_f1,
     support_f1: official.support_f1,
-    recall: round(mean(scored.map((prediction) => prediction?.recall ?? 0))),
-    reward: round(mean(scored.map((prediction) => prediction?.reward ?? 0))),
+    recall: round(averageOf(scored.map((prediction) => prediction?.recall ?? 0))),
+    reward: round(averageOf(scored.map((prediction) => prediction?.reward ?? 0))),
     format_failures: scored.filter((prediction) => prediction?.status === "format_failure").length,
     lm_errors: scored.filter((prediction) => prediction?.status === "lm_error").length,
   };
