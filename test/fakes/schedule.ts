@@ -8,6 +8,7 @@
  *   startFakeOpenAI({ schedule });      // or startFakeRerank({ schedule }), startFakeArbor({ schedule })
  *   schedule.draws / schedule.injected.length / schedule.countsByKind()
  */
+import { mulberry32 } from "../../src/data/random.ts";
 
 export interface FaultScheduleOptions<F> {
   seed: number;
@@ -32,18 +33,6 @@ export interface FaultSchedule<F> {
   next(eligible?: (fault: F) => boolean): F | undefined;
   /** Injected faults per label (`kind`, `status`, `route`…: see `labelOf`). */
   countsByKind(): Record<string, number>;
-}
-
-/** mulberry32: the same generator as src/data/random.ts, kept here so fakes import nothing from src/. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A short label for a fault object: its kind, plus the status for HTTP status faults. */

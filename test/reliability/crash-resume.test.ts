@@ -11,6 +11,7 @@ import { dspyResponder, startFakeOpenAI, type FakeFault, type FakeOpenAI } from 
 import { startFakeArbor } from "../fakes/arbor.ts";
 import { faultSchedule } from "../fakes/schedule.ts";
 import { DEV_FILE, TRAIN_FILE, auditRun, evaluateArgs, predictionCount, queryAll, reportScenario, startMusique, temporaryDirectory, waitFor } from "./helpers.ts";
+import { mulberry32 } from "../../src/data/random.ts";
 
 const directory = temporaryDirectory("crash");
 const stops: Array<() => Promise<void>> = [];
@@ -32,25 +33,13 @@ async function slowFake(): Promise<FakeOpenAI> {
   return fake;
 }
 
-/** mulberry32, for the kill points (the same generator as the fakes' schedules). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const EXAMPLES = 16;
 
 describe("SIGKILL at random points, then --resume", () => {
   for (const seed of [11, 29, 47]) {
     test(`seed ${seed}: killed twice, resumed: every example exactly once, 4 calls each, integrity ok`, async () => {
       const fake = await slowFake();
-      const rng = random(seed);
+      const rng = mulberry32(seed);
       const database = join(directory, `kill-${seed}.db`);
       const run = `kill-${seed}`;
       const outputDir = join(directory, "out");
@@ -156,7 +145,7 @@ describe("train: SIGKILL at random points, then --resume", () => {
       const database = join(directory, `train-kill-${seed}.db`);
       const run = `train-kill-${seed}`;
       const steps = 4;
-      const killAfter = 20 + Math.floor(random(seed)() * 200);
+      const killAfter = 20 + Math.floor(mulberry32(seed)() * 200);
       const args = [
         "train",
         ...["--datasets", TRAIN_FILE, "--eval-datasets", DEV_FILE, "--train-size", "20", "--dev-size", "4"],

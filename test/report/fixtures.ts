@@ -21,6 +21,7 @@ import {
 import { startFakeArbor } from "../fakes/arbor.ts";
 import { dspyCompletion, dspyResponder, startFakeOpenAI, userFields, type FakeResponder } from "../fakes/openai.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
+import { trainArgs } from "../helpers/train.ts";
 
 export const LIMIT = 20;
 /** An answer that would run script if the page did not escape it. */
@@ -142,33 +143,7 @@ async function buildTrain(): Promise<TrainDatabase> {
   const outputs = join(directory, "outputs");
   const arbor = startFakeArbor({});
   try {
-    const result = await runCli([
-      "train",
-      "--datasets",
-      "test/fixtures/musique_ans_train_sample100.jsonl",
-      "--eval-datasets",
-      "test/fixtures/musique_ans_dev_sample150.jsonl",
-      "--train-size",
-      "30",
-      "--dev-size",
-      "6",
-      "--num-train-steps",
-      "3",
-      "--num-examples-per-step",
-      "2",
-      "--num-steps-for-val",
-      "2",
-      "--retriever",
-      "lexical",
-      "--arbor-url",
-      arbor.baseUrl,
-      "--db",
-      database,
-      "--output-dir",
-      outputs,
-      "--run-name",
-      "trained",
-    ]);
+    const result = await runCli(trainArgs({ arborUrl: arbor.baseUrl, database, outputDir: outputs, run: "trained" }));
     if (result.exitCode !== 0) throw new Error(`train failed (${result.exitCode}):\n${result.stderr}`);
   } finally {
     await arbor.stop();

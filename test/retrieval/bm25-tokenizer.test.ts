@@ -7,6 +7,7 @@ import { STOPWORDS, stem, termIds, tokenize } from "../../src/retrieval/bm25/tok
 import { STOPWORD, Vocabulary } from "../../src/retrieval/bm25/vocabulary.ts";
 import { documentsOf } from "../../src/retrieval/types.ts";
 import { sampleExamples } from "./helpers.ts";
+import { mulberry32 } from "../../src/data/random.ts";
 
 /** The spec's tokeniser, word level (stopwords still in). */
 function regexWords(text: string): string[] {
@@ -36,17 +37,6 @@ function disagreement(vocabulary: Vocabulary, text: string): string {
   const ids = Array.from(vocabulary.termIds(text), (id) => vocabulary.stems[id]);
   if (JSON.stringify(ids) !== JSON.stringify(regexStems(text))) return `${JSON.stringify(text)}: termIds differ`;
   return "";
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Characters that make tokenising hard; each entry is one "character" (some are 2 code units or lone surrogates). */
@@ -105,7 +95,7 @@ describe("BM25 tokeniser: the char-code scanner equals the regex tokeniser", () 
 
   test("20,000 seeded random strings of tricky characters", () => {
     const vocabulary = new Vocabulary();
-    const next = random(20_250_101);
+    const next = mulberry32(20_250_101);
     const problems: string[] = [];
     for (let sample = 0; sample < 20_000 && problems.length < 5; sample++) {
       const length = Math.floor(next() * 24);

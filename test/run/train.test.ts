@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
 import { dspyCompletion, dspyResponder, startFakeOpenAI, userFields, type FakeResponder } from "../fakes/openai.ts";
 import { MAIN, ROOT, cleanEnv, compiledBinary, runCli } from "../helpers/cli.ts";
+import { trainArgs as sharedTrainArgs } from "../helpers/train.ts";
 import { GenerateAnswer } from "../../src/program/signatures.ts";
 import { format } from "../../src/program/adapter/index.ts";
 
@@ -37,34 +38,7 @@ function workspace(): string {
 }
 
 function trainArgs(arbor: FakeArbor, directory: string, run: string, extra: string[] = []): string[] {
-  return [
-    "train",
-    "--datasets",
-    "test/fixtures/musique_ans_train_sample100.jsonl",
-    "--eval-datasets",
-    "test/fixtures/musique_ans_dev_sample150.jsonl",
-    "--train-size",
-    "30",
-    "--dev-size",
-    "6",
-    "--num-train-steps",
-    "3",
-    "--num-examples-per-step",
-    "2",
-    "--num-steps-for-val",
-    "2",
-    "--retriever",
-    "lexical",
-    "--arbor-url",
-    arbor.baseUrl,
-    "--db",
-    join(directory, "m.db"),
-    "--output-dir",
-    join(directory, "outputs"),
-    "--run-name",
-    run,
-    ...extra,
-  ];
+  return sharedTrainArgs({ arborUrl: arbor.baseUrl, database: join(directory, "m.db"), outputDir: join(directory, "outputs"), run, extra });
 }
 
 function rows<T>(database: string, sql: string): T[] {
