@@ -6,7 +6,7 @@
  * optional seeded fault schedule for the rerank routes (`schedule`, see test/fakes/schedule.ts).
  */
 import type { FaultSchedule } from "./schedule.ts";
-import { applyFault, counting, rankTexts, record, type Fault, type FakeServer, type RecordedRequest } from "./tei.ts";
+import { applyFault, rankTexts, serveFake, type Fault, type FakeServer } from "./tei.ts";
 
 export interface FakeRerankOptions {
   apiKey?: string;
@@ -16,11 +16,7 @@ export interface FakeRerankOptions {
 }
 
 export function startFakeRerank(options: FakeRerankOptions = {}): FakeServer {
-  const requests: RecordedRequest[] = [];
-  const faults: Fault[] = [];
-  const healthFaults: Fault[] = [];
-  const handler = counting(async (request) => {
-    const body = await record(request, requests);
+  return serveFake(async (request, body, { faults, healthFaults }) => {
     const path = new URL(request.url).pathname;
     if (options.apiKey !== undefined && request.headers.get("authorization") !== `Bearer ${options.apiKey}`) {
       return Response.json({ detail: "invalid API key" }, { status: 401 });
@@ -54,16 +50,4 @@ export function startFakeRerank(options: FakeRerankOptions = {}): FakeServer {
     }
     return Response.json({ detail: "Not Found" }, { status: 404 });
   });
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 0, fetch: handler.fetch });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    port: server.port ?? 0,
-    requests,
-    faults,
-    healthFaults,
-    get peakConcurrency() {
-      return handler.state.peak;
-    },
-    stop: () => server.stop(true),
-  };
 }

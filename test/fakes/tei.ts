@@ -36,19 +36,37 @@ export interface FakeServer {
   stop(): Promise<void>;
 }
 
-/** Wraps a handler to count requests in flight. */
-export function counting(handler: (request: Request) => Promise<Response>) {
+/**
+ * Serve `answer` on 127.0.0.1: every request is recorded (with its JSON body) and counted while in
+ * flight; `answer` gets the fake's own fault queues. Shared by the TEI and rerank fakes.
+ */
+export function serveFake(
+  answer: (request: Request, body: unknown, queues: { faults: Fault[]; healthFaults: Fault[] }) => Promise<Response>,
+): FakeServer {
+  const requests: RecordedRequest[] = [];
+  const queues = { faults: [] as Fault[], healthFaults: [] as Fault[] };
   const state = { inFlight: 0, peak: 0 };
   const fetch = async (request: Request) => {
     state.inFlight++;
     state.peak = Math.max(state.peak, state.inFlight);
     try {
-      return await handler(request);
+      return await answer(request, await record(request, requests), queues);
     } finally {
       state.inFlight--;
     }
   };
-  return { fetch, state };
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 0, fetch });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    port: server.port ?? 0,
+    requests,
+    faults: queues.faults,
+    healthFaults: queues.healthFaults,
+    get peakConcurrency() {
+      return state.peak;
+    },
+    stop: () => server.stop(true),
+  };
 }
 
 /** Deterministic relevance: the share of the query's words (≥ 3 letters) found in the text. */
@@ -105,11 +123,7 @@ export function rankTexts(query: string, texts: readonly string[], score = overl
 export function startFakeTei(
   options: { score?: (query: string, text: string) => number; schedule?: FaultSchedule<Fault> } = {},
 ): FakeServer {
-  const requests: RecordedRequest[] = [];
-  const faults: Fault[] = [];
-  const healthFaults: Fault[] = [];
-  const handler = counting(async (request) => {
-    const body = await record(request, requests);
+  return serveFake(async (request, body, { faults, healthFaults }) => {
     const path = new URL(request.url).pathname;
     if (path === "/health" && request.method === "GET") {
       return (await applyFault(healthFaults)) ?? new Response("", { status: 200 });
@@ -128,18 +142,6 @@ export function startFakeTei(
     }
     return new Response("Not Found", { status: 404 });
   });
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 0, fetch: handler.fetch });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    port: server.port ?? 0,
-    requests,
-    faults,
-    healthFaults,
-    get peakConcurrency() {
-      return handler.state.peak;
-    },
-    stop: () => server.stop(true),
-  };
 }
 
 /** A URL on 127.0.0.1 where nothing listens (connection refused). */
