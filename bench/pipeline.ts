@@ -13,7 +13,7 @@ import { DEFAULTS } from "../src/config/defaults.ts";
 import { EvaluateSchema } from "../src/config/schemas.ts";
 import type { Example } from "../src/data/types.ts";
 import { createChatClient } from "../src/lm/client.ts";
-import { Limiter } from "../src/lm/limit.ts";
+import { Limiter } from "../src/http/limit.ts";
 import { scoreExample, type ExampleScore } from "../src/metrics/index.ts";
 import { runMultiHop } from "../src/program/multihop.ts";
 import type { ProgramResult } from "../src/program/types.ts";

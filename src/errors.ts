@@ -79,7 +79,7 @@ export class InterruptedError extends MusiqueError {
 }
 
 /**
- * A remote service failed. `retryable` tells the one retry policy (src/lm/retry.ts) whether
+ * A remote service failed. `retryable` tells the one retry policy (src/http/retry.ts) whether
  * another attempt may help; the exit code says whether it was unreachable or refused us.
  */
 export class ServiceError extends MusiqueError {

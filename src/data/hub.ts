@@ -10,7 +10,8 @@
 import { join } from "node:path";
 import { DEFAULTS } from "../config/defaults.ts";
 import { DataError, ServiceError } from "../errors.ts";
-import { fetchOrThrow, withRetries, type RetryPolicy } from "../lm/retry.ts";
+import { fetchOrThrow } from "../http/fetch.ts";
+import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { log } from "../log.ts";
 import {
   ensureDir,

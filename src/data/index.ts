@@ -5,7 +5,7 @@
  *     seed: 89, noiseRate: 1, skipInvalid: false,
  *   });
  */
-import type { RetryPolicy } from "../lm/retry.ts";
+import type { RetryPolicy } from "../http/retry.ts";
 import { log } from "../log.ts";
 import type { Environment } from "./cache.ts";
 import { hubShardFiles } from "./hub.ts";

@@ -8,7 +8,7 @@
  */
 import { DEFAULTS } from "../config/defaults.ts";
 import { ServiceError } from "../errors.ts";
-import { sleep } from "../lm/retry.ts";
+import { sleep } from "../http/retry.ts";
 import type { ArborClient } from "./arbor.ts";
 import { ARBOR_SERVICE } from "./arbor-errors.ts";
 import type { GrpoChatData, GrpoStatus } from "./arbor-wire.ts";

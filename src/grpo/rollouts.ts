@@ -7,7 +7,7 @@
 import type { NumHops, RewardVersion } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
 import { InterruptedError, ServiceError } from "../errors.ts";
-import { Limiter } from "../lm/limit.ts";
+import { Limiter } from "../http/limit.ts";
 import type { ChatClient } from "../lm/types.ts";
 import { FORMAT_FAILURE_REWARD, scoreExample, type ExampleScore } from "../metrics/reward.ts";
 import { isFatalServiceError } from "../program/modules.ts";

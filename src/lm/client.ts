@@ -13,8 +13,8 @@ import { InterruptedError, ServiceError } from "../errors.ts";
 import { log } from "../log.ts";
 import { cacheKey, type ResponseCache } from "./cache.ts";
 import { EndpointPool, type EndpointState } from "./endpoints.ts";
-import { Limiter } from "./limit.ts";
-import { isRetryableStatus, retryAfterMs, withRetries, type RetryPolicy } from "./retry.ts";
+import { Limiter } from "../http/limit.ts";
+import { isRetryableStatus, retryAfterMs, withRetries, type RetryPolicy } from "../http/retry.ts";
 import type { ChatClient, ChatRequest, ChatResult, TokenUsage } from "./types.ts";
 
 export const LM_SERVICE = "language model";

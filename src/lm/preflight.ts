@@ -6,7 +6,7 @@
  */
 import { ServiceError } from "../errors.ts";
 import { LM_SERVICE, OpenAIChatClient, START_SERVER_FIX } from "./client.ts";
-import { fetchOrThrow } from "./retry.ts";
+import { fetchOrThrow } from "../http/fetch.ts";
 
 export interface PreflightOptions {
   baseUrls: string[];

@@ -8,7 +8,7 @@ import type { EvaluateOptions } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
 import type { Example } from "../data/types.ts";
 import { ExitCode, InterruptedError, ServiceError, UsageError } from "../errors.ts";
-import { Limiter } from "../lm/limit.ts";
+import { Limiter } from "../http/limit.ts";
 import { log } from "../log.ts";
 import { scoreExample } from "../metrics/index.ts";
 import { failedRun } from "../program/failure.ts";

@@ -14,8 +14,9 @@
  */
 import type { RerankApi } from "../../config/defaults.ts";
 import { ServiceError } from "../../errors.ts";
-import { Limiter } from "../../lm/limit.ts";
-import { fetchOrThrow, withRetries, type RetryPolicy } from "../../lm/retry.ts";
+import { Limiter } from "../../http/limit.ts";
+import { fetchOrThrow } from "../../http/fetch.ts";
+import { withRetries, type RetryPolicy } from "../../http/retry.ts";
 import { log } from "../../log.ts";
 import { parseRerankBody } from "./parse.ts";
 
@@ -28,7 +29,7 @@ export interface RerankClientOptions {
   timeoutSeconds: number;
   maxRetries: number;
   concurrency: number;
-  /** Backoff overrides (tests); the policy itself stays the one in src/lm/retry.ts. */
+  /** Backoff overrides (tests); the policy itself stays the one in src/http/retry.ts. */
   retry?: Pick<RetryPolicy, "initialDelayMs" | "maxDelayMs" | "random">;
 }
 
