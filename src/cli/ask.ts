@@ -94,8 +94,9 @@ export default musiqueCommand({
     const trajectory = trajectoryOf(example, question, result, scores);
     if (options.json) printJson(trajectory);
     else process.stdout.write(renderTrajectory(trajectory));
-    if (result.failure?.kind === "lm") {
-      log.error(`the language model failed in ${result.failure.module}: ${result.failure.message}`);
+    if (result.failure && result.failure.kind !== "format") {
+      const what = result.failure.kind === "deadline" ? "the example ran past --example-timeout" : result.failure.service === "lm" ? "the language model failed" : "retrieval failed";
+      log.error(`${what} in ${result.failure.module}: ${result.failure.message}`);
       return ExitCode.service;
     }
     return ExitCode.ok;

@@ -11,6 +11,7 @@ import type { Store } from "../store/database.ts";
 import { recordExampleResult } from "../store/results.ts";
 import { recordValidation } from "../store/training.ts";
 import { runValidation, type ProgramSettings } from "./rollouts.ts";
+import { isServiceFailure } from "../program/types.ts";
 
 export interface DevScores {
   /** GRPO steps completed when the validation ran (0 = baseline). */
@@ -56,7 +57,7 @@ export async function evaluateOnDev(
     supportF1: averageOf(runs.map((run) => run.score.supportF1)),
     examples: runs.length,
     formatFailures: runs.filter((run) => run.result.failure?.kind === "format").length,
-    lmErrors: runs.filter((run) => run.result.failure?.kind === "lm").length,
+    lmErrors: runs.filter((run) => isServiceFailure(run.result.failure)).length,
   };
   const isBest = best === null || scores.reward > best;
   recordValidation(store, runId, {

@@ -24,6 +24,7 @@ import { formatCompletion } from "../program/adapter/index.ts";
 import { MODULE_SIGNATURES } from "../program/modules.ts";
 import type { ModuleCallTrace, ModuleName, ProgramResult } from "../program/types.ts";
 import type { GrpoChatData } from "./arbor-wire.ts";
+import { isServiceFailure } from "../program/types.ts";
 
 /** Reward of a sample whose completion broke the ChatAdapter format (DSPy's format_failure_score). */
 export { FORMAT_FAILURE_REWARD };
@@ -84,7 +85,7 @@ export interface GroupBuildOptions {
 }
 
 function hadLmFailure(result: ProgramResult): boolean {
-  return result.failure?.kind === "lm" || result.calls.some((call) => call.status === "lm_error");
+  return isServiceFailure(result.failure) || result.calls.some((call) => call.status === "lm_error");
 }
 
 function pairKey(module: ModuleName, invocation: number): string {

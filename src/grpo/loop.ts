@@ -31,6 +31,7 @@ import { buildGroups, type GrpoGroup } from "./groups.ts";
 import { runRollouts, type ProgramSettings, type ScoredRun } from "./rollouts.ts";
 import { StepSampler } from "./sampler.ts";
 import { buildInitializeRequest, type ArborTrainSettings } from "./trainer-config.ts";
+import { isServiceFailure } from "../program/types.ts";
 
 /** What the loop needs: the flags of the initialize request, plus those of rollouts and validation. */
 export type GrpoLoopSettings = ArborTrainSettings &
@@ -266,7 +267,7 @@ async function runStep(
     step,
     flat.map((run) => ({ exampleId: run.example.id, rolloutIndex: run.rolloutIndex, result: run.result, score: run.score })),
   );
-  const usable = flat.filter((run) => run.result.failure?.kind !== "lm");
+  const usable = flat.filter((run) => !isServiceFailure(run.result.failure));
   if (usable.length === 0) {
     recordTrainingStep(store, runId, { step, status: "failed", numGroups: 0 });
     throw new ServiceError(`every rollout of step ${step + 1} failed on a service error`, {

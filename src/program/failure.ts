@@ -1,6 +1,11 @@
 /** A ProgramResult for a run that failed outside its module calls (e.g. the retriever's service). */
-import { isMusiqueError } from "../errors.ts";
-import type { ModuleName, ProgramResult } from "./types.ts";
+import { isMusiqueError, ServiceError } from "../errors.ts";
+import type { FailedService, ModuleName, ProgramResult } from "./types.ts";
+
+/** The service a ServiceError came from, as a program failure names it. */
+export function failedServiceOf(error: unknown): FailedService {
+  return error instanceof ServiceError && error.service === "language model" ? "lm" : "retrieval";
+}
 
 export function failedRun(error: unknown, module: ModuleName = "extract_information"): ProgramResult {
   const message = isMusiqueError(error) ? error.message : error instanceof Error ? error.message : String(error);
@@ -11,6 +16,6 @@ export function failedRun(error: unknown, module: ModuleName = "extract_informat
     hopsUsed: 0,
     hops: [],
     calls: [],
-    failure: { kind: "lm", module, message },
+    failure: { kind: "service", service: failedServiceOf(error), module, message },
   };
 }

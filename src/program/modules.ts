@@ -33,7 +33,7 @@ export interface ModuleCallOutcome {
   trace: ModuleCallTrace;
   /** Parsed outputs; null when the call failed. */
   outputs: Record<string, string> | null;
-  failure: { kind: "format" | "lm"; message: string } | null;
+  failure: { kind: "format"; message: string } | { kind: "service"; service: "lm"; message: string } | null;
 }
 
 /** Errors that must stop the caller instead of being recorded as one example's failure. */
@@ -106,7 +106,7 @@ export class ModuleRunner {
       trace.attempts = typeof attempts === "number" ? attempts : 1;
       trace.latencyMs = Date.now() - trace.startedAt;
       trace.error = error.message;
-      return { trace, outputs: null, failure: { kind: "lm", message: error.message } };
+      return { trace, outputs: null, failure: { kind: "service", service: "lm", message: error.message } };
     }
     try {
       const outputs = parse(signature, text);

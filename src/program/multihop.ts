@@ -61,7 +61,7 @@ export async function runMultiHop(example: Example, options: MultiHopOptions): P
     if (!deadline.signal.aborted || options.signal?.aborted) throw error;
     const message = `example ${example.id} did not finish within ${options.deadlineSeconds} s (--example-timeout)`;
     const last = calls.at(-1)?.module ?? "extract_information";
-    return { answer: null, collectedInfo: [], retrievedIds: [], hopsUsed: 0, hops: [], calls, failure: { kind: "lm", module: last, message } };
+    return { answer: null, collectedInfo: [], retrievedIds: [], hopsUsed: 0, hops: [], calls, failure: { kind: "deadline", module: last, message } };
   } finally {
     clearTimeout(timer);
   }
@@ -90,10 +90,7 @@ async function runHops(example: Example, options: MultiHopOptions, callsOut?: Pr
     hopsUsed,
     hops,
     calls: runner.calls,
-    failure:
-      failed?.outcome.failure != null
-        ? { kind: failed.outcome.failure.kind, module: failed.module, message: failed.outcome.failure.message }
-        : null,
+    failure: failed?.outcome.failure ? { ...failed.outcome.failure, module: failed.module } : null,
   });
 
   const limit = hopLimit(options.numHops, options.maxHops, example);
@@ -112,7 +109,7 @@ async function runHops(example: Example, options: MultiHopOptions, callsOut?: Pr
       // A retrieval service that kept failing ends this run as a service failure, keeping the
       // module calls made so far (they are recorded with their attempts); refusals still stop.
       if (!(error instanceof ServiceError) || isFatalServiceError(error) || options.signal?.aborted) throw error;
-      const failure = { kind: "lm" as const, module: "extract_information" as const, message: `retrieval failed: ${error.message}` };
+      const failure = { kind: "service" as const, service: "retrieval" as const, module: "extract_information" as const, message: `retrieval failed: ${error.message}` };
       return { ...result(null), failure };
     }
     for (const document of retrieved) {

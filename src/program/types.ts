@@ -57,6 +57,24 @@ export interface ProgramResult {
   hopsUsed: number;
   hops: HopTrace[];
   calls: ModuleCallTrace[];
-  /** Why the run stopped early, if it did. A format failure is scored, not retried. */
-  failure: { kind: "format" | "lm"; module: ModuleName; message: string } | null;
+  /** Why the run stopped early, if it did. A format failure is scored; the others are not results. */
+  failure: ProgramFailure | null;
+}
+
+/** Which service a service failure came from. */
+export type FailedService = "lm" | "retrieval";
+
+/**
+ * Why a program run ended early. `format`: the model broke the output format (a result, scored).
+ * `service`: the LM or the retrieval service kept failing; `deadline`: --example-timeout passed.
+ * Neither of the last two is a result: it is missing, and a resume runs it again.
+ */
+export type ProgramFailure =
+  | { kind: "format"; module: ModuleName; message: string }
+  | { kind: "service"; service: FailedService; module: ModuleName; message: string }
+  | { kind: "deadline"; module: ModuleName; message: string };
+
+/** A failure that is not a result of the program (service or deadline): never scored. */
+export function isServiceFailure(failure: ProgramFailure | null | undefined): boolean {
+  return failure?.kind === "service" || failure?.kind === "deadline";
 }

@@ -33,6 +33,7 @@ import { Progress } from "./progress.ts";
 import { officialGold, officialPrediction, scoreRun, type RunScores } from "./scores.ts";
 import { buildChatClient, buildRetriever, multiHopOptions, preflight } from "./setup.ts";
 import { operationalKeys, resumeOptions, startNewRun } from "./config.ts";
+import { isServiceFailure } from "../program/types.ts";
 
 export interface EvaluateSummary {
   run: string;
@@ -201,7 +202,7 @@ async function runPending(
           }
           result = failedRun(error);
         }
-        if (runSignal.aborted && result.failure?.kind === "lm") return; // abandoned mid-call: not a result
+        if (runSignal.aborted && isServiceFailure(result.failure)) return; // abandoned mid-call: not a result
         const score = scoreExample(example, result, options.reward);
         // Committed by the writer thread within milliseconds; the slot is free for the next example.
         recorded.push(
@@ -211,7 +212,7 @@ async function runPending(
           }),
         );
         reports.push({ example, result, score });
-        consecutiveInfraFailures = result.failure?.kind === "lm" ? consecutiveInfraFailures + 1 : 0;
+        consecutiveInfraFailures = isServiceFailure(result.failure) ? consecutiveInfraFailures + 1 : 0;
         if (consecutiveInfraFailures >= Math.max(MAX_CONSECUTIVE_INFRA_FAILURES, options.concurrency) && !fatal) {
           fatal = new ServiceError(`stopping: ${consecutiveInfraFailures} examples in a row failed on service errors`, {
             service: "language model",

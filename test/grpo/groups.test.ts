@@ -191,7 +191,7 @@ describe("buildGroups", () => {
         { module: "extract_information", invocation: 0 },
         { module: "generate_query", invocation: 0, status: "lm_error" },
       ],
-      { kind: "lm", module: "generate_query", message: "Arbor answered null" },
+      { kind: "service", service: "lm", module: "generate_query", message: "Arbor answered null" },
     );
     const { groups, skipped, droppedRollouts } = buildGroups([twoHop(1, "a"), broken, twoHop(0, "c")], {
       groupSize: 3,
@@ -207,7 +207,7 @@ describe("buildGroups", () => {
   });
 
   test("no usable rollout: no groups", () => {
-    const broken = rollout(0, [{ module: "extract_information", status: "lm_error" }], { kind: "lm", module: "extract_information", message: "down" });
+    const broken = rollout(0, [{ module: "extract_information", status: "lm_error" }], { kind: "service", service: "lm", module: "extract_information", message: "down" });
     expect(buildGroups([broken, broken], { groupSize: 2, renderCompletion: render }).groups).toEqual([]);
   });
 

@@ -215,7 +215,7 @@ describe("MultiHopQA failures", () => {
       { kind: "status", status: 503 },
     ]);
     const result = await runMultiHop(example(), programOptions());
-    expect(result.failure).toMatchObject({ kind: "lm", module: "generate_query" });
+    expect(result.failure).toMatchObject({ kind: "service", service: "lm", module: "generate_query" });
     expect(result.calls[1]).toMatchObject({ status: "lm_error", rawCompletion: null, attempts: 3 });
   });
 

@@ -135,7 +135,7 @@ describe("recordExampleResult", () => {
   test("format and LM failures are recorded with their status and message", () => {
     const run = newRun();
     record(run.id, "2hop__1", null, { failure: { kind: "format", module: "generate_answer", message: "missing field answer" } });
-    record(run.id, "2hop__2", null, { failure: { kind: "lm", module: "generate_query", message: "503 after 3 retries" } });
+    record(run.id, "2hop__2", null, { failure: { kind: "service", service: "lm", module: "generate_query", message: "503 after 3 retries" } });
     const rows = store.database.query("SELECT example_id, status, error, em FROM predictions ORDER BY example_id").all();
     expect(rows).toEqual([
       { example_id: "2hop__1", status: "format_failure", error: "missing field answer", em: 0 },
@@ -149,7 +149,7 @@ describe("resume", () => {
     const run = newRun();
     record(run.id, "2hop__1", "Paris");
     record(run.id, "2hop__2", null, { failure: { kind: "format", module: "generate_answer", message: "bad" } });
-    record(run.id, "2hop__3", null, { failure: { kind: "lm", module: "generate_query", message: "down" } });
+    record(run.id, "2hop__3", null, { failure: { kind: "service", service: "lm", module: "generate_query", message: "down" } });
     expect([...completedExampleIds(store, run.id)].sort()).toEqual(["2hop__1", "2hop__2"]);
     expect(completedExampleIds(store, run.id, -1, { includeErrors: true }).size).toBe(3);
     expect(completedExampleIds(store, run.id, 10).size).toBe(0);
