@@ -10,6 +10,7 @@ import { flagInfo, kebab } from "../config/flags.ts";
 import { commandLineSpec, parseCommandLine, resolveOptions } from "../config/resolve.ts";
 import { ExitCode, InterruptedError, isMusiqueError } from "../errors.ts";
 import { log, setLogLevel } from "../log.ts";
+import { printErrorDocument, wantsJson } from "./_error-document.ts";
 
 type AnyObjectSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
 
@@ -48,7 +49,9 @@ function helpArgs(
     const env = info.env ? ` [env ${info.env}]` : "";
     const description = (helpText[key] ?? info.description) + suffix + env;
     if (info.kind === "positional" || info.kind === "positionals") {
-      args[kebab(key)] = { type: "positional", description, required: defaultOf(schema, key) === undefined };
+      // Not `required` for citty (it would exit 1 itself); resolveOptions refuses a missing one (exit 2).
+      const required = defaultOf(schema, key) === undefined ? " (required)" : "";
+      args[kebab(key)] = { type: "positional", description: description + required, required: false };
     } else if (info.kind === "boolean") {
       args[kebab(key)] = { type: "boolean", description };
     } else {
@@ -100,6 +103,7 @@ export function musiqueCommand<S extends AnyObjectSchema>(command: MusiqueComman
         code = typeof result === "number" ? result : ExitCode.ok;
       } catch (error) {
         code = reportError(error);
+        if (wantsJson(rawArgs)) printErrorDocument(error, code);
       }
       process.exitCode = code;
       if (code !== ExitCode.ok) {

@@ -4,7 +4,7 @@
  * answer aliases; skipped rows), and optionally a few examples.
  */
 import { DataSchema, type DataOptions } from "../config/schemas.ts";
-import { datasetStats, loadExamples, type DatasetStats, type Example, type Summary } from "../data/index.ts";
+import { datasetStats, loadExamples, type DatasetStats, type DuplicateRecord, type Example, type Summary } from "../data/index.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
 
 function table(rows: Array<[string, string | number]>, header: [string, string]): string {
@@ -18,7 +18,10 @@ function summaryText(summary: Summary): string {
   return `min ${summary.min}  mean ${summary.mean.toFixed(2)}  max ${summary.max}`;
 }
 
-export function formatStats(stats: DatasetStats, skipped: number): string {
+/** Repeated records listed one by one in the text output before only counting. */
+const DUPLICATES_SHOWN = 10;
+
+export function formatStats(stats: DatasetStats, skipped: number, duplicates: readonly DuplicateRecord[] = []): string {
   const lines: string[] = [];
   lines.push(`${stats.examples} examples${skipped > 0 ? ` (${skipped} invalid rows skipped)` : ""}`);
   lines.push("");
@@ -34,6 +37,11 @@ export function formatStats(stats: DatasetStats, skipped: number): string {
   lines.push(`answer aliases:           ${summaryText(aliases)}  (${aliases.withAliases} questions have aliases)`);
   lines.push(`answerable:               ${stats.answerable} of ${stats.examples}`);
   lines.push(`skipped invalid rows:     ${skipped}`);
+  lines.push(`repeated records dropped: ${duplicates.length}`);
+  for (const duplicate of duplicates.slice(0, DUPLICATES_SHOWN)) {
+    lines.push(`  ${duplicate.id}: ${duplicate.dropped} repeats ${duplicate.kept}`);
+  }
+  if (duplicates.length > DUPLICATES_SHOWN) lines.push(`  … and ${duplicates.length - DUPLICATES_SHOWN} more (--json lists all)`);
   return lines.join("\n");
 }
 
@@ -68,10 +76,10 @@ export async function runData(options: DataOptions, signal: AbortSignal): Promis
   const stats = datasetStats(result.examples, { sources: result.sources, sourceOfExample: result.sourceOfExample });
   const shown = result.examples.slice(0, options.show);
   if (options.json) {
-    printJson({ ...stats, skipped: result.skipped, loaded: result.loaded, shown });
+    printJson({ ...stats, skipped: result.skipped, duplicates: result.duplicates, loaded: result.loaded, shown });
     return;
   }
-  const parts = [formatStats(stats, result.skipped)];
+  const parts = [formatStats(stats, result.skipped, result.duplicates)];
   for (const [index, example] of shown.entries()) {
     parts.push(formatExample(example, index, result.sources[result.sourceOfExample[index] ?? 0] ?? ""));
   }

@@ -4,9 +4,10 @@
  * this folder; each is a thin shell over one function below src/cli/.
  */
 import { defineCommand, runMain, type CommandDef } from "citty";
-import { ExitCode, didYouMean } from "../errors.ts";
+import { ExitCode, UsageError, didYouMean } from "../errors.ts";
 import { log } from "../log.ts";
 import { versionLine } from "../version.ts";
+import { printErrorDocument, wantsJson } from "./_error-document.ts";
 
 /** Registered commands (only those that are built). */
 const COMMANDS: Record<string, () => Promise<CommandDef>> = {
@@ -38,11 +39,11 @@ if (first === "--version" || first === "-v") {
   process.stdout.write(versionLine() + "\n");
 } else if (first !== undefined && !first.startsWith("-") && !(first in COMMANDS)) {
   const suggestion = didYouMean(first, Object.keys(COMMANDS));
-  log.error(
-    `unknown command "${first}"` +
-      (suggestion ? ` (did you mean "${suggestion}"?)` : "") +
-      `\n  fix:   run musique --help to list the commands: ${Object.keys(COMMANDS).join(", ")}`,
-  );
+  const error = new UsageError(`unknown command "${first}"` + (suggestion ? ` (did you mean "${suggestion}"?)` : ""), {
+    fix: `run musique --help to list the commands: ${Object.keys(COMMANDS).join(", ")}`,
+  });
+  log.error(error.describe());
+  if (wantsJson(words)) printErrorDocument(error, ExitCode.usage);
   process.exit(ExitCode.usage);
 } else {
   await runMain(main);

@@ -128,7 +128,10 @@ export const FLAGS: Record<string, FlagInfo> = {
   detailed: { description: "add a per-hop breakdown", kind: "boolean" },
 
   // query / runs / report / compare
-  sql: { description: "a read-only SQL statement", kind: "positional" },
+  sql: {
+    description: "a read-only SQL statement; after -- when it starts with '-' (musique query -- \"-- note …\")",
+    kind: "positional",
+  },
   format: { description: "table|csv|json", valueHint: "fmt" },
   run: { description: "run name", kind: "positional" },
   runs: { description: "two or more run names", kind: "positionals" },

@@ -31,6 +31,19 @@ export function commandLineSpec(schema: AnyObjectSchema): CommandLineSpec {
   return { keys, positional: { key: positionalKey, many: flagInfo(positionalKey).kind === "positionals" } };
 }
 
+/**
+ * A word that starts with "-" but cannot be a flag: its name (before any "=") holds whitespace,
+ * as SQL starting with a comment does ("-- note\nSELECT …"). Such a word is an argument.
+ */
+function notAFlag(word: string): boolean {
+  const eq = word.indexOf("=");
+  return /\s/.test(eq >= 0 ? word.slice(0, eq) : word);
+}
+
+/**
+ * Words → options. `--` ends the options: every word after it is an argument, even one that
+ * starts with "-" (`musique query -- "-1 AS x"`).
+ */
 export function parseCommandLine(words: readonly string[], spec: CommandLineSpec): RawOptions {
   const byFlag = new Map<string, { key: string; value?: boolean }>();
   for (const key of spec.keys) {
@@ -46,7 +59,7 @@ export function parseCommandLine(words: readonly string[], spec: CommandLineSpec
   let onlyPositionals = false;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] ?? "";
-    if (onlyPositionals || !word.startsWith("-") || word === "-" || /^-\d/.test(word)) {
+    if (onlyPositionals || !word.startsWith("-") || word === "-" || /^-\d/.test(word) || notAFlag(word)) {
       positionals.push(word);
       continue;
     }

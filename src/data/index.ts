@@ -6,8 +6,10 @@
  *   });
  */
 import type { RetryPolicy } from "../http/retry.ts";
+import { DataError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Environment } from "./cache.ts";
+import { DuplicateIds, type DuplicateRecord } from "./duplicates.ts";
 import { hubShardFiles } from "./hub.ts";
 import { parquetRows, readFileRows, readSampleRows, sliceRows, type RowStream } from "./local.ts";
 import { prepareWithPositions } from "./prepare.ts";
@@ -17,6 +19,7 @@ import type { Example } from "./types.ts";
 import { RowValidator } from "./validate.ts";
 
 export type { Example, Paragraph, DecompositionStep } from "./types.ts";
+export type { DuplicateRecord } from "./duplicates.ts";
 export { datasetStats, type DatasetStats, type Summary } from "./stats.ts";
 export { parseDatasetSpecs, describeSpec, SPEC_SYNTAX, type DatasetSpec } from "./spec.ts";
 export { applyNoise, curriculumOrder, prepareExamples, type PrepareOptions } from "./prepare.ts";
@@ -46,6 +49,8 @@ export interface LoadResult {
   examples: Example[];
   /** Rows skipped as invalid (only with skipInvalid). */
   skipped: number;
+  /** Records that repeat an earlier record exactly (same id, same content): dropped, listed here. */
+  duplicates: DuplicateRecord[];
   /** One name per spec, in spec order (describeSpec). */
   sources: string[];
   /** For each example, the index in `sources` it came from. */
@@ -75,6 +80,20 @@ async function hubRows(spec: HubSpec, options: LoadOptions, env: Environment): P
   return { source, unit: "row", rows, fromCache: hub.fromCache };
 }
 
+/** A DataError for a spec that gave no examples: an empty file or slice, or only invalid rows. */
+function emptySpecError(spec: DatasetSpec, skipped: number): DataError {
+  const name = describeSpec(spec);
+  if (skipped > 0) {
+    return new DataError(`${name}: all ${skipped} rows are invalid, no examples are left`, {
+      fix: "fix the rows (run without --skip-invalid to see the first problem)",
+    });
+  }
+  return new DataError(`${name} has no records`, {
+    cause: spec.slice ? "the file or split is empty, or the slice starts past its end" : "the file or split is empty",
+    fix: "check the spec (musique data SPEC describes it), or pass another --datasets",
+  });
+}
+
 /** Load every spec in `specs` (joined by ';'), validate, and prepare with the seed. */
 export async function loadExamples(specs: string, options: LoadOptions): Promise<LoadResult> {
   const env = options.env ?? process.env;
@@ -82,25 +101,32 @@ export async function loadExamples(specs: string, options: LoadOptions): Promise
   const all: Example[] = [];
   const sourceIndex: number[] = [];
   const loaded: LoadResult["loaded"] = [];
+  const ids = new DuplicateIds();
   let skipped = 0;
   for (const [index, spec] of parsed.entries()) {
     const started = performance.now();
     const raw = await rowsOf(spec, options, env);
+    ids.addSource(index + 1, raw.source);
     // Each row becomes an Example (or is skipped) as soon as it is read; the raw row is dropped.
     const validator = new RowValidator(raw, options.skipInvalid);
     let examples = 0;
+    let read = 0;
     for await (const row of raw.rows) {
+      read++;
       const example = validator.accept(row);
       if (example === undefined) continue;
+      if (!ids.accept(example, { spec: index + 1, source: raw.source, unit: raw.unit, row: row.row })) continue;
       all.push(example);
       sourceIndex.push(index);
       examples++;
     }
     const skippedHere = validator.finish();
+    if (read === 0 || read === skippedHere) throw emptySpecError(spec, skippedHere);
     skipped += skippedHere;
     loaded.push({ source: describeSpec(spec), examples, skipped: skippedHere, fromCache: raw.fromCache });
     log.debug(`${describeSpec(spec)}: ${examples} examples in ${(performance.now() - started).toFixed(0)} ms`);
   }
+  const duplicates = ids.finish();
   const prepared = prepareWithPositions(all, {
     seed: options.seed,
     noiseRate: options.noiseRate,
@@ -110,6 +136,7 @@ export async function loadExamples(specs: string, options: LoadOptions): Promise
   return {
     examples: prepared.examples,
     skipped,
+    duplicates,
     sources: parsed.map(describeSpec),
     sourceOfExample: prepared.positions.map((position) => sourceIndex[position] ?? 0),
     loaded,

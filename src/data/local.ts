@@ -7,10 +7,15 @@
  * split into lines as they arrive, a .parquet file a batch of rows at a time (parquet.ts, parquet-pages.ts). Only
  * a .json array is parsed whole (one JSON document).
  */
+import { stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { join } from "node:path";
 import { DataError } from "../errors.ts";
+import { log } from "../log.ts";
 import { parquetRowBatches, type ParquetRowsOptions } from "./parquet.ts";
 import { sampleText } from "./samples.ts";
 import type { FileSpec, SampleSpec, Slice } from "./spec.ts";
+import { decodeUtf8, invalidUtf8Lines } from "./utf8.ts";
 import { parseJsonArray, parseJsonLine, parseJsonLines, type RawRow, type RowSource } from "./validate.ts";
 
 export interface LoadedRows extends RowSource {
@@ -57,14 +62,13 @@ function joinBytes(parts: readonly Uint8Array[], last: Uint8Array): Uint8Array {
  * is decoded on its own, so no string spans more than one line and no chunk is kept alive.
  */
 export async function* jsonLineRows(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<RawRow> {
-  const decoder = new TextDecoder();
   let pending: Uint8Array[] = []; // the start of a line that continues in the next chunk
   let line = 0;
   for await (const chunk of chunks) {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
       line++;
-      const row = parseJsonLine(decoder.decode(joinBytes(pending, chunk.subarray(start, end))), line);
+      const row = lineRow(joinBytes(pending, chunk.subarray(start, end)), line);
       pending = [];
       start = end + 1;
       if (row) yield row;
@@ -72,8 +76,15 @@ export async function* jsonLineRows(chunks: AsyncIterable<Uint8Array>): AsyncGen
     if (start < chunk.byteLength) pending.push(chunk.slice(start));
   }
   line++;
-  const row = parseJsonLine(decoder.decode(joinBytes(pending, new Uint8Array(0))), line);
+  const row = lineRow(joinBytes(pending, new Uint8Array(0)), line);
   if (row) yield row;
+}
+
+/** One line's bytes → a row, marked when invalid UTF-8 had to be replaced. */
+function lineRow(bytes: Uint8Array, line: number): RawRow | undefined {
+  const { text, invalid } = decodeUtf8(bytes);
+  const row = parseJsonLine(text, line);
+  return row && invalid ? { ...row, invalidUtf8: true } : row;
 }
 
 /** The chunks of a file; a read error is a DataError naming the file. */
@@ -85,20 +96,39 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-async function ensureExists(path: string): Promise<void> {
-  if (await Bun.file(path).exists()) return;
-  throw new DataError(`dataset file not found: ${path}`, {
-    cause: `no such file (relative paths start at ${process.cwd()})`,
-    fix: "check the path, or give a Hub spec like bdsaglam/musique,answerable,validation",
-  });
+/** A DataError unless `path` is a file that exists (a directory is named as one, not as missing). */
+async function ensureFile(path: string): Promise<void> {
+  let stats: Stats;
+  try {
+    stats = await stat(path);
+  } catch {
+    throw new DataError(`dataset file not found: ${path}`, {
+      cause: `no such file (relative paths start at ${process.cwd()})`,
+      fix: "check the path, or give a Hub spec like bdsaglam/musique,answerable,validation",
+    });
+  }
+  if (stats.isDirectory()) {
+    throw new DataError(`dataset ${path} is a directory, not a file`, {
+      fix: "give the .jsonl, .json or .parquet file inside it (e.g. " + join(path, "dev.jsonl") + ")",
+    });
+  }
 }
 
+/** A whole file as text; invalid UTF-8 is replaced by U+FFFD with a warning naming the lines. */
 async function readText(path: string): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return await Bun.file(path).text();
+    bytes = await Bun.file(path).bytes();
   } catch (error) {
     throw new DataError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { error });
   }
+  const { text, invalid } = decodeUtf8(bytes);
+  if (invalid) {
+    const lines = invalidUtf8Lines(bytes);
+    const shown = lines.slice(0, 5).join(", ") + (lines.length > 5 ? ` and ${lines.length - 5} more` : "");
+    log.warn(`${path} line${lines.length === 1 ? "" : "s"} ${shown}: bytes that are not valid UTF-8 were replaced by U+FFFD`);
+  }
+  return text;
 }
 
 /** A JSON array file, parsed whole; each record is let go once it has been handed on. */
@@ -118,7 +148,7 @@ export async function* parquetRows(files: readonly string[], options: ParquetRow
 
 /** A local file's rows, cut to the spec's slice. Throws a DataError when the file is missing. */
 export async function readFileRows(spec: FileSpec): Promise<RowStream> {
-  await ensureExists(spec.path);
+  await ensureFile(spec.path);
   if (spec.format === "parquet") {
     const rows = parquetRows([spec.path], {
       describe: (file) => file,

@@ -9,11 +9,20 @@
  * functions parquetRead uses). Memory is one batch of rows plus one page per column, whatever
  * the row group size; pages need not start at row boundaries.
  */
-import { parquetSchema, type AsyncBuffer, type ColumnMetaData, type DecodedArray, type FileMetaData, type SchemaTree } from "hyparquet";
+import {
+  parquetSchema,
+  type AsyncBuffer,
+  type ColumnMetaData,
+  type DecodedArray,
+  type FileMetaData,
+  type ParquetParsers,
+  type SchemaTree,
+} from "hyparquet";
 import { assembleNested } from "hyparquet/src/assemble.js";
 import { parquetHeader, readPage } from "hyparquet/src/column.js";
 import { convert, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
 import { getTreePath } from "hyparquet/src/schema.js";
+import { decodeUtf8 } from "./utf8.ts";
 
 type ColumnDecoder = Parameters<typeof readPage>[2];
 type PageHeader = Parameters<typeof readPage>[1];
@@ -105,7 +114,30 @@ class LeafColumn {
   }
 }
 
-function leafColumns(file: AsyncBuffer, metadata: FileMetaData, schema: SchemaTree, groupIndex: number): LeafColumn[] {
+/** Parsers that decode strings like hyparquet's, counting the strings that held invalid UTF-8. */
+export interface Utf8Watch {
+  parsers: ParquetParsers;
+  /** Strings decoded with U+FFFD replacements so far. */
+  invalid: number;
+}
+
+export function utf8Watch(): Utf8Watch {
+  const watch: Utf8Watch = {
+    invalid: 0,
+    parsers: {
+      ...DEFAULT_PARSERS,
+      stringFromBytes(bytes: Uint8Array | undefined) {
+        if (!bytes) return bytes;
+        const { text, invalid } = decodeUtf8(bytes);
+        if (invalid) watch.invalid++;
+        return text;
+      },
+    },
+  };
+  return watch;
+}
+
+function leafColumns(file: AsyncBuffer, metadata: FileMetaData, schema: SchemaTree, groupIndex: number, parsers: ParquetParsers): LeafColumn[] {
   const group = metadata.row_groups[groupIndex];
   if (!group) throw new Error(`parquet has no row group ${groupIndex}`);
   return group.columns.map((chunk) => {
@@ -121,7 +153,7 @@ function leafColumns(file: AsyncBuffer, metadata: FileMetaData, schema: SchemaTr
       schemaPath,
       type: meta.type,
       codec: meta.codec,
-      parsers: DEFAULT_PARSERS,
+      parsers,
     });
   });
 }
@@ -163,9 +195,10 @@ export async function* rowGroupRows(
   groupIndex: number,
   range: { from: number; to: number },
   batchRows: number,
+  parsers: ParquetParsers = DEFAULT_PARSERS,
 ): AsyncGenerator<Record<string, unknown>[]> {
   const schema = parquetSchema(metadata);
-  const leaves = leafColumns(file, metadata, schema, groupIndex);
+  const leaves = leafColumns(file, metadata, schema, groupIndex, parsers);
   let position = 0;
   while (position < range.to) {
     const count = Math.min(batchRows, position < range.from ? range.from - position : range.to - position);

@@ -10,8 +10,9 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { parquetMetadataAsync, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { DataError } from "../errors.ts";
-import { rowGroupRows } from "./parquet-pages.ts";
+import { rowGroupRows, utf8Watch } from "./parquet-pages.ts";
 import type { Slice } from "./spec.ts";
+import { holdsReplacement } from "./utf8.ts";
 import type { RawRow } from "./validate.ts";
 
 /** Rows decoded at once (a row group is read in batches of this many rows). */
@@ -33,6 +34,29 @@ function fileBuffer(handle: FileHandle, byteLength: number): AsyncBuffer {
       return bytes.buffer;
     },
   };
+}
+
+/** Messages of hyparquet and of our page reader that mean "this is not (all) a Parquet file". */
+const NOT_PARQUET = /footer != PAR1|too short|unexpected end of file|cut short/;
+
+/**
+ * A Parquet file that cannot be decoded: named, said to be corrupt (or not Parquet at all), with
+ * the decoder's own words only at --log-level debug (they are internal: "cannot copy from before
+ * start of buffer", "undefined is not an object …").
+ */
+function corruptParquet(name: string, fix: string, error: unknown): DataError {
+  const detail = error instanceof Error ? error.message : String(error);
+  const notParquet = NOT_PARQUET.test(detail);
+  return new DataError(
+    `${name}: cannot read it as Parquet: ${notParquet ? "it is not a Parquet file or it is cut short" : "the file is corrupt"}`,
+    {
+      cause: notParquet
+        ? "a Parquet file ends with the PAR1 footer and its metadata; this one does not (an incomplete copy or download?)"
+        : "a page or its metadata does not decode (a damaged or incomplete copy?)",
+      fix,
+      error,
+    },
+  );
 }
 
 export interface ParquetRowsOptions {
@@ -59,17 +83,17 @@ export async function* parquetRowBatches(files: readonly string[], options: Parq
   let offset = 0; // rows in the files before this one
   for (const file of files) {
     if (offset >= sliceEnd) return;
-    const failure = (error: unknown): DataError =>
-      new DataError(`${options.describe(file)}: cannot read it as Parquet (${error instanceof Error ? error.message : String(error)})`, {
-        fix: options.fix,
-        error,
-      });
+    const failure = (error: unknown): DataError => corruptParquet(options.describe(file), options.fix, error);
     let handle: FileHandle;
     try {
       handle = await open(file, "r");
     } catch (error) {
-      throw failure(error);
+      throw new DataError(`cannot open ${options.describe(file)}: ${error instanceof Error ? error.message : String(error)}`, {
+        fix: options.fix,
+        error,
+      });
     }
+    const watch = utf8Watch();
     try {
       let buffer: AsyncBuffer;
       let metadata: FileMetaData;
@@ -84,7 +108,7 @@ export async function* parquetRowBatches(files: readonly string[], options: Parq
         const range = { from: Math.max(0, sliceStart - offset), to: Math.min(groupRows, sliceEnd - offset) };
         if (range.from < range.to) {
           let first = offset + range.from + 1;
-          const batches = rowGroupRows(buffer, metadata, groupIndex, range, options.batchRows ?? BATCH_ROWS);
+          const batches = rowGroupRows(buffer, metadata, groupIndex, range, options.batchRows ?? BATCH_ROWS, watch.parsers);
           for (;;) {
             let next: IteratorResult<Record<string, unknown>[]>;
             try {
@@ -93,7 +117,11 @@ export async function* parquetRowBatches(files: readonly string[], options: Parq
               throw failure(error);
             }
             if (next.done) break;
-            const rows = next.value.map((value, index) => ({ row: first + index, value }));
+            // Once a string needed U+FFFD replacements, rows holding U+FFFD are flagged (a dictionary
+            // page may be decoded batches before the rows that use its values).
+            const rows: RawRow[] = next.value.map((value, index) =>
+              watch.invalid > 0 && holdsReplacement(value) ? { row: first + index, value, invalidUtf8: true } : { row: first + index, value },
+            );
             first += rows.length;
             yield rows;
           }

@@ -9,8 +9,11 @@ import { log } from "../log.ts";
 import { fixQuotes } from "./quotes.ts";
 import type { Example } from "./types.ts";
 
-/** One row before validation: a parsed value, or the reason it could not be parsed. */
-export type RawRow = { row: number; value: unknown } | { row: number; parseError: string };
+/**
+ * One row before validation: a parsed value, or the reason it could not be parsed; `invalidUtf8`
+ * when bytes that were not UTF-8 were replaced by U+FFFD while reading it.
+ */
+export type RawRow = ({ row: number; value: unknown } | { row: number; parseError: string }) & { invalidUtf8?: boolean };
 
 /** Where rows came from: `file.jsonl` + "line", a Hub spec + "row", a JSON file + "record". */
 export interface RowSource {
@@ -112,7 +115,7 @@ export function rowProblem(value: unknown): { field: string; reason: string } | 
     return { field: "(row)", reason: `must be a JSON object, got ${describeReceived(value)}` };
   }
   const result = v.safeParse(RowSchema, value, { abortEarly: true });
-  if (result.success) return { example: toExample(result.output) };
+  if (result.success) return contentProblem(result.output) ?? { example: toExample(result.output) };
   const issue = result.issues[0];
   const field = fieldPath(issue);
   if (field === "") return { field: "(row)", reason: `must be a JSON object, got ${describeReceived(value)}` };
@@ -120,6 +123,19 @@ export function rowProblem(value: unknown): { field: string; reason: string } | 
   const expected =
     issue.kind === "schema" && issue.type !== "union" ? `must be ${expectedText(issue.expected)}` : issue.message;
   return { field, reason: `${expected}, got ${describeReceived(issue.input)}` };
+}
+
+/**
+ * Rows of the right shape that still cannot be scored: no paragraphs, or an answerable question
+ * without a supporting paragraph (its retrieval recall would be a meaningless 1.0).
+ */
+function contentProblem(row: Row): { field: string; reason: string } | undefined {
+  if (row.paragraphs.length === 0) return { field: "paragraphs", reason: "is empty: a question needs its paragraphs" };
+  const answerable = row.answerable ?? true;
+  if (answerable && !row.paragraphs.some((paragraph) => paragraph.is_supporting)) {
+    return { field: "paragraphs", reason: "has no supporting paragraph (is_supporting: true): an answerable question needs at least one" };
+  }
+  return undefined;
 }
 
 const EXPECTED: Record<string, string> = {
@@ -195,6 +211,8 @@ const SKIP_REPORT_LIMIT = 5;
  */
 export class RowValidator {
   skipped = 0;
+  /** Rows read with invalid UTF-8 (replaced by U+FFFD). */
+  invalidUtf8 = 0;
 
   constructor(
     private readonly where: RowSource,
@@ -203,6 +221,7 @@ export class RowValidator {
 
   /** The Example of a valid row, or undefined for a skipped invalid row. */
   accept(raw: RawRow): Example | undefined {
+    if (raw.invalidUtf8) this.warnInvalidUtf8(raw.row);
     let problem: string;
     if ("parseError" in raw) {
       problem = raw.parseError;
@@ -223,9 +242,19 @@ export class RowValidator {
     return undefined;
   }
 
-  /** Log the total when more rows were skipped than described; returns the count. */
+  private warnInvalidUtf8(row: number): void {
+    this.invalidUtf8++;
+    if (this.invalidUtf8 <= SKIP_REPORT_LIMIT) {
+      log.warn(`${this.where.source} ${this.where.unit} ${row}: bytes that are not valid UTF-8 were replaced by U+FFFD`);
+    }
+  }
+
+  /** Log the totals when more rows were skipped (or had invalid UTF-8) than described; returns the skipped count. */
   finish(): number {
     if (this.skipped > SKIP_REPORT_LIMIT) log.warn(`${this.where.source}: skipped ${this.skipped} invalid rows in all`);
+    if (this.invalidUtf8 > SKIP_REPORT_LIMIT) {
+      log.warn(`${this.where.source}: ${this.invalidUtf8} ${this.where.unit}s held bytes that are not valid UTF-8 (replaced by U+FFFD)`);
+    }
     return this.skipped;
   }
 }

@@ -52,9 +52,10 @@ function csvField(value: QueryValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** CSV (RFC 4180 quoting) with LF line ends, as Unix tools and pandas expect. */
 export function formatCsv(result: QueryResult): string {
   const lines = [result.columns.map(csvField), ...result.rows.map((row) => row.map(csvField))];
-  return lines.map((fields) => fields.join(",")).join("\r\n") + "\r\n";
+  return lines.map((fields) => fields.join(",")).join("\n") + "\n";
 }
 
 function jsonValue(value: QueryValue): unknown {

@@ -112,6 +112,51 @@ const ROWS: Row[] = [
     says: ["is not in the cache and HF_HUB_OFFLINE=1 forbids downloading it", "run once online"],
     run: () => runCli(["data", "bdsaglam/musique,answerable,validation"], { env: { HF_HOME: join(directory, "hf-offline") } }),
   },
+  ...(
+    [
+      ["query", "<sql>"],
+      ["report", "<run>"],
+      ["compare", "<runs>"],
+    ] as const
+  ).map(([command, argument]): Row => ({
+    situation: `a missing argument (musique ${command})`,
+    exitCode: 2,
+    says: [`missing argument ${argument}`, "fix:"],
+    run: () => runCli([command, "--db", join(directory, "never-created.db")]),
+    after: () => expect(existsSync(join(directory, "never-created.db"))).toBe(false),
+  })),
+  {
+    situation: "SQL that starts with a comment (-- …), with or without -- before it",
+    exitCode: 0,
+    says: [],
+    run: async () => {
+      const path = join(directory, "comment.db");
+      openStore(path).close();
+      const bare = await runCli(["query", "-- how many runs\nSELECT COUNT(*) AS n FROM runs", "--db", path, "--format", "csv"]);
+      const separated = await runCli(["query", "--db", path, "--format", "csv", "--", "--x\nSELECT 1 AS n"]);
+      expect([bare.exitCode, bare.stdout, bare.stderr]).toEqual([0, "n\n0\n", ""]);
+      expect([separated.exitCode, separated.stdout]).toEqual([0, "n\n1\n"]);
+      return separated;
+    },
+  },
+  {
+    situation: "--json on failure: a JSON error document on stdout",
+    exitCode: 3,
+    says: ["has no records"],
+    run: () => runCli(["data", datasetFile("empty-json.jsonl", []), "--json"]),
+    after: async () => {
+      const result = await runCli(["data", datasetFile("empty-json.jsonl", []), "--json"]);
+      expect(JSON.parse(result.stdout)).toEqual({
+        error: {
+          message: `${join(directory, "empty-json.jsonl")} has no records`,
+          cause: "the file or split is empty",
+          fix: "check the spec (musique data SPEC describes it), or pass another --datasets",
+          exitCode: 3,
+          kind: "data",
+        },
+      });
+    },
+  },
   {
     situation: "a flag value out of range (--concurrency 0)",
     exitCode: 2,
@@ -279,7 +324,7 @@ describe("What happens when… (README): one clear message, the documented exit 
       if (process.env.SHOW_STDERR) console.log(`--- ${row.situation}\n${result.stderr}`);
       for (const text of row.says) expect(result.stderr).toContain(text);
       expect(result.stderr).not.toContain("this is a bug");
-      expect(result.stderr.match(/^\[error\]|ERROR /gm)?.length ?? 0).toBe(1); // one message, not a cascade
+      expect(result.stderr.match(/^\[error\]|ERROR /gm)?.length ?? 0).toBe(row.exitCode === 0 ? 0 : 1); // one message, not a cascade
       expect(result.exitCode).toBe(row.exitCode);
       await row.after?.();
     }, 30_000);

@@ -121,8 +121,8 @@ describe("formatting", () => {
     );
   });
 
-  test("CSV quotes fields with commas and quotes; NULL is empty", () => {
-    expect(formatCsv(result)).toBe('name,f1,n,note\r\na,0.5,3,\r\nlonger name,0.123456,12,"x,""y"""\r\n');
+  test("CSV quotes fields with commas and quotes; NULL is empty; lines end in LF", () => {
+    expect(formatCsv(result)).toBe('name,f1,n,note\na,0.5,3,\nlonger name,0.123456,12,"x,""y"""\n');
   });
 });
 
@@ -143,7 +143,7 @@ describe("musique query and musique runs", () => {
       ["run_name  n      em", "--------  -  ------", "eval-one  3  0.6667", "eval-two  0    NULL", "(2 rows)", ""].join("\n"),
     );
     const csv = await runCli(["query", sql, "--db", path, "--format", "csv"]);
-    expect(csv.stdout).toBe("run_name,n,em\r\neval-one,3,0.6666666666666666\r\neval-two,0,\r\n");
+    expect(csv.stdout).toBe("run_name,n,em\neval-one,3,0.6666666666666666\neval-two,0,\n");
     const json = await runCli(["query", sql, "--db", path, "--format", "json"]);
     expect(JSON.parse(json.stdout)).toEqual([
       { run_name: "eval-one", n: 3, em: 2 / 3 },
