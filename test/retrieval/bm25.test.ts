@@ -40,21 +40,21 @@ describe("BM25 scoring", () => {
     expect(index.score("cat cat zebra")[0]).toBeCloseTo(2 * once, 12);
   });
 
-  test("ties go to the lower paragraph position", () => {
+  test("ties come back in bm25s's order (numpy's sorting network, then reversed), not by position", () => {
     const index = new Bm25Index(["nothing here", "same words", "same words", "other"]);
-    expect(Array.from(index.rank("same").positions)).toEqual([1, 2, 0, 3]);
+    expect(Array.from(index.rank("same").positions)).toEqual([2, 1, 3, 0]);
   });
 
   test("an empty corpus and an empty query rank without errors", () => {
     expect(Array.from(new Bm25Index([]).rank("anything").positions)).toEqual([]);
     const ranking = new Bm25Index(["a b c", "dd ee"]).rank("", 5);
-    expect(Array.from(ranking.positions)).toEqual([0, 1]);
+    expect(Array.from(ranking.positions)).toEqual([1, 0]);
     expect(Array.from(ranking.scores)).toEqual([0, 0]);
   });
 });
 
 describe("BM25 parity with the bm25s reference file", () => {
-  test("all 150 sample questions: identical full ranking, scores within 1e-6", async () => {
+  test("all 150 sample questions: bm25s's own full ranking (ties included), scores within 1e-6", async () => {
     const [examples, references] = await Promise.all([sampleExamples(), referenceRecords()]);
     expect(examples.length).toBe(150);
     expect(references.length).toBe(150);
@@ -66,13 +66,16 @@ describe("BM25 parity with the bm25s reference file", () => {
       expect(example.id).toBe(reference.id);
       const ranked = rankLexical(reference.query, example, 20);
       const ids = ranked.map((document) => Number(document.id));
-      if (JSON.stringify(ids) !== JSON.stringify(reference.bm25_ranking)) {
-        mismatches.push(`${reference.id}: got ${ids.join(",")} want ${reference.bm25_ranking.join(",")}`);
+      // One record has no library ranking (Snowball 3 ranks it differently): its scores are still compared.
+      const wanted = reference.bm25s_lib_ranking;
+      if (wanted && JSON.stringify(ids) !== JSON.stringify(wanted)) {
+        mismatches.push(`${reference.id}: got ${ids.join(",")} want ${wanted.join(",")}`);
         continue;
       }
-      ranked.forEach((document, position) => {
-        worstDifference = Math.max(worstDifference, Math.abs(document.score - reference.bm25_scores[position]!));
-      });
+      const referenceScore = new Map(reference.bm25_ranking.map((id, position) => [id, reference.bm25_scores[position]!]));
+      for (const document of ranked) {
+        worstDifference = Math.max(worstDifference, Math.abs(document.score - referenceScore.get(Number(document.id))!));
+      }
     }
     expect(mismatches).toEqual([]);
     expect(worstDifference).toBeLessThanOrEqual(1e-6);

@@ -34,6 +34,8 @@ export interface ReferenceRecord {
   supporting_ids: string[];
   bm25_ranking: number[];
   bm25_scores: number[];
+  /** The order the bm25s library itself returns (absent for one record, see test/fixtures/README.md). */
+  bm25s_lib_ranking?: number[];
 }
 
 function readJsonl<T>(text: string): T[] {

@@ -9,13 +9,14 @@
  * indexed by global id, shared by all builds and reset after each, so the build makes no Map.
  * Queries find a global id's local id in a small open-addressing table kept by the index.
  */
+import { bm25sOrder } from "./ties.ts";
 import { currentVocabulary, documentBags, type Vocabulary } from "./tokenize.ts";
 
 export const BM25_K1 = 1.5;
 export const BM25_B = 0.75;
 
 export interface Bm25Ranking {
-  /** Document positions, best first (ties: lower position first). */
+  /** Document positions, best first (ties in bm25s's order: ties.ts). */
   positions: Int32Array;
   /** Scores in the same order. */
   scores: Float64Array;
@@ -208,26 +209,10 @@ export class Bm25Index {
     return scores;
   }
 
-  /** The `topN` best documents for `query` (all when topN ≥ size), ties by lower position. */
+  /** The `topN` best documents for `query` (all when topN ≥ size), in bm25s's order, ties included (ties.ts). */
   rank(query: string, topN: number = this.size): Bm25Ranking {
     const scores = this.score(query);
-    const order = new Int32Array(this.size);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    if (order.length <= 64) {
-      // Insertion sort: stable, so equal scores keep the lower position first.
-      for (let i = 1; i < order.length; i++) {
-        const position = order[i] as number;
-        const value = scores[position] as number;
-        let j = i - 1;
-        while (j >= 0 && (scores[order[j] as number] as number) < value) {
-          order[j + 1] = order[j] as number;
-          j--;
-        }
-        order[j + 1] = position;
-      }
-    } else {
-      order.sort((left, right) => (scores[right] as number) - (scores[left] as number) || left - right);
-    }
+    const order = bm25sOrder(scores);
     const count = Math.max(0, Math.min(Math.floor(topN), this.size));
     const positions = order.slice(0, count);
     const ranked = new Float64Array(count);
