@@ -2,7 +2,7 @@
  * Suite "store": rows per second into a fresh SQLite store (WAL, as openStore sets it up), for
  * the writers as the program batches them: recordExampleResult (one transaction per example:
  * the prediction + its module calls), recordRollouts (one transaction per training step of
- * 6 examples × 8 rollouts) and a WriteQueue of writeRollout tasks (default 500-row batches).
+ * 6 examples × 8 rollouts).
  * The rows are real: program results of the 150 sample examples against the fake LM.
  * (The store's share of evaluate wall time is measured in the pipeline suite.)
  */
@@ -10,10 +10,9 @@ import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULTS } from "../src/config/defaults.ts";
 import { openStore, type Store } from "../src/store/database.ts";
-import { WriteQueue } from "../src/store/queue.ts";
 import { recordExampleResult } from "../src/store/results.ts";
 import { createRun, recordRunExamples, type RunKind } from "../src/store/runs.ts";
-import { recordRollouts, writeRollout, type RolloutResult } from "../src/store/training.ts";
+import { recordRollouts, type RolloutResult } from "../src/store/training.ts";
 import { VERSION } from "../src/version.ts";
 import { figuresFor, progress, repeat, type Figure, type Summary } from "./measure.ts";
 import { collectResults, type ScoredResult } from "./pipeline.ts";
@@ -172,30 +171,6 @@ export async function runStoreSuite(): Promise<Figure[]> {
       }),
     );
 
-    progress("store: WriteQueue of writeRollout tasks (default batching)");
-    const queued = await measure(directory, "queue", "train", () => undefined, (store, runId) => {
-      const queue = new WriteQueue(store);
-      let rows = 0;
-      let moduleCalls = 0;
-      steps.forEach((step, index) => {
-        for (const rollout of step) {
-          const count = 1 + rollout.result.calls.length;
-          queue.add(() => writeRollout(store, runId, index, rollout), count);
-          rows += count;
-          moduleCalls += rollout.result.calls.length;
-        }
-      });
-      queue.close();
-      return { rows, moduleCalls };
-    });
-    figures.push(
-      figure({
-        name: "WriteQueue(writeRollout), default 500-row batches: rows/s",
-        unit: "rows/s",
-        value: queued.perSecond,
-        note: `${rollouts} rollouts per run; module-call rows alone ${Math.round(queued.moduleCallsPerSecond.median).toLocaleString("en-US")}/s`,
-      }),
-    );
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

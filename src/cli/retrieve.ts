@@ -7,6 +7,7 @@ import { DEFAULTS } from "../config/defaults.ts";
 import { RetrieveSchema } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
 import { DataError } from "../errors.ts";
+import { writeOutputFile } from "../files.ts";
 import { log } from "../log.ts";
 import { buildRetriever } from "../run/setup.ts";
 import { rankExamples, type QuestionRanking } from "../retrieval/rank.ts";
@@ -64,7 +65,7 @@ export default musiqueCommand({
     );
 
     if (options.output) {
-      await Bun.write(options.output, rankingsJsonl(rankings));
+      writeOutputFile(options.output, rankingsJsonl(rankings), "--output");
       log.info(`wrote rankings to ${options.output}`);
     }
 

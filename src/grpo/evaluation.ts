@@ -1,17 +1,28 @@
 /**
  * Validation during training (DSPy's report_validation_metrics): run the program once per dev
  * example with the job's current weights, record every prediction under the number of GRPO steps
- * completed (0 = the baseline before training), and decide whether to checkpoint.
+ * completed (0 = the baseline before training), and decide whether to checkpoint. The dev runs
+ * are made and recorded by the caller's `DevRunner` (src/run: the same path as `evaluate`).
  */
 import type { CheckpointPolicy } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
 import { log } from "../log.ts";
 import { averageOf } from "../metrics/index.ts";
+import type { ExampleScore } from "../metrics/index.ts";
 import type { Store } from "../store/database.ts";
-import { recordExampleResult } from "../store/results.ts";
 import { recordValidation } from "../store/training.ts";
-import { runValidation, type ProgramSettings } from "./rollouts.ts";
-import { isServiceFailure } from "../program/types.ts";
+import type { ProgramSettings } from "./rollouts.ts";
+import { isServiceFailure, type ProgramResult } from "../program/types.ts";
+
+/** One dev example's run and its score (already recorded by the runner). */
+export interface DevRun {
+  example: Example;
+  result: ProgramResult;
+  score: ExampleScore;
+}
+
+/** Runs the dev examples of a validation with `program` and records each prediction under `step`. */
+export type DevRunner = (step: number, dev: readonly Example[], program: ProgramSettings, signal: AbortSignal) => Promise<DevRun[]>;
 
 export interface DevScores {
   /** GRPO steps completed when the validation ran (0 = baseline). */
@@ -35,18 +46,9 @@ export async function evaluateOnDev(
   settings: ProgramSettings,
   signal: AbortSignal,
   best: number | null,
+  runDev: DevRunner,
 ): Promise<DevScores> {
-  const runs = await runValidation(dev, settings, signal);
-  for (const run of runs) {
-    recordExampleResult(store, runId, {
-      exampleId: run.example.id,
-      step,
-      nHops: run.example.nHops,
-      goldAnswers: run.example.answers,
-      result: run.result,
-      score: run.score,
-    });
-  }
+  const runs = await runDev(step, dev, settings, signal);
   const scores: DevScores = {
     step,
     // Evaluation scores the metric (a format failure scores as an empty answer), like DSPy's Evaluate.

@@ -26,7 +26,7 @@ import type { ArborClient } from "./arbor.ts";
 import { ARBOR_SERVICE } from "./arbor-errors.ts";
 import type { GrpoStatus } from "./arbor-wire.ts";
 import { BatchFeeder } from "./batches.ts";
-import { checkpointName, evaluateOnDev, validationDue, type DevScores } from "./evaluation.ts";
+import { checkpointName, evaluateOnDev, validationDue, type DevRunner, type DevScores } from "./evaluation.ts";
 import { buildGroups, type GrpoGroup } from "./groups.ts";
 import { runRollouts, type ProgramSettings, type ScoredRun } from "./rollouts.ts";
 import { StepSampler } from "./sampler.ts";
@@ -69,6 +69,8 @@ export interface GrpoLoopContext {
   retriever: Retriever;
   settings: GrpoLoopSettings;
   signal: AbortSignal;
+  /** Runs and records the dev examples of each validation (src/run: the evaluate path). */
+  runDev: DevRunner;
   /** Called with every step's groups (e.g. to write groups.jsonl). */
   onGroups?: (groups: readonly StepGroups[]) => void | Promise<void>;
   /** Resume: steps already completed (0 = a new run); the baseline validation is skipped. */
@@ -168,7 +170,7 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
   const validate = async (completed: number): Promise<void> => {
     if (!arbor || !job) return;
     const best = summary.best?.reward ?? null;
-    const scores = await evaluateOnDev(context.store, context.runId, completed, context.dev, program, signal, best);
+    const scores = await evaluateOnDev(context.store, context.runId, completed, context.dev, program, signal, best, context.runDev);
     summary.validations.push(scores);
     const name = checkpointName(settings.checkpoint, scores, best);
     if (best === null || scores.reward > best) summary.best = scores;

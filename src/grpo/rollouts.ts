@@ -1,8 +1,8 @@
 /**
  * Rollouts of one GRPO step: N runs of the program per example at the training temperature,
  * sampling from the Arbor job (model = job id, never from the response cache), each scored with
- * the combined reward of the whole run. Also the dev-set runs of validation, which use the same
- * program settings (DSPy validates the student with its training LM).
+ * the combined reward of the whole run. Validation runs the dev set with the same program
+ * settings through `runOnce` (DSPy validates the student with its training LM).
  */
 import type { NumHops, RewardVersion } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
@@ -96,13 +96,5 @@ export async function runRollouts(
         ),
       ),
     ),
-  );
-}
-
-/** One run per dev example (validation). */
-export async function runValidation(examples: readonly Example[], settings: ProgramSettings, signal: AbortSignal): Promise<ScoredRun[]> {
-  const limiter = new Limiter(settings.concurrency);
-  return Promise.all(
-    examples.map((example) => limiter.run(async () => scored(example, -1, await runOnce(example, settings, signal), settings.reward))),
   );
 }

@@ -1,54 +1,10 @@
 /**
- * outputs/{run_name}/: config.json, run.log (or train.log), scores.json, predictions.jsonl and
- * gold.jsonl (official format, aligned line by line), examples.md. Files are written to a
- * temporary name and renamed, so an interrupted run never leaves a half-written file.
+ * What goes into outputs/{run_name}/ besides the scores: the log tee (run.log or train.log) and
+ * examples.md (a few trajectories to read). Files are written by src/files.ts (atomic).
  */
-import { appendFileSync, mkdirSync } from "node:fs";
-import { writeFileAtomic } from "../files.ts";
-import { join } from "node:path";
-import type { Example } from "../data/types.ts";
-import { StoreError } from "../errors.ts";
+import { appendFileSync } from "node:fs";
 import { log } from "../log.ts";
-import type { ProgramResult } from "../program/types.ts";
-import type { ExampleScore } from "../metrics/index.ts";
-
-/** A failed write of an output file (disk full, read-only or missing folder): exit code 6. */
-function outputFailure(path: string, error: unknown): StoreError {
-  const code = (error as { code?: unknown } | null)?.code;
-  const full = code === "ENOSPC" || code === "EFBIG" || code === "EDQUOT";
-  return new StoreError(`cannot write ${path} (${error instanceof Error ? error.message : String(error)})`, {
-    cause: full ? "the disk is full or a file-size limit was reached" : "the output folder is not writable",
-    fix: `${full ? "free some disk space" : "check the folder's permissions"}, or pass --output-dir with another folder; results already recorded stay in the database`,
-    error,
-  });
-}
-
-export function runDirectory(outputDir: string, runName: string): string {
-  const directory = join(outputDir, runName);
-  try {
-    mkdirSync(directory, { recursive: true });
-  } catch (error) {
-    throw outputFailure(directory, error);
-  }
-  return directory;
-}
-
-/** Write an output file atomically (src/files.ts); a failure is a StoreError (exit code 6), no half file. */
-export function writeOutputFile(path: string, content: string): void {
-  try {
-    writeFileAtomic(path, content);
-  } catch (error) {
-    throw outputFailure(path, error);
-  }
-}
-
-export function writeJson(path: string, value: unknown): void {
-  writeOutputFile(path, JSON.stringify(value, null, 2) + "\n");
-}
-
-export function writeJsonLines(path: string, rows: readonly unknown[]): void {
-  writeOutputFile(path, rows.map((row) => JSON.stringify(row)).join("\n") + (rows.length > 0 ? "\n" : ""));
-}
+import type { ExampleRun } from "./examples.ts";
 
 /** Copy every log line of this process into `path` (plain text, with timestamps). */
 export function teeLogTo(path: string): () => void {
@@ -66,12 +22,6 @@ export function teeLogTo(path: string): () => void {
   return () => log.removeReporter(reporter);
 }
 
-export interface ExampleForReport {
-  example: Example;
-  result: ProgramResult;
-  score: ExampleScore;
-}
-
 function quote(text: string): string {
   return text
     .split("\n")
@@ -80,7 +30,7 @@ function quote(text: string): string {
 }
 
 /** A handful of examples with their trajectory, for a person to read. */
-export function examplesMarkdown(runName: string, items: readonly ExampleForReport[]): string {
+export function examplesMarkdown(runName: string, items: readonly ExampleRun[]): string {
   const parts = [`# ${runName}: example predictions\n`];
   for (const { example, result, score } of items) {
     parts.push(`## ${example.id}\n`);
@@ -105,12 +55,8 @@ export function examplesMarkdown(runName: string, items: readonly ExampleForRepo
 }
 
 /** Up to `count` examples: half of them right, half wrong, in dataset order. */
-export function pickExamples(items: readonly ExampleForReport[], count = 6): ExampleForReport[] {
+export function pickExamples(items: readonly ExampleRun[], count = 6): ExampleRun[] {
   const right = items.filter((item) => item.score.em === 1).slice(0, Math.ceil(count / 2));
   const wrong = items.filter((item) => item.score.em !== 1).slice(0, count - right.length);
   return [...right, ...wrong];
-}
-
-export function appendLine(path: string, line: string): void {
-  appendFileSync(path, line + "\n");
 }

@@ -1,29 +1,33 @@
 /**
  * `musique train`: GRPO through Arbor (or --dry-run against any OpenAI-compatible server).
- * Loads and validates everything before any GPU time is spent, owns the run's status, writes
- * outputs/{run}/, and resumes an interrupted run from its last completed step.
+ * Loads and validates everything before any GPU time is spent, writes outputs/{run}/, and resumes
+ * an interrupted run from its last completed step. The run's life (open/resume, outputs, status,
+ * resume hint) is the shared session (session.ts); validation records its predictions through
+ * the evaluate path (examples.ts).
  */
-import { appendFileSync } from "node:fs";
-import { join } from "node:path";
 import type { TrainOptions } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
 import type { Example } from "../data/types.ts";
-import { InterruptedError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
+import { writeJsonFile, writeJsonLinesFile } from "../files.ts";
 import { arborBaseUrl, ArborClient, requireArbor } from "../grpo/arbor.ts";
-import type { DevScores } from "../grpo/evaluation.ts";
-import { runGrpoLoop, type GrpoLoopSummary, type StepGroups, type StepProgress } from "../grpo/loop.ts";
+import type { DevRunner, DevScores } from "../grpo/evaluation.ts";
+import { runGrpoLoop, type GrpoLoopSummary, type StepProgress } from "../grpo/loop.ts";
+import { runOnce } from "../grpo/rollouts.ts";
 import { validateTrainConfig } from "../grpo/validate.ts";
+import type { ChatClient } from "../lm/types.ts";
 import { log } from "../log.ts";
+import type { Retriever } from "../retrieval/types.ts";
 import type { Store } from "../store/database.ts";
-import { openStore } from "../store/database.ts";
 import { predictionsOf } from "../store/results.ts";
-import { findRun, recordRunExamples, updateRunStatus, type RunRecord } from "../store/runs.ts";
-import { bestValidation, checkpointsOf, lastCompletedStep } from "../store/training.ts";
-import { resumeOptions, startNewRun } from "./config.ts";
-import { runDirectory, teeLogTo, writeJson, writeJsonLines } from "./outputs.ts";
+import type { RunRecord } from "../store/runs.ts";
+import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep } from "../store/training.ts";
+import { startResultWriter, type ResultWriter } from "../store/writer.ts";
+import { runExamples, type ServiceEndpoints } from "./examples.ts";
 import { formatDuration } from "./progress.ts";
 import { officialPrediction, scoreRun } from "./scores.ts";
-import { buildChatClient, buildRetriever, preflight } from "./setup.ts";
+import { runSession, type RunSession } from "./session.ts";
+import { baseUrlsOf, buildChatClient, buildRetriever, preflight } from "./setup.ts";
 
 export interface TrainSummary {
   run: string;
@@ -92,19 +96,6 @@ function resumePoint(store: Store, run: RunRecord, options: TrainOptions): Resum
   return { startStep, best, initialModel: checkpoint.directory };
 }
 
-function openTrainRun(store: Store, options: TrainOptions, existing: RunRecord | null): RunRecord {
-  if (existing) {
-    if (existing.kind !== "train") {
-      throw new UsageError(`run "${existing.name}" is a ${existing.kind} run`, { fix: `resume it with musique ${existing.kind} --resume ${existing.name}` });
-    }
-    if (existing.status === "completed") {
-      throw new UsageError(`run "${existing.name}" is already completed`, { fix: "start a new run (a different --run-name)" });
-    }
-    return existing;
-  }
-  return startNewRun(store, "train", options.dryRun ? "dry-run" : "train", options);
-}
-
 function progressReporter(startedAt: number, startStep: number): (progress: StepProgress) => void {
   return (progress) => {
     const fresh = progress.completed - startStep;
@@ -118,77 +109,91 @@ function progressReporter(startedAt: number, startStep: number): (progress: Step
   };
 }
 
-function groupsWriter(path: string): (steps: readonly StepGroups[]) => void {
-  return (steps) => {
-    for (const entry of steps) {
-      for (const group of entry.groups) {
-        appendFileSync(
-          path,
-          JSON.stringify({ step: entry.step, example_id: entry.example.id, module: group.module, invocation: group.invocation, batch: group.samples }) + "\n",
-        );
-      }
-    }
-  };
+/** groups.jsonl regenerated from the database (atomically): a resume or a kill never leaves half lines. */
+function writeGroupsFile(store: Store, runId: number, path: string): void {
+  writeJsonLinesFile(path, groupLinesOf(store, runId), "--output-dir");
+}
+
+/** Validation through the evaluate path: the shared example runner and the results writer thread. */
+function devRunner(session: RunSession<TrainOptions>, writer: ResultWriter, endpoints: ServiceEndpoints): DevRunner {
+  return (step, dev, program, signal) =>
+    runExamples({
+      runId: session.run.id,
+      step,
+      examples: dev,
+      program: (example, exampleSignal) => runOnce(example, program, exampleSignal),
+      reward: program.reward,
+      concurrency: program.concurrency,
+      writer,
+      signal,
+      endpoints,
+      resumeCommand: session.resumeCommand,
+    });
+}
+
+interface Prepared {
+  train: Example[];
+  dev: Example[];
+  arborUrl: string;
+  client: ChatClient;
+  retriever: Retriever;
 }
 
 export async function runTrain(requested: TrainOptions, signal: AbortSignal): Promise<TrainSummary> {
-  const store = openStore(requested.db);
-  try {
-    return await trainWithStore(store, requested, signal);
-  } finally {
-    store.close();
-  }
+  return runSession(requested, signal, {
+    kind: "train",
+    logFile: "train.log",
+    namePrefix: (options) => (options.dryRun ? "dry-run" : "train"),
+    checkResume: (run) => {
+      if (run.status === "completed") throw new UsageError(`run "${run.name}" is already completed`, { fix: "start a new run (a different --run-name)" });
+    },
+    prepare: async (options) => {
+      validateTrainConfig(options);
+      const { train, dev } = await loadSplits(options, signal);
+      validateTrainConfig(options, { train: train.length, dev: dev.length });
+      const arborUrl = arborBaseUrl({ arborUrl: options.arborUrl, port: options.port });
+      const lmSettings = options.dryRun ? options : { ...options, baseUrl: [arborUrl.replace(/\/+$/, "")] };
+      const retriever = buildRetriever(options);
+      const client = buildChatClient(lmSettings);
+      if (options.dryRun) await preflight(lmSettings, retriever, signal);
+      else {
+        await requireArbor(arborUrl, { signal });
+        await retriever.preflight(signal);
+      }
+      return { train, dev, arborUrl, client, retriever };
+    },
+    examples: ({ train, dev }) => [
+      ...train.map((example, position) => ({ exampleId: example.id, position, role: "train" as const, nHops: example.nHops, shape: example.shape })),
+      ...dev.map((example, position) => ({ exampleId: example.id, position, role: "dev" as const, nHops: example.nHops, shape: example.shape })),
+    ],
+    work: async (session, prepared) => ({ outcome: "completed", summary: await train(session, prepared) }),
+    progress: (session) => `${(lastCompletedStep(session.store, session.run.id) ?? -1) + 1} completed steps`,
+  });
 }
 
-async function trainWithStore(store: Store, requested: TrainOptions, signal: AbortSignal): Promise<TrainSummary> {
-  const existing = requested.resume ? findRun(store, requested.resume) : null;
-  if (requested.resume && !existing) {
-    throw new UsageError(`no run named "${requested.resume}" in ${store.path}`, { fix: "list runs with `musique runs` (and pass the same --db)" });
-  }
-  const options = existing ? resumeOptions(existing.configJson, requested) : requested;
-  validateTrainConfig(options);
-  const { train, dev } = await loadSplits(options, signal);
-  validateTrainConfig(options, { train: train.length, dev: dev.length });
-
-  const arborUrl = arborBaseUrl({ arborUrl: options.arborUrl, port: options.port });
-  const lmSettings = options.dryRun ? options : { ...options, baseUrl: [arborUrl.replace(/\/+$/, "")] };
-  const retriever = buildRetriever(options);
-  const client = buildChatClient(lmSettings);
-  if (options.dryRun) await preflight(lmSettings, retriever, signal);
-  else {
-    await requireArbor(arborUrl, { signal });
-    await retriever.preflight(signal);
-  }
-
-  const run = openTrainRun(store, options, existing);
-  const directory = runDirectory(options.outputDir, run.name);
-  const stopTee = teeLogTo(join(directory, "train.log"));
+async function train(session: RunSession<TrainOptions>, { train, dev, arborUrl, client, retriever }: Prepared): Promise<TrainSummary> {
+  const { store, run, options, signal } = session;
+  const resume = session.resumed ? resumePoint(store, run, options) : { startStep: 0, best: null, initialModel: undefined };
+  const groupsFile = options.dryRun ? session.file("groups.jsonl") : null;
+  if (groupsFile) writeGroupsFile(store, run.id, groupsFile);
+  const arbor = options.dryRun
+    ? null
+    : new ArborClient({
+        baseUrl: arborUrl,
+        initializeTimeoutSeconds: options.arborTimeout,
+        requestTimeoutSeconds: options.requestTimeout,
+        maxRetries: options.maxRetries,
+      });
+  log.info(
+    options.dryRun
+      ? `dry run ${run.name}: ${Math.min(options.dryRunSteps, options.numTrainSteps)} steps against ${options.model}, no Arbor; groups go to ${groupsFile}`
+      : `training ${run.name}: ${options.numTrainSteps} steps × ${options.numExamplesPerStep} examples × ${options.numRolloutsPerStep} rollouts on Arbor at ${arborUrl}`,
+  );
+  const endpoints = { lm: options.dryRun ? baseUrlsOf(options).join(", ") : arborUrl, retrieval: options.rerankUrl };
+  const writer = await startResultWriter(store.path, store);
+  let summary: GrpoLoopSummary;
   try {
-    if (!existing) {
-      recordRunExamples(store, run.id, [
-        ...train.map((example, position) => ({ exampleId: example.id, position, role: "train" as const, nHops: example.nHops, shape: example.shape })),
-        ...dev.map((example, position) => ({ exampleId: example.id, position, role: "dev" as const, nHops: example.nHops, shape: example.shape })),
-      ]);
-    }
-    updateRunStatus(store, run.id, "running");
-    writeJson(join(directory, "config.json"), JSON.parse(run.configJson));
-    const resume = existing ? resumePoint(store, run, options) : { startStep: 0, best: null, initialModel: undefined };
-    const groupsFile = options.dryRun ? join(directory, "groups.jsonl") : null;
-    if (groupsFile) await Bun.write(groupsFile, "");
-    const arbor = options.dryRun
-      ? null
-      : new ArborClient({
-          baseUrl: arborUrl,
-          initializeTimeoutSeconds: options.arborTimeout,
-          requestTimeoutSeconds: options.requestTimeout,
-          maxRetries: options.maxRetries,
-        });
-    log.info(
-      options.dryRun
-        ? `dry run ${run.name}: ${Math.min(options.dryRunSteps, options.numTrainSteps)} steps against ${options.model}, no Arbor; groups go to ${groupsFile}`
-        : `training ${run.name}: ${options.numTrainSteps} steps × ${options.numExamplesPerStep} examples × ${options.numRolloutsPerStep} rollouts on Arbor at ${arborUrl}`,
-    );
-    const summary = await runGrpoLoop({
+    summary = await runGrpoLoop({
       store,
       runId: run.id,
       train,
@@ -196,52 +201,43 @@ async function trainWithStore(store: Store, requested: TrainOptions, signal: Abo
       arbor,
       client,
       retriever,
-      settings: { ...options, runName: run.name },
+      settings: options,
       signal,
+      runDev: devRunner(session, writer, endpoints),
       startStep: resume.startStep,
       initialBest: resume.best,
       ...(resume.initialModel ? { initialModel: resume.initialModel } : {}),
       onStop: options.onInterrupt,
       onStep: progressReporter(Date.now(), resume.startStep),
-      ...(groupsFile ? { onGroups: groupsWriter(groupsFile) } : {}),
+      ...(groupsFile ? { onGroups: () => writeGroupsFile(store, run.id, groupsFile) } : {}),
     });
-    writeTrainOutputs(store, run, directory, dev, summary);
-    updateRunStatus(store, run.id, "completed");
-    return {
-      run: run.name,
-      status: "completed",
-      dryRun: options.dryRun,
-      database: store.path,
-      outputDirectory: directory,
-      jobId: summary.jobId,
-      stepsCompleted: summary.stepsCompleted,
-      best: summary.best,
-      checkpoints: summary.checkpoints,
-      groupsFile,
-    };
-  } catch (error) {
-    const interrupted = error instanceof InterruptedError || signal.aborted;
-    updateRunStatus(store, run.id, interrupted ? "interrupted" : "failed", error instanceof Error ? error.message : String(error));
-    const hint = `musique train --resume ${run.name} --db ${store.path}`;
-    if (interrupted) {
-      log.warn(`training interrupted after ${(lastCompletedStep(store, run.id) ?? -1) + 1} completed steps. Resume with:\n  ${hint}`);
-      throw new InterruptedError(`training ${run.name} interrupted`, { fix: hint });
-    }
-    log.error(`training ${run.name} failed; after fixing the cause, continue with:\n  ${hint}`);
-    throw error;
   } finally {
-    stopTee();
+    await writer.close();
   }
+  writeTrainOutputs(session, dev, summary);
+  return {
+    run: run.name,
+    status: "completed",
+    dryRun: options.dryRun,
+    database: store.path,
+    outputDirectory: session.directory,
+    jobId: summary.jobId,
+    stepsCompleted: summary.stepsCompleted,
+    best: summary.best,
+    checkpoints: summary.checkpoints,
+    groupsFile,
+  };
 }
 
 /** validations.json, scores.json and predictions.jsonl of the final validation, checkpoints.json. */
-function writeTrainOutputs(store: Store, run: RunRecord, directory: string, dev: readonly Example[], summary: GrpoLoopSummary): void {
-  writeJson(join(directory, "validations.json"), summary.validations);
-  writeJson(join(directory, "checkpoints.json"), checkpointsOf(store, run.id));
+function writeTrainOutputs(session: RunSession<TrainOptions>, dev: readonly Example[], summary: GrpoLoopSummary): void {
+  const { store, run } = session;
+  writeJsonFile(session.file("validations.json"), summary.validations, "--output-dir");
+  writeJsonFile(session.file("checkpoints.json"), checkpointsOf(store, run.id), "--output-dir");
   const final = summary.validations.at(-1);
   if (!final || dev.length === 0) return;
   const predictions = predictionsOf(store, run.id, final.step);
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
-  writeJson(join(directory, "scores.json"), { run: run.name, step: final.step, best: summary.best, ...scoreRun(dev, predictions) });
-  writeJsonLines(join(directory, "predictions.jsonl"), dev.map((example) => officialPrediction(example.id, byId.get(example.id))));
+  writeJsonFile(session.file("scores.json"), { run: run.name, step: final.step, best: summary.best, ...scoreRun(dev, predictions) }, "--output-dir");
+  writeJsonLinesFile(session.file("predictions.jsonl"), dev.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
 }

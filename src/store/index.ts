@@ -40,7 +40,6 @@ export {
   recordRollouts,
   recordTrainingStep,
   recordValidation,
-  writeRollout,
   type CheckpointRecord,
   type GroupRecord,
   type RolloutResult,
@@ -48,7 +47,6 @@ export {
   type TrainingStepStatus,
   type ValidationRecord,
 } from "./training.ts";
-export { WriteQueue, type WriteQueueOptions } from "./queue.ts";
 export { createStoreCache, type StoreResponseCache } from "./cache.ts";
 export { runReadOnlyQuery, splitStatements, type QueryResult, type QueryValue } from "./query.ts";
 export { formatCsv, formatTable, rowsAsObjects } from "./format.ts";

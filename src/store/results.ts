@@ -95,7 +95,7 @@ export interface CallKey {
 
 /**
  * Replace the module calls of one (run, step, example, rollout). Call inside a transaction
- * (recordExampleResult, recordRollouts or a WriteQueue flush).
+ * (recordExampleResult or recordRollouts).
  */
 export function writeModuleCalls(store: Store, key: CallKey, calls: readonly ModuleCallTrace[]): void {
   store.database

@@ -26,8 +26,8 @@ ON CONFLICT (run_id, step, example_id, rollout_index) DO UPDATE SET
   reward_components_json = excluded.reward_components_json, format_failures = excluded.format_failures,
   trajectory_json = excluded.trajectory_json, created_at = excluded.created_at`;
 
-/** One rollout and its module calls, without a transaction of its own (for WriteQueue tasks). */
-export function writeRollout(store: Store, runId: number, step: number, rollout: RolloutResult): void {
+/** One rollout and its module calls, without a transaction of its own (recordRollouts wraps it). */
+function writeRollout(store: Store, runId: number, step: number, rollout: RolloutResult): void {
   const { result, score } = rollout;
   const formatFailures = rollout.formatFailures ?? result.calls.filter((call) => call.status === "parse_error").length;
   store.database
@@ -158,6 +158,32 @@ export function recordGroups(store: Store, runId: number, step: number, groups: 
 
 export function recordGroup(store: Store, runId: number, step: number, group: GroupRecord): void {
   recordGroups(store, runId, step, [group]);
+}
+
+/** One recorded group as train --dry-run writes it to groups.jsonl. */
+export interface GroupLine {
+  step: number;
+  example_id: string;
+  module: string;
+  invocation: number;
+  /** The group's samples as sent (GRPOChatData items). */
+  batch: unknown;
+}
+
+/** Every group of a run in recording order (step, then as built), for groups.jsonl. */
+export function groupLinesOf(store: Store, runId: number): GroupLine[] {
+  const rows = guarded(store, () =>
+    store.database
+      .query("SELECT step, example_id, module, invocation, request_json FROM groups WHERE run_id = ? ORDER BY step, id")
+      .all(runId),
+  ) as { step: number; example_id: string; module: string; invocation: number; request_json: string | null }[];
+  return rows.map((row) => ({
+    step: row.step,
+    example_id: row.example_id,
+    module: row.module,
+    invocation: row.invocation,
+    batch: row.request_json === null ? null : (JSON.parse(row.request_json) as unknown),
+  }));
 }
 
 export interface ValidationRecord {

@@ -13,6 +13,9 @@ import { createChatClient } from "../../src/lm/client.ts";
 import { GoldenRetriever } from "../../src/retrieval/golden.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { createRun } from "../../src/store/runs.ts";
+import { inlineWriter } from "../../src/store/writer.ts";
+import { runOnce } from "../../src/grpo/rollouts.ts";
+import { runExamples } from "../../src/run/examples.ts";
 import { bestValidation, checkpointsOf } from "../../src/store/training.ts";
 import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
 import { dspyCompletion, dspyResponder, userFields, type FakeResponder } from "../fakes/openai.ts";
@@ -92,6 +95,20 @@ function context(server: FakeArbor | null, extra: Partial<GrpoLoopContext> = {})
     retriever: new GoldenRetriever(),
     settings,
     signal: new AbortController().signal,
+    // Validation through the evaluate path (src/run/examples.ts), as musique train wires it.
+    runDev: (step, dev, program, signal) =>
+      runExamples({
+        runId: run.id,
+        step,
+        examples: dev,
+        program: (example, exampleSignal) => runOnce(example, program, exampleSignal),
+        reward: program.reward,
+        concurrency: program.concurrency,
+        writer: inlineWriter(store),
+        signal,
+        endpoints: { lm: chatUrl, retrieval: "golden" },
+        resumeCommand: "musique train --resume loop-test",
+      }),
     pollIntervalMs: 5,
     ...extra,
   };

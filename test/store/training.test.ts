@@ -2,7 +2,6 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import type { ResponseCache } from "../../src/lm/cache.ts";
 import type { ChatResult } from "../../src/lm/types.ts";
 import {
-  WriteQueue,
   bestValidation,
   checkpointsOf,
   createRun,
@@ -14,7 +13,6 @@ import {
   recordRollouts,
   recordTrainingStep,
   recordValidation,
-  writeRollout,
   type Store,
 } from "../../src/store/index.ts";
 import { programResult, scoreOf, temporaryDirectory } from "./helpers.ts";
@@ -120,45 +118,6 @@ describe("training records", () => {
       { step: 20, name: "best", directory: "/storage/job/checkpoints/best", metadata: { reward: 0.7 }, arborRecord: null },
       { step: 20, name: "checkpoint_final", directory: null, metadata: null, arborRecord: { checkpoint_dir: "/x" } },
     ]);
-  });
-});
-
-describe("WriteQueue", () => {
-  test("groups writes into one transaction per maxRows rows", () => {
-    const queue = new WriteQueue(store, { maxRows: 10, maxDelayMs: 60_000 });
-    for (const rollout of rollouts("2hop__1", 4)) queue.add(() => writeRollout(store, runId, 0, rollout), 6);
-    // 4 × 6 rows: flushed at 12 and 24 rows.
-    expect(queue.flushes).toBe(2);
-    expect(queue.pendingRows).toBe(0);
-    expect(count("rollouts")).toBe(4);
-    queue.add(() => writeRollout(store, runId, 1, rollouts("2hop__2", 1)[0] as never), 6);
-    expect(count("rollouts")).toBe(4);
-    queue.close();
-    expect(count("rollouts")).toBe(5);
-  });
-
-  test("flushes on its own after maxDelayMs", async () => {
-    const queue = new WriteQueue(store, { maxRows: 1000, maxDelayMs: 5 });
-    queue.add(() => writeRollout(store, runId, 0, rollouts("2hop__1", 1)[0] as never), 6);
-    expect(count("rollouts")).toBe(0);
-    await Bun.sleep(50);
-    expect(count("rollouts")).toBe(1);
-    queue.close();
-  });
-
-  test("a failing batch writes nothing, keeps its writes queued and reports the error", () => {
-    const queue = new WriteQueue(store, { maxRows: 1000, maxDelayMs: 60_000 });
-    queue.add(() => writeRollout(store, runId, 0, rollouts("2hop__1", 1)[0] as never), 6);
-    let fail = true;
-    queue.add(() => {
-      if (fail) throw new Error("disk on fire");
-    });
-    expect(() => queue.flush()).toThrow("disk on fire");
-    expect(count("rollouts")).toBe(0);
-    expect(queue.pendingRows).toBe(7);
-    fail = false;
-    queue.close();
-    expect(count("rollouts")).toBe(1);
   });
 });
 
