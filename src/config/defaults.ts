@@ -36,7 +36,8 @@ export const DEFAULTS = {
   evaluateTemperature: 0.5,
   /** DSPy 3.0.2's default max_tokens, which the reference program ran with. */
   maxTokens: 4000,
-  topP: 1.0,
+  // top_p has no default: it is sent only when --top-p is given (DSPy sends none; vLLM then
+  // applies the model's generation config, e.g. Qwen2.5's top_p 0.8).
   maxRetries: 3,
   requestTimeoutSeconds: 600,
   /** Whole-example deadline: all hops, retries and retrieval of one program run. */

@@ -62,7 +62,7 @@ export const FLAGS: Record<string, FlagInfo> = {
   apiKey: { description: "API key (a dummy is fine for local servers)", valueHint: "key", env: "OPENAI_API_KEY" },
   temperature: { description: "sampling temperature", valueHint: "t" },
   maxTokens: { description: "max completion tokens per call", valueHint: "n" },
-  topP: { description: "nucleus sampling top_p", valueHint: "p" },
+  topP: { description: "nucleus sampling top_p (not sent unless given: the server's default applies, as with DSPy)", valueHint: "p" },
   maxRetries: { description: "retries per call on 408/409/429/5xx and connection errors", valueHint: "n" },
   requestTimeout: { description: "seconds per LM request", valueHint: "s" },
   concurrency: { description: "examples (and LM calls) in flight at once", valueHint: "n" },

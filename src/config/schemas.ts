@@ -59,7 +59,7 @@ const lmEntries = {
   baseUrl: v.optional(urlListField()),
   apiKey: v.optional(stringField("an API key"), DEFAULTS.apiKey),
   maxTokens: v.optional(integerField(1), DEFAULTS.maxTokens),
-  topP: v.optional(numberField(0, 1), DEFAULTS.topP),
+  topP: v.optional(numberField(0, 1)),
   maxRetries: v.optional(integerField(0, 20), DEFAULTS.maxRetries),
   requestTimeout: v.optional(numberField(0.1, 86400), DEFAULTS.requestTimeoutSeconds),
   concurrency: v.optional(integerField(1, 1024), DEFAULTS.concurrency),

@@ -4,7 +4,7 @@
  * implements a SQLite-backed ResponseCache; tests use a Map.
  */
 import { createHash } from "node:crypto";
-import type { ChatMessage, ChatResult } from "./types.ts";
+import type { ChatMessage, ChatResult, ResponseFormat } from "./types.ts";
 
 export interface ResponseCache {
   get(key: string): Promise<ChatResult | null> | ChatResult | null;
@@ -16,13 +16,15 @@ export interface CacheKeyInput {
   messages: readonly ChatMessage[];
   temperature: number;
   maxTokens: number;
-  topP: number;
+  /** undefined: top_p was not sent. */
+  topP?: number | undefined;
+  responseFormat?: ResponseFormat | undefined;
 }
 
 /**
  * A stable key: sha256 over a canonical JSON of exactly these fields (fixed key order, only
  * role and content of each message), so reordering object keys or adding fields to a message
- * object never changes it.
+ * object never changes it. A response_format is part of the key (as the object it is).
  */
 export function cacheKey(input: CacheKeyInput): string {
   const canonical = JSON.stringify([
@@ -31,7 +33,9 @@ export function cacheKey(input: CacheKeyInput): string {
     input.messages.map((message) => [message.role, message.content]),
     input.temperature,
     input.maxTokens,
-    input.topP,
+    input.topP ?? null,
+    // Only JSON fallback calls carry a response_format (their two calls share the messages).
+    ...(input.responseFormat === undefined ? [] : [input.responseFormat]),
   ]);
   return createHash("sha256").update(canonical).digest("hex");
 }

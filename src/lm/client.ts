@@ -7,6 +7,8 @@
  * Server quirks handled (docs/specs/arbor.md §2a, §5): exactly one choice, maybe no `usage`;
  * HTTP 200 with body `null` (a failed completion) → retryable ServiceError; `finish_reason:
  * "length"` is reported, not an error; `content: null` → "".
+ * The body carries model, messages, temperature and max_tokens, plus top_p only when set and
+ * response_format only on the JSONAdapter fallback calls (program.md §5): nothing else.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { InterruptedError, ServiceError } from "../errors.ts";
@@ -26,7 +28,8 @@ export interface ChatClientOptions {
   model: string;
   temperature: number;
   maxTokens: number;
-  topP: number;
+  /** Sent as top_p only when set (--top-p); DSPy sends none. */
+  topP?: number | undefined;
   /** Retries per call after the first attempt (408/409/429/5xx, connection errors, null bodies). */
   maxRetries: number;
   requestTimeoutSeconds: number;
@@ -192,7 +195,8 @@ export class OpenAIChatClient implements ChatClient {
     const maxTokens = request.maxTokens ?? this.options.maxTokens;
     const topP = request.topP ?? this.options.topP;
     const cache = temperature === 0 && !request.noCache ? this.options.cache : undefined;
-    const key = cache ? cacheKey({ model, messages: request.messages, temperature, maxTokens, topP }) : "";
+    const responseFormat = request.responseFormat;
+    const key = cache ? cacheKey({ model, messages: request.messages, temperature, maxTokens, topP, responseFormat }) : "";
     if (cache) {
       const hit = await cache.get(key);
       if (hit) {
@@ -239,7 +243,7 @@ export class OpenAIChatClient implements ChatClient {
 
   private async attempt(
     endpoint: EndpointState<OpenAI>,
-    call: { model: string; temperature: number; maxTokens: number; topP: number; request: ChatRequest },
+    call: { model: string; temperature: number; maxTokens: number; topP: number | undefined; request: ChatRequest },
     signal: AbortSignal | undefined,
   ): Promise<Completion> {
     let outcome: "success" | "endpoint-failure" | "request-failure" = "endpoint-failure";
@@ -252,7 +256,9 @@ export class OpenAIChatClient implements ChatClient {
             messages: call.request.messages.map((message) => ({ role: message.role, content: message.content })),
             temperature: call.temperature,
             max_tokens: call.maxTokens,
-            top_p: call.topP,
+            // Only what the user or the reference sets: DSPy sends temperature and max_tokens.
+            ...(call.topP === undefined ? {} : { top_p: call.topP }),
+            ...(call.request.responseFormat === undefined ? {} : { response_format: call.request.responseFormat }),
           },
           signal ? { signal } : undefined,
         );

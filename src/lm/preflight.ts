@@ -91,7 +91,6 @@ async function checkOne(options: PreflightOptions, baseUrl: string, signal?: Abo
     model: options.model,
     temperature: 0,
     maxTokens: 1,
-    topP: 1,
     maxRetries: 0,
     requestTimeoutSeconds: options.chatTimeoutSeconds ?? 600,
     concurrency: 1,

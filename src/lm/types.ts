@@ -8,12 +8,23 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * OpenAI's `response_format`, as DSPy's JSONAdapter sends it: `{type: "json_object"}` or
+ * `{type: "json_schema", json_schema: {name, strict, schema}}`.
+ */
+export type ResponseFormat =
+  | { type: "json_object" }
+  | { type: "json_schema"; json_schema: { schema: Record<string, unknown>; name: string; strict: boolean } };
+
 export interface ChatRequest {
   messages: ChatMessage[];
+  /** Sent as `response_format` (the JSONAdapter fallback calls); absent otherwise. */
+  responseFormat?: ResponseFormat;
   /** Overrides the client's configured model (training uses the Arbor job id). */
   model?: string;
   temperature?: number;
   maxTokens?: number;
+  /** Sent only when set here or in the client's options. */
   topP?: number;
   /** Never answer this request from the response cache (training rollouts). */
   noCache?: boolean;

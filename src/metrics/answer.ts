@@ -2,7 +2,7 @@
  * Answer metrics: official EM and F1 (SQuAD's compute_exact / compute_f1, maximum over the gold
  * list) and the extra gold forms the reference training setup adds for its reward.
  */
-import { answerTokens, normalizeAnswer } from "./normalize.ts";
+import { answerTokens, normalizeAnswer, pythonStrip } from "./normalize.ts";
 
 /** 1 when the normalised prediction equals one normalised gold answer, else 0. */
 export function exactMatch(prediction: string, golds: readonly string[]): number {
@@ -67,18 +67,19 @@ const ORDINAL_WORDS: Record<string, string> = {
   ninth: "9th",
 };
 
-const WORD = "[\\p{L}\\p{N}_]";
-const ORDINALS = new RegExp(`(?<!${WORD})(?:${Object.keys(ORDINAL_WORDS).join("|")})(?!${WORD})`, "gu");
-
 /**
- * The extra gold form of the reference training setup: lower-cased; a whole-string number word
- * (zero…ten) becomes its digits; the whole words first…ninth/zeroth become 1st…9th/0th.
+ * The extra gold form of the reference training setup (vf_musique `_preprocess_answer`), bugs
+ * included: `answer.lower().strip()`; a whole-string number word (zero…ten) becomes its digits;
+ * otherwise each ordinal word is replaced **as a substring** with Python's `str.replace`, in the
+ * order zeroth, first, …, ninth, so "Firstborn" becomes "1stborn" and "seconds" becomes "2nds".
  */
 export function trainingGoldForm(gold: string): string {
-  const lower = gold.toLowerCase();
-  const number = NUMBER_WORDS[lower.trim()];
+  const answer = pythonStrip(gold.toLowerCase());
+  const number = NUMBER_WORDS[answer];
   if (number !== undefined) return number;
-  return lower.replace(ORDINALS, (word) => ORDINAL_WORDS[word] ?? word);
+  let replaced = answer;
+  for (const [word, digits] of Object.entries(ORDINAL_WORDS)) replaced = replaced.split(word).join(digits);
+  return replaced;
 }
 
 /**

@@ -12,13 +12,21 @@ export const PYTHON_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 const PUNCTUATION_PATTERN = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 
-/** Python str.isspace() characters (what `str.split()` splits on). */
-const PYTHON_WHITESPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+/** Python str.isspace() characters (what `str.split()` and `str.strip()` act on), as a regex class body. */
+export const PYTHON_WHITESPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const WHITESPACE_RUN = new RegExp(`[${PYTHON_WHITESPACE}]+`, "gu");
 
 /** Python's `\b(a|an|the)\b` with Unicode word characters. */
 const WORD = "[\\p{L}\\p{N}_]";
 const ARTICLES = new RegExp(`(?<!${WORD})(?:a|an|the)(?!${WORD})`, "gu");
+
+const LEADING_WHITESPACE = new RegExp(`^[${PYTHON_WHITESPACE}]+`);
+const TRAILING_WHITESPACE = new RegExp(`[${PYTHON_WHITESPACE}]+$`);
+
+/** Python `str.strip()` (no argument). */
+export function pythonStrip(text: string): string {
+  return text.replace(LEADING_WHITESPACE, "").replace(TRAILING_WHITESPACE, "");
+}
 
 /** Python `str.split()` (no argument): runs of whitespace separate, no empty tokens. */
 export function pythonSplit(text: string): string[] {

@@ -20,7 +20,8 @@ export interface LanguageModelSettings {
   apiKey: string;
   temperature: number;
   maxTokens: number;
-  topP: number;
+  /** Sent only when set (--top-p). */
+  topP?: number | undefined;
   maxRetries: number;
   requestTimeout: number;
   concurrency: number;
@@ -48,7 +49,7 @@ export function buildChatClient(settings: LanguageModelSettings, cache?: Respons
     model: settings.model,
     temperature: settings.temperature,
     maxTokens: settings.maxTokens,
-    topP: settings.topP,
+    ...(settings.topP === undefined ? {} : { topP: settings.topP }),
     maxRetries: settings.maxRetries,
     requestTimeoutSeconds: settings.requestTimeout,
     concurrency: settings.concurrency,

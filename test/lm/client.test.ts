@@ -14,7 +14,6 @@ function options(baseUrls: string[], extra: Partial<ChatClientOptions> = {}): Ch
     model: "Qwen/Qwen2.5-7B-Instruct",
     temperature: 0.7,
     maxTokens: 256,
-    topP: 1,
     maxRetries: 3,
     requestTimeoutSeconds: 5,
     concurrency: 4,
@@ -59,11 +58,25 @@ describe("LM client: one request", () => {
     expect(result.latencyMs).toBeGreaterThan(0);
   });
 
-  test("sends the OpenAI body (model, messages, temperature, max_tokens, top_p) and the bearer key", async () => {
+  test("sends exactly model, messages, temperature and max_tokens (no top_p unless asked, like DSPy) and the bearer key", async () => {
     await createChatClient(options([fake.baseUrl])).complete({ ...request, temperature: 0.3, maxTokens: 9, model: "m2" });
     const sent = fake.requests.at(-1);
     expect(sent?.headers.authorization).toBe("Bearer test-key");
-    expect(sent?.body).toMatchObject({ model: "m2", messages: request.messages, temperature: 0.3, max_tokens: 9, top_p: 1 });
+    expect(sent?.body).toEqual({ model: "m2", messages: request.messages, temperature: 0.3, max_tokens: 9 });
+  });
+
+  test("--top-p given: top_p is sent", async () => {
+    await createChatClient(options([fake.baseUrl], { topP: 0.9 })).complete(request);
+    expect((fake.requests.at(-1)?.body as Record<string, unknown>).top_p).toBe(0.9);
+  });
+
+  test("a JSONAdapter call sends its response_format as given", async () => {
+    const responseFormat = {
+      type: "json_schema" as const,
+      json_schema: { schema: { type: "object" }, name: "DSPyProgramOutputs", strict: true },
+    };
+    await createChatClient(options([fake.baseUrl])).complete({ ...request, responseFormat });
+    expect((fake.requests.at(-1)?.body as Record<string, unknown>).response_format).toEqual(responseFormat);
   });
 
   test("Arbor's reply without usage gives usage null", async () => {
@@ -247,10 +260,12 @@ describe("LM client: response cache", () => {
     expect(cache.entries.size).toBe(0);
   });
 
-  test("the cache key depends on model, messages, temperature, max tokens and top_p only", () => {
-    const base = { model: "m", messages: request.messages, temperature: 0, maxTokens: 10, topP: 1 };
+  test("the cache key depends on model, messages, temperature, max tokens, top_p and response_format only", () => {
+    const base = { model: "m", messages: request.messages, temperature: 0, maxTokens: 10 };
     expect(cacheKey(base)).toBe(cacheKey({ ...base, messages: [{ content: "Say hi.", role: "user" }] }));
     expect(cacheKey(base)).not.toBe(cacheKey({ ...base, maxTokens: 11 }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, topP: 1 }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, responseFormat: { type: "json_object" } }));
     expect(cacheKey(base)).not.toBe(cacheKey({ ...base, model: "n" }));
     expect(cacheKey(base)).toMatch(/^[0-9a-f]{64}$/);
   });

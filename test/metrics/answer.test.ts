@@ -104,11 +104,18 @@ describe("expandGoldAnswers (reference training setup's extra gold forms)", () =
     expect(trainingGoldForm("season three")).toBe("season three");
   });
 
-  test("ordinal words become 1st…9th/0th as whole words only", () => {
+  test("ordinal words become 1st…9th/0th as substrings, like the reference's str.replace (Firstborn → 1stborn)", () => {
     expect(trainingGoldForm("Digital First Media")).toBe("digital 1st media");
     expect(trainingGoldForm("the zeroth law")).toBe("the 0th law");
     expect(trainingGoldForm("Ninth Symphony")).toBe("9th symphony");
-    expect(trainingGoldForm("firstly")).toBe("firstly");
+    expect(trainingGoldForm("Firstborn")).toBe("1stborn");
+    expect(trainingGoldForm("seconds")).toBe("2nds");
+    expect(trainingGoldForm("firstly first")).toBe("1stly 1st");
+  });
+
+  test("the form is stripped like Python's strip() (the original answer keeps its spaces)", () => {
+    expect(trainingGoldForm("  Lana Wood\u3000")).toBe("lana wood");
+    expect(trainingGoldForm(" Three ")).toBe("3");
   });
 
   test("matches the expanded answers recorded for the 150 dev fixtures", async () => {

@@ -21,7 +21,6 @@ function clientOptions(baseUrls: string[], extra: Partial<ChatClientOptions> = {
     model: "Qwen/Qwen2.5-7B-Instruct",
     temperature: 0.5,
     maxTokens: 4000,
-    topP: 1,
     maxRetries: 2,
     requestTimeoutSeconds: 5,
     concurrency: 4,

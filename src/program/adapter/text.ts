@@ -3,14 +3,11 @@
  * They differ from JavaScript's trim() and split("\n") (e.g. \x1c–\x1f, \x85, \uFEFF).
  */
 
-/** Characters for which Python's str.isspace() is true. */
-const PYTHON_WHITESPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-const LEADING = new RegExp(`^[${PYTHON_WHITESPACE}]+`);
-const TRAILING = new RegExp(`[${PYTHON_WHITESPACE}]+$`);
+import { PYTHON_WHITESPACE, pythonStrip } from "../../metrics/normalize.ts";
 
-export function pythonStrip(text: string): string {
-  return text.replace(LEADING, "").replace(TRAILING, "");
-}
+export { pythonStrip };
+
+const LEADING = new RegExp(`^[${PYTHON_WHITESPACE}]+`);
 
 export function pythonLeftStrip(text: string): string {
   return text.replace(LEADING, "");
