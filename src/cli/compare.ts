@@ -1,24 +1,35 @@
-/** `musique compare RUN_A RUN_B [RUN_C…]`: paired differences vs the first run with bootstrap CIs. */
+/**
+ * `musique compare SIDE SIDE [SIDE…]`: paired differences vs the first side with bootstrap CIs,
+ * the examples that flipped per hop count, and --html for a self-contained page. A side is a run
+ * or a validation of a training run: RUN@STEP (after STEP steps, 0 = before training), RUN@best.
+ */
 import { CompareSchema } from "../config/schemas.ts";
 import { log } from "../log.ts";
-import { compareRuns } from "../report/compare.ts";
+import { compareRunsDetailed } from "../report/compare.ts";
 import { formatComparison } from "../report/compare-format.ts";
+import { renderComparisonHtml } from "../report/compare-html.ts";
+import { writeOutputFile } from "../files.ts";
 import { openReadOnly } from "../store/index.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
 
 export default musiqueCommand({
   name: "compare",
-  description: "Compare runs example by example: means, differences vs the first run with 95% paired-bootstrap CIs, per hop count",
+  description:
+    "Compare runs (or RUN@STEP validations of a training run) example by example: 95% paired-bootstrap CIs vs the first, fixed/broken examples per hop count",
   schema: CompareSchema,
-  helpText: { seed: "seed of the bootstrap resampling" },
+  helpText: { seed: "seed of the bootstrap resampling", html: "write a self-contained HTML comparison (side-by-side trajectories) to this file" },
   run: (options) => {
     const store = openReadOnly(options.db);
     try {
-      const comparison = compareRuns(store, options.runs, { resamples: options.resamples, seed: options.seed });
+      const detailed = compareRunsDetailed(store, options.runs, { resamples: options.resamples, seed: options.seed });
+      if (options.html) {
+        writeOutputFile(options.html, renderComparisonHtml(detailed), "--html");
+        log.info(`wrote ${options.html}`);
+      }
       if (options.json) {
-        for (const warning of comparison.warnings) log.warn(warning.message);
-        printJson(comparison);
-      } else process.stdout.write(formatComparison(comparison));
+        for (const warning of detailed.comparison.warnings) log.warn(warning.message);
+        printJson(detailed.comparison);
+      } else process.stdout.write(formatComparison(detailed.comparison) + (options.html ? `html: ${options.html}\n` : ""));
     } finally {
       store.close();
     }

@@ -134,7 +134,7 @@ export const FLAGS: Record<string, FlagInfo> = {
   },
   format: { description: "table|csv|json", valueHint: "fmt" },
   run: { description: "run name", kind: "positional" },
-  runs: { description: "two or more run names", kind: "positionals" },
+  runs: { description: "two or more runs: RUN, RUN@STEP (validation after STEP steps, 0 = before training) or RUN@best", kind: "positionals" },
   html: { description: "write a self-contained HTML report to this file", valueHint: "file" },
   resamples: { description: "bootstrap resamples", valueHint: "n" },
 

@@ -197,6 +197,7 @@ export const CompareSchema = v.object({
   runs: v.pipe(v.array(v.string()), v.minLength(2, "needs at least two run names")),
   resamples: v.optional(integerField(1000, 1_000_000), DEFAULTS.bootstrapResamples),
   seed: v.optional(integerField(0), DEFAULTS.seed),
+  html: v.optional(stringField("a file path")),
 });
 
 export const ServeSchema = v.object({

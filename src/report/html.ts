@@ -6,27 +6,11 @@
 import type { RunScores, ScoreBlock } from "../run/scores.ts";
 import type { ExampleDetail, RunReport } from "./data.ts";
 import { escapeHtml } from "./escape.ts";
+import { standalonePage } from "./style.ts";
+import { hopHtml } from "./trajectory-html.ts";
 import { barChart, lineChart, type LineSeries } from "./svg.ts";
 import { configLines, formatDuration } from "./terminal.ts";
 import type { TrainingReport } from "./training.ts";
-
-const DOCUMENT_PREVIEW = 400;
-
-const STYLE = `
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #111827; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #e5e7eb; padding-bottom: 4px; }
-.meta { color: #4b5563; } .status-completed { color: #15803d; } .status-failed, .status-interrupted { color: #b91c1c; }
-table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 8px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; }
-th { background: #f9fafb; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
-.charts { display: flex; flex-wrap: wrap; gap: 16px; } .chart { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; }
-.chart-title { font-weight: 600; font-size: 13px; } .tick, .legend, .bar-value { font-size: 11px; fill: #374151; } .axis-label { font-size: 12px; fill: #374151; }
-.grid { stroke: #e5e7eb; } .axis { stroke: #6b7280; }
-.note { color: #6b7280; font-style: italic; } code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
-pre.config { background: #f9fafb; padding: 8px; white-space: pre-wrap; }
-.filters { display: flex; gap: 12px; align-items: center; margin: 8px 0; } .filters input { width: 320px; padding: 4px; }
-tbody.example tr.trajectory td { border-bottom: 2px solid #d1d5db; } details { margin: 2px 0; } summary { cursor: pointer; color: #1d4ed8; }
-.hop { margin: 6px 0 10px 12px; } .document { margin: 2px 0 2px 12px; } .supporting { color: #15803d; font-weight: 600; }
-.error { color: #b91c1c; }`;
 
 const FILTER_SCRIPT = `
 (function () {
@@ -156,19 +140,8 @@ function resultCharts(report: RunReport): string {
 }
 
 function trajectoryHtml(example: ExampleDetail): string {
-  const hops = example.hops.map((hop, index) => {
-    const documents = hop.documents
-      .map((document) => {
-        const body = document.body.length > DOCUMENT_PREVIEW ? `${document.body.slice(0, DOCUMENT_PREVIEW)}…` : document.body;
-        return `<div class="document"><code>[${escapeHtml(document.id)}]</code> <b>${escapeHtml(document.title)}</b>${
-          document.isSupporting ? ' <span class="supporting">supporting</span>' : ""
-        }: ${escapeHtml(body)}</div>`;
-      })
-      .join("");
-    return `<div class="hop"><div><b>hop ${index + 1}</b> query: ${escapeHtml(hop.query)}</div>${documents || '<div class="document note">no documents</div>'}<div>extracted: ${escapeHtml(hop.keyInformation) || '<span class="note">(nothing)</span>'}</div></div>`;
-  });
   const error = example.error ? `<div class="error">${escapeHtml(example.error)}</div>` : "";
-  return `<details><summary>trajectory (${example.hops.length} hops)</summary>${hops.join("")}${error}</details>`;
+  return `<details><summary>trajectory (${example.hops.length} hops)</summary>${example.hops.map(hopHtml).join("")}${error}</details>`;
 }
 
 function examplesSection(examples: readonly ExampleDetail[], total: number): string {
@@ -188,27 +161,18 @@ function examplesSection(examples: readonly ExampleDetail[], total: number): str
 <table class="examples"><thead><tr>${header.map((cell) => `<th>${cell}</th>`).join("")}</tr></thead>${bodies.join("\n")}</table>`;
 }
 
-export function renderHtmlReport(report: RunReport, worst: readonly ExampleDetail[]): string {
-  const title = `musique report: ${report.run.name}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(report.run.name)} <span class="meta">(${escapeHtml(report.run.kind)} run, <span class="status-${escapeHtml(report.run.status)}">${escapeHtml(report.run.status)}</span>)</span></h1>
+/** The report's content (heading, overview, scores, training, charts, worst examples), without the filter script. */
+export function runReportBody(report: RunReport, worst: readonly ExampleDetail[]): string {
+  return `<h1>${escapeHtml(report.run.name)} <span class="meta">(${escapeHtml(report.run.kind)} run, <span class="status-${escapeHtml(report.run.status)}">${escapeHtml(report.run.status)}</span>)</span></h1>
 ${overview(report)}
 <h2>Scores</h2>
 ${report.scores ? scoresTableHtml(report.scores) : '<p class="note">No predictions recorded yet.</p>'}
 ${report.training ? trainingSection(report.training) : ""}
 <h2>Per hop count and retrieval</h2>
 ${resultCharts(report)}
-${examplesSection(worst, report.predicted)}
-<script>${FILTER_SCRIPT}</script>
-</body>
-</html>
-`;
+${examplesSection(worst, report.predicted)}`;
+}
+
+export function renderHtmlReport(report: RunReport, worst: readonly ExampleDetail[]): string {
+  return standalonePage(`musique report: ${report.run.name}`, `${runReportBody(report, worst)}\n<script>${FILTER_SCRIPT}</script>`);
 }

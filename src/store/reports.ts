@@ -33,6 +33,14 @@ export function latestPredictionStep(store: Store, runId: number): number | null
   return row?.step ?? null;
 }
 
+/** The distinct steps a run has predictions for, ascending (-1 evaluation, N validation after N steps). */
+export function predictionStepsOf(store: Store, runId: number): number[] {
+  const rows = guarded(store, () =>
+    store.database.query("SELECT DISTINCT step FROM predictions WHERE run_id = ? ORDER BY step").all(runId),
+  ) as { step: number }[];
+  return rows.map((row) => row.step);
+}
+
 export interface ReportPrediction {
   exampleId: string;
   nHops: number | null;

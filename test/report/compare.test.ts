@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Comparison } from "../../src/report/compare.ts";
 import { runCli } from "../helpers/cli.ts";
-import { LIMIT, evaluateDatabase, writeTrainingRun, type EvaluateDatabase } from "./fixtures.ts";
+import { LIMIT, copyRun, evaluateDatabase, writeTrainingRun, type EvaluateDatabase } from "./fixtures.ts";
 
 let fixture: EvaluateDatabase;
 
@@ -78,15 +77,16 @@ describe("musique compare on runs recorded by musique evaluate", () => {
     expect(kinds).not.toContain("dataset");
     expect(kinds).not.toContain("retriever");
     const config = comparison.warnings.find((warning) => warning.kind === "config");
-    expect(config?.keys?.map((entry) => entry.key)).toEqual(["limit", "topN"]);
+    // --limit decides the sample (the "sample" warning), not the numbers: only topN is listed
+    expect(config?.keys?.map((entry) => entry.key)).toEqual(["topN"]);
     expect(config?.keys?.find((entry) => entry.key === "topN")?.values).toEqual({ a: 2, c: 3 });
-    expect(stderr).toContain("runs differ in configuration: limit, topN");
+    expect(stderr).toContain("runs differ in settings that change the scores: topN");
   });
 
   test("the table shows each run's mean, the difference with its CI, the per-hop split and the warnings", async () => {
     const result = await runCli(["compare", "a", "c", "--db", fixture.database]);
     expect(result.exitCode).toBe(0);
-    for (const text of ["paired 12 examples by id (dropped: a 8, c 0)", "c − a [95% CI]", "overall (n=12)", "2 hops (n=", "EM", "support F1", "warnings:", "topN: a=2, c=3"]) {
+    for (const text of ["paired 12 examples evaluated by every side (dropped: a 8, c 0)", "c − a [95% CI]", "overall (n=12)", "2 hops (n=", "EM", "support F1", "warnings:", "topN: a=2, c=3", "c vs a (answer EM): fixed "]) {
       expect(result.stdout).toContain(text);
     }
   });
@@ -112,18 +112,8 @@ describe("musique compare across datasets and retrievers", () => {
     database = join(fixture.directory, "compare-variants.db");
     copyFileSync(fixture.database, database);
     // A copy of run "a" recorded as if on another dataset and retriever (same example ids).
-    const db = new Database(database);
-    db.run(`INSERT INTO runs (name, kind, status, started_at, finished_at, config_json, config_hash, tool_version, seed, dataset, model, retriever)
-      SELECT 'a-golden', kind, status, started_at, finished_at, config_json, config_hash, tool_version, seed, 'bdsaglam/musique,answerable,validation', model, 'golden'
-      FROM runs WHERE name = 'a'`);
-    db.run(`INSERT INTO run_examples SELECT (SELECT id FROM runs WHERE name = 'a-golden'), example_id, position, role, n_hops, shape
-      FROM run_examples WHERE run_id = (SELECT id FROM runs WHERE name = 'a')`);
-    db.run(`INSERT INTO predictions (run_id, step, example_id, n_hops, answer, gold_answers_json, em, f1, recall, support_f1, reward,
-        retrieved_ids_json, hops_used, status, trajectory_json, created_at)
-      SELECT (SELECT id FROM runs WHERE name = 'a-golden'), step, example_id, n_hops, answer, gold_answers_json, em, f1, recall, support_f1, reward,
-        retrieved_ids_json, hops_used, status, trajectory_json, created_at
-      FROM predictions WHERE run_id = (SELECT id FROM runs WHERE name = 'a')`);
-    db.close();
+    const dataset = "bdsaglam/musique,answerable,validation";
+    copyRun(database, "a", "a-golden", { config: { "$.datasets": dataset, "$.retriever": "golden" }, dataset, retriever: "golden" });
     writeTrainingRun(database, "t", false);
   });
 
@@ -133,12 +123,13 @@ describe("musique compare across datasets and retrievers", () => {
     const comparison = JSON.parse(result.stdout) as Comparison;
     expect(comparison.warnings.map((warning) => warning.kind).sort()).toEqual(["dataset", "retriever"]);
     expect(result.stderr).toContain("runs differ in retriever: a=lexical, a-golden=golden");
+    expect(result.stderr).toContain("runs evaluated different datasets: a=sample, a-golden=bdsaglam/musique,answerable,validation");
   });
 
   test("runs with no example in common are a data error that says how many predictions each has", async () => {
     const result = await runCli(["compare", "a", "t", "--db", database]);
     expect(result.exitCode).toBe(3);
-    expect(result.stderr).toContain("no example with a prediction in common");
+    expect(result.stderr).toContain("a, t have no evaluated example in common");
     expect(result.stderr).toContain(`a: ${LIMIT} predictions, t: 2 predictions`);
   });
 });

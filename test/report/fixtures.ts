@@ -3,6 +3,7 @@
  * OpenAI server (built once per test process and shared), plus training runs written through the
  * store's training repository functions (`musique train` is not registered yet).
  */
+import { Database } from "bun:sqlite";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -186,7 +187,7 @@ function trajectoryResult(answer: string, retrieved: Array<{ id: string; support
 /**
  * A training run written through src/store/training.ts: 4 steps × 2 examples × 4 rollouts, step
  * metrics (with KL and loss when `withTrainerMetrics`), validations at steps 0 and 2 (best: 2)
- * and validation predictions at step 2.
+ * and their predictions (the 2-hop example is fixed by training, the 3-hop one stays wrong).
  */
 export function writeTrainingRun(database: string, name: string, withTrainerMetrics: boolean): void {
   const store = openStore(database);
@@ -221,6 +222,14 @@ export function writeTrainingRun(database: string, name: string, withTrainerMetr
     }
     recordValidation(store, run.id, { step: 0, em: 0, f1: 0.1, recall: 0.4, supportF1: 0.4, reward: 0.1, nExamples: 2 });
     recordValidation(store, run.id, { step: 2, em: 0.5, f1: 0.6, recall: 0.5, supportF1: 0.5, reward: 0.5, nExamples: 2, isBest: true });
+    // Before training both answers are wrong; after 2 steps the 2-hop one is right (fixed), the 3-hop one still wrong.
+    for (const example of examples) {
+      const result = trajectoryResult(example.id.startsWith("2hop") ? "Lyon" : "Zurich", [
+        { id: example.supportingIds[0] ?? "0", supporting: true },
+        { id: "9", supporting: false },
+      ]);
+      recordExampleResult(store, run.id, { exampleId: example.id, step: 0, nHops: example.nHops, goldAnswers: example.answers, result, score: scoreExample(example, result, "v1") });
+    }
     for (const example of examples) {
       const result = trajectoryResult(example.id.startsWith("2hop") ? "Paris" : "Zurich", [
         { id: example.supportingIds[0] ?? "0", supporting: true },
@@ -232,5 +241,35 @@ export function writeTrainingRun(database: string, name: string, withTrainerMetr
     updateRunStatus(store, run.id, "completed");
   } finally {
     store.close();
+  }
+}
+
+/**
+ * Copy run `from` (its row, examples and predictions) as run `to` with SQL, changing config keys
+ * (json_set paths like "$.retriever") and the matching run columns.
+ */
+export function copyRun(database: string, from: string, to: string, changes: { config?: Record<string, string>; dataset?: string; retriever?: string } = {}): void {
+  const db = new Database(database);
+  try {
+    const sets = Object.entries({ "$.runName": to, ...changes.config });
+    db.query(
+      `INSERT INTO runs (name, kind, status, started_at, finished_at, config_json, config_hash, tool_version, seed, dataset, model, retriever)
+       SELECT ?, kind, status, started_at, finished_at, json_set(config_json, ${sets.map(() => "?, ?").join(", ")}), config_hash, tool_version, seed,
+         COALESCE(?, dataset), model, COALESCE(?, retriever)
+       FROM runs WHERE name = ?`,
+    ).run(to, ...sets.flat(), changes.dataset ?? null, changes.retriever ?? null, from);
+    db.query(
+      `INSERT INTO run_examples SELECT (SELECT id FROM runs WHERE name = ?), example_id, position, role, n_hops, shape
+       FROM run_examples WHERE run_id = (SELECT id FROM runs WHERE name = ?)`,
+    ).run(to, from);
+    db.query(
+      `INSERT INTO predictions (run_id, step, example_id, n_hops, answer, gold_answers_json, em, f1, recall, support_f1, reward,
+         retrieved_ids_json, hops_used, status, trajectory_json, created_at)
+       SELECT (SELECT id FROM runs WHERE name = ?), step, example_id, n_hops, answer, gold_answers_json, em, f1, recall, support_f1, reward,
+         retrieved_ids_json, hops_used, status, trajectory_json, created_at
+       FROM predictions WHERE run_id = (SELECT id FROM runs WHERE name = ?)`,
+    ).run(to, from);
+  } finally {
+    db.close();
   }
 }

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { configDifferences } from "../../src/report/compare.ts";
+import { evaluatedSettings, parseRunSpec } from "../../src/report/compare-runs.ts";
+import type { RunRecord } from "../../src/store/runs.ts";
 import { escapeHtml } from "../../src/report/escape.ts";
 import { barChart, lineChart, niceTicks } from "../../src/report/svg.ts";
 import { trainerMetricsOf } from "../../src/report/training.ts";
@@ -25,12 +27,33 @@ describe("report building blocks", () => {
     expect(niceTicks(0, 3, 6)).toEqual([0, 0.5, 1, 1.5, 2, 2.5, 3]);
   });
 
-  test("config differences ignore operational keys (db, baseUrl, runName, outputDir, concurrency, …)", () => {
+  test("config differences ignore operational keys (db, baseUrl, runName, outputDir, concurrency, …) and the sample size", () => {
+    const record = (name: string, config: Record<string, unknown>): RunRecord => ({
+      id: 1, name, kind: "evaluate", status: "completed", startedAt: "", finishedAt: null, configJson: JSON.stringify(config), configHash: "",
+      toolVersion: "", seed: null, dataset: null, model: null, retriever: null, error: null, outputDir: null,
+    });
     const differences = configDifferences([
-      { run: "a", config: { db: "a.db", baseUrl: ["http://a"], runName: "a", outputDir: "x", concurrency: 4, logLevel: "info", topN: 2, seed: 1 } },
-      { run: "b", config: { db: "b.db", baseUrl: ["http://b"], runName: "b", outputDir: "y", concurrency: 8, logLevel: "debug", topN: 3, seed: 1 } },
+      { run: "a", config: evaluatedSettings(record("a", { db: "a.db", baseUrl: ["http://a"], runName: "a", outputDir: "x", concurrency: 4, logLevel: "info", topN: 2, seed: 1, limit: 5 })) },
+      { run: "b", config: evaluatedSettings(record("b", { db: "b.db", baseUrl: ["http://b"], runName: "b", outputDir: "y", concurrency: 8, logLevel: "debug", topN: 3, seed: 2, limit: 9 })) },
     ]);
     expect(differences).toEqual([{ key: "topN", values: { a: 2, b: 3 } }]);
+  });
+
+  test("a training run's evaluated settings are its validation set and sampling, not its training knobs", () => {
+    const evaluated = evaluatedSettings({
+      id: 1, name: "t", kind: "train", status: "completed", startedAt: "", finishedAt: null, toolVersion: "", seed: null, dataset: "train-set",
+      model: "m", retriever: "lexical", error: null, outputDir: null, configHash: "",
+      configJson: JSON.stringify({ datasets: "train-set", evalDatasets: "dev-set", learningRate: 1e-5, numTrainSteps: 9, temperature: 0.7, model: "m", retriever: "lexical", numHops: 2 }),
+    });
+    expect(evaluated).toEqual({ datasets: "dev-set", temperature: 0.7, model: "m", retriever: "lexical", numHops: 2 });
+  });
+
+  test("run specs: RUN, RUN@STEP (steps completed) and RUN@best; anything else with @ is refused", () => {
+    expect(parseRunSpec("a")).toEqual({ text: "a", name: "a", step: null });
+    expect(parseRunSpec("train-1@0")).toEqual({ text: "train-1@0", name: "train-1", step: 0 });
+    expect(parseRunSpec("t@12")).toEqual({ text: "t@12", name: "t", step: 12 });
+    expect(parseRunSpec("t@best")).toEqual({ text: "t@best", name: "t", step: "best" });
+    expect(() => parseRunSpec("t@last")).toThrow("is not a run spec");
   });
 
   test("KL and loss are picked from Arbor's metrics (nested keys too), other numbers are not", () => {
