@@ -17,8 +17,12 @@ export const ExitCode = {
   rejected: 5,
   /** The results database: locked, newer schema, read-only violation, disk full. */
   store: 6,
+  /** Stopped by SIGHUP (the terminal went away); like Ctrl-C: the run is marked interrupted. */
+  hangup: 129,
   /** Stopped by Ctrl-C (SIGINT); the run is marked interrupted and can be resumed. */
   interrupted: 130,
+  /** Stopped by SIGTERM (Slurm, Kubernetes, Docker: time limit or pre-emption); like Ctrl-C. */
+  terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,7 +1,7 @@
 /**
  * The thin shell every command shares: citty metadata for --help built from the command's
- * schema, flag parsing and validation in one place, Ctrl-C handling, and one mapping from
- * errors to messages and exit codes.
+ * schema, flag parsing and validation in one place, stop signals (Ctrl-C, SIGTERM, SIGHUP:
+ * src/cli/_signals.ts), and one mapping from errors to messages and exit codes.
  */
 import { defineCommand, type ArgDef, type CommandDef } from "citty";
 import type * as v from "valibot";
@@ -11,11 +11,12 @@ import { commandLineSpec, parseCommandLine, resolveOptions } from "../config/res
 import { ExitCode, InterruptedError, isMusiqueError } from "../errors.ts";
 import { log, setLogLevel } from "../log.ts";
 import { printErrorDocument, wantsJson } from "./_error-document.ts";
+import { installSignalHandlers, signalExitCode, stopSignal } from "./_signals.ts";
 
 type AnyObjectSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
 
 export interface CommandContext {
-  /** Aborted on the first Ctrl-C: stop starting work, finish bookkeeping, exit 130. */
+  /** Aborted on the first Ctrl-C, SIGTERM or SIGHUP: stop starting work, finish bookkeeping, exit (src/cli/_signals.ts). */
   signal: AbortSignal;
 }
 
@@ -61,21 +62,6 @@ function helpArgs(
   return args;
 }
 
-let interrupts = 0;
-const controller = new AbortController();
-
-function installInterruptHandler(): void {
-  process.on("SIGINT", () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      log.warn("stopping after the work in flight is recorded… (press Ctrl-C again to exit at once)");
-      controller.abort(new InterruptedError());
-      return;
-    }
-    process.exit(ExitCode.interrupted);
-  });
-}
-
 export function reportError(error: unknown): number {
   if (isMusiqueError(error)) {
     log.error(error.describe());
@@ -98,11 +84,13 @@ export function musiqueCommand<S extends AnyObjectSchema>(command: MusiqueComman
         const options = resolveOptions(command.schema, raw);
         const level = (options as { logLevel?: (typeof DEFAULTS)["logLevel"] }).logLevel;
         if (level) setLogLevel(level);
-        installInterruptHandler();
-        const result = await command.run(options, { signal: controller.signal });
+        installSignalHandlers();
+        const result = await command.run(options, { signal: stopSignal });
         code = typeof result === "number" ? result : ExitCode.ok;
       } catch (error) {
         code = reportError(error);
+        // Stopped by a signal: exit with that signal's code (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+        if (error instanceof InterruptedError) code = signalExitCode() ?? code;
         if (wantsJson(rawArgs)) printErrorDocument(error, code);
       }
       process.exitCode = code;

@@ -1,7 +1,7 @@
 /**
  * `musique serve rerank`: the rerank service API (BM25 in-process, `tei` forwarded to TEI), so
  * one binary and one Dockerfile replace the reference Python service. Stops gracefully on
- * Ctrl-C (SIGINT) and SIGTERM: no new connections, requests in flight finish.
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP: no new connections, requests in flight finish.
  */
 import { ServeSchema } from "../config/schemas.ts";
 import { ExitCode } from "../errors.ts";
@@ -23,13 +23,17 @@ export default musiqueCommand({
       timeoutSeconds: options.rerankTimeout,
     });
     log.info(`rerank service listening on ${server.url} (model "tei" → ${options.teiUrl}, model "bm25" in-process)`);
+    // Ctrl-C, SIGTERM and SIGHUP all abort context.signal (src/cli/_signals.ts).
     await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info(`${signal}: stopping the rerank service…`);
-        resolve();
-      };
-      context.signal.addEventListener("abort", () => stop("SIGINT"), { once: true });
-      process.once("SIGTERM", () => stop("SIGTERM"));
+      context.signal.addEventListener(
+        "abort",
+        () => {
+          const reason: unknown = context.signal.reason;
+          log.info(`${reason instanceof Error ? reason.message : "interrupted"}: stopping the rerank service…`);
+          resolve();
+        },
+        { once: true },
+      );
     });
     await server.stop();
     log.info("rerank service stopped");

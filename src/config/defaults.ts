@@ -70,6 +70,11 @@ export const DEFAULTS = {
   dryRunSteps: 2,
   /** Ctrl-C during training: terminate the Arbor job (saves checkpoint_final) or cancel it. */
   onInterrupt: "terminate",
+  /**
+   * After Ctrl-C, SIGTERM or SIGHUP: how long bookkeeping (recording the work in flight, marking
+   * the run interrupted, terminating or cancelling the Arbor job) may take before musique exits anyway.
+   */
+  shutdownGraceSeconds: 150,
   /** Arbor's initialize launches vLLM and the trainer: minutes. */
   arborInitializeTimeoutSeconds: 1800,
   arborStepTimeoutSeconds: 600,

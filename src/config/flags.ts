@@ -117,7 +117,7 @@ export const FLAGS: Record<string, FlagInfo> = {
   arborTimeout: { description: "seconds to wait for Arbor to load the model", valueHint: "s" },
   dryRun: { description: "roll out and build groups without Arbor; write groups.jsonl", kind: "boolean" },
   onInterrupt: {
-    description: "on Ctrl-C or failure: terminate the Arbor job (saves checkpoint_final) or cancel it (frees GPUs)",
+    description: "on Ctrl-C, SIGTERM, SIGHUP or failure: terminate the Arbor job (saves checkpoint_final) or cancel it (frees GPUs)",
     valueHint: "terminate|cancel",
   },
   dryRunSteps: { description: "steps to run with --dry-run", valueHint: "n" },

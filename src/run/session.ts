@@ -2,8 +2,8 @@
  * The life of a run, shared by `evaluate` and `train`: open the database, find the run to resume
  * (by name, of the right kind) or create a new one, take over its output folder and log, record
  * its examples and config.json, run the command's work, and end with one status — completed,
- * interrupted (Ctrl-C or a termination signal; the resume command is printed) or failed (the
- * resume command is printed too). Only what differs per command is passed in (`SessionPlan`).
+ * interrupted (Ctrl-C, SIGTERM or SIGHUP: marked at once, then the work in flight is recorded
+ * and the resume command printed) or failed (the resume command is printed too). Only what differs per command is passed in (`SessionPlan`).
  * Spec: README "Evaluate" / "Train" and "What happens when…"; docs/store.md (runs.status).
  */
 import { join } from "node:path";
@@ -134,9 +134,12 @@ async function withRun<O extends SessionOptions, P, T>(
     file: (name) => join(directory, name),
   };
   const stopTee = teeLogTo(session.file(plan.logFile));
+  // A stop signal marks the run interrupted at once, in case a scheduler's SIGKILL follows soon.
+  const markInterrupted = () => finalStatus(store, run.id, "interrupted", message(signal.reason));
   try {
     if (!resumed) recordRunExamples(store, run.id, plan.examples(prepared, options));
     updateRunStatus(store, run.id, "running");
+    signal.addEventListener("abort", markInterrupted, { once: true });
     writeJsonFile(session.file("config.json"), JSON.parse(run.configJson), "--output-dir");
     const result = await plan.work(session, prepared);
     if (signal.aborted) throw signal.reason ?? new InterruptedError();
@@ -152,6 +155,7 @@ async function withRun<O extends SessionOptions, P, T>(
     log.warn(`${plan.kind} run ${run.name} failed; after fixing the cause, continue with:\n  ${resumeCommand}`);
     throw error;
   } finally {
+    signal.removeEventListener("abort", markInterrupted);
     stopTee();
   }
 }
