@@ -17,6 +17,8 @@ export const DEFAULTS = {
   seed: 89,
   hubEndpoint: "https://huggingface.co",
   hubRevision: "main",
+  /** HF_HUB_DOWNLOAD_TIMEOUT: seconds the Hub may send nothing (an idle limit, as in huggingface_hub). */
+  hubIdleTimeoutSeconds: 10,
   show: 0,
 
   // retrieval

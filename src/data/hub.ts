@@ -6,11 +6,15 @@
  * where a pinned revision is a commit (or ref) of the conversion branch `refs/convert/parquet`.
  * Shards land in the cache (cache.ts); a complete cache entry is used without any request.
  * HF_TOKEN is sent as a Bearer token to the endpoint's origin; HF_HUB_OFFLINE=1 uses only the cache.
+ * HF_HUB_DOWNLOAD_TIMEOUT is what it is in huggingface_hub: an idle limit (no byte for that many
+ * seconds, default 10), not a cap on the whole download, so a large shard on a slow link finishes.
+ * Metadata answers are capped (HUB_METADATA_LIMIT_BYTES); a shard streams to disk uncapped.
  */
 import { join } from "node:path";
 import { DEFAULTS } from "../config/defaults.ts";
 import { DataError, ServiceError } from "../errors.ts";
-import { fetchOrThrow } from "../http/fetch.ts";
+import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
+import { HUB_METADATA_LIMIT_BYTES } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { log } from "../log.ts";
 import {
@@ -40,7 +44,8 @@ export interface HubSettings {
   endpoint: string;
   token: string | undefined;
   offline: boolean;
-  timeoutMs: number;
+  /** HF_HUB_DOWNLOAD_TIMEOUT in ms: the longest the Hub may send nothing. */
+  idleTimeoutMs: number;
 }
 
 function truthy(value: string | undefined): boolean {
@@ -55,7 +60,7 @@ export function hubSettings(env: Environment): HubSettings {
     endpoint,
     token,
     offline: truthy(env.HF_HUB_OFFLINE),
-    timeoutMs: (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds : DEFAULTS.requestTimeoutSeconds) * 1000,
+    idleTimeoutMs: (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds : DEFAULTS.hubIdleTimeoutSeconds) * 1000,
   };
 }
 
@@ -86,15 +91,16 @@ function policy(options: HubOptions): RetryPolicy {
   };
 }
 
-function fetchHub(url: string, request: Request): Promise<Response> {
+function fetchHub(url: string, request: Request, maxBodyBytes: number): Promise<ServiceResponse> {
   return fetchOrThrow(
     url,
     {
       headers: headersFor(url, request.settings),
-      timeoutMs: request.settings.timeoutMs,
+      idleTimeoutMs: request.settings.idleTimeoutMs,
       service: SERVICE,
-      timeoutFlag: "HF_HUB_DOWNLOAD_TIMEOUT (seconds)",
+      timeoutFlag: "HF_HUB_DOWNLOAD_TIMEOUT",
       fix: `check your connection and ${request.settings.endpoint} (HF_ENDPOINT)`,
+      maxBodyBytes,
     },
     request.options.signal,
   );
@@ -104,17 +110,14 @@ async function getJson(url: string, request: Request, maxRetries?: number): Prom
   const retry = maxRetries === undefined ? policy(request.options) : { ...policy(request.options), maxRetries };
   const { value } = await withRetries(
     async () => {
-      const response = await fetchHub(url, request);
+      const response = await fetchHub(url, request, HUB_METADATA_LIMIT_BYTES);
+      const text = await response.text();
       try {
-        return (await response.json()) as unknown;
-      } catch (error) {
-        throw new ServiceError(`${SERVICE} answered ${url} with something that is not JSON`, {
-          service: SERVICE,
-          url,
-          retryable: false,
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw response.malformed("something that is not JSON", text, {
           cause: "HF_ENDPOINT does not point to a Hugging Face Hub",
           fix: "check HF_ENDPOINT (default https://huggingface.co)",
-          error,
         });
       }
     },
@@ -232,32 +235,22 @@ async function shardUrls(spec: HubSpec, request: Request): Promise<string[]> {
   return paths.map((path) => `${endpoint}/datasets/${datasetPath(spec.name)}/resolve/${revision}/${datasetPath(path)}`);
 }
 
-async function* bodyChunks(response: Response, url: string, progress: DownloadProgress): AsyncIterable<Uint8Array> {
-  if (!response.body) return;
-  try {
-    for await (const chunk of response.body) {
-      progress.add(chunk.byteLength);
-      yield chunk;
-    }
-  } catch (error) {
-    throw new ServiceError(`the download from ${url} broke off`, {
-      service: SERVICE,
-      url,
-      retryable: true,
-      cause: error instanceof Error ? error.message : String(error),
-      error,
-    });
+/** The shard's bytes as they arrive (fetch.ts classifies a cut or a silence), counted for the progress line. */
+async function* bodyChunks(response: ServiceResponse, progress: DownloadProgress): AsyncIterable<Uint8Array> {
+  for await (const chunk of response.chunks(Number.POSITIVE_INFINITY)) {
+    progress.add(chunk.byteLength);
+    yield chunk;
   }
 }
 
 async function download(url: string, path: string, label: string, request: Request): Promise<number> {
   const { value } = await withRetries(
     async () => {
-      const response = await fetchHub(url, request);
+      const response = await fetchHub(url, request, Number.POSITIVE_INFINITY);
       const length = Number(response.headers.get("content-length") ?? Number.NaN);
       const total = Number.isFinite(length) ? length : undefined;
       const progress = new DownloadProgress(`downloading ${label}`, total, request.options.progress);
-      const bytes = await streamToFileAtomic(path, bodyChunks(response, url, progress), async (temporary, written) => {
+      const bytes = await streamToFileAtomic(path, bodyChunks(response, progress), async (temporary, written) => {
         // A body cut short (with or without Content-Length) must never become a cache entry.
         if ((total !== undefined && written !== total) || !(await looksLikeParquet(temporary))) {
           throw new ServiceError(

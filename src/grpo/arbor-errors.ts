@@ -8,7 +8,7 @@
  * Chat failures are not seen here: Arbor returns HTTP 200 with body `null` when vLLM fails or
  * times out (300 s); the LM client (src/lm/client.ts) treats that as a retryable error.
  */
-import { ServiceError } from "../errors.ts";
+import { ServiceError, excerpt } from "../errors.ts";
 
 export const ARBOR_SERVICE = "Arbor";
 export const ARBOR_START_COMMAND = "python -m arbor.cli serve --arbor-config arbor.yaml";
@@ -41,60 +41,25 @@ export interface ArborErrorBody {
   raw: string;
 }
 
-/** The body fetchOrThrow put in its message ("… answered HTTP N at URL: BODY"), at most 300 characters. */
-export function bodyOfServiceError(error: ServiceError): string {
-  const marker = ` at ${error.url}: `;
-  const index = error.message.indexOf(marker);
-  return index < 0 ? "" : error.message.slice(index + marker.length);
-}
-
-function jsonStringAfter(text: string, key: string): string | undefined {
-  const match = new RegExp(`"${key}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"?`).exec(text);
-  if (!match?.[1]) return undefined;
-  try {
-    return JSON.parse(`"${match[1]}"`) as string;
-  } catch {
-    return match[1];
-  }
-}
-
-/** Read an error body; tolerant of the 300-character cut, so it falls back to pattern matching. */
-export function parseArborErrorBody(raw: string): ArborErrorBody {
-  const body: ArborErrorBody = { raw };
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
-      const record = parsed as Record<string, unknown>;
-      if (typeof record.type === "string") body.type = record.type;
-      if (typeof record.message === "string") body.message = record.message;
-      if (typeof record.detail === "string") body.message = record.detail;
-      if (Array.isArray(record.detail)) {
-        body.issues = record.detail.map((item: unknown) => {
-          const issue = (item ?? {}) as Record<string, unknown>;
-          const location = Array.isArray(issue.loc) ? issue.loc.filter((part) => part !== "body").join(".") : "";
-          return { type: String(issue.type ?? ""), location, message: String(issue.msg ?? "") };
-        });
-      }
-      return body;
-    }
-  } catch {
-    // cut or not JSON: fall through
-  }
-  const type = jsonStringAfter(raw, "type");
-  const message = jsonStringAfter(raw, "message") ?? jsonStringAfter(raw, "detail");
-  if (raw.includes('"detail"') && raw.includes('"loc"')) {
-    body.issues = [...raw.matchAll(/"type"\s*:\s*"([^"]*)"\s*,\s*"loc"\s*:\s*\[([^\]]*)\]/g)].map((match) => ({
-      type: match[1] ?? "",
-      location: (match[2] ?? "")
-        .split(",")
-        .map((part) => part.trim().replace(/^"|"$/g, ""))
-        .filter((part) => part !== "body" && part !== "")
-        .join("."),
-      message: "",
-    }));
-  } else {
-    if (type !== undefined) body.type = type;
-    if (message !== undefined) body.message = message;
+/**
+ * What an error body said, read from the parsed body (`error.json`, src/http/fetch.ts) — never from
+ * the message. A body that was not JSON (an HTML error page, LEGACY Arbor's plain text) is kept as
+ * its excerpt.
+ */
+export function readArborErrorBody(error: ServiceError): ArborErrorBody {
+  const body: ArborErrorBody = { raw: error.body ?? "" };
+  const json = error.json;
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return body;
+  const record = json as Record<string, unknown>;
+  if (typeof record.type === "string") body.type = record.type;
+  if (typeof record.message === "string") body.message = excerpt(record.message);
+  if (typeof record.detail === "string") body.message = excerpt(record.detail);
+  if (Array.isArray(record.detail)) {
+    body.issues = record.detail.map((item: unknown) => {
+      const issue = typeof item === "object" && item !== null ? (item as Record<string, unknown>) : {};
+      const location = Array.isArray(issue.loc) ? issue.loc.filter((part) => part !== "body").join(".") : "";
+      return { type: String(issue.type ?? ""), location, message: excerpt(String(issue.msg ?? "")) };
+    });
   }
   return body;
 }
@@ -118,51 +83,65 @@ function rebuild(
   message: string,
   details: { cause?: string; fix: string; retryable?: boolean },
 ): ServiceError {
-  const options: ConstructorParameters<typeof ServiceError>[1] = {
-    service: ARBOR_SERVICE,
-    url: context.url,
-    retryable: details.retryable ?? original.retryable,
-    cause: details.cause ?? original.hint ?? "",
-    fix: details.fix,
-    error: original,
-  };
-  if (original.status !== undefined) options.status = original.status;
-  if (original.retryAfterMs !== undefined) options.retryAfterMs = original.retryAfterMs;
-  return new ServiceError(message, options);
+  return original.reworded(message, { service: ARBOR_SERVICE, url: context.url, ...details });
 }
 
 const LOGS_HINT = "see <storage_path>/<job_id>/logs/grpo_training.log and inference.log on the Arbor machine";
 
-/** Map a ServiceError from fetchOrThrow to Arbor's failure modes (§5). */
+/** The command that cancels `jobId` on the Arbor at `baseUrl` (frees its GPUs). */
+export function cancelCommand(baseUrl: string, jobId: string): string {
+  const body = JSON.stringify({ job_id: jobId }).replaceAll("'", "'\\''");
+  return `curl -X POST ${baseUrl}fine_tuning/grpo/cancel -H 'content-type: application/json' -d '${body}'`;
+}
+
+/** A call that did not finish in time or whose connection broke after it was sent (kind timeout / reset). */
+function describeInterrupted(error: ServiceError, context: ArborErrorContext, job: string): ServiceError {
+  const { operation } = context;
+  const what = error.kind === "timeout" ? "did not answer in time" : "broke off the connection";
+  const message = `Arbor ${operation}${job} ${what} at ${context.url}`;
+  if (context.idempotent) {
+    return rebuild(error, context, message, {
+      cause: "Arbor is busy (loading a model blocks every request) or hangs",
+      fix: `raise ${context.timeoutFlag}, or check that Arbor is not stuck; ${LOGS_HINT}`,
+    });
+  }
+  if (operation === "initialize") {
+    const cleanup = context.jobId
+      ? `cancel it with \`${cancelCommand(context.baseUrl, context.jobId)}\`, or restart Arbor`
+      : "cancel the job (its id is in Arbor's log) or restart Arbor";
+    return rebuild(error, context, `${message}; it was not sent again`, {
+      cause:
+        "Arbor may still be starting the job (launching vLLM and the trainer takes minutes for a large model); " +
+        "until it starts or is cancelled, it holds its GPUs",
+      fix:
+        `check the Arbor log (${LOGS_HINT}); to start over, ${cleanup}; ` +
+        `then raise ${context.timeoutFlag} (downloading and loading the model can take many minutes) and run again`,
+    });
+  }
+  return rebuild(error, context, `${message}; it was not sent again`, {
+    cause: `the ${operation} request reached Arbor and may still be running or have taken effect, so repeating it could apply it twice`,
+    fix: `raise ${context.timeoutFlag}, or check that Arbor is not stuck; ${LOGS_HINT}`,
+  });
+}
+
+/** Map a ServiceError from fetchOrThrow to Arbor's failure modes (§5), by its kind and its body. */
 export function describeArborError(error: ServiceError, context: ArborErrorContext): ServiceError {
   const { operation, baseUrl } = context;
   const job = context.jobId ? ` (job ${context.jobId})` : "";
   const status = error.status;
 
-  if (status === undefined) {
-    const timedOut = error.message.includes("did not answer within");
-    if (timedOut) {
-      const fix =
-        operation === "initialize"
-          ? `raise ${context.timeoutFlag} (downloading and loading the model can take many minutes); ${LOGS_HINT}`
-          : `raise ${context.timeoutFlag}, or check that Arbor is not stuck; ${LOGS_HINT}`;
-      return rebuild(error, context, `Arbor ${operation}${job} did not answer in time at ${context.url}`, {
-        cause: "Arbor is still loading the model, the trainer is busy saving a checkpoint, or the server hangs",
-        fix,
-        // Repeating a non-idempotent call that may still be running would start it twice.
-        retryable: context.idempotent,
-      });
-    }
+  if (error.kind === "timeout" || error.kind === "reset") return describeInterrupted(error, context, job);
+  if (error.kind === "unreachable") {
     return rebuild(error, context, `Arbor is not running at ${baseUrl} (${operation} could not connect)`, {
       cause: error.hint ?? "connection refused",
       fix:
         `start it with \`${ARBOR_START_COMMAND}\` (it listens on port 7453 by default), ` +
         "or point musique at it with --port or --arbor-url",
-      retryable: true,
     });
   }
+  if (status === undefined || error.kind === "malformed" || error.kind === "too_large") return error;
 
-  const body = parseArborErrorBody(bodyOfServiceError(error));
+  const body = readArborErrorBody(error);
   const said = body.message ?? body.raw;
   const typed = body.type ? `${body.type}: ${said}` : said;
 

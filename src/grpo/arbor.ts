@@ -4,13 +4,16 @@
  * one retry policy (withRetries + fetchOrThrow); errors become ServiceErrors that say what Arbor
  * refused and how to fix it (arbor-errors.ts).
  *
- * Retries: only `status` (and the probe) is idempotent. The other calls are repeated only when the
- * request never reached Arbor (connection refused) or Arbor said 503; never after a timeout,
- * because the first attempt may still be running (a second initialize would start a second job).
+ * Retries: only `status` (and the probe) is idempotent. The other calls (initialize, step,
+ * checkpoint, terminate, cancel) are repeated only when the request was never sent (kind
+ * `unreachable`: connection refused); never after a timeout or a reset, because the first attempt
+ * may still be running (a second initialize would start a second job on the same GPUs). Our
+ * deadline (--arbor-timeout, --request-timeout) is the only limit on a call: no Bun idle cut.
  */
 import { DEFAULTS } from "../config/defaults.ts";
 import { ServiceError } from "../errors.ts";
-import { fetchOrThrow } from "../http/fetch.ts";
+import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
+import { ARBOR_STATUS_LIMIT_BYTES } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { log } from "../log.ts";
 import {
@@ -27,6 +30,7 @@ import {
   type InitializeRequest,
   type StepRequest,
 } from "./arbor-wire.ts";
+import { expectedJobId } from "./trainer-config.ts";
 
 /** Seconds between "waiting for Arbor to load the model…" lines during initialize. */
 export const INITIALIZE_PROGRESS_INTERVAL_SECONDS = 30;
@@ -111,6 +115,8 @@ export class ArborClient {
           idempotent: false,
           timeoutSeconds: this.initializeTimeoutSeconds,
           timeoutFlag: "--arbor-timeout",
+          // For the timeout message: the id to cancel if the job started after all.
+          ...(request.run_name === undefined ? {} : { jobId: expectedJobId(request.inference_config.model, request.run_name) }),
         },
         signal,
       );
@@ -176,6 +182,8 @@ export class ArborClient {
     const policy: RetryPolicy = {
       maxRetries: spec.maxRetries ?? this.maxRetries,
       ...this.retry,
+      // A call that is not safe to repeat is sent again only if it never left (refused connection).
+      retryWhen: spec.idempotent ? (error) => error.retryable : (error) => error.kind === "unreachable",
       onRetry:
         this.retry?.onRetry ??
         (({ attempt, delayMs, error }) =>
@@ -183,7 +191,7 @@ export class ArborClient {
     };
     const { value } = await withRetries(
       async () => {
-        let response: Response;
+        let response: ServiceResponse;
         try {
           response = await fetchOrThrow(
             url,
@@ -195,13 +203,14 @@ export class ArborClient {
               service: ARBOR_SERVICE,
               timeoutFlag: spec.timeoutFlag,
               fix: `start Arbor with \`${ARBOR_START_COMMAND}\``,
+              maxBodyBytes: ARBOR_STATUS_LIMIT_BYTES,
             },
             signal,
           );
+          return await this.readStatus(response, spec.operation);
         } catch (error) {
           throw error instanceof ServiceError ? describeArborError(error, context) : error;
         }
-        return this.readStatus(response, url, spec.operation);
       },
       policy,
       signal,
@@ -209,7 +218,7 @@ export class ArborClient {
     return value;
   }
 
-  private async readStatus(response: Response, url: string, operation: ArborOperation): Promise<GrpoStatus> {
+  private async readStatus(response: ServiceResponse, operation: ArborOperation): Promise<GrpoStatus> {
     const text = await response.text();
     let body: unknown;
     try {
@@ -219,15 +228,14 @@ export class ArborClient {
     }
     const parsed = parseGrpoStatus(body);
     if (parsed.ok) return parsed.status;
-    const shown = text.length > 200 ? text.slice(0, 200) + "…" : text;
-    throw new ServiceError(`Arbor ${operation} answered something that is not a GRPO status at ${url}: ${shown}`, {
-      service: ARBOR_SERVICE,
-      url,
-      status: response.status,
-      retryable: false,
-      cause: `${parsed.problem} — the server is not Arbor HEAD, or a different Arbor version`,
-      fix: `check the URL, and ${ARBOR_UPGRADE_COMMAND}`,
-    });
+    throw response.malformed(
+      `something that is not a GRPO status to ${operation}`,
+      text,
+      {
+        cause: `${parsed.problem} — the server is not Arbor HEAD, or a different Arbor version`,
+        fix: `check the URL, and ${ARBOR_UPGRADE_COMMAND}`,
+      },
+    );
   }
 }
 
@@ -264,16 +272,17 @@ export async function probeArbor(
         service: ARBOR_SERVICE,
         timeoutFlag: "--arbor-timeout",
         fix: `start Arbor with \`${ARBOR_START_COMMAND}\``,
+        maxBodyBytes: ARBOR_STATUS_LIMIT_BYTES,
       },
       options.signal,
-    );
+    ).then((response) => response.discard());
     return { state: "running", baseUrl: base };
   } catch (error) {
     if (!(error instanceof ServiceError)) throw error;
     if (error.status === 400) return { state: "running", baseUrl: base };
     const described = describeArborError(error, context);
     if (error.status === 404) return { state: "legacy", baseUrl: base, error: described };
-    if (error.status === undefined && !error.message.includes("did not answer within")) {
+    if (error.kind === "unreachable") {
       return { state: "down", baseUrl: base, error: described };
     }
     return { state: "unexpected", baseUrl: base, error: described };

@@ -6,11 +6,10 @@
  */
 import type { NumHops, RewardVersion } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
-import { InterruptedError, ServiceError } from "../errors.ts";
+import { InterruptedError, stopsRun } from "../errors.ts";
 import { Limiter } from "../http/limit.ts";
 import type { ChatClient } from "../lm/types.ts";
 import { FORMAT_FAILURE_REWARD, scoreExample, type ExampleScore } from "../metrics/reward.ts";
-import { isFatalServiceError } from "../program/modules.ts";
 import { failedRun } from "../program/failure.ts";
 import { runMultiHop } from "../program/multihop.ts";
 import type { ProgramResult } from "../program/types.ts";
@@ -70,7 +69,7 @@ export async function runOnce(example: Example, settings: ProgramSettings, signa
     });
   } catch (error) {
     if (error instanceof InterruptedError || signal.aborted) throw signal.reason ?? error;
-    if (!(error instanceof ServiceError) || isFatalServiceError(error)) throw error;
+    if (stopsRun(error)) throw error;
     return failedRun(error);
   }
 }

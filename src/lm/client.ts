@@ -1,7 +1,9 @@
 /**
  * The LM client: OpenAI-compatible chat completions (vLLM, Arbor, OpenAI) through the `openai`
  * package with its own retries off (maxRetries 0), so `withRetries` (retry.ts) is the one retry
- * policy. Several base URLs share the load (endpoints.ts); a Limiter caps requests in flight;
+ * policy, and our fetch (src/http/fetch.ts `cappedFetch`), so --request-timeout bounds the whole
+ * call (no Bun idle cut), the body is capped and failures are classified like every other
+ * service's (errors.ts words them for the LM). Several base URLs share the load (endpoints.ts); a Limiter caps requests in flight;
  * temperature-0 requests may be answered from a ResponseCache (cache.ts).
  *
  * Server quirks handled (docs/specs/arbor.md §2a, §5): exactly one choice, maybe no `usage`;
@@ -10,16 +12,19 @@
  * The body carries model, messages, temperature and max_tokens, plus top_p only when set and
  * response_format only on the JSONAdapter fallback calls (program.md §5): nothing else.
  */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import OpenAI, { APIUserAbortError } from "openai";
 import { InterruptedError, ServiceError } from "../errors.ts";
 import { log } from "../log.ts";
 import { cacheKey, type ResponseCache } from "./cache.ts";
 import { EndpointPool, type EndpointState } from "./endpoints.ts";
+import { LM_SERVICE, START_SERVER_FIX, toServiceError } from "./errors.ts";
+import { cappedFetch } from "../http/fetch.ts";
 import { Limiter } from "../http/limit.ts";
-import { isRetryableStatus, retryAfterMs, withRetries, type RetryPolicy } from "../http/retry.ts";
+import { chatCompletionLimitBytes } from "../http/limits.ts";
+import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import type { ChatClient, ChatRequest, ChatResult, TokenUsage } from "./types.ts";
 
-export const LM_SERVICE = "language model";
+export { LM_SERVICE, START_SERVER_FIX, toServiceError };
 
 export interface ChatClientOptions {
   /** One or more OpenAI-compatible base URLs (…/v1). */
@@ -49,77 +54,15 @@ export function defaultBaseUrl(port: number): string {
   return `http://localhost:${port}/v1`;
 }
 
-export const START_SERVER_FIX =
-  "start the server (Arbor: `python -m arbor.cli serve --arbor-config arbor.yaml`, port 7453 by default) " +
-  "and pass its URL with --base-url or --port";
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Turn anything the openai package throws into a ServiceError (retryable per the policy). */
-export function toServiceError(error: unknown, url: string, model: string, timeoutSeconds: number): ServiceError {
-  if (error instanceof ServiceError) return error;
-  const base = { service: LM_SERVICE, url, error };
-  if (error instanceof APIConnectionTimeoutError) {
-    return new ServiceError(`the language model did not answer within ${timeoutSeconds} s (--request-timeout): ${url}`, {
-      ...base,
-      retryable: true,
-      cause: "the server is overloaded, still loading the model, or hung",
-      fix: "raise --request-timeout, lower --concurrency, or check the server's log",
-    });
-  }
-  if (error instanceof APIConnectionError) {
-    const reason = error.cause instanceof Error ? error.cause.message : error.message;
-    return new ServiceError(`cannot reach the language model at ${url}`, {
-      ...base,
-      retryable: true,
-      cause: reason,
-      fix: START_SERVER_FIX,
-    });
-  }
-  if (error instanceof APIError && typeof error.status === "number") {
-    const status = error.status;
-    const detail = error.message.replace(new RegExp(`^${status} `), "");
-    const retryable = isRetryableStatus(status);
-    const headers = error.headers instanceof Headers ? error.headers : undefined;
-    const common = { ...base, status, retryable, retryAfterMs: retryAfterMs(headers) };
-    if (status === 401 || status === 403) {
-      return new ServiceError(`the language model at ${url} refused the API key (HTTP ${status})`, {
-        ...common,
-        cause: detail,
-        fix: "check --api-key or OPENAI_API_KEY (local servers such as Arbor accept any key)",
-      });
-    }
-    if (status === 404) {
-      return new ServiceError(`model "${model}" is not served at ${url} (HTTP 404)`, {
-        ...common,
-        cause: detail,
-        fix:
-          `list the served models with \`curl ${url.replace(/\/$/, "")}/models\` and pass one with --model; ` +
-          "check --base-url / --port point at the right server",
-      });
-    }
-    if (!retryable) {
-      return new ServiceError(`the language model at ${url} rejected the request (HTTP ${status}): ${detail}`, {
-        ...common,
-        cause: "the request does not fit the server: unknown parameter, or prompt + --max-tokens exceed the context",
-        fix: "lower --max-tokens, or check --model and the server's limits",
-      });
-    }
-    return new ServiceError(`the language model at ${url} answered HTTP ${status}: ${detail}`, {
-      ...common,
-      cause: status === 429 ? "rate limited" : "the server failed",
-      fix: "check the server's log; lower --concurrency if it is overloaded",
-    });
-  }
-  return new ServiceError(`the language model at ${url} sent a response that is not valid JSON`, {
-    ...base,
-    retryable: true,
-    cause: describe(error),
-    fix: "check the server's log; the response was cut off or is not OpenAI-compatible",
-  });
-}
+/**
+ * Margin of the openai package's own timeout over ours: our deadline (in the custom fetch, body
+ * included) always ends a call first; the package's timer is only a backstop.
+ */
+const PACKAGE_TIMEOUT_MARGIN_MS = 60_000;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -141,7 +84,9 @@ export function readCompletion(body: unknown, url: string): Completion {
     throw new ServiceError(`the language model at ${url} answered HTTP 200 with no completion (${shown})`, {
       service: LM_SERVICE,
       url,
+      kind: "malformed",
       retryable: true,
+      body: JSON.stringify(body) ?? String(body),
       cause: "Arbor answers a failed completion (vLLM error or timeout) with `null`",
       fix: "check the Arbor / vLLM log; the request is retried",
     });
@@ -161,25 +106,54 @@ export function readCompletion(body: unknown, url: string): Completion {
   return { text: content, finishReason, usage, model };
 }
 
+/** One endpoint's openai clients, one per body cap (i.e. per max_tokens asked). */
+class EndpointClients {
+  private readonly byMaxTokens = new Map<number, OpenAI>();
+
+  constructor(
+    private readonly url: string,
+    private readonly options: ChatClientOptions,
+  ) {}
+
+  /**
+   * The openai client for a request of `maxTokens`: maxRetries 0 (withRetries is the policy) and
+   * our fetch (cappedFetch), so --request-timeout bounds the whole call with no Bun idle cut and
+   * the body is capped at what `maxTokens` tokens can take (chatCompletionLimitBytes).
+   */
+  for(maxTokens: number): OpenAI {
+    const existing = this.byMaxTokens.get(maxTokens);
+    if (existing) return existing;
+    const timeoutMs = this.options.requestTimeoutSeconds * 1000;
+    const client = new OpenAI({
+      baseURL: this.url,
+      apiKey: this.options.apiKey,
+      maxRetries: 0,
+      timeout: timeoutMs + PACKAGE_TIMEOUT_MARGIN_MS,
+      logLevel: "off",
+      organization: null,
+      project: null,
+      fetch: cappedFetch({
+        service: LM_SERVICE,
+        timeoutMs,
+        timeoutFlag: "--request-timeout",
+        fix: START_SERVER_FIX,
+        maxBodyBytes: chatCompletionLimitBytes(maxTokens),
+        retryMalformed: true,
+      }),
+    });
+    this.byMaxTokens.set(maxTokens, client);
+    return client;
+  }
+}
+
 export class OpenAIChatClient implements ChatClient {
-  readonly pool: EndpointPool<OpenAI>;
+  readonly pool: EndpointPool<EndpointClients>;
   private readonly limiter: Limiter;
 
   constructor(readonly options: ChatClientOptions) {
     if (options.baseUrls.length === 0) throw new RangeError("the LM client needs at least one base URL");
     this.pool = new EndpointPool(
-      options.baseUrls.map((url) => ({
-        url,
-        value: new OpenAI({
-          baseURL: url,
-          apiKey: options.apiKey,
-          maxRetries: 0,
-          timeout: options.requestTimeoutSeconds * 1000,
-          logLevel: "off",
-          organization: null,
-          project: null,
-        }),
-      })),
+      options.baseUrls.map((url) => ({ url, value: new EndpointClients(url, options) })),
       {
         failureThreshold: options.endpointFailureThreshold,
         cooldownMs: (options.endpointCooldownSeconds ?? 30) * 1000,
@@ -242,7 +216,7 @@ export class OpenAIChatClient implements ChatClient {
   }
 
   private async attempt(
-    endpoint: EndpointState<OpenAI>,
+    endpoint: EndpointState<EndpointClients>,
     call: { model: string; temperature: number; maxTokens: number; topP: number | undefined; request: ChatRequest },
     signal: AbortSignal | undefined,
   ): Promise<Completion> {
@@ -250,7 +224,7 @@ export class OpenAIChatClient implements ChatClient {
     try {
       let body: unknown;
       try {
-        body = await endpoint.value.chat.completions.create(
+        body = await endpoint.value.for(call.maxTokens).chat.completions.create(
           {
             model: call.model,
             messages: call.request.messages.map((message) => ({ role: message.role, content: message.content })),

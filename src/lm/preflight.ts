@@ -5,8 +5,10 @@
  * then one chat request of one token is sent instead.
  */
 import { ServiceError } from "../errors.ts";
-import { LM_SERVICE, OpenAIChatClient, START_SERVER_FIX } from "./client.ts";
-import { fetchOrThrow } from "../http/fetch.ts";
+import { OpenAIChatClient } from "./client.ts";
+import { LM_SERVICE, START_SERVER_FIX, describeLmError } from "./errors.ts";
+import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
+import { MODEL_LIST_LIMIT_BYTES } from "../http/limits.ts";
 
 export interface PreflightOptions {
   baseUrls: string[];
@@ -41,7 +43,7 @@ function listedIds(body: unknown): string[] | null {
 
 async function checkOne(options: PreflightOptions, baseUrl: string, signal?: AbortSignal): Promise<PreflightResult> {
   const url = modelsUrl(baseUrl);
-  let response: Response | null = null;
+  let response: ServiceResponse | null = null;
   try {
     response = await fetchOrThrow(
       url,
@@ -52,25 +54,21 @@ async function checkOne(options: PreflightOptions, baseUrl: string, signal?: Abo
         service: LM_SERVICE,
         timeoutFlag: "--request-timeout",
         fix: START_SERVER_FIX,
+        maxBodyBytes: MODEL_LIST_LIMIT_BYTES,
       },
       signal,
     );
   } catch (error) {
     if (!(error instanceof ServiceError) || error.status === undefined) throw error;
-    if (error.status === 401 || error.status === 403) {
-      throw new ServiceError(`the language model at ${baseUrl} refused the API key (HTTP ${error.status})`, {
-        service: LM_SERVICE,
-        url: baseUrl,
-        status: error.status,
-        retryable: false,
-        fix: "check --api-key or OPENAI_API_KEY (local servers such as Arbor accept any key)",
-      });
-    }
+    if (error.kind === "auth") throw describeLmError(error, baseUrl, options.model);
     if (error.status !== 404 && error.status !== 405) throw error;
     // No /models (Arbor): fall through to a one-token chat request.
   }
   if (response) {
-    const ids = listedIds(await response.json().catch(() => null));
+    const ids = listedIds(await response.json().catch((error: unknown) => {
+      if (error instanceof ServiceError && error.kind === "malformed") return null;
+      throw error;
+    }));
     if (ids !== null) {
       if (!ids.includes(options.model)) {
         throw new ServiceError(`model "${options.model}" is not served at ${baseUrl}`, {

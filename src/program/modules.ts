@@ -2,10 +2,10 @@
  * One module call = ChatAdapter.format → client.complete → parse, recorded as a ModuleCallTrace.
  * There is no silent second call (DSPy's JSONAdapter fallback is not reproduced): a parse
  * failure is recorded and ends the program as a format failure; an LM failure after retries
- * ends it as an LM failure. InterruptedError always propagates, and so do 401/403/404
- * (a wrong key or model fails every call, so the run must stop, not record each example).
+ * ends it as an LM failure. InterruptedError always propagates, and so does every failure that
+ * `stopsRun` (src/errors.ts) says stops the run (a wrong key or model fails every call).
  */
-import { InterruptedError, ServiceError } from "../errors.ts";
+import { InterruptedError, ServiceError, attemptsMade, stopsRun } from "../errors.ts";
 import type { ChatClient } from "../lm/types.ts";
 import { format, parse, ParseError, type Signature } from "./adapter/index.ts";
 import { DecideInfoCollection, ExtractInformation, GenerateAnswer, GenerateSearchQuery } from "./signatures.ts";
@@ -34,11 +34,6 @@ export interface ModuleCallOutcome {
   /** Parsed outputs; null when the call failed. */
   outputs: Record<string, string> | null;
   failure: { kind: "format"; message: string } | { kind: "service"; service: "lm"; message: string } | null;
-}
-
-/** Errors that must stop the caller instead of being recorded as one example's failure. */
-export function isFatalServiceError(error: ServiceError): boolean {
-  return error.status === 401 || error.status === 403 || error.status === 404;
 }
 
 /** Runs module calls for one program run and keeps DSPy's per-module invocation index. */
@@ -101,9 +96,8 @@ export class ModuleRunner {
       });
     } catch (error) {
       if (error instanceof InterruptedError || signal?.aborted) throw error;
-      if (!(error instanceof ServiceError) || isFatalServiceError(error)) throw error;
-      const attempts = (error as { attempts?: unknown }).attempts;
-      trace.attempts = typeof attempts === "number" ? attempts : 1;
+      if (!(error instanceof ServiceError) || stopsRun(error)) throw error;
+      trace.attempts = attemptsMade(error);
       trace.latencyMs = Date.now() - trace.startedAt;
       trace.error = error.message;
       return { trace, outputs: null, failure: { kind: "service", service: "lm", message: error.message } };

@@ -11,9 +11,9 @@
 import type { NumHops } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
 import type { ChatClient } from "../lm/types.ts";
-import { ServiceError } from "../errors.ts";
+import { ServiceError, stopsRun } from "../errors.ts";
 import { formatDocuments, type RankedDocument, type Retriever } from "../retrieval/types.ts";
-import { ModuleRunner, isFatalServiceError, type ModuleCallOutcome } from "./modules.ts";
+import { ModuleRunner, type ModuleCallOutcome } from "./modules.ts";
 import { NO_INFORMATION_YET } from "./signatures.ts";
 import type { HopTrace, ModuleName, ProgramResult } from "./types.ts";
 
@@ -108,7 +108,7 @@ async function runHops(example: Example, options: MultiHopOptions, callsOut?: Pr
     } catch (error) {
       // A retrieval service that kept failing ends this run as a service failure, keeping the
       // module calls made so far (they are recorded with their attempts); refusals still stop.
-      if (!(error instanceof ServiceError) || isFatalServiceError(error) || options.signal?.aborted) throw error;
+      if (!(error instanceof ServiceError) || stopsRun(error) || options.signal?.aborted) throw error;
       const failure = { kind: "service" as const, service: "retrieval" as const, module: "extract_information" as const, message: `retrieval failed: ${error.message}` };
       return { ...result(null), failure };
     }

@@ -29,7 +29,9 @@
  * null-body (Arbor's HTTP 200 `null`), no-choices, malformed (text not in ChatAdapter format),
  * length (finish_reason "length", text cut off), empty (content ""), null-content,
  * missing-marker (the normal reply with its [[ ## … ## ]] headers removed: a format failure),
- * extra-field (the normal reply plus an unknown field: DSPy ignores it, so it still parses).
+ * extra-field (the normal reply plus an unknown field: DSPy ignores it, so it still parses),
+ * reset-mid-body (HTTP 200, half the JSON, then the connection breaks), oversized (a completion
+ * of `bytes` bytes), gzip-bomb (`content-encoding: gzip`, ~1 MiB that inflates to 1 GiB).
  * With `schedule` (test/fakes/schedule.ts), a request that finds the fault queue empty draws a
  * seeded fault with probability `rate`; every request that got a fault has `fault` set.
  */
@@ -48,7 +50,24 @@ export type FakeFault =
   | { kind: "empty" }
   | { kind: "null-content" }
   | { kind: "missing-marker" }
-  | { kind: "extra-field" };
+  | { kind: "extra-field" }
+  | { kind: "reset-mid-body" }
+  | { kind: "oversized"; bytes: number }
+  | { kind: "gzip-bomb" };
+
+let gzipBomb: Uint8Array | undefined;
+
+/** ~1 MiB of gzip that inflates to 1 GiB of spaces (64 gzip members of 16 MiB each). */
+export function gzipBombBytes(): Uint8Array {
+  gzipBomb ??= Buffer.concat(Array.from({ length: 64 }, () => member16MiB()));
+  return gzipBomb;
+}
+
+let member: Uint8Array | undefined;
+function member16MiB(): Uint8Array {
+  member ??= Bun.gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x20), { level: 9 });
+  return member;
+}
 
 export interface FakeReply {
   content: string | null;
@@ -221,6 +240,22 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       case "reset":
         // Erroring the body stream before anything is sent closes the socket: ECONNRESET.
         return new Response(new ReadableStream({ start: (controller) => controller.error() }));
+      case "reset-mid-body": {
+        const text = JSON.stringify({ id: "chatcmpl-cut", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "x".repeat(4096) } }] });
+        const half = new TextEncoder().encode(text.slice(0, Math.floor(text.length / 2)));
+        const stream = new ReadableStream<Uint8Array>({
+          start: async (controller) => {
+            controller.enqueue(half);
+            await Bun.sleep(20);
+            controller.error(new Error("fake: connection cut mid-body"));
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "application/json" } });
+      }
+      case "oversized":
+        return completion(model, { content: "x".repeat(fault.bytes) });
+      case "gzip-bomb":
+        return new Response(gzipBombBytes(), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
       case "hang":
         return new Promise<Response>((resolve) => {
           const release = () => resolve(new Response(null, { status: 503 }));

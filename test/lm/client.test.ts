@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { ExitCode, InterruptedError, ServiceError } from "../../src/errors.ts";
+import { ExitCode, InterruptedError, RetryError, ServiceError } from "../../src/errors.ts";
 import { MemoryResponseCache, cacheKey } from "../../src/lm/cache.ts";
 import { createChatClient, defaultBaseUrl, type ChatClientOptions } from "../../src/lm/client.ts";
 import type { ChatRequest } from "../../src/lm/types.ts";
@@ -124,7 +124,11 @@ describe("LM client: the one retry policy", () => {
     const error = await serviceError(createChatClient(options([fake.baseUrl], { maxRetries: 2 })).complete(request));
     expect(error.exitCode).toBe(ExitCode.service);
     expect(error.message).toContain("HTTP 503");
-    expect((error as unknown as { attempts: number }).attempts).toBe(3);
+    expect(error).toBeInstanceOf(RetryError);
+    if (!(error instanceof RetryError)) return;
+    expect(error.reason).toBe("maxRetriesExceeded");
+    expect(error.attempts.map((attempt) => attempt.error.status)).toEqual([503, 503, 503]);
+    expect(error.kind).toBe("server");
     expect(fake.requests.length).toBe(3);
   });
 
@@ -167,6 +171,35 @@ describe("LM client: the one retry policy", () => {
     const error = await serviceError(createChatClient(options([gone.baseUrl], { maxRetries: 0 })).complete(request));
     expect(error.message).toContain(`cannot reach the language model at ${gone.baseUrl}`);
     expect(error.fix).toContain("python -m arbor.cli serve --arbor-config arbor.yaml");
+  });
+
+  test("a connection reset in the middle of the body is reported as a reset (not 'not valid JSON') and retried", async () => {
+    fake.setFaults([{ kind: "reset-mid-body" }]);
+    const client = createChatClient(options([fake.baseUrl], { maxRetries: 0 }));
+    const error = await serviceError(client.complete(request));
+    expect(error.kind).toBe("reset");
+    expect(error.message).toContain("broke off the connection in the middle of its answer");
+    expect(error.message).not.toContain("JSON");
+    fake.setFaults([{ kind: "reset-mid-body" }]);
+    expect((await createChatClient(options([fake.baseUrl])).complete(request)).attempts).toBe(2);
+  });
+
+  test("a completion larger than --max-tokens can produce fails as too_large, once (not retried), exit 4", async () => {
+    fake.setFaults([{ kind: "oversized", bytes: 10 * 1024 * 1024 }]);
+    const error = await serviceError(createChatClient(options([fake.baseUrl], { maxTokens: 256 })).complete(request));
+    expect(error.kind).toBe("too_large");
+    expect(error.exitCode).toBe(ExitCode.service);
+    expect(error.message).toContain("sent an answer larger than");
+    expect(fake.counts.chat).toBeGreaterThan(0);
+    expect(fake.requests.filter((recorded) => recorded.fault === "oversized")).toHaveLength(1);
+  });
+
+  test("a server error body of 5 MB reaches the message as a short excerpt", async () => {
+    fake.setFaults([{ kind: "status", status: 400, body: "E".repeat(5 * 1024 * 1024) }]);
+    const error = await serviceError(createChatClient(options([fake.baseUrl])).complete(request));
+    expect(error.kind).toBe("rejected");
+    expect(error.message.length).toBeLessThan(600);
+    expect(error.describe().length).toBeLessThan(1000);
   });
 
   test("an aborted signal stops the call with the abort reason", async () => {

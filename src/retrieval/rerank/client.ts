@@ -16,6 +16,7 @@ import type { RerankApi } from "../../config/defaults.ts";
 import { ServiceError } from "../../errors.ts";
 import { Limiter } from "../../http/limit.ts";
 import { fetchOrThrow } from "../../http/fetch.ts";
+import { rerankLimitBytes } from "../../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../../http/retry.ts";
 import { log } from "../../log.ts";
 import { parseRerankBody } from "./parse.ts";
@@ -85,6 +86,7 @@ export class RerankClient {
   }
 
   private async post(body: unknown, count: number, timeoutSeconds: number, maxRetries: number, signal?: AbortSignal) {
+    const requestBody = JSON.stringify(body);
     const { value } = await withRetries(
       async () => {
         const response = await fetchOrThrow(
@@ -92,28 +94,17 @@ export class RerankClient {
           {
             method: "POST",
             headers: this.headers(),
-            body: JSON.stringify(body),
+            body: requestBody,
             timeoutMs: timeoutSeconds * 1000,
             service: this.service,
             timeoutFlag: "--rerank-timeout",
             fix: rerankFix(this.options.api),
+            maxBodyBytes: rerankLimitBytes(Buffer.byteLength(requestBody)),
+            retryMalformed: true,
           },
           signal,
         );
-        let text: string;
-        try {
-          text = await response.text();
-        } catch (error) {
-          if (signal?.aborted) throw signal.reason ?? error;
-          throw new ServiceError(`${this.service} at ${this.endpoint} broke off its answer`, {
-            service: this.service,
-            url: this.endpoint,
-            retryable: true,
-            cause: error instanceof Error ? error.message : String(error),
-            fix: rerankFix(this.options.api),
-            error,
-          });
-        }
+        const text = await response.text();
         return parseRerankBody(this.options.api, text, count, { service: this.service, url: this.endpoint });
       },
       {
@@ -176,19 +167,15 @@ export class RerankClient {
           service: this.service,
           timeoutFlag: "--rerank-timeout",
           fix: rerankFix(this.options.api),
+          maxBodyBytes: rerankLimitBytes(0),
         },
         signal,
-      );
+      ).then((response) => response.discard());
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;
-      throw new ServiceError(`${this.service} is not available at ${error.url}`, {
-        service: error.service,
-        url: error.url,
-        ...(error.status === undefined ? {} : { status: error.status }),
-        retryable: error.retryable,
+      throw error.reworded(`${this.service} is not available at ${error.url}`, {
         cause: error.hint ? `${error.message} (${error.hint})` : error.message,
         fix: rerankFix(this.options.api),
-        error,
       });
     }
   }

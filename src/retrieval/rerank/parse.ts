@@ -3,7 +3,7 @@
  * retryable ServiceError (a proxy hiccup or a half-loaded server), naming the URL and the fault.
  */
 import type { RerankApi } from "../../config/defaults.ts";
-import { ServiceError } from "../../errors.ts";
+import { ServiceError, excerpt } from "../../errors.ts";
 import type { RerankResult } from "./client.ts";
 
 interface Where {
@@ -12,12 +12,13 @@ interface Where {
 }
 
 function malformed(where: Where, what: string, body: string): ServiceError {
-  const shown = body.length > 200 ? body.slice(0, 200) + "…" : body;
   return new ServiceError(`${where.service} at ${where.url} sent an unexpected response: ${what}`, {
     service: where.service,
     url: where.url,
+    kind: "malformed",
     retryable: true,
-    cause: `the body was ${JSON.stringify(shown)}`,
+    body,
+    cause: `the body was ${JSON.stringify(excerpt(body, 200))}`,
     fix: "check that --rerank-api matches the server at --rerank-url (service, tei or cohere)",
   });
 }

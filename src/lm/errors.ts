@@ -1,0 +1,112 @@
+/**
+ * LM failures in the language model's terms. The classification is made once, in src/http/fetch.ts
+ * (the LM client's custom fetch); the openai package wraps what that fetch throws as the `cause`
+ * of its own connection error, so `toServiceError` unwraps it and words it by `kind`: the API key
+ * (auth), the model not served (not_found), a refused request (rejected), a server failure, a
+ * timeout naming --request-timeout. Anything the openai package raised itself (a 2xx body that is
+ * not JSON) becomes a retryable `malformed` failure.
+ */
+import { APIConnectionTimeoutError, APIError, OpenAIError } from "openai";
+import { ServiceError, excerpt } from "../errors.ts";
+
+export const LM_SERVICE = "language model";
+
+export const START_SERVER_FIX =
+  "start the server (Arbor: `python -m arbor.cli serve --arbor-config arbor.yaml`, port 7453 by default) " +
+  "and pass its URL with --base-url or --port";
+
+const API_KEY_FIX = "check --api-key or OPENAI_API_KEY (local servers such as Arbor accept any key)";
+
+function listModelsFix(baseUrl: string): string {
+  return (
+    `list the served models with \`curl ${baseUrl.replace(/\/$/, "")}/models\` and pass one with --model; ` +
+    "check --base-url / --port point at the right server"
+  );
+}
+
+/** What the server said, for a message: its JSON `error.message` / `detail` / `message`, else the excerpt. */
+function said(error: ServiceError): string {
+  const json = error.json;
+  if (typeof json === "object" && json !== null) {
+    const record = json as Record<string, unknown>;
+    const inner = typeof record.error === "object" && record.error !== null ? (record.error as Record<string, unknown>) : record;
+    for (const key of ["message", "detail"]) {
+      const value = inner[key];
+      if (typeof value === "string") return excerpt(value);
+    }
+  }
+  return error.body ?? "";
+}
+
+/** An LM ServiceError worded for the user: `baseUrl` is the endpoint, `model` the --model asked for. */
+export function describeLmError(error: ServiceError, baseUrl: string, model: string): ServiceError {
+  const detail = said(error);
+  const status = error.status ?? 0;
+  switch (error.kind) {
+    case "auth":
+      return error.reworded(`the language model at ${baseUrl} refused the API key (HTTP ${status})`, { cause: detail, fix: API_KEY_FIX });
+    case "not_found":
+      return error.reworded(`model "${model}" is not served at ${baseUrl} (HTTP ${status})`, { cause: detail, fix: listModelsFix(baseUrl) });
+    case "rejected":
+      return error.reworded(`the language model at ${baseUrl} rejected the request (HTTP ${status}): ${detail}`, {
+        cause: "the request does not fit the server: unknown parameter, or prompt + --max-tokens exceed the context",
+        fix: "lower --max-tokens, or check --model and the server's limits",
+      });
+    case "rate_limited":
+    case "server":
+      return error.reworded(`the language model at ${baseUrl} answered HTTP ${status}: ${detail}`, {
+        cause: error.kind === "rate_limited" ? "rate limited" : "the server failed",
+        fix: "check the server's log; lower --concurrency if it is overloaded",
+      });
+    case "timeout":
+      return error.reworded(error.message, {
+        cause: "the server is overloaded, still loading the model, or hung",
+        fix: "raise --request-timeout, lower --concurrency, or check the server's log",
+      });
+    case "unreachable":
+      return error.reworded(`cannot reach the language model at ${baseUrl}`, { fix: START_SERVER_FIX });
+    default:
+      return error;
+  }
+}
+
+function causeOf(error: unknown): unknown {
+  return error instanceof Error ? error.cause : undefined;
+}
+
+/** Turn anything the LM call threw into a worded ServiceError (retryable per the policy). */
+export function toServiceError(error: unknown, baseUrl: string, model: string, timeoutSeconds: number): ServiceError {
+  const ours = error instanceof ServiceError ? error : causeOf(error) instanceof ServiceError ? causeOf(error) : undefined;
+  if (ours instanceof ServiceError) return describeLmError(ours, baseUrl, model);
+  const base = { service: LM_SERVICE, url: baseUrl, error };
+  if (error instanceof APIConnectionTimeoutError) {
+    return describeLmError(
+      new ServiceError(`the language model did not answer within ${timeoutSeconds} s (--request-timeout): ${baseUrl}`, { ...base, kind: "timeout" }),
+      baseUrl,
+      model,
+    );
+  }
+  if (error instanceof APIError && typeof error.status === "number") {
+    const failure = new ServiceError(`the language model at ${baseUrl} answered HTTP ${error.status}`, {
+      ...base,
+      status: error.status,
+      body: error.message,
+      json: error.error,
+    });
+    return describeLmError(failure, baseUrl, model);
+  }
+  if (error instanceof OpenAIError) {
+    return new ServiceError(`the language model at ${baseUrl} failed: ${excerpt(error.message)}`, {
+      ...base,
+      kind: "reset",
+      fix: START_SERVER_FIX,
+    });
+  }
+  return new ServiceError(`the language model at ${baseUrl} sent a response that is not valid JSON`, {
+    ...base,
+    kind: "malformed",
+    retryable: true,
+    cause: excerpt(error instanceof Error ? error.message : String(error)),
+    fix: "check the server's log; the response was cut off or is not OpenAI-compatible",
+  });
+}
