@@ -1,10 +1,12 @@
 /**
  * Opening the results database: one SQLite file in WAL mode with a busy timeout and foreign keys,
  * migrated to the current schema. Every SQLite failure becomes a StoreError that names the file.
- * Nothing here ever deletes or truncates a database file.
+ * Nothing here ever deletes or truncates a database file, and a file that is not ours (another
+ * program's SQLite file, a newer musique's, a device such as /dev/null) is refused before a
+ * single byte is written to it or beside it (docs/store.md).
  */
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { StoreError } from "../errors.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
@@ -140,13 +142,90 @@ function migrate(path: string, database: Database): void {
   }).immediate();
 }
 
-/** Open (creating it and its directory if needed) and migrate the database at `path`. */
+function describeKind(stats: Stats): string {
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  if (stats.isFIFO()) return "a named pipe";
+  if (stats.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/** --db must name a regular file (or nothing yet): /dev/null, a folder or a pipe is refused untouched. */
+function checkRegularFile(path: string): Stats | undefined {
+  let stats: Stats | undefined;
+  try {
+    stats = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw storeFailure(path, error, "open");
+  }
+  if (stats && !stats.isFile()) {
+    throw new StoreError(`--db ${path} is ${describeKind(stats)}, not a database file`, {
+      cause: "the database must be a regular file (SQLite keeps a journal beside it)",
+      fix: "pass --db with a file path, e.g. ./outputs/musique.db (a missing file is created)",
+    });
+  }
+  return stats;
+}
+
+function notMusique(path: string, why: string): StoreError {
+  return new StoreError(`${path} is not a musique database (${why})`, {
+    fix: "pass --db with the file musique evaluate or train wrote, or a new file; musique never changes a file it did not create",
+  });
+}
+
+const SQLITE_MAGIC = "SQLite format 3\0";
+
+/**
+ * Before anything is written to an existing, non-empty file: it must be an SQLite file with the
+ * musique schema (or no schema at all), not from a newer musique. Read without writing a byte
+ * (the header, then a read-only connection), so a refused file is left exactly as it was.
+ */
+function checkExisting(path: string): void {
+  const stats = checkRegularFile(path);
+  if (!stats || stats.size === 0) return;
+  let header: string;
+  try {
+    const handle = openSync(path, "r");
+    try {
+      const bytes = Buffer.alloc(16);
+      readSync(handle, bytes, 0, 16, 0);
+      header = bytes.toString("latin1");
+    } finally {
+      closeSync(handle);
+    }
+  } catch (error) {
+    throw storeFailure(path, error, "open");
+  }
+  if (header !== SQLITE_MAGIC) throw notMusique(path, "it is not an SQLite file");
+  let probe: Database | undefined;
+  try {
+    probe = new Database(path, { readonly: true, strict: true });
+    probe.run(`PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+    const version = schemaVersion(probe);
+    checkNotNewer(path, version);
+    const tables = (probe.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((row) => row.name);
+    if (version === 0 && tables.length > 0) throw notMusique(path, `it holds other tables: ${tables.slice(0, 5).join(", ")}`);
+    if (version > 0 && !tables.includes("runs")) throw notMusique(path, "it has a schema version but no musique tables");
+  } catch (error) {
+    throw storeFailure(path, error, "open");
+  } finally {
+    probe?.close();
+  }
+}
+
+/**
+ * Open (creating it and its directory if needed) and migrate the database at `path`. An existing
+ * file that is not a musique database, or is from a newer musique, is refused before anything is
+ * written to it (not even the journal mode).
+ */
 export function openStore(path: string, options: OpenOptions = {}): Store {
   if (options.readonly) return openReadOnly(path, options);
   const busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   let database: Database | undefined;
   try {
     mkdirSync(dirname(resolve(path)), { recursive: true });
+    checkExisting(path);
     database = new Database(path, { create: true, readwrite: true, strict: true });
     database.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeout))}`);
     database.run("PRAGMA journal_mode = WAL");
@@ -173,7 +252,7 @@ function missingDatabase(path: string): StoreError {
  * read-only and with `PRAGMA query_only`, so no statement can change the file.
  */
 export function openReadOnly(path: string, options: Pick<OpenOptions, "busyTimeoutMs"> = {}): Store {
-  if (!existsSync(path)) throw missingDatabase(path);
+  if (!checkRegularFile(path)) throw missingDatabase(path);
   let database: Database | undefined;
   try {
     database = new Database(path, { readonly: true, strict: true });

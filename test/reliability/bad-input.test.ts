@@ -47,6 +47,15 @@ function evaluate(run: string, extra: string[] = [], baseUrl = lm.baseUrl): stri
   return evaluateArgs({ database: join(directory, `${run}.db`), outputDir, run, baseUrl, limit: 3, extra });
 }
 
+/** Bytes of files that a command must leave exactly as they were. */
+const snapshots = new Map<string, Buffer>();
+
+/** The file is byte for byte what it was, and no journal, WAL or shared-memory file appeared beside it. */
+function expectUntouched(path: string): void {
+  expect(readFileSync(path).equals(snapshots.get(path) ?? Buffer.alloc(0))).toBe(true);
+  for (const suffix of ["-journal", "-wal", "-shm"]) expect(existsSync(path + suffix)).toBe(false);
+}
+
 /** Runs in a database that no command may have created or finished. */
 function runsIn(database: string): Array<{ name: string; status: string }> {
   return existsSync(database) ? queryAll(database, "SELECT name, status FROM runs") : [];
@@ -256,23 +265,46 @@ const ROWS: Row[] = [
     run: () => {
       const path = join(directory, "newer.db");
       const db = new Database(path);
+      db.run("CREATE TABLE runs (id INTEGER PRIMARY KEY)");
       db.run("PRAGMA user_version = 99");
       db.close();
+      snapshots.set(path, readFileSync(path));
       return runCli(evaluateArgs({ database: path, outputDir, run: "newer", baseUrl: lm.baseUrl, limit: 2 }));
     },
-    after: () => {
-      const db = new Database(join(directory, "newer.db"), { readonly: true });
-      expect((db.query("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(99);
-      expect(db.query("SELECT name FROM sqlite_master").all()).toEqual([]); // untouched
-      db.close();
-    },
+    after: () => expectUntouched(join(directory, "newer.db")), // journal mode included: header bytes 18–19
   },
   {
-    situation: "--db is not a musique database",
+    situation: "--db is not a musique database (a text file)",
     exitCode: 6,
     says: ["is not a musique database"],
     run: () => runCli(["query", "SELECT 1", "--db", DEV_FILE]),
     after: () => expect(readFileSync(DEV_FILE, "utf8")).toStartWith("{"),
+  },
+  {
+    situation: "--db is another program's SQLite database",
+    exitCode: 6,
+    says: ["is not a musique database (it holds other tables: notes)", "--db"],
+    run: () => {
+      const path = join(directory, "foreign.db");
+      const db = new Database(path);
+      db.run("CREATE TABLE notes (text TEXT)");
+      db.run("INSERT INTO notes VALUES ('precious')");
+      db.close();
+      snapshots.set(path, readFileSync(path));
+      return runCli(evaluateArgs({ database: path, outputDir, run: "foreign", baseUrl: lm.baseUrl, limit: 2 }));
+    },
+    after: () => expectUntouched(join(directory, "foreign.db")),
+  },
+  {
+    situation: "--db is not a regular file (/dev/null)",
+    exitCode: 6,
+    says: ["--db /dev/null is a character device, not a database file", "pass --db with a file path"],
+    run: () => runCli(evaluateArgs({ database: "/dev/null", outputDir, run: "dev-null", baseUrl: lm.baseUrl, limit: 2 })),
+    after: () => {
+      expect(existsSync("/dev/null-journal")).toBe(false);
+      expect(existsSync("/dev/null-wal")).toBe(false);
+      expect(existsSync(join(outputDir, "dev-null"))).toBe(false);
+    },
   },
   {
     situation: "the folder of --db cannot be created",

@@ -82,6 +82,58 @@ describe("openStore", () => {
     }
   });
 
+  test("a newer-schema file is refused before its journal mode is changed: byte for byte untouched", () => {
+    const path = directory.database("newer-rollback.db");
+    const raw = new Database(path);
+    raw.run("CREATE TABLE runs (id INTEGER PRIMARY KEY)");
+    raw.run(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    const before = readFileSync(path);
+    const error = catchError(() => openStore(path)) as StoreError;
+    expect(error.message).toContain("was written by a newer musique");
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  test("another program's SQLite database is refused before anything is written: byte for byte untouched", () => {
+    const path = directory.database("other-program.db");
+    const raw = new Database(path);
+    raw.run("CREATE TABLE notes (text TEXT)");
+    raw.run("INSERT INTO notes VALUES ('keep me')");
+    raw.close();
+    const before = readFileSync(path);
+    const error = catchError(() => openStore(path)) as StoreError;
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error.message).toBe(`${path} is not a musique database (it holds other tables: notes)`);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    for (const suffix of ["-journal", "-wal", "-shm"]) expect(existsSync(path + suffix)).toBe(false);
+  });
+
+  test("an empty SQLite file (no tables) becomes a musique database", () => {
+    const path = directory.database("empty-sqlite.db");
+    const raw = new Database(path);
+    raw.run("PRAGMA page_size = 4096");
+    raw.run("VACUUM");
+    raw.close();
+    const store = openStore(path);
+    expect((store.database.query("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
+    store.close();
+  });
+
+  test("a folder or a device given as the database is refused (no journal beside it)", () => {
+    for (const [path, kind] of [
+      [directory.path, "a directory"],
+      ["/dev/null", "a character device"],
+    ] as const) {
+      for (const open of [() => openStore(path), () => openReadOnly(path)]) {
+        const error = catchError(open) as StoreError;
+        expect(error).toBeInstanceOf(StoreError);
+        expect(error.message).toBe(`--db ${path} is ${kind}, not a database file`);
+      }
+    }
+    expect(existsSync("/dev/null-journal")).toBe(false);
+  });
+
   test("a file that is not a database is refused and left untouched", () => {
     const path = directory.database("notes.txt");
     writeFileSync(path, "my precious notes, not a database\n".repeat(200));
