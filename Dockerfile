@@ -12,7 +12,7 @@ COPY src ./src
 ARG BUILD_COMMIT=docker
 RUN bun build --compile --minify-syntax \
       --define "BUILD_COMMIT=\"${BUILD_COMMIT}\"" \
-      src/cli/main.ts src/store/writer-worker.ts --outfile /out/musique \
+      src/cli/main.ts src/store/writer-worker.ts src/worker/entry.ts --outfile /out/musique \
  && /out/musique --version
 
 # ---- runtime: a slim glibc image with only the binary ----------------------------------------

@@ -26,6 +26,7 @@ for (const { outfile, target } of targets) {
     "src/cli/main.ts",
     // a worker thread is its own entry point in a compiled binary
     "src/store/writer-worker.ts",
+    "src/worker/entry.ts",
     "--outfile",
     outfile,
   ];

@@ -1,7 +1,17 @@
-/** Printing query results: an aligned text table, CSV (RFC 4180) or JSON objects. */
+/**
+ * Printing query results: an aligned text table, CSV (RFC 4180 quoting, LF line ends) or JSON
+ * objects. `rowFormatter` turns rows into text as they arrive, so `musique query` never holds a
+ * whole result: CSV and JSON write each row at once; the table measures its column widths on the
+ * first TABLE_SAMPLE_ROWS rows (a result that fits is laid out exactly as formatTable does) and
+ * prints later rows in those widths. Integers are exact at any size (bigint from safeIntegers).
+ */
+import type { QueryFormat } from "../config/defaults.ts";
 import type { QueryResult, QueryValue } from "./query.ts";
 
 const MAX_CELL = 80;
+
+/** Rows a streamed table reads before it fixes its column widths. */
+export const TABLE_SAMPLE_ROWS = 1000;
 
 export interface TableOptions {
   /** Shown for SQL NULL (default "NULL"). */
@@ -22,28 +32,53 @@ function isNumeric(value: QueryValue): boolean {
   return typeof value === "number" || typeof value === "bigint";
 }
 
-/** Columns padded to their widest cell; numbers right-aligned. */
-export function formatTable(result: QueryResult, options: TableOptions = {}): string {
-  const settings = { nullText: options.nullText ?? "NULL", decimals: options.decimals ?? 4 };
-  const cells = result.rows.map((row) => row.map((value) => tableCell(value, settings)));
-  const widths = result.columns.map((column, index) =>
-    Math.max(column.length, ...cells.map((row) => (row[index] ?? "").length)),
-  );
-  const numeric = result.columns.map((_column, index) =>
-    result.rows.length > 0 && result.rows.every((row) => row[index] === null || isNumeric(row[index] ?? null)),
-  );
-  const line = (values: string[], alignNumbers: boolean) =>
-    values
+function rowCount(count: number): string {
+  return `(${count} row${count === 1 ? "" : "s"})\n`;
+}
+
+/** A table's layout (widths, numeric columns) measured on some rows, and how it prints a row. */
+class TableLayout {
+  private readonly widths: number[];
+  private readonly numeric: boolean[];
+
+  constructor(
+    private readonly columns: readonly string[],
+    rows: readonly QueryValue[][],
+    private readonly settings: Required<TableOptions>,
+  ) {
+    this.widths = columns.map((column) => column.length);
+    for (const row of rows) {
+      row.forEach((value, index) => {
+        this.widths[index] = Math.max(this.widths[index] ?? 0, tableCell(value, settings).length);
+      });
+    }
+    this.numeric = columns.map((_column, index) => rows.length > 0 && rows.every((row) => row[index] === null || isNumeric(row[index] ?? null)));
+  }
+
+  private line(values: readonly string[]): string {
+    const text = values
       .map((value, index) => {
-        const width = widths[index] ?? 0;
-        return alignNumbers && numeric[index] ? value.padStart(width) : value.padEnd(width);
+        const width = this.widths[index] ?? 0;
+        return this.numeric[index] ? value.padStart(width) : value.padEnd(width);
       })
       .join("  ")
       .trimEnd();
-  const out = [line(result.columns, true), widths.map((width) => "-".repeat(width)).join("  ")];
-  for (const row of cells) out.push(line(row, true));
-  out.push(`(${result.rows.length} row${result.rows.length === 1 ? "" : "s"})`);
-  return out.join("\n") + "\n";
+    return text + "\n";
+  }
+
+  header(): string {
+    return this.line(this.columns) + this.widths.map((width) => "-".repeat(width)).join("  ") + "\n";
+  }
+
+  row(values: readonly QueryValue[]): string {
+    return this.line(values.map((value) => tableCell(value, this.settings)));
+  }
+}
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function formatTable(result: QueryResult, options: TableOptions = {}): string {
+  const layout = new TableLayout(result.columns, result.rows, { nullText: options.nullText ?? "NULL", decimals: options.decimals ?? 4 });
+  return layout.header() + result.rows.map((row) => layout.row(row)).join("") + rowCount(result.rows.length);
 }
 
 function csvField(value: QueryValue): string {
@@ -52,19 +87,90 @@ function csvField(value: QueryValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+function csvLine(values: readonly QueryValue[]): string {
+  return values.map(csvField).join(",") + "\n";
+}
+
 /** CSV (RFC 4180 quoting) with LF line ends, as Unix tools and pandas expect. */
 export function formatCsv(result: QueryResult): string {
-  const lines = [result.columns.map(csvField), ...result.rows.map((row) => row.map(csvField))];
-  return lines.map((fields) => fields.join(",")).join("\n") + "\n";
+  return csvLine(result.columns) + result.rows.map(csvLine).join("");
 }
 
-function jsonValue(value: QueryValue): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
-  if (typeof value === "bigint") return Number(value);
-  return value;
+/** One value as JSON text; an integer keeps every digit (JSON numbers have no size limit). */
+function jsonValue(value: QueryValue): string {
+  if (value === null) return "null";
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString("base64"));
+  return JSON.stringify(value) ?? "null";
 }
 
-/** One object per row, keyed by column name. */
-export function rowsAsObjects(result: QueryResult): Record<string, unknown>[] {
-  return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column, jsonValue(row[index] ?? null)])));
+/**
+ * One row as a JSON object laid out like JSON.stringify(rows, null, 2) lays out an element; a
+ * repeated column name keeps its first position and its last value (as an object would).
+ */
+function jsonObject(columns: readonly string[], values: readonly QueryValue[]): string {
+  const last = new Map<string, number>();
+  columns.forEach((column, index) => last.set(column, index));
+  const fields = [...last.entries()].map(([column, index]) => `    ${JSON.stringify(column)}: ${jsonValue(values[index] ?? null)}`);
+  return `  {\n${fields.join(",\n")}\n  }`;
+}
+
+/** One object per row, keyed by column name, as JSON text (an array). */
+export function formatJson(result: QueryResult): string {
+  if (result.rows.length === 0) return "[]\n";
+  return "[\n" + result.rows.map((row) => jsonObject(result.columns, row)).join(",\n") + "\n]\n";
+}
+
+/** Text for a result as its rows arrive: `row` returns what can be written now, `end` the rest. */
+export interface RowFormatter {
+  row(values: QueryValue[]): string;
+  end(): string;
+}
+
+class StreamedTable implements RowFormatter {
+  private sample: QueryValue[][] | null = [];
+  private layout: TableLayout | null = null;
+  private count = 0;
+
+  constructor(
+    private readonly columns: readonly string[],
+    private readonly settings: Required<TableOptions>,
+  ) {}
+
+  row(values: QueryValue[]): string {
+    this.count++;
+    if (this.layout) return this.layout.row(values);
+    this.sample?.push(values);
+    if ((this.sample?.length ?? 0) < TABLE_SAMPLE_ROWS) return "";
+    return this.fix();
+  }
+
+  /** Measure the sampled rows, print them, and keep the layout for the rest. */
+  private fix(): string {
+    const rows = this.sample ?? [];
+    this.sample = null;
+    const layout = new TableLayout(this.columns, rows, this.settings);
+    this.layout = layout;
+    return layout.header() + rows.map((row) => layout.row(row)).join("");
+  }
+
+  end(): string {
+    return (this.layout ? "" : this.fix()) + rowCount(this.count);
+  }
+}
+
+/** A streaming formatter for `format` over `columns`. */
+export function rowFormatter(format: QueryFormat, columns: readonly string[]): { begin: string; formatter: RowFormatter } {
+  if (format === "csv") return { begin: csvLine(columns), formatter: { row: csvLine, end: () => "" } };
+  if (format === "json") {
+    let count = 0;
+    return {
+      begin: "",
+      formatter: {
+        row: (values) => (count++ === 0 ? "[\n" : ",\n") + jsonObject(columns, values),
+        end: () => (count === 0 ? "[]\n" : "\n]\n"),
+      },
+    };
+  }
+  return { begin: "", formatter: new StreamedTable(columns, { nullText: "NULL", decimals: 4 }) };
 }

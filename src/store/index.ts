@@ -48,5 +48,5 @@ export {
   type ValidationRecord,
 } from "./training.ts";
 export { createStoreCache, type StoreResponseCache } from "./cache.ts";
-export { runReadOnlyQuery, splitStatements, type QueryResult, type QueryValue } from "./query.ts";
-export { formatCsv, formatTable, rowsAsObjects } from "./format.ts";
+export { runReadOnlyQuery, splitStatements, streamReadOnlyQuery, type QueryResult, type QueryValue } from "./query.ts";
+export { TABLE_SAMPLE_ROWS, formatCsv, formatJson, formatTable, rowFormatter, type RowFormatter } from "./format.ts";

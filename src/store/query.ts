@@ -3,10 +3,13 @@
  * connection is opened read-only with PRAGMA query_only (openReadOnly), the statement must be a
  * single statement, and SQLite must report it as a read-only statement that returns rows
  * (sqlite3_stmt_readonly, exposed by bun as Statement.readonly); ATTACH/DETACH are refused too.
+ * streamReadOnlyQuery hands the formatted output on as rows arrive (format.ts), never the whole result.
  */
 import type { Statement } from "bun:sqlite";
 import { StoreError, UsageError } from "../errors.ts";
+import type { QueryFormat } from "../config/defaults.ts";
 import { storeFailure, type Store } from "./database.ts";
+import { rowFormatter } from "./format.ts";
 
 export type QueryValue = string | number | bigint | boolean | null | Uint8Array;
 
@@ -63,7 +66,8 @@ function readOnlyRefusal(reason: string): StoreError {
   });
 }
 
-export function runReadOnlyQuery(store: Store, sql: string): QueryResult {
+/** The SQL text's one statement, prepared and checked to be a read-only query (else throws). */
+function prepareReadOnly(store: Store, sql: string): Statement {
   const statements = splitStatements(sql);
   if (statements.length === 0) throw new UsageError("the SQL statement is empty", { fix: 'e.g. musique query "SELECT * FROM run_summary"' });
   if (statements.length > 1) {
@@ -88,13 +92,77 @@ export function runReadOnlyQuery(store: Store, sql: string): QueryResult {
   try {
     if (!statement.readonly) throw readOnlyRefusal("the statement would change the database");
     if (!statement.reader) throw readOnlyRefusal("the statement returns no rows (only queries are allowed)");
+  } catch (error) {
+    statement.finalize();
+    throw error;
+  }
+  return statement;
+}
+
+/** A failure while the statement runs, as the StoreError the user sees. */
+function runFailure(store: Store, error: unknown): unknown {
+  if (error instanceof StoreError) return error;
+  if (sqliteCode(error)?.startsWith("SQLITE_READONLY")) return readOnlyRefusal("the statement tried to write");
+  return storeFailure(store.path, error);
+}
+
+export function runReadOnlyQuery(store: Store, sql: string): QueryResult {
+  const statement = prepareReadOnly(store, sql);
+  try {
     const rows = statement.values() as QueryValue[][];
     return { columns: statement.columnNames, rows };
   } catch (error) {
-    if (error instanceof StoreError) throw error;
-    if (sqliteCode(error)?.startsWith("SQLITE_READONLY")) throw readOnlyRefusal("the statement tried to write");
-    throw storeFailure(store.path, error);
+    throw runFailure(store, error);
   } finally {
     statement.finalize();
+  }
+}
+
+/** Text handed on once this much has gathered (and at the end). */
+const CHUNK_CHARACTERS = 64 * 1024;
+
+/**
+ * Run one read-only query and hand its output on in chunks as rows arrive (`emit` may wait, e.g.
+ * until stdout drains), so no result is held whole: the same checks as runReadOnlyQuery, integers
+ * as exact bigints. Returns the number of rows. A result with a repeated column name is read whole
+ * (bun:sqlite streams rows only as objects, which keep one column per name).
+ */
+export async function streamReadOnlyQuery(
+  store: Store,
+  sql: string,
+  format: QueryFormat,
+  emit: (text: string) => Promise<void>,
+): Promise<number> {
+  const statement = prepareReadOnly(store, sql);
+  try {
+    statement.safeIntegers(true);
+    const columns = statement.columnNames;
+    const { begin, formatter } = rowFormatter(format, columns);
+    let pending = begin;
+    let count = 0;
+    for (const values of rowValues(statement, columns)) {
+      count++;
+      pending += formatter.row(values);
+      if (pending.length >= CHUNK_CHARACTERS) {
+        await emit(pending);
+        pending = "";
+      }
+    }
+    await emit(pending + formatter.end());
+    return count;
+  } catch (error) {
+    throw runFailure(store, error);
+  } finally {
+    statement.finalize();
+  }
+}
+
+function* rowValues(statement: Statement, columns: readonly string[]): Generator<QueryValue[]> {
+  if (new Set(columns).size < columns.length) {
+    yield* statement.values() as QueryValue[][];
+    return;
+  }
+  for (const row of statement.iterate() as IterableIterator<Record<string, QueryValue>>) {
+    yield columns.map((column) => row[column] ?? null);
   }
 }

@@ -2,14 +2,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { ExitCode, StoreError, UsageError } from "../../src/errors.ts";
 import {
+  TABLE_SAMPLE_ROWS,
   createRun,
   formatCsv,
+  formatJson,
   formatTable,
   openReadOnly,
   openStore,
   recordExampleResult,
   runReadOnlyQuery,
   splitStatements,
+  streamReadOnlyQuery,
   updateRunStatus,
 } from "../../src/store/index.ts";
 import { runCli } from "../helpers/cli.ts";
@@ -126,7 +129,66 @@ describe("formatting", () => {
   });
 });
 
+describe("streamReadOnlyQuery", () => {
+  async function streamed(sql: string, format: "table" | "csv" | "json"): Promise<{ text: string; pieces: number }> {
+    const store = openReadOnly(path);
+    const pieces: string[] = [];
+    try {
+      await streamReadOnlyQuery(store, sql, format, async (text) => void pieces.push(text));
+    } finally {
+      store.close();
+    }
+    return { text: pieces.join(""), pieces: pieces.length };
+  }
+
+  test("a table longer than its sample keeps the sampled widths and counts every row", async () => {
+    const rows = TABLE_SAMPLE_ROWS + 5;
+    const sql = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${rows}) SELECT x, 'row ' || x AS label FROM c`;
+    const { text } = await streamed(sql, "table");
+    const lines = text.split("\n");
+    const width = String(TABLE_SAMPLE_ROWS).length;
+    expect(lines[0]).toBe(`${"x".padStart(width)}  label`);
+    expect(lines[2]).toBe(`${"1".padStart(width)}  row 1`);
+    expect(lines[rows + 1]).toBe(`${rows}  row ${rows}`); // wider than the sample: printed whole
+    expect(lines.at(-2)).toBe(`(${rows} rows)`);
+  });
+
+  test("output is handed on in pieces as rows arrive, the same text as formatting the whole result", async () => {
+    const sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x, printf('%050d', x) AS padding FROM c";
+    const store = openReadOnly(path);
+    const whole = runReadOnlyQuery(store, sql);
+    store.close();
+    const csv = await streamed(sql, "csv");
+    expect(csv.pieces).toBeGreaterThan(1);
+    expect(csv.text).toBe(formatCsv(whole));
+    expect((await streamed(sql, "json")).text).toBe(JSON.stringify(JSON.parse(formatJson(whole)), null, 2) + "\n");
+  });
+
+  test("refuses what runReadOnlyQuery refuses (exit code 6) and changes nothing", async () => {
+    for (const sql of ["DELETE FROM runs", "PRAGMA query_only = OFF", "DELETE FROM runs RETURNING *", "ATTACH DATABASE 'other.db' AS other"]) {
+      const error = await streamed(sql, "csv").catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).message).toStartWith("musique query is read-only");
+    }
+    expect(runCount()).toBe(2);
+  });
+
+  test("a repeated column name keeps both columns in table and CSV", async () => {
+    expect((await streamed("SELECT 1 AS a, 2 AS a", "csv")).text).toBe("a,a\n1,2\n");
+  });
+});
+
 describe("musique query and musique runs", () => {
+  test("integers above 2^53 are printed exactly in every format", async () => {
+    const sql = "SELECT 9007199254740993 AS big, -9223372036854775808 AS smallest";
+    const csv = await runCli(["query", sql, "--db", path, "--format", "csv"]);
+    expect(csv.stdout).toBe("big,smallest\n9007199254740993,-9223372036854775808\n");
+    const json = await runCli(["query", sql, "--db", path, "--format", "json"]);
+    expect(json.stdout).toBe('[\n  {\n    "big": 9007199254740993,\n    "smallest": -9223372036854775808\n  }\n]\n');
+    const table = await runCli(["query", sql, "--db", path]);
+    expect(table.stdout).toContain("9007199254740993  -9223372036854775808");
+  });
+
   test("musique query DELETE fails with a clear message and exit code 6; rows unchanged", async () => {
     const result = await runCli(["query", "DELETE FROM runs", "--db", path]);
     expect(result.exitCode).toBe(6);
