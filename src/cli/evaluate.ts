@@ -1,4 +1,5 @@
 import { EvaluateSchema } from "../config/schemas.ts";
+import { describeCacheCounts } from "../lm/cache.ts";
 import { runEvaluate } from "../run/evaluate.ts";
 import { scoresTable } from "../run/scores.ts";
 import { printJson, musiqueCommand } from "./_command.ts";
@@ -21,6 +22,8 @@ export default musiqueCommand({
       );
       process.stdout.write(scoresTable(summary.scores) + "\n\n");
     }
+    const fromCache = describeCacheCounts(summary.cache);
+    if (fromCache) process.stdout.write(`${fromCache}\n`);
     process.stdout.write(`run: ${summary.run}\noutputs: ${summary.outputDirectory}\ndatabase: ${summary.database}\n`);
   },
 });

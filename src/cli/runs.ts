@@ -1,6 +1,7 @@
 /** `musique runs`: the recorded runs, newest first, with status and headline scores. */
 import { RunsSchema } from "../config/schemas.ts";
-import { formatTable, listRuns, openReadOnly, type QueryValue, type RunSummary } from "../store/index.ts";
+import { describeCacheCounts } from "../lm/cache.ts";
+import { cacheCountsOf, formatTable, listRuns, openReadOnly, type QueryValue, type RunSummary } from "../store/index.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
 
 export function runsTable(runs: readonly RunSummary[]): string {
@@ -33,9 +34,17 @@ export default musiqueCommand({
     const store = openReadOnly(options.db);
     try {
       const runs = listRuns(store, options.limit);
-      if (options.json) printJson(runs);
+      // Calls the response cache answered: in --json per run, under the table for the runs that had any.
+      const cached = runs.map((run) => ({ run, cache: cacheCountsOf(store, run.runId) }));
+      if (options.json) printJson(cached.map(({ run, cache }) => ({ ...run, cachedCalls: cache.answered })));
       else if (runs.length === 0) process.stdout.write(`no runs recorded in ${options.db}\n`);
-      else process.stdout.write(runsTable(runs));
+      else {
+        process.stdout.write(runsTable(runs));
+        for (const { run, cache } of cached) {
+          const line = describeCacheCounts(cache);
+          if (line) process.stdout.write(`${run.name}: ${line}\n`);
+        }
+      }
     } finally {
       store.close();
     }

@@ -1,9 +1,12 @@
 /**
  * The response cache contract of the LM client. The client only consults it for
  * temperature-0 requests without `noCache` (sampled requests must not repeat). The store
- * implements a SQLite-backed ResponseCache; tests use a Map.
+ * implements a SQLite-backed ResponseCache; tests use a Map. An answer is keyed on the request,
+ * the endpoint that gave it and the identity of the model behind the name (identity.ts): never
+ * reused from another server, or from another model served under the same name.
  */
 import { createHash } from "node:crypto";
+import type { ServedModelIdentity } from "./identity.ts";
 import type { ChatMessage, ChatResult, ResponseFormat } from "./types.ts";
 
 export interface ResponseCache {
@@ -12,6 +15,10 @@ export interface ResponseCache {
 }
 
 export interface CacheKeyInput {
+  /** The base URL that answers (credentials and trailing slashes do not count). */
+  endpoint: string;
+  /** What the endpoint's /models reports for `model`; null when it lists no models (Arbor). */
+  identity: ServedModelIdentity | null;
   model: string;
   messages: readonly ChatMessage[];
   temperature: number;
@@ -27,8 +34,11 @@ export interface CacheKeyInput {
  * object never changes it. A response_format is part of the key (as the object it is).
  */
 export function cacheKey(input: CacheKeyInput): string {
+  const identity = input.identity;
   const canonical = JSON.stringify([
-    "musique-chat-v1",
+    "musique-chat-v2",
+    normalEndpoint(input.endpoint),
+    identity === null ? null : [identity.id, identity.root ?? null, identity.parent ?? null, identity.created ?? null],
     input.model,
     input.messages.map((message) => [message.role, message.content]),
     input.temperature,
@@ -38,6 +48,30 @@ export function cacheKey(input: CacheKeyInput): string {
     ...(input.responseFormat === undefined ? [] : [input.responseFormat]),
   ]);
   return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** `http://user:secret@host:8000/v1/` → `http://host:8000/v1`. */
+function normalEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    url.username = "";
+    url.password = "";
+    return url.toString().replace(/\/+$/, "");
+  } catch {
+    return endpoint.replace(/\/+$/, "");
+  }
+}
+
+/** How many of a run's module calls the response cache answered. */
+export interface CacheCounts {
+  answered: number;
+  calls: number;
+}
+
+/** "N of M calls answered from the cache (--no-cache to re-ask)", or null when none was. */
+export function describeCacheCounts(counts: CacheCounts): string | null {
+  if (counts.answered === 0) return null;
+  return `${counts.answered} of ${counts.calls} calls answered from the cache (--no-cache to re-ask)`;
 }
 
 /** A process-local ResponseCache (tests, `ask`). */

@@ -22,6 +22,7 @@ import { cappedFetch } from "../http/fetch.ts";
 import { Limiter } from "../http/limit.ts";
 import { chatCompletionLimitBytes } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
+import type { ServedModelIdentity } from "./identity.ts";
 import type { ChatClient, ChatRequest, ChatResult, TokenUsage } from "./types.ts";
 
 export { LM_SERVICE, START_SERVER_FIX, toServiceError };
@@ -149,6 +150,8 @@ class EndpointClients {
 export class OpenAIChatClient implements ChatClient {
   readonly pool: EndpointPool<EndpointClients>;
   private readonly limiter: Limiter;
+  /** What each endpoint serves under --model (from the preflight); keys the response cache. */
+  private readonly identities = new Map<string, ServedModelIdentity | null>();
 
   constructor(readonly options: ChatClientOptions) {
     if (options.baseUrls.length === 0) throw new RangeError("the LM client needs at least one base URL");
@@ -162,6 +165,17 @@ export class OpenAIChatClient implements ChatClient {
     this.limiter = new Limiter(options.concurrency);
   }
 
+  /** Remember what the preflight learnt about each endpoint (src/lm/preflight.ts). */
+  learnServers(servers: ReadonlyArray<{ baseUrl: string; identity: ServedModelIdentity | null }>): void {
+    for (const server of servers) this.identities.set(server.baseUrl, server.identity);
+  }
+
+  /** The identity of `model` at `endpoint`, when the preflight learnt it for that very model. */
+  private identityAt(endpoint: string, model: string): ServedModelIdentity | null {
+    const identity = this.identities.get(endpoint) ?? null;
+    return identity !== null && identity.id === model ? identity : null;
+  }
+
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
     const started = performance.now();
     const model = request.model ?? this.options.model;
@@ -170,11 +184,13 @@ export class OpenAIChatClient implements ChatClient {
     const topP = request.topP ?? this.options.topP;
     const cache = temperature === 0 && !request.noCache ? this.options.cache : undefined;
     const responseFormat = request.responseFormat;
-    const key = cache ? cacheKey({ model, messages: request.messages, temperature, maxTokens, topP, responseFormat }) : "";
+    const keyAt = (endpoint: string) =>
+      cacheKey({ endpoint, identity: this.identityAt(endpoint, model), model, messages: request.messages, temperature, maxTokens, topP, responseFormat });
     if (cache) {
-      const hit = await cache.get(key);
-      if (hit) {
-        return { ...hit, cached: true, attempts: 0, endpoint: null, latencyMs: performance.now() - started };
+      // An answer any of our endpoints gave, while serving the same model, may be reused.
+      for (const endpoint of this.options.baseUrls) {
+        const hit = await cache.get(keyAt(endpoint));
+        if (hit) return { ...hit, cached: true, attempts: 0, endpoint: null, latencyMs: performance.now() - started };
       }
     }
     let endpointUrl = "";
@@ -207,7 +223,7 @@ export class OpenAIChatClient implements ChatClient {
     };
     if (cache) {
       try {
-        await cache.set(key, result);
+        await cache.set(keyAt(endpointUrl), result);
       } catch (error) {
         log.warn(`could not write the LM response cache: ${describe(error)}`);
       }

@@ -2,22 +2,28 @@
  * Preflight: before a run starts, check that every endpoint answers and serves the model, so a
  * wrong URL, key or model fails in seconds with the fix instead of after the first example.
  * GET {baseUrl}/models when the server has it (vLLM, OpenAI); Arbor has no /models (404), so
- * then one chat request of one token is sent instead.
+ * then one chat request of one token is sent instead. The /models answer also tells which model
+ * the server really serves under the name (identity.ts), which keys the response cache.
+ * Both requests are bounded by --request-timeout, the knob their timeout message names; a line
+ * says what we wait for once it takes longer than WAITING_LINE_SECONDS.
  */
-import { ServiceError } from "../errors.ts";
+import { ServiceError, excerpt } from "../errors.ts";
+import { log } from "../log.ts";
 import { OpenAIChatClient } from "./client.ts";
 import { LM_SERVICE, START_SERVER_FIX, describeLmError } from "./errors.ts";
 import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
 import { MODEL_LIST_LIMIT_BYTES } from "../http/limits.ts";
+import { listedModelIds, servedModelIdentity, type ServedModelIdentity } from "./identity.ts";
+
+/** Seconds after which the preflight says what it is waiting for. */
+const WAITING_LINE_SECONDS = 10;
 
 export interface PreflightOptions {
   baseUrls: string[];
   apiKey: string;
   model: string;
-  /** Seconds for GET /models (default 10). */
-  listTimeoutSeconds?: number;
-  /** Seconds for the one-token chat fallback (Arbor may load the model first; default 600). */
-  chatTimeoutSeconds?: number;
+  /** --request-timeout: seconds for GET /models and for the one-token chat fallback (Arbor may load the model first). */
+  requestTimeoutSeconds: number;
 }
 
 export interface PreflightResult {
@@ -26,22 +32,33 @@ export interface PreflightResult {
   method: "models" | "chat";
   /** The models the server lists (only with method "models"). */
   models: string[];
+  /** What the server reports for --model (null without /models: the URL alone identifies it). */
+  identity: ServedModelIdentity | null;
 }
 
 function modelsUrl(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, "") + "/models";
 }
 
-function listedIds(body: unknown): string[] | null {
-  if (typeof body !== "object" || body === null) return null;
-  const data = (body as { data?: unknown }).data;
-  if (!Array.isArray(data)) return null;
-  return data
-    .map((item: unknown) => (typeof item === "object" && item !== null ? (item as { id?: unknown }).id : undefined))
-    .filter((id): id is string => typeof id === "string");
+/** Say once what we wait for when `promise` takes longer than WAITING_LINE_SECONDS. */
+async function withWaitingLine<T>(promise: Promise<T>, what: string, timeoutSeconds: number): Promise<T> {
+  const timer = setTimeout(
+    () => log.info(`still waiting for ${what} (up to ${timeoutSeconds} s, --request-timeout)`),
+    WAITING_LINE_SECONDS * 1000,
+  );
+  timer.unref();
+  try {
+    return await promise;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function checkOne(options: PreflightOptions, baseUrl: string, signal?: AbortSignal): Promise<PreflightResult> {
+  return withWaitingLine(checkEndpoint(options, baseUrl, signal), `${baseUrl} to answer`, options.requestTimeoutSeconds);
+}
+
+async function checkEndpoint(options: PreflightOptions, baseUrl: string, signal?: AbortSignal): Promise<PreflightResult> {
   const url = modelsUrl(baseUrl);
   let response: ServiceResponse | null = null;
   try {
@@ -50,7 +67,7 @@ async function checkOne(options: PreflightOptions, baseUrl: string, signal?: Abo
       {
         method: "GET",
         headers: { authorization: `Bearer ${options.apiKey}` },
-        timeoutMs: (options.listTimeoutSeconds ?? 10) * 1000,
+        timeoutMs: options.requestTimeoutSeconds * 1000,
         service: LM_SERVICE,
         timeoutFlag: "--request-timeout",
         fix: START_SERVER_FIX,
@@ -65,10 +82,11 @@ async function checkOne(options: PreflightOptions, baseUrl: string, signal?: Abo
     // No /models (Arbor): fall through to a one-token chat request.
   }
   if (response) {
-    const ids = listedIds(await response.json().catch((error: unknown) => {
+    const body = await response.json().catch((error: unknown) => {
       if (error instanceof ServiceError && error.kind === "malformed") return null;
       throw error;
-    }));
+    });
+    const ids = listedModelIds(body);
     if (ids !== null) {
       if (!ids.includes(options.model)) {
         throw new ServiceError(`model "${options.model}" is not served at ${baseUrl}`, {
@@ -76,11 +94,12 @@ async function checkOne(options: PreflightOptions, baseUrl: string, signal?: Abo
           url: baseUrl,
           status: 404,
           retryable: false,
-          cause: `the server lists: ${ids.length > 0 ? ids.join(", ") : "(no models)"}`,
+          cause: `the server lists: ${ids.length > 0 ? excerpt(ids.join(", ")) : "(no models)"}`,
           fix: `pass one of them with --model, or start the server with model ${options.model}`,
         });
       }
-      return { baseUrl, method: "models", models: ids };
+      const identity = servedModelIdentity(body, options.model, response.headers.get("date"));
+      return { baseUrl, method: "models", models: ids, identity };
     }
   }
   const client = new OpenAIChatClient({
@@ -90,11 +109,11 @@ async function checkOne(options: PreflightOptions, baseUrl: string, signal?: Abo
     temperature: 0,
     maxTokens: 1,
     maxRetries: 0,
-    requestTimeoutSeconds: options.chatTimeoutSeconds ?? 600,
+    requestTimeoutSeconds: options.requestTimeoutSeconds,
     concurrency: 1,
   });
   await client.complete({ messages: [{ role: "user", content: "ping" }], noCache: true }, signal);
-  return { baseUrl, method: "chat", models: [] };
+  return { baseUrl, method: "chat", models: [], identity: null };
 }
 
 /** Check every endpoint in parallel; throws the first ServiceError (URL + fix in the message). */

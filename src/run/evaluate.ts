@@ -13,7 +13,8 @@ import { log } from "../log.ts";
 import { runMultiHop } from "../program/multihop.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { ChatClient } from "../lm/types.ts";
-import { createStoreCache } from "../store/cache.ts";
+import { describeCacheCounts } from "../lm/cache.ts";
+import { cacheCountsOf, createStoreCache } from "../store/cache.ts";
 import { completedExampleIds, predictionsOf } from "../store/results.ts";
 import { startResultWriter } from "../store/writer.ts";
 import { runExamples, type ExampleRun } from "./examples.ts";
@@ -31,6 +32,8 @@ export interface EvaluateSummary {
   examples: number;
   ranNow: number;
   scores: RunScores | null;
+  /** Module calls of the run, and how many the response cache answered. */
+  cache: { answered: number; calls: number };
 }
 
 interface Prepared {
@@ -57,7 +60,7 @@ export async function runEvaluate(requested: EvaluateOptions, signal: AbortSigna
       if (examples.length === 0) throw new UsageError(`no examples in ${options.datasets}`, { fix: "check --datasets" });
       const retriever = buildRetriever(options);
       const client = buildChatClient(options, options.cache ? createStoreCache(store) : undefined);
-      await preflight(options, retriever, signal);
+      await preflight(options, retriever, signal, client);
       return { examples, client, retriever };
     },
     examples: ({ examples }) =>
@@ -79,6 +82,10 @@ async function evaluate(session: RunSession<EvaluateOptions>, { examples, client
     `run ${run.name}: ${examples.length} examples (${done.size} already done), retriever ${options.retriever}, ` +
       `${options.numHops} hops, model ${options.model} at T=${options.temperature}; database ${store.path}`,
   );
+  const cacheSoFar = describeCacheCounts(cacheCountsOf(store, run.id));
+  if (options.cache && options.temperature === 0) {
+    log.info(`identical temperature-0 requests are answered from the cache${cacheSoFar ? ` (so far ${cacheSoFar})` : " (--no-cache to re-ask)"}`);
+  }
   const progress = new Progress({ label: "evaluate", total: examples.length, alreadyDone: examples.length - pending.length });
   const totals = { n: 0, em: 0, f1: 0 };
   const writer = await startResultWriter(store.path, store);
@@ -114,6 +121,9 @@ async function evaluate(session: RunSession<EvaluateOptions>, { examples, client
   writeJsonLinesFile(session.file("gold.jsonl"), examples.map(officialGold), "--output-dir");
   writeJsonFile(session.file("scores.json"), { run: run.name, ...scores }, "--output-dir");
   if (runs.length > 0) writeOutputFile(session.file("examples.md"), examplesMarkdown(run.name, pickExamples(runs)), "--output-dir");
+  const cache = cacheCountsOf(store, run.id);
+  const fromCache = describeCacheCounts(cache);
+  if (fromCache) log.info(fromCache);
   const lmErrors = scores.overall.lm_errors;
   if (lmErrors > 0) log.warn(`${lmErrors} examples failed on service errors; re-run them with: ${session.resumeCommand}`);
   return {
@@ -124,5 +134,6 @@ async function evaluate(session: RunSession<EvaluateOptions>, { examples, client
     examples: examples.length,
     ranNow: pending.length,
     scores,
+    cache,
   };
 }

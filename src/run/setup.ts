@@ -2,7 +2,8 @@
  * Building the services a run talks to from resolved options: the LM client (with the
  * response cache), the retriever, and their preflight checks. Shared by ask, evaluate and train.
  */
-import { defaultBaseUrl, createChatClient } from "../lm/client.ts";
+import { defaultBaseUrl, createChatClient, type OpenAIChatClient } from "../lm/client.ts";
+import { describeIdentity } from "../lm/identity.ts";
 import { checkModelServed } from "../lm/preflight.ts";
 import type { ResponseCache } from "../lm/cache.ts";
 import type { ChatClient } from "../lm/types.ts";
@@ -42,7 +43,7 @@ export function baseUrlsOf(settings: Pick<LanguageModelSettings, "baseUrl" | "po
   return settings.baseUrl && settings.baseUrl.length > 0 ? settings.baseUrl : [defaultBaseUrl(settings.port)];
 }
 
-export function buildChatClient(settings: LanguageModelSettings, cache?: ResponseCache): ChatClient {
+export function buildChatClient(settings: LanguageModelSettings, cache?: ResponseCache): OpenAIChatClient {
   return createChatClient({
     baseUrls: baseUrlsOf(settings),
     apiKey: settings.apiKey,
@@ -70,25 +71,25 @@ export function buildRetriever(settings: RetrievalSettings): Retriever {
   });
 }
 
-/** Fail in seconds, before any run is created, if the LM or the rerank service is not there. */
+/**
+ * Fail in seconds, before any run is created, if the LM or the rerank service is not there. The
+ * model identities the LM preflight learns go to `client` (they key its response cache).
+ */
 export async function preflight(
   settings: LanguageModelSettings,
   retriever: Retriever,
   signal?: AbortSignal,
+  client?: OpenAIChatClient,
 ): Promise<void> {
   const baseUrls = baseUrlsOf(settings);
   log.info(`checking ${settings.model} at ${baseUrls.join(", ")}`);
-  // Both checks honour --request-timeout, so a hung server fails within it (not after 10 s / 600 s).
-  await checkModelServed(
-    {
-      baseUrls,
-      apiKey: settings.apiKey,
-      model: settings.model,
-      listTimeoutSeconds: Math.min(10, settings.requestTimeout),
-      chatTimeoutSeconds: settings.requestTimeout,
-    },
+  // Both requests are bounded by --request-timeout, the knob their timeout message names.
+  const servers = await checkModelServed(
+    { baseUrls, apiKey: settings.apiKey, model: settings.model, requestTimeoutSeconds: settings.requestTimeout },
     signal,
   );
+  for (const server of servers) log.debug(`${server.baseUrl} serves ${describeIdentity(server.identity)}`);
+  client?.learnServers(servers);
   await retriever.preflight(signal);
 }
 

@@ -1,8 +1,11 @@
 /**
  * The LM response cache, backed by the lm_cache table. Structurally the `ResponseCache` of
  * src/lm/cache.ts: get(key) → ChatResult | null, set(key, result). A hit comes back marked as
- * one: cached = true, attempts = 0, endpoint = null, latencyMs = 0.
+ * one: cached = true, attempts = 0, endpoint = null, latencyMs = 0. The key (src/lm/cache.ts)
+ * holds the endpoint and the served model's identity; `cacheCounts` says how many of a run's
+ * module calls the cache answered (module_calls.cached).
  */
+import type { CacheCounts } from "../lm/cache.ts";
 import type { ChatResult } from "../lm/types.ts";
 import { guarded, now, type Store } from "./database.ts";
 
@@ -46,4 +49,14 @@ export function createStoreCache(store: Store): StoreResponseCache {
       );
     },
   };
+}
+
+/** How many of a run's module calls the response cache answered (module_calls.cached). */
+export function cacheCountsOf(store: Store, runId: number): CacheCounts {
+  const row = guarded(store, () =>
+    store.database
+      .query("SELECT COALESCE(SUM(cached), 0) AS answered, COUNT(*) AS calls FROM module_calls WHERE run_id = ?")
+      .get(runId),
+  ) as CacheCounts | null;
+  return row ?? { answered: 0, calls: 0 };
 }

@@ -47,6 +47,6 @@ export {
   type TrainingStepStatus,
   type ValidationRecord,
 } from "./training.ts";
-export { createStoreCache, type StoreResponseCache } from "./cache.ts";
+export { cacheCountsOf, createStoreCache, type StoreResponseCache } from "./cache.ts";
 export { runReadOnlyQuery, splitStatements, streamReadOnlyQuery, type QueryResult, type QueryValue } from "./query.ts";
 export { TABLE_SAMPLE_ROWS, formatCsv, formatJson, formatTable, rowFormatter, type RowFormatter } from "./format.ts";

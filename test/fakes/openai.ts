@@ -12,7 +12,8 @@
  *   await fake.stop()
  *
  * Routes: POST /v1/chat/completions → {id, object, created, model, choices:[{index, message:
- * {role, content}, finish_reason}], usage?}; GET /v1/models → {object:"list", data:[{id,…}]} with
+ * {role, content}, finish_reason}], usage?}; GET /v1/models → {object:"list", data:[{id, created
+ * (now, as vLLM stamps it), root, parent, …}]} with
  * flavor "vllm", 404 {"detail":"Not Found"} with flavor "arbor" (which also omits usage, like
  * LEGACY Arbor). With `models`, a chat request for another model gets 404 (vLLM's behaviour);
  * with `apiKey`, any other bearer token gets 401.
@@ -100,6 +101,9 @@ export interface FakeOpenAIOptions {
   flavor?: "vllm" | "arbor";
   /** Models GET /v1/models lists (vllm); chat for another model → 404. Default: accept any. */
   models?: string[];
+  /** vLLM's `root` per listed model (what --served-model-name hides; default: the id) and `parent` (a LoRA's base). */
+  roots?: Record<string, string>;
+  parents?: Record<string, string>;
   /** Require this bearer token (401 otherwise). */
   apiKey?: string;
   responder?: FakeResponder;
@@ -317,7 +321,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         counts.models += 1;
         if (flavor === "arbor") return json({ detail: "Not Found" }, 404);
         const ids = options.models ?? ["Qwen/Qwen2.5-7B-Instruct"];
-        return json({ object: "list", data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "vllm" })) });
+        // As vLLM: `created` is the time of this answer, `root` the model path behind the name.
+        const created = Math.floor(Date.now() / 1000);
+        const card = (id: string) => ({ id, object: "model", created, owned_by: "vllm", root: options.roots?.[id] ?? id, parent: options.parents?.[id] ?? null });
+        return json({ object: "list", data: ids.map(card) });
       }
       if (httpRequest.method === "POST" && path === "/v1/chat/completions") {
         return chat(body as FakeChatRequest, recorded);

@@ -293,8 +293,12 @@ describe("LM client: response cache", () => {
     expect(cache.entries.size).toBe(0);
   });
 
-  test("the cache key depends on model, messages, temperature, max tokens, top_p and response_format only", () => {
-    const base = { model: "m", messages: request.messages, temperature: 0, maxTokens: 10 };
+  test("the cache key depends on endpoint, served identity, model, messages, temperature, max tokens, top_p and response_format only", () => {
+    const base = { endpoint: "http://a:8000/v1", identity: { id: "m", root: "/ckpt/1" }, model: "m", messages: request.messages, temperature: 0, maxTokens: 10 };
+    expect(cacheKey(base)).toBe(cacheKey({ ...base, endpoint: "http://user:secret@a:8000/v1/" }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, endpoint: "http://b:8000/v1" }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, identity: { id: "m", root: "/ckpt/2" } }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, identity: null }));
     expect(cacheKey(base)).toBe(cacheKey({ ...base, messages: [{ content: "Say hi.", role: "user" }] }));
     expect(cacheKey(base)).not.toBe(cacheKey({ ...base, maxTokens: 11 }));
     expect(cacheKey(base)).not.toBe(cacheKey({ ...base, topP: 1 }));
