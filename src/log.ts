@@ -1,9 +1,12 @@
 /**
  * Logs go to stderr (consola); stdout is reserved for machine-readable output (--json) and
- * for the tables a command prints as its result.
+ * for the tables a command prints as its result. Credentials inside URLs
+ * (`http://user:password@host`) are redacted from every line (src/errors.ts `redactCredentials`);
+ * a reporter added later (the run.log tee) redacts its own text the same way.
  */
-import { createConsola, type ConsolaInstance } from "consola";
+import { createConsola, type ConsolaInstance, type ConsolaReporter } from "consola";
 import type { LogLevel } from "./config/defaults.ts";
+import { redactCredentials } from "./errors.ts";
 
 const LEVELS: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
 
@@ -13,6 +16,16 @@ export const log: ConsolaInstance = createConsola({
   level: LEVELS.info,
   formatOptions: { date: false },
 });
+
+/** `reporter`, seeing every string argument with URL credentials redacted. */
+export function redacting(reporter: ConsolaReporter): ConsolaReporter {
+  return {
+    log: (entry, context) =>
+      reporter.log({ ...entry, args: entry.args.map((arg: unknown) => (typeof arg === "string" ? redactCredentials(arg) : arg)) }, context),
+  };
+}
+
+log.setReporters(log.options.reporters.map(redacting));
 
 export function setLogLevel(level: LogLevel): void {
   log.level = LEVELS[level];

@@ -13,7 +13,7 @@
  * response_format only on the JSONAdapter fallback calls (program.md §5): nothing else.
  */
 import OpenAI, { APIUserAbortError } from "openai";
-import { InterruptedError, ServiceError } from "../errors.ts";
+import { InterruptedError, ServiceError, redactCredentials } from "../errors.ts";
 import { log } from "../log.ts";
 import { cacheKey, type ResponseCache } from "./cache.ts";
 import { EndpointPool, type EndpointState } from "./endpoints.ts";
@@ -216,7 +216,8 @@ export class OpenAIChatClient implements ChatClient {
       finishReason: value.finishReason,
       usage: value.usage,
       latencyMs: performance.now() - started,
-      endpoint: endpointUrl,
+      // Recorded with the call (module_calls.endpoint): never with the credentials of its URL.
+      endpoint: redactCredentials(endpointUrl),
       attempts,
       cached: false,
       model,

@@ -3,7 +3,7 @@
  * resumed run: its stored configuration, with only operational flags taken from the new call.
  */
 import { join } from "node:path";
-import { UsageError } from "../errors.ts";
+import { UsageError, redactCredentials } from "../errors.ts";
 import type { Store } from "../store/database.ts";
 import { createRun, findRun, type RunKind, type RunRecord } from "../store/runs.ts";
 import { VERSION } from "../version.ts";
@@ -35,12 +35,23 @@ export function defaultRunName(kind: string, date = new Date()): string {
   return `${kind}-${stamp}`;
 }
 
-/** The options as stored with the run: secrets removed, undefined dropped. */
+/** A stored value with the credentials inside URLs redacted (`http://***@host`). */
+function withoutCredentials(value: unknown): unknown {
+  if (typeof value === "string") return redactCredentials(value);
+  if (Array.isArray(value)) return value.map(withoutCredentials);
+  return value;
+}
+
+/**
+ * The options as stored with the run (database and config.json): secrets removed, credentials
+ * inside URLs redacted, undefined dropped. A resume gets its URLs from the new call (operational
+ * flags) when the stored ones were redacted.
+ */
 export function publicConfig<T extends object>(options: T): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || SECRET_KEYS.has(key)) continue;
-    config[key] = value;
+    config[key] = withoutCredentials(value);
   }
   return config;
 }
@@ -63,6 +74,13 @@ export function resumeOptions<T extends object>(storedJson: string, current: T):
     else if (SECRET_KEYS.has(key)) delete merged[key];
   }
   for (const key of SECRET_KEYS) if (currentRecord[key] !== undefined) merged[key] = currentRecord[key];
+  for (const key of operationalKeys) {
+    if (JSON.stringify(merged[key] ?? null).includes("://***@")) {
+      throw new UsageError(`the stored --${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} of this run had credentials in its URL, which are never stored`, {
+        fix: "pass it again (with the credentials) when you resume",
+      });
+    }
+  }
   return merged as T;
 }
 

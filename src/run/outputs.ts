@@ -3,6 +3,7 @@
  * examples.md (a few trajectories to read). Files are written by src/files.ts (atomic).
  */
 import { appendFileSync } from "node:fs";
+import { redactCredentials } from "../errors.ts";
 import { log } from "../log.ts";
 import type { ExampleRun } from "./examples.ts";
 
@@ -10,7 +11,7 @@ import type { ExampleRun } from "./examples.ts";
 export function teeLogTo(path: string): () => void {
   const reporter = {
     log(entry: { date: Date; type: string; args: unknown[] }) {
-      const text = entry.args.map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg))).join(" ");
+      const text = redactCredentials(entry.args.map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg))).join(" "));
       try {
         appendFileSync(path, `${entry.date.toISOString()} ${entry.type.padEnd(5)} ${text}\n`);
       } catch {
