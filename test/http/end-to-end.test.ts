@@ -59,12 +59,13 @@ describe("credentials inside URLs", () => {
     const result = await evaluate(baseUrl, "credentials", ["--max-retries", "2"]);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toContain("://***@127.0.0.1");
-    for (const [where, text] of [
+    const places: Array<[string, string]> = [
       ["stderr", result.stderr + result.stdout],
       ["run.log", outputText("credentials", "run.log")],
       ["config.json", outputText("credentials", "config.json")],
       ["the database", databaseText("credentials")],
-    ]) {
+    ];
+    for (const [where, text] of places) {
       expect({ where, leaked: text.includes("s3cret-pw") }).toEqual({ where, leaked: false });
     }
     expect(outputText("credentials", "config.json")).toContain("://***@127.0.0.1");
