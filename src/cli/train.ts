@@ -10,7 +10,7 @@ export default musiqueCommand({
   helpDefaults: {
     arborUrl: "http://localhost:{port}/v1/",
     baseUrl: "the Arbor server (with --dry-run: http://localhost:{port}/v1)",
-    runName: "train-{UTC timestamp}",
+    runName: "train-{UTC time}-{random}",
   },
   run: async (options, { signal }) => {
     const summary = await runTrain(options, signal);

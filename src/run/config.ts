@@ -2,6 +2,7 @@
  * Run names, the configuration stored with a run (secrets removed), and the options of a
  * resumed run: its stored configuration, with only operational flags taken from the new call.
  */
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { UsageError, redactCredentials } from "../errors.ts";
 import type { Store } from "../store/database.ts";
@@ -29,10 +30,13 @@ export const operationalKeys = [
 
 const SECRET_KEYS = new Set(["apiKey", "rerankApiKey"]);
 
-/** `evaluate-20261125-013045` (UTC). */
+/**
+ * `evaluate-20261125-013045-7f3a9c`: UTC time to the second plus 6 random hex digits, so two runs
+ * started in the same second (or on two machines) never share a name or an output folder.
+ */
 export function defaultRunName(kind: string, date = new Date()): string {
   const stamp = date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `${kind}-${stamp}`;
+  return `${kind}-${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
 /** A stored value with the credentials inside URLs redacted (`http://***@host`). */
@@ -93,14 +97,19 @@ export interface NewRunOptions {
   outputDir: string;
 }
 
-/** Create a run (named --run-name or {prefix}-{timestamp}); an existing name is refused. */
-export function startNewRun<T extends NewRunOptions>(store: Store, kind: RunKind, prefix: string, options: T): RunRecord {
-  const name = options.runName ?? defaultRunName(prefix);
+/** A run name that is free in this database: --run-name, or {prefix}-{UTC time}-{random}. */
+export function newRunName(store: Store, prefix: string, requested: string | undefined): string {
+  const name = requested ?? defaultRunName(prefix);
   if (findRun(store, name)) {
     throw new UsageError(`a run named "${name}" already exists in ${store.path}`, {
       fix: `choose another --run-name, or continue it with --resume ${name}`,
     });
   }
+  return name;
+}
+
+/** Create the run named `name` (see newRunName) with its stored configuration. */
+export function startNewRun<T extends NewRunOptions>(store: Store, kind: RunKind, name: string, options: T): RunRecord {
   return createRun(store, {
     name,
     kind,

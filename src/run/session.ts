@@ -1,6 +1,7 @@
 /**
  * The life of a run, shared by `evaluate` and `train`: open the database, find the run to resume
- * (by name, of the right kind) or create a new one, take over its output folder and log, record
+ * (by name, of the right kind) or create a new one (a unique default name), claim its output folder
+ * (refused when it belongs to another run: output-folder.ts) and its log, record
  * its examples and config.json, run the command's work, and end with one status — completed,
  * interrupted (Ctrl-C, SIGTERM or SIGHUP: marked at once, then the work in flight is recorded
  * and the resume command printed) or failed (the resume command is printed too). Only what differs per command is passed in (`SessionPlan`).
@@ -8,11 +9,12 @@
  */
 import { join } from "node:path";
 import { InterruptedError, UsageError } from "../errors.ts";
-import { makeOutputDirectory, writeJsonFile } from "../files.ts";
+import { writeJsonFile } from "../files.ts";
 import { log } from "../log.ts";
 import { openStore, type Store } from "../store/database.ts";
 import { findRun, recordRunExamples, updateRunStatus, type RunExample, type RunKind, type RunRecord, type RunStatus } from "../store/runs.ts";
-import { operationalKeys, resumeOptions, startNewRun, type NewRunOptions } from "./config.ts";
+import { newRunName, operationalKeys, resumeOptions, startNewRun, type NewRunOptions } from "./config.ts";
+import { checkFolderFree, claimOutputFolder, ownerOf } from "./output-folder.ts";
 import { teeLogTo } from "./outputs.ts";
 
 export interface SessionOptions extends NewRunOptions {
@@ -99,7 +101,12 @@ export async function runSession<O extends SessionOptions, P, T>(requested: O, s
     const options = existing ? resumeOptions(existing.configJson, requested) : requested;
     if (existing) log.info(`resuming ${existing.name} (${existing.status}); keeping its configuration except ${operationalKeys.join(", ")}`);
     const prepared = await plan.prepare(options, store);
-    const run = existing ?? startNewRun(store, plan.kind, plan.namePrefix(options), options);
+    let run = existing;
+    if (!run) {
+      const name = newRunName(store, plan.namePrefix(options), options.runName);
+      checkFolderFree(join(options.outputDir, name));
+      run = startNewRun(store, plan.kind, name, options);
+    }
     return await withRun(store, run, existing !== null, { ...options, runName: run.name }, signal, plan, prepared);
   } finally {
     store.close();
@@ -116,11 +123,12 @@ async function withRun<O extends SessionOptions, P, T>(
   prepared: P,
 ): Promise<T> {
   const resumeCommand = `musique ${plan.kind} --resume ${run.name} --db ${store.path}`;
-  let directory: string;
+  const directory = join(options.outputDir, run.name);
   try {
-    directory = makeOutputDirectory(join(options.outputDir, run.name), "--output-dir");
+    claimOutputFolder(directory, ownerOf(store.path, run), resumed, run.outputDir);
   } catch (error) {
-    finalStatus(store, run.id, "failed", message(error));
+    // A resumed run refused someone else's folder is not itself failed.
+    if (!(resumed && error instanceof UsageError)) finalStatus(store, run.id, "failed", message(error));
     throw error;
   }
   const session: RunSession<O> = {
