@@ -39,7 +39,7 @@ describe("an output folder belongs to one run of one database", () => {
     expect(second.exitCode).toBe(2);
     expect(second.stderr).toContain(`output folder ${folder} belongs to run "same-name" of database ${join(directory, "a.db")}`);
     expect(second.stderr).toContain("pass --output-dir with another folder or choose another --run-name");
-    expect(second.stderr.match(/^\[error\]/gm)?.length ?? 0).toBe(1);
+    expect(second.stderr.match(/^\[error\]|ERROR /gm)?.length ?? 0).toBe(1); // one message, not a cascade
     expect(snapshot(folder)).toEqual(before);
     expect(queryAll(other, "SELECT name FROM runs")).toEqual([]);
   }, 30_000);
