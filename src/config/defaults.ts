@@ -80,6 +80,18 @@ export const DEFAULTS = {
   /** Arbor's initialize launches vLLM and the trainer: minutes. */
   arborInitializeTimeoutSeconds: 1800,
   arborStepTimeoutSeconds: 600,
+  /**
+   * Arbor answers a /step in milliseconds unless its link to the trainer is dead (the call then
+   * never returns). A step unanswered this long while /status still answers means the trainer is lost.
+   */
+  arborStepAcceptSeconds: 60,
+  /**
+   * How long the preflight waits for Arbor: it answers no request while it launches a model for
+   * any client (vLLM start-up, minutes; a /status took 26 s with a small model).
+   */
+  arborProbeTimeoutSeconds: 300,
+  /** The least time without the trainer asking for a batch before it counts as lost (10× its slowest pace otherwise). */
+  arborStallFloorSeconds: 300,
 
   // serve
   serveHost: "0.0.0.0",

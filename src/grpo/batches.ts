@@ -5,23 +5,41 @@
  * k-th group ever posted is batch k. `post` returns only once the trainer has asked for every
  * group of the step, so the caller never generates more than one step ahead of the trainer
  * (rollouts stay at most one step off-policy, as in Arbor's own client).
+ *
+ * A dead trainer does not show in /status (it keeps saying "running" with frozen pending ids):
+ * Arbor's /step then never answers, because it waits on the trainer's control socket. So a step
+ * unanswered for DEFAULTS.arborStepAcceptSeconds while /status still answers promptly means the
+ * trainer is lost (when /status does not answer either, Arbor itself is busy, e.g. launching a
+ * model, and the step keeps its full deadline). And when the trainer stops asking for batches for
+ * ten times its slowest pace so far (at least DEFAULTS.arborStallFloorSeconds, at most
+ * --request-timeout), it is lost too. Both are TrainerLostError: the job must be cancelled, since
+ * terminate would wait on the trainer forever.
  */
 import { DEFAULTS } from "../config/defaults.ts";
 import { ServiceError } from "../errors.ts";
 import { sleep } from "../http/retry.ts";
 import type { ArborClient } from "./arbor.ts";
 import { ARBOR_SERVICE } from "./arbor-errors.ts";
-import type { GrpoChatData, GrpoStatus } from "./arbor-wire.ts";
+import type { GrpoChatData, GrpoStatus, StepRequest } from "./arbor-wire.ts";
 
 /** Arbor refreshes pending_batch_ids about every 0.5 s. */
 export const STATUS_POLL_INTERVAL_MS = 500;
+/** Seconds a liveness /status may take before Arbor counts as busy rather than the trainer as lost. */
+const LIVENESS_STATUS_SECONDS = 10;
+
+/** The trainer behind an Arbor job stopped answering; only cancel can end the job. */
+export class TrainerLostError extends ServiceError {}
 
 export interface BatchFeederOptions {
   arbor: ArborClient;
   jobId: string;
   pollIntervalMs?: number;
-  /** Seconds without the trainer asking for a new batch before giving up. */
+  /** The longest wait for the trainer to ask for a batch (--request-timeout). */
   stallTimeoutSeconds?: number;
+  /** The least stall that counts as a lost trainer once its pace is known. */
+  stallFloorSeconds?: number;
+  /** How long a /step may stay unanswered while /status answers. */
+  stepAcceptSeconds?: number;
   /** Groups already posted to this job (0 for a new job). */
   alreadyPosted?: number;
 }
@@ -37,16 +55,28 @@ export class BatchFeeder {
   private posted: number;
   private readonly pollIntervalMs: number;
   private readonly stallTimeoutMs: number;
+  private readonly stallFloorMs: number;
+  private readonly stepAcceptMs: number;
+  /** The longest time the trainer took to change its pending ids (its pace), once seen. */
+  private slowestPaceMs: number | null = null;
 
   constructor(private readonly options: BatchFeederOptions) {
     this.posted = options.alreadyPosted ?? 0;
     this.pollIntervalMs = options.pollIntervalMs ?? STATUS_POLL_INTERVAL_MS;
     this.stallTimeoutMs = (options.stallTimeoutSeconds ?? DEFAULTS.arborStepTimeoutSeconds) * 1000;
+    this.stallFloorMs = (options.stallFloorSeconds ?? DEFAULTS.arborStallFloorSeconds) * 1000;
+    this.stepAcceptMs = (options.stepAcceptSeconds ?? DEFAULTS.arborStepAcceptSeconds) * 1000;
   }
 
   /** Groups posted to the job so far. */
   get postedCount(): number {
     return this.posted;
+  }
+
+  /** How long the trainer may go without asking for a batch before it counts as lost. */
+  get stallLimitMs(): number {
+    if (this.slowestPaceMs === null) return this.stallTimeoutMs;
+    return Math.min(this.stallTimeoutMs, Math.max(this.stallFloorMs, 10 * this.slowestPaceMs));
   }
 
   /** Post `groups` as the trainer asks for them; each group is exactly num_generations samples. */
@@ -55,8 +85,8 @@ export class BatchFeeder {
     const batchIds: number[] = [];
     let lastStatus: GrpoStatus | null = null;
     let next = 0;
-    let lastProgress = performance.now();
-    let lastPending = "";
+    let lastChange = performance.now();
+    let lastPending: string | null = null;
     while (next < groups.length) {
       const status = await arbor.status(jobId, signal);
       if (status.status === "cancelled") {
@@ -65,43 +95,103 @@ export class BatchFeeder {
           url: arbor.baseUrl,
           retryable: false,
           cause: "someone cancelled the job (POST …/grpo/cancel) or Arbor stopped it",
-          fix: "start a new training run",
+          fix: "resume the run (musique train --resume RUN): it starts a new job",
         });
       }
-      const wanted = status.pendingBatchIds.filter((id) => id >= this.posted);
       const pendingKey = status.pendingBatchIds.join(",");
       if (pendingKey !== lastPending) {
+        if (lastPending !== null) this.notePace(performance.now() - lastChange);
         lastPending = pendingKey;
-        lastProgress = performance.now();
+        lastChange = performance.now();
       }
+      const wanted = status.pendingBatchIds.filter((id) => id >= this.posted);
       if (wanted.length === 0) {
-        if (performance.now() - lastProgress > this.stallTimeoutMs) throw this.stalled(status);
+        if (performance.now() - lastChange > this.stallLimitMs) throw this.stalled(status);
         await sleep(this.pollIntervalMs, signal);
         continue;
       }
       for (const requestedId of wanted) {
         const group = groups[next];
         if (group === undefined) break;
-        lastStatus = await arbor.step({ job_id: jobId, model: jobId, batch_id: requestedId, batch: [...group], metrics }, signal);
+        lastStatus = await this.stepWatched({ job_id: jobId, model: jobId, batch_id: requestedId, batch: [...group], metrics }, signal);
         batchIds.push(this.posted);
         this.posted += 1;
         next += 1;
       }
-      lastProgress = performance.now();
+      lastChange = performance.now();
     }
     return { batchIds, lastStatus };
   }
 
-  private stalled(status: GrpoStatus): ServiceError {
-    return new ServiceError(
-      `Arbor's trainer has not asked for a batch in ${Math.round(this.stallTimeoutMs / 1000)} s ` +
+  private notePace(elapsedMs: number): void {
+    this.slowestPaceMs = Math.max(this.slowestPaceMs ?? 0, elapsedMs);
+  }
+
+  /** POST /step, watching the trainer: a step that hangs while /status answers means it is lost. */
+  private async stepWatched(request: StepRequest, signal: AbortSignal): Promise<GrpoStatus> {
+    const { arbor } = this.options;
+    const controller = new AbortController();
+    const stepSignal = AbortSignal.any([signal, controller.signal]);
+    const step = arbor.step(request, stepSignal);
+    let settled = false;
+    const watch = (async (): Promise<TrainerLostError | null> => {
+      await sleep(this.stepAcceptMs, AbortSignal.any([signal, controller.signal])).catch(() => undefined);
+      while (!settled && !signal.aborted) {
+        const answered = await arbor
+          .status(request.job_id, AbortSignal.any([signal, AbortSignal.timeout(LIVENESS_STATUS_SECONDS * 1000)]))
+          .then(() => true)
+          .catch(() => false);
+        if (settled || signal.aborted) return null;
+        if (answered) return this.lostOnStep(request);
+        // Arbor itself is not answering (busy, e.g. launching a model): the step keeps its deadline.
+        await sleep(this.pollIntervalMs * 10, signal).catch(() => undefined);
+      }
+      return null;
+    })();
+    try {
+      const result = await Promise.race([
+        step.then((status) => ({ status })),
+        watch.then((lost) => (lost ? { lost } : new Promise<never>(() => {}))),
+      ]);
+      if ("lost" in result) {
+        controller.abort(result.lost);
+        step.catch(() => undefined);
+        throw result.lost;
+      }
+      return result.status;
+    } finally {
+      settled = true;
+      controller.abort();
+    }
+  }
+
+  private lostOnStep(request: StepRequest): TrainerLostError {
+    return new TrainerLostError(
+      `Arbor did not accept group ${this.posted} of job ${request.job_id} within ${Math.round(this.stepAcceptMs / 1000)} s, ` +
+        "while its /status answers at once: the trainer process has crashed or hangs",
+      {
+        service: ARBOR_SERVICE,
+        url: this.options.arbor.baseUrl,
+        retryable: false,
+        cause: "Arbor hands a group to the trainer over its control socket, which never answers once the trainer is gone (out of memory, NCCL error, killed)",
+        fix: "see <storage_path>/<job_id>/logs/grpo_training.log on the Arbor machine; the job is cancelled to free its GPUs; fix the cause and resume the run",
+      },
+    );
+  }
+
+  private stalled(status: GrpoStatus): TrainerLostError {
+    return new TrainerLostError(
+      `Arbor's trainer has not asked for a batch in ${Math.round(this.stallLimitMs / 1000)} s ` +
         `(job ${status.jobId}, ${this.posted} groups posted, pending ${JSON.stringify(status.pendingBatchIds)})`,
       {
         service: ARBOR_SERVICE,
         url: this.options.arbor.baseUrl,
         retryable: false,
-        cause: "the trainer crashed or hangs, or it reached its max_steps",
-        fix: "see <storage_path>/<job_id>/logs/grpo_training.log on the Arbor machine; raise --request-timeout if a step is just slow",
+        cause:
+          this.slowestPaceMs === null
+            ? "the trainer crashed or hangs"
+            : `the trainer crashed or hangs: it used to ask within ${Math.round(this.slowestPaceMs / 1000)} s`,
+        fix: "see <storage_path>/<job_id>/logs/grpo_training.log on the Arbor machine; raise --request-timeout if a step is just slow; resume the run after fixing the cause",
       },
     );
   }

@@ -8,6 +8,10 @@
  *   ahead), record everything → validate every --num-steps-for-val steps and after the last one,
  *   checkpoint per --checkpoint → terminate (Arbor saves checkpoint_final).
  *
+ * The Arbor job is an ArborJob (jobs.ts): recorded before initialize, with a run name unique per
+ * job, its checkpoints recorded with it, ended by terminate, or on a failure or stop signal by
+ * --on-interrupt (terminate or cancel; a lost trainer is always cancelled).
+ *
  * Steps are counted from 0; a validation's step is the number of steps completed. With
  * `arbor: null` (--dry-run) nothing is sent: rollouts use `model`, groups go to `onGroups`, and
  * there is no validation or checkpoint. The caller (src/run/) loads data, creates the run,
@@ -20,17 +24,19 @@ import type { ChatClient } from "../lm/types.ts";
 import { log } from "../log.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { Store } from "../store/database.ts";
-import { recordCheckpoint, recordGroups, recordRollouts, recordTrainingStep } from "../store/training.ts";
+import { checkpointsOf, recordGroups, recordRollouts, recordTrainingStep } from "../store/training.ts";
 import { groupAdvantages, mean, unbiasedStandardDeviation } from "./advantage.ts";
 import type { ArborClient } from "./arbor.ts";
 import { ARBOR_SERVICE } from "./arbor-errors.ts";
 import type { GrpoStatus } from "./arbor-wire.ts";
-import { BatchFeeder } from "./batches.ts";
+import { BatchFeeder, TrainerLostError } from "./batches.ts";
 import { checkpointName, evaluateOnDev, validationDue, type DevRunner, type DevScores } from "./evaluation.ts";
 import { buildGroups, type GrpoGroup } from "./groups.ts";
 import { runRollouts, type ProgramSettings, type ScoredRun } from "./rollouts.ts";
 import { StepSampler } from "./sampler.ts";
-import { buildInitializeRequest, type ArborTrainSettings } from "./trainer-config.ts";
+import { ArborJob, isTimeout } from "./jobs.ts";
+import { arborRunName, buildInitializeRequest, type ArborTrainSettings } from "./trainer-config.ts";
+import type { ArborJobRecord } from "../store/jobs.ts";
 import { isServiceFailure } from "../program/types.ts";
 
 /** What the loop needs: the flags of the initialize request, plus those of rollouts and validation. */
@@ -47,6 +53,7 @@ export type GrpoLoopSettings = ArborTrainSettings &
     | "numStepsForVal"
     | "checkpoint"
     | "dryRunSteps"
+    | "requestTimeout"
   >;
 
 /** The groups of one example in one step, as built and (unless dry run) posted. */
@@ -79,6 +86,12 @@ export interface GrpoLoopContext {
   initialBest?: DevScores | null;
   /** Resume: initialize the Arbor job from this model (a checkpoint directory) instead of --model. */
   initialModel?: string;
+  /** This run's number for a new Arbor job (1, then one more per resume): its run name is `<run>-r<attempt>`. */
+  attempt?: number;
+  /** Resume with every step trained: the earlier job that still serves the trained weights (no new job). */
+  servingJob?: ArborJobRecord;
+  /** Resume: the validation after the last step is already recorded. */
+  finalValidated?: boolean;
   /** What to do with the Arbor job on Ctrl-C or failure: terminate (saves checkpoint_final) or cancel. */
   onStop?: "terminate" | "cancel";
   /** Called after every step (progress line). */
@@ -86,6 +99,8 @@ export interface GrpoLoopContext {
   /** Batch feeder overrides (tests). */
   pollIntervalMs?: number;
   stallTimeoutSeconds?: number;
+  stallFloorSeconds?: number;
+  stepAcceptSeconds?: number;
 }
 
 export interface GrpoLoopSummary {
@@ -129,14 +144,9 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     checkpoints: [],
     groupsPosted: 0,
   };
-  let job: GrpoStatus | null = null;
-  if (arbor) {
-    const initialModel = context.initialModel ?? settings.model;
-    log.info(`initializing the Arbor GRPO job for ${initialModel} at ${arbor.baseUrl} (loading the model takes minutes)`);
-    job = await arbor.initialize(buildInitializeRequest({ ...settings, model: initialModel }), signal);
-    summary.jobId = job.jobId;
-    log.info(`Arbor job ${job.jobId} is running; rollouts sample from it`);
-  }
+  const totalSteps = arbor ? settings.numTrainSteps : Math.min(settings.dryRunSteps, settings.numTrainSteps);
+  const job = arbor ? await openJob(context, arbor, startStep, totalSteps) : null;
+  summary.jobId = job?.jobId ?? null;
   const model = job?.currentModel ?? settings.model;
   const program: ProgramSettings = {
     client: context.client,
@@ -156,8 +166,10 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
       ? new BatchFeeder({
           arbor,
           jobId: job.jobId,
+          stallTimeoutSeconds: context.stallTimeoutSeconds ?? settings.requestTimeout,
           ...(context.pollIntervalMs === undefined ? {} : { pollIntervalMs: context.pollIntervalMs }),
-          ...(context.stallTimeoutSeconds === undefined ? {} : { stallTimeoutSeconds: context.stallTimeoutSeconds }),
+          ...(context.stallFloorSeconds === undefined ? {} : { stallFloorSeconds: context.stallFloorSeconds }),
+          ...(context.stepAcceptSeconds === undefined ? {} : { stepAcceptSeconds: context.stepAcceptSeconds }),
         })
       : null;
   const sampler = new StepSampler(context.train.length, {
@@ -165,7 +177,6 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     seed: settings.seed,
     shuffle: !settings.curriculum,
   });
-  const totalSteps = arbor ? settings.numTrainSteps : Math.min(settings.dryRunSteps, settings.numTrainSteps);
 
   const validate = async (completed: number): Promise<void> => {
     if (!arbor || !job) return;
@@ -175,17 +186,11 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     const name = checkpointName(settings.checkpoint, scores, best);
     if (best === null || scores.reward > best) summary.best = scores;
     if (name === null) return;
-    const status = await arbor.checkpoint(job.jobId, name, { step: completed, scores }, signal);
-    const record = status.checkpoints[name];
-    recordCheckpoint(context.store, context.runId, {
-      step: completed,
-      name,
-      directory: record?.directory ?? null,
-      metadata: { step: completed, scores },
-      arborRecord: record ?? null,
-    });
-    summary.checkpoints = summary.checkpoints.filter((entry) => entry.name !== name);
-    summary.checkpoints.push({ step: completed, name, directory: record?.directory ?? null });
+    if (job.state !== "running") {
+      log.warn(`validation improved after step ${completed}, but job ${job.jobId} has already been terminated: its checkpoint_final holds these weights`);
+      return;
+    }
+    const record = await job.checkpoint(name, completed, { step: completed, scores }, signal);
     log.info(`checkpoint ${name} saved${record ? ` at ${record.directory}` : ""}`);
   };
 
@@ -196,6 +201,7 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
       const result = await runStep(context, step, sampler, program, feeder);
       summary.stepsCompleted = step + 1;
       summary.groupsPosted = feeder?.postedCount ?? 0;
+      if (job && feeder) job.notePosted(feeder.postedCount);
       if (validationDue(step + 1, settings.numStepsForVal, totalSteps)) await validate(step + 1);
       context.onStep?.({
         completed: step + 1,
@@ -207,48 +213,59 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
         validation: summary.validations.at(-1)?.reward ?? null,
       });
     }
-    if (arbor && job) {
-      const final = await arbor.terminate(job.jobId, signal);
-      recordFinal(context, summary, final);
+    if (job && startStep >= totalSteps && !context.finalValidated) await validate(totalSteps);
+    if (job && job.state === "running") {
+      const final = await job.finish(summary.stepsCompleted, signal);
+      if (final) log.info(`Arbor saved ${final.name} at ${final.directory}`);
+    } else if (job && job.state === "lost") {
+      await job.cancel();
     }
+    if (job) summary.checkpoints = checkpointsOf(context.store, context.runId).map(({ step, name, directory }) => ({ step, name, directory }));
     return summary;
   } catch (error) {
-    if (arbor && job) await stopAfterFailure(arbor, job.jobId, error, context.onStop ?? "terminate");
+    if (job) await stopJob(job, error, context.onStop ?? "terminate", summary.stepsCompleted);
     throw error;
   }
 }
 
-function recordFinal(context: GrpoLoopContext, summary: GrpoLoopSummary, status: GrpoStatus): void {
-  const final = status.checkpoints.checkpoint_final;
-  if (!final) return;
-  recordCheckpoint(context.store, context.runId, {
-    step: summary.stepsCompleted,
-    name: final.name,
-    directory: final.directory,
-    metadata: final.metadata,
-    arborRecord: final,
-  });
-  summary.checkpoints.push({ step: summary.stepsCompleted, name: final.name, directory: final.directory });
-  log.info(`Arbor saved ${final.name} at ${final.directory}`);
+/** Start this run's Arbor job, take over the one that still serves a fully trained run, or none is needed. */
+async function openJob(context: GrpoLoopContext, arbor: ArborClient, startStep: number, totalSteps: number): Promise<ArborJob | null> {
+  const { settings } = context;
+  if (!context.servingJob && startStep >= totalSteps && context.finalValidated) {
+    log.info("every step is trained and validated: no Arbor job is needed to finish the run");
+    return null;
+  }
+  if (context.servingJob) {
+    log.info(`every step is trained; validating with Arbor job ${context.servingJob.jobId ?? "?"}, which still serves the trained weights`);
+    return ArborJob.attach(context.store, arbor, context.servingJob);
+  }
+  const initialModel = context.initialModel ?? settings.model;
+  const attempt = context.attempt ?? 1;
+  const name = arborRunName(settings.runName ?? "musique", attempt);
+  const request = buildInitializeRequest({ ...settings, model: initialModel, runName: name }, totalSteps - startStep);
+  log.info(
+    `initializing Arbor GRPO job ${name} for ${initialModel} at ${arbor.baseUrl} (loading the model takes minutes; ` +
+      `trainer max_steps ${request.trainer_config.max_steps ?? "?"}, above the groups this job can receive)`,
+  );
+  const job = await ArborJob.start({ store: context.store, runId: context.runId, arbor, attempt, arborRunName: name, startStep, request, signal: context.signal });
+  log.info(`Arbor job ${job.jobId} is running; rollouts sample from it`);
+  return job;
 }
 
-/** Best effort: keep what was learned (terminate saves checkpoint_final) and free the trainer. */
-async function stopAfterFailure(arbor: ArborClient, jobId: string, error: unknown, how: "terminate" | "cancel"): Promise<void> {
-  const reason = error instanceof InterruptedError ? "interrupted" : "failed";
-  const what = how === "terminate" ? "terminate" : "cancel";
-  log.warn(
-    `training ${reason}; asking Arbor to ${what} job ${jobId}` +
-      (how === "terminate" ? " (saves checkpoint_final, keeps vLLM serving it)" : " (frees its GPUs, saves nothing)"),
-  );
-  try {
-    if (how === "terminate") await arbor.terminate(jobId, AbortSignal.timeout(120_000));
-    else await arbor.cancel(jobId, AbortSignal.timeout(120_000));
-  } catch (stopError) {
-    log.warn(
-      `could not ${what} Arbor job ${jobId}: ${stopError instanceof Error ? stopError.message : String(stopError)}; ` +
-        "restart Arbor to free its GPUs",
-    );
+/** End the job after a failure or a stop signal (never throws; the original error is reported). */
+async function stopJob(job: ArborJob, error: unknown, how: "terminate" | "cancel", stepsCompleted: number): Promise<void> {
+  if (error instanceof TrainerLostError) job.markTrainerLost(error.message);
+  if (job.state === "terminating") {
+    // The final terminate itself failed.
+    if (isTimeout(error)) {
+      log.warn(`Arbor did not finish terminating job ${job.jobId} in time: its trainer is not answering; cancelling the job to free its GPUs`);
+      await job.cancel();
+    } else {
+      log.warn(`Arbor goes on terminating job ${job.jobId} without musique; the resume records checkpoint_final, then cancels the job`);
+    }
+    return;
   }
+  if (job.state === "running" || job.state === "lost") await job.stop(how, stepsCompleted);
 }
 
 async function runStep(

@@ -18,19 +18,27 @@ import type { InitializeRequest, TrainerConfigWire } from "./arbor-wire.ts";
 export const LORA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "up_proj", "down_proj", "gate_proj"];
 
 /**
- * Trainer limit on prompt + completion tokens. HEAD's server default (2048) would cut training
- * sequences from the left: a hop's prompt holds two documents and DSPy's max_tokens is 4000. The
- * reference sent max_prompt_length/max_completion_length null (no truncation); Qwen2.5-7B's context
- * is 32768, so this keeps "no truncation" in practice. The HEAD client sends null, which HEAD turns
- * into 2048 again.
+ * Trainer limit on prompt + completion tokens (HEAD: the trainer cuts longer training sequences
+ * from the left; it also bounds max_prompt_length and max_tokens when those are unset). HEAD's
+ * default, 2048, would cut training sequences: a hop's prompt holds two documents and DSPy's
+ * max_tokens is 4000. The reference sent max_prompt_length/max_completion_length null (no
+ * truncation); Qwen2.5-7B's context is 32768, so this keeps "no truncation" in practice. It must be
+ * a number: Arbor forwards only the keys a request sets (`model_dump(exclude_unset=True)`), so an
+ * explicit `null` is kept, and the trainer then stops with "max_seq_len is required when
+ * max_completion_length is not provided" before it binds its control socket — initialize never
+ * answers (the HEAD client sends null and hits exactly this).
  */
 export const TRAINER_MAX_SEQUENCE_LENGTH = 32768;
 
-/** Values without a flag, with their provenance. */
+/**
+ * Values without a flag, with their provenance. Arbor HEAD's request schema accepts only the keys
+ * of `TRAINER_CONFIG_KEYS` (anything else is a 422), so HF TrainingArguments such as save_steps,
+ * save_strategy or optim cannot be set: see the note on checkpoints below.
+ */
 export const FIXED_TRAINER_CONFIG = {
   /** reference and HEAD client: true (TRL default false). */
   gradient_checkpointing: true,
-  /** reference and HEAD client. */
+  /** reference and HEAD client. With it, max_steps (see trainerMaxSteps) changes nothing else. */
   lr_scheduler_type: "constant_with_warmup",
   /** reference: 0 (HF default; DSPy 3.0.2 sent none). HEAD client: 10. */
   warmup_steps: 0,
@@ -45,20 +53,40 @@ export const FIXED_TRAINER_CONFIG = {
   /** HEAD client: 10. reference: 100. Affects trainer logs only. */
   logging_steps: 10,
   /**
-   * reference: TRL 0.19.1's "bnpo" (DSPy 3.0.2 sent no loss_type). HEAD client: "dapo"; HEAD server:
-   * "dr_grpo". HEAD's trainer implements grpo, bnpo, dr_grpo and dapo.
+   * "dapo", as Arbor's own client sends, because it is the HEAD loss that gives the reference's
+   * semantics: a mean over the completion tokens of the step's batch, with the gradient averaged
+   * over accumulation. The reference (DSPy 3.0.2 + TRL 0.19.1) trained "bnpo": a token mean per
+   * micro-batch that HF's Trainer then divided by --gradient-accumulation. HEAD disables HF's
+   * division (`compute_loss_func` is set) and DeepSpeed's (`scale_wrt_gas=False`), so HEAD's "bnpo"
+   * gradient is --gradient-accumulation times the reference's (4× with the defaults), and
+   * "grpo"/"dr_grpo" are not divided either. HEAD's "dapo" divides every micro-batch by the token
+   * count of the whole group (all micro-batches and GPUs), which is the accumulation-correct mean.
+   * (HEAD's loss also covers the prompt tokens; their policy-gradient terms cancel within a group
+   * only when every sample shares one normaliser, which dapo's global count guarantees.)
    */
-  loss_type: "bnpo",
+  loss_type: "dapo",
   /**
-   * reference: TRL 0.19.1's false. HEAD client and server: true. HEAD marks a completion truncated
-   * when its last token is not EOS/pad; a chat-templated completion ends with "\n" after the end
-   * token for Qwen, so true could mask every sample (inferred) — false is the safe, reference value.
+   * false (the reference's TRL 0.19.1 value; HEAD client and server: true). At HEAD the flag does not
+   * touch the loss mask: it zeroes the completion mask of every completion whose last token is not
+   * EOS or padding, and that mask only feeds dapo's token count and the logged metrics. A
+   * chat-templated completion ends with "<|im_end|>\n" and shorter ones are right-padded, so the
+   * longest completion(s) of every group are "truncated": true would shrink dapo's divisor (a larger
+   * gradient), and a group whose completions all have the same length would divide by 0.
    */
   mask_truncated_completions: false,
-  /** reference and HEAD client: null (HEAD server default 512 only logs warnings, but is noisy). */
+  /** reference and HEAD client: null (unset, HEAD's trainer uses max_seq_len; its 512 default only logs warnings). */
   max_prompt_length: null,
   max_seq_len: TRAINER_MAX_SEQUENCE_LENGTH,
 } as const satisfies TrainerConfigWire;
+
+/*
+ * Checkpoints HF writes on its own: HEAD leaves TrainingArguments' save_strategy "steps" and
+ * save_steps 500, and its request schema has no key for either, so the trainer also saves
+ * `checkpoint-<N>` into the job's checkpoints folder every 500 optimizer steps (one step = one
+ * group here). musique cannot stop that; it records them (automatic = 1 in the checkpoints table,
+ * see jobs.ts) so that every directory Arbor writes for a run is listed with its step.
+ */
+export const HF_SAVE_STEPS = 500;
 
 /** The flags the initialize request depends on. */
 export type ArborTrainSettings = Pick<
@@ -96,19 +124,40 @@ export function groupsPerExampleLimit(numHops: NumHops, maxHops: number): number
   return 2 * (numHops === "gold" ? MAXIMUM_GOLD_HOPS : numHops);
 }
 
+/** The most groups one musique step can post: examples × (module, invocation) pairs. */
+export function groupsPerStepLimit(settings: Pick<ArborTrainSettings, "numExamplesPerStep" | "numHops" | "maxHops">): number {
+  return settings.numExamplesPerStep * groupsPerExampleLimit(settings.numHops, settings.maxHops);
+}
+
 /**
- * Arbor HEAD's trainer consumes one batch id = one group per optimizer step and stops asking for
- * batches at max_steps (it requires a finite value). A musique step posts several groups (k
- * examples × their (module, invocation) pairs), so max_steps is the upper bound on groups the run
- * can post; the run terminates the job itself after --num-train-steps. The scheduler is
- * constant_with_warmup, so the bound does not change the learning rate.
+ * The trainer's max_steps for a job that will run `steps` musique steps. HEAD's trainer takes one
+ * group (one batch id) per optimizer step, needs a finite max_steps, and when it reaches it, it
+ * leaves its loop: every later step, checkpoint and terminate then hangs. So:
+ *   - margin: the bound on groups the job can be sent plus one more step's worth, so the trainer is
+ *     always still waiting for a batch when musique saves the final checkpoint and terminates;
+ *   - rounded up to a multiple of --batch-size × --gradient-accumulation: Arbor's dataloader has
+ *     ceil(max_steps / batch size) batches per epoch and HF's loop also takes an optimizer step at
+ *     every epoch end, so unless that count is a multiple of the accumulation, epochs end mid-group
+ *     and the trainer reaches max_steps optimizer steps before it has consumed max_steps groups.
+ * The scheduler is constant_with_warmup, so max_steps changes nothing else.
  */
-export function trainerMaxSteps(settings: Pick<ArborTrainSettings, "numTrainSteps" | "numExamplesPerStep" | "numHops" | "maxHops">): number {
-  return settings.numTrainSteps * settings.numExamplesPerStep * groupsPerExampleLimit(settings.numHops, settings.maxHops);
+export function trainerMaxSteps(
+  settings: Pick<ArborTrainSettings, "numTrainSteps" | "numExamplesPerStep" | "numHops" | "maxHops" | "batchSize" | "gradientAccumulation">,
+  steps: number = settings.numTrainSteps,
+): number {
+  const perStep = groupsPerStepLimit(settings);
+  const needed = (Math.max(0, steps) + 1) * perStep;
+  const multiple = settings.batchSize * settings.gradientAccumulation;
+  return Math.ceil(needed / multiple) * multiple;
+}
+
+/** The run_name sent to Arbor for a run's attempt-th job: unique per job, so job ids never repeat. */
+export function arborRunName(runName: string, attempt: number): string {
+  return `${runName}-r${attempt}`;
 }
 
 /** Build the HEAD `trainer_config` from our flags. */
-export function buildTrainerConfig(settings: ArborTrainSettings): TrainerConfigWire {
+export function buildTrainerConfig(settings: ArborTrainSettings, steps: number = settings.numTrainSteps): TrainerConfigWire {
   const config: TrainerConfigWire = {
     temperature: settings.temperature,
     beta: settings.klBeta,
@@ -117,7 +166,7 @@ export function buildTrainerConfig(settings: ArborTrainSettings): TrainerConfigW
     learning_rate: settings.learningRate,
     gradient_accumulation_steps: settings.gradientAccumulation,
     max_grad_norm: settings.maxGradNorm,
-    max_steps: trainerMaxSteps(settings),
+    max_steps: trainerMaxSteps(settings, steps),
     // Must match gpu_config: HEAD sizes the generation batch with it.
     num_training_gpus: settings.numTrainingGpus,
     ...FIXED_TRAINER_CONFIG,
@@ -133,11 +182,11 @@ export function buildTrainerConfig(settings: ArborTrainSettings): TrainerConfigW
   return config;
 }
 
-/** The whole `POST …/fine_tuning/grpo/initialize` body. */
-export function buildInitializeRequest(settings: ArborTrainSettings): InitializeRequest {
+/** The whole `POST …/fine_tuning/grpo/initialize` body for a job that will run `steps` steps. */
+export function buildInitializeRequest(settings: ArborTrainSettings, steps: number = settings.numTrainSteps): InitializeRequest {
   const request: InitializeRequest = {
     model: settings.model,
-    trainer_config: buildTrainerConfig(settings),
+    trainer_config: buildTrainerConfig(settings, steps),
     inference_config: { model: settings.model },
     gpu_config: {
       type: "multi",

@@ -1,7 +1,8 @@
 /**
  * Checks a `musique train` configuration before any GPU time is spent. Arbor validates
- * num_generations only after vLLM has launched (and keeps those GPUs; arbor.md §2d), so a bad
- * combination is a UsageError (exit 2) here, with the numbers and a fix.
+ * num_generations only after vLLM has launched (and keeps those GPUs; arbor.md §2d), and its
+ * trainer checks its own rules after loading the model (initialize then hangs), so every bad
+ * combination is a UsageError (exit 2) here, with the numbers and values that work.
  */
 import type { TrainOptions } from "../config/schemas.ts";
 import { UsageError } from "../errors.ts";
@@ -42,30 +43,114 @@ export function nearestBatchSize(groupSize: number, from: number, perBatchFactor
   for (let batch = Math.max(1, from); ; batch++) if ((batch * perBatchFactor) % groupSize === 0) return batch;
 }
 
-/** GRPO group size against the trainer's effective batch (HEAD's ArborGRPOConfig check). */
+type GroupSettings = Pick<TrainValidationSettings, "numRolloutsPerStep" | "batchSize" | "gradientAccumulation" | "numTrainingGpus">;
+
+/** Group sizes every trainer rule accepts: multiples of GPUs × accumulation that divide the effective batch. */
+export function workingRolloutCounts(settings: GroupSettings): number[] {
+  const unit = settings.numTrainingGpus * settings.gradientAccumulation;
+  const effective = settings.batchSize * unit;
+  const counts: number[] = [];
+  for (let count = unit; count <= effective; count += unit) if (count >= 2 && effective % count === 0) counts.push(count);
+  return counts;
+}
+
+/** Accumulation values every trainer rule accepts for the current group size, batch size and GPUs. */
+export function workingAccumulations(settings: GroupSettings): number[] {
+  const groupSize = settings.numRolloutsPerStep;
+  const values: number[] = [];
+  for (let accumulation = 1; accumulation * settings.numTrainingGpus <= groupSize; accumulation++) {
+    const unit = settings.numTrainingGpus * accumulation;
+    if (groupSize % unit === 0 && (settings.batchSize * unit) % groupSize === 0) values.push(accumulation);
+  }
+  return values;
+}
+
+/** Training GPU counts every trainer rule accepts for the current group size, batch size and accumulation. */
+export function workingTrainingGpus(settings: GroupSettings): number[] {
+  const groupSize = settings.numRolloutsPerStep;
+  const values: number[] = [];
+  for (let gpus = 1; gpus * settings.gradientAccumulation <= groupSize; gpus++) {
+    const unit = gpus * settings.gradientAccumulation;
+    if (groupSize % unit === 0 && (settings.batchSize * unit) % groupSize === 0) values.push(gpus);
+  }
+  return values;
+}
+
+/** The rollouts of one group each trainer GPU and micro-step gets (HEAD `_prepare_inputs`), and how many are dropped. */
+export function rolloutsTrained(settings: GroupSettings): { trained: number; dropped: number } {
+  const { numRolloutsPerStep: groupSize, numTrainingGpus: gpus, gradientAccumulation: accumulation } = settings;
+  const perGpu = Math.ceil(groupSize / gpus);
+  let trained = 0;
+  for (let gpu = 0; gpu < gpus; gpu++) {
+    const slice = Math.max(0, Math.min(perGpu, groupSize - gpu * perGpu));
+    trained += Math.floor(slice / accumulation) * accumulation;
+  }
+  return { trained, dropped: groupSize - trained };
+}
+
+function fixFor(settings: GroupSettings): string {
+  const counts = workingRolloutCounts(settings);
+  const accumulations = workingAccumulations(settings);
+  const parts: string[] = [];
+  if (counts.length > 0) parts.push(`--num-rollouts-per-step ${counts.join(" or ")}`);
+  if (accumulations.length > 0) parts.push(`--gradient-accumulation ${accumulations.join(" or ")}`);
+  const gpus = workingTrainingGpus(settings).filter((count) => count !== settings.numTrainingGpus);
+  if (gpus.length > 0) parts.push(`--num-training-gpus ${gpus.join(" or ")}`);
+  return parts.length > 0 ? `use ${parts.join(", or ")}` : "use --num-rollouts-per-step 8 --gradient-accumulation 4 --num-training-gpus 2 --batch-size 8";
+}
+
+/**
+ * Every rule Arbor HEAD's ArborGRPOConfig and trainer enforce on the group size (arbor.md §2d), in
+ * the order a job would meet them. Arbor checks the first two only after vLLM has launched, and
+ * the trainer checks the third after loading the model: the trainer then dies before its control
+ * socket answers, initialize never returns and the job's GPUs stay taken until Arbor restarts.
+ */
 export function checkGroupSize(settings: TrainValidationSettings): void {
   const groupSize = settings.numRolloutsPerStep;
+  const gpus = settings.numTrainingGpus;
+  const accumulation = settings.gradientAccumulation;
+  const fix = fixFor(settings);
   if (!Number.isInteger(groupSize) || groupSize < 2) {
     throw new UsageError(`--num-rollouts-per-step must be at least 2 (got ${groupSize})`, {
       cause: "GRPO compares rollouts of the same example; one rollout has no advantage",
       fix: "use --num-rollouts-per-step 8 (the reference value)",
     });
   }
-  const perBatchFactor = settings.numTrainingGpus * settings.gradientAccumulation;
-  const effective = settings.batchSize * perBatchFactor;
+  const unit = gpus * accumulation;
+  if (groupSize < unit) {
+    throw new UsageError(
+      `--num-rollouts-per-step ${groupSize} is fewer than --num-training-gpus ${gpus} × --gradient-accumulation ${accumulation} = ${unit}`,
+      {
+        cause:
+          "Arbor's trainer splits each group over its GPUs and then over the accumulation micro-steps, and stops with " +
+          "\"num_generations must be >= world_size * gradient_accumulation_steps\"; initialize then never answers and the GPUs stay taken",
+        fix,
+      },
+    );
+  }
+  if (groupSize % unit !== 0) {
+    const { trained, dropped } = rolloutsTrained(settings);
+    throw new UsageError(
+      `--num-rollouts-per-step ${groupSize} is not a multiple of --num-training-gpus ${gpus} × --gradient-accumulation ${accumulation} = ${unit}`,
+      {
+        cause:
+          dropped > 0
+            ? `Arbor's trainer would train only ${trained} of the ${groupSize} rollouts of every group and silently drop ${dropped} (it splits a group over its GPUs, then into equal micro-batches, and discards the remainder)`
+            : `Arbor's trainer would split every group unevenly over its ${gpus} GPUs (${Math.ceil(groupSize / gpus)} rollouts each, the last ones fewer or none; a GPU with none crashes the trainer)`,
+        fix,
+      },
+    );
+  }
+  const effective = settings.batchSize * unit;
   if (effective % groupSize === 0) return;
   const valid = divisors(effective);
-  const closest = [...valid].sort((a, b) => Math.abs(a - groupSize) - Math.abs(b - groupSize) || a - b)[0];
-  const batch = nearestBatchSize(groupSize, settings.batchSize, perBatchFactor);
+  const batch = nearestBatchSize(groupSize, settings.batchSize, unit);
   throw new UsageError(
     `--num-rollouts-per-step ${groupSize} does not divide the effective train batch ` +
-      `(--batch-size ${settings.batchSize} × --num-training-gpus ${settings.numTrainingGpus} × ` +
-      `--gradient-accumulation ${settings.gradientAccumulation} = ${effective})`,
+      `(--batch-size ${settings.batchSize} × --num-training-gpus ${gpus} × --gradient-accumulation ${accumulation} = ${effective})`,
     {
-      cause: "Arbor's trainer needs whole groups in every batch and would refuse the job after loading the model",
-      fix:
-        `use --num-rollouts-per-step ${closest ?? 2} (valid values for ${effective}: ${valid.join(", ")}), ` +
-        `or --batch-size ${batch}`,
+      cause: `Arbor's ArborGRPOConfig refuses it (valid group sizes for ${effective}: ${valid.join(", ")}) after vLLM has launched, and keeps the GPUs`,
+      fix: `${fix}, or --batch-size ${batch}`,
     },
   );
 }

@@ -5,6 +5,7 @@
  * resume hint) is the shared session (session.ts); validation records its predictions through
  * the evaluate path (examples.ts).
  */
+import { DEFAULTS } from "../config/defaults.ts";
 import type { TrainOptions } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
 import type { Example } from "../data/types.ts";
@@ -12,7 +13,8 @@ import { UsageError } from "../errors.ts";
 import { writeJsonFile, writeJsonLinesFile } from "../files.ts";
 import { arborBaseUrl, ArborClient, requireArbor } from "../grpo/arbor.ts";
 import type { DevRunner, DevScores } from "../grpo/evaluation.ts";
-import { runGrpoLoop, type GrpoLoopSummary, type StepProgress } from "../grpo/loop.ts";
+import { runGrpoLoop, type GrpoLoopContext, type GrpoLoopSummary, type StepProgress } from "../grpo/loop.ts";
+import { settlePreviousJobs } from "../grpo/resume.ts";
 import { runOnce } from "../grpo/rollouts.ts";
 import { validateTrainConfig } from "../grpo/validate.ts";
 import type { ChatClient } from "../lm/types.ts";
@@ -21,7 +23,7 @@ import type { Retriever } from "../retrieval/types.ts";
 import type { Store } from "../store/database.ts";
 import { predictionsOf } from "../store/results.ts";
 import type { RunRecord } from "../store/runs.ts";
-import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep } from "../store/training.ts";
+import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep, newestCheckpoint, validationsOf } from "../store/training.ts";
 import { startResultWriter, type ResultWriter } from "../store/writer.ts";
 import { runExamples, type ServiceEndpoints } from "./examples.ts";
 import { formatDuration } from "./progress.ts";
@@ -56,8 +58,8 @@ async function loadSplits(options: TrainOptions, signal: AbortSignal): Promise<{
   return { train: train.examples, dev: dev.examples };
 }
 
-/** Where a resumed run continues, and what cannot be restored. */
-function resumePoint(store: Store, run: RunRecord, options: TrainOptions): ResumePoint {
+/** Where a resumed run continues (steps, best score), before its earlier Arbor jobs are settled. */
+function resumePoint(store: Store, run: RunRecord): ResumePoint {
   const last = lastCompletedStep(store, run.id);
   const startStep = last === null ? 0 : last + 1;
   const bestRecord = bestValidation(store, run.id);
@@ -75,25 +77,52 @@ function resumePoint(store: Store, run: RunRecord, options: TrainOptions): Resum
           lmErrors: 0,
         }
       : null;
-  const checkpoint = checkpointsOf(store, run.id)
-    .filter((record) => record.directory)
-    .sort((a, b) => a.step - b.step)
-    .at(-1);
   log.info(`resuming ${run.name} at step ${startStep + 1} (${startStep} completed)${best ? `, best validation reward ${best.reward.toFixed(4)} at step ${best.step}` : ""}`);
+  return { startStep, best, initialModel: undefined };
+}
+
+/** What a new job of a resumed run starts from: the newest checkpoint with --no-lora, else --model. */
+function initialModelFor(store: Store, run: RunRecord, options: TrainOptions, startStep: number): string | undefined {
   log.warn("not restored on resume: the optimizer and learning-rate scheduler state (Arbor has no resume API; a new job starts them afresh)");
+  const checkpoint = newestCheckpoint(store, run.id);
   if (!checkpoint?.directory) {
     if (startStep > 0) log.warn(`no Arbor checkpoint was recorded for ${run.name}: the new job starts from ${options.model} (the weights learned so far are not restored)`);
-    return { startStep, best, initialModel: undefined };
+    return undefined;
   }
   if (options.useLora) {
     log.warn(
-      `the last checkpoint ${checkpoint.name} (${checkpoint.directory}) holds LoRA adapters only, which Arbor cannot initialize a job from: ` +
+      `the newest checkpoint ${checkpoint.name} (${checkpoint.directory}) holds LoRA adapters only, which Arbor cannot initialize a job from: ` +
         `the new job starts from ${options.model}. To continue from the adapter, merge it into the base model (peft merge_and_unload) and start a new run with --model <merged dir>.`,
     );
-    return { startStep, best, initialModel: undefined };
+    return undefined;
   }
-  log.info(`the new Arbor job starts from checkpoint ${checkpoint.name} at ${checkpoint.directory}`);
-  return { startStep, best, initialModel: checkpoint.directory };
+  log.info(`the new Arbor job starts from the newest checkpoint, ${checkpoint.name} (step ${checkpoint.step}) at ${checkpoint.directory}`);
+  return checkpoint.directory;
+}
+
+/**
+ * A resumed run's earlier Arbor jobs, settled (their checkpoints recorded, their GPUs freed), and
+ * how the run goes on: a new job from the newest checkpoint, or — every step trained — the last
+ * job, which still serves the trained weights, for the final validation.
+ */
+async function continueFrom(session: RunSession<TrainOptions>, arbor: ArborClient, resume: ResumePoint): Promise<Partial<GrpoLoopContext>> {
+  const { store, run, options, signal } = session;
+  const trained = resume.startStep >= options.numTrainSteps;
+  const settled = await settlePreviousJobs({
+    store,
+    runId: run.id,
+    arbor,
+    stepsCompleted: resume.startStep,
+    keepLast: trained,
+    waitSeconds: options.requestTimeout,
+    signal,
+  });
+  const finalValidated = validationsOf(store, run.id).some((validation) => validation.step === options.numTrainSteps);
+  if (trained && (finalValidated || settled.serving)) {
+    return { attempt: settled.nextAttempt, finalValidated, ...(settled.serving ? { servingJob: settled.serving } : {}) };
+  }
+  const initialModel = initialModelFor(store, run, options, resume.startStep);
+  return { attempt: settled.nextAttempt, finalValidated, ...(initialModel ? { initialModel } : {}) };
 }
 
 function progressReporter(startedAt: number, startStep: number): (progress: StepProgress) => void {
@@ -157,7 +186,8 @@ export async function runTrain(requested: TrainOptions, signal: AbortSignal): Pr
       const client = buildChatClient(lmSettings);
       if (options.dryRun) await preflight(lmSettings, retriever, signal);
       else {
-        await requireArbor(arborUrl, { signal });
+        // Arbor answers nothing while it launches a model for any client (minutes): allow for it.
+        await requireArbor(arborUrl, { signal, timeoutSeconds: Math.min(options.arborTimeout, DEFAULTS.arborProbeTimeoutSeconds) });
         await retriever.preflight(signal);
       }
       return { train, dev, arborUrl, client, retriever };
@@ -173,7 +203,7 @@ export async function runTrain(requested: TrainOptions, signal: AbortSignal): Pr
 
 async function train(session: RunSession<TrainOptions>, { train, dev, arborUrl, client, retriever }: Prepared): Promise<TrainSummary> {
   const { store, run, options, signal } = session;
-  const resume = session.resumed ? resumePoint(store, run, options) : { startStep: 0, best: null, initialModel: undefined };
+  const resume = session.resumed ? resumePoint(store, run) : { startStep: 0, best: null, initialModel: undefined };
   const groupsFile = options.dryRun ? session.file("groups.jsonl") : null;
   if (groupsFile) writeGroupsFile(store, run.id, groupsFile);
   const arbor = options.dryRun
@@ -189,6 +219,7 @@ async function train(session: RunSession<TrainOptions>, { train, dev, arborUrl, 
       ? `dry run ${run.name}: ${Math.min(options.dryRunSteps, options.numTrainSteps)} steps against ${options.model}, no Arbor; groups go to ${groupsFile}`
       : `training ${run.name}: ${options.numTrainSteps} steps × ${options.numExamplesPerStep} examples × ${options.numRolloutsPerStep} rollouts on Arbor at ${arborUrl}`,
   );
+  const continuation = arbor && session.resumed ? await continueFrom(session, arbor, resume) : {};
   const endpoints = { lm: options.dryRun ? baseUrlsOf(options).join(", ") : arborUrl, retrieval: options.rerankUrl };
   const writer = await startResultWriter(store.path, store);
   let summary: GrpoLoopSummary;
@@ -206,7 +237,7 @@ async function train(session: RunSession<TrainOptions>, { train, dev, arborUrl, 
       runDev: devRunner(session, writer, endpoints),
       startStep: resume.startStep,
       initialBest: resume.best,
-      ...(resume.initialModel ? { initialModel: resume.initialModel } : {}),
+      ...continuation,
       onStop: options.onInterrupt,
       onStep: progressReporter(Date.now(), resume.startStep),
       ...(groupsFile ? { onGroups: () => writeGroupsFile(store, run.id, groupsFile) } : {}),
@@ -229,12 +260,13 @@ async function train(session: RunSession<TrainOptions>, { train, dev, arborUrl, 
   };
 }
 
-/** validations.json, scores.json and predictions.jsonl of the final validation, checkpoints.json. */
+/** validations.json (every validation of the run), scores.json and predictions.jsonl of the final one, checkpoints.json. */
 function writeTrainOutputs(session: RunSession<TrainOptions>, dev: readonly Example[], summary: GrpoLoopSummary): void {
   const { store, run } = session;
-  writeJsonFile(session.file("validations.json"), summary.validations, "--output-dir");
+  const validations = validationsOf(store, run.id);
+  writeJsonFile(session.file("validations.json"), validations, "--output-dir");
   writeJsonFile(session.file("checkpoints.json"), checkpointsOf(store, run.id), "--output-dir");
-  const final = summary.validations.at(-1);
+  const final = validations.at(-1);
   if (!final || dev.length === 0) return;
   const predictions = predictionsOf(store, run.id, final.step);
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));

@@ -217,7 +217,53 @@ FROM module_calls m JOIN runs r ON r.id = m.run_id
 WHERE m.status != 'ok' OR m.error IS NOT NULL;
 `;
 
+/**
+ * Arbor jobs of a training run (one per initialize: a resume starts a new one, docs/specs/arbor.md
+ * §2d) and which job wrote each checkpoint. A checkpoint row is now unique per run, job and name
+ * (Arbor replaces a directory of the same name only within one job); rows from before this
+ * migration keep job_id ''. `automatic` marks checkpoints HF's trainer wrote on its own
+ * (save_steps) rather than ones musique asked for.
+ */
+const MIGRATION_2 = `
+CREATE TABLE arbor_jobs (
+  id                 INTEGER PRIMARY KEY,
+  run_id             INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  attempt            INTEGER NOT NULL,
+  arbor_run_name     TEXT NOT NULL,
+  job_id             TEXT,
+  base_url           TEXT NOT NULL,
+  model              TEXT NOT NULL,
+  start_step         INTEGER NOT NULL,
+  trainer_max_steps  INTEGER NOT NULL,
+  status             TEXT NOT NULL CHECK (status IN ('initializing', 'running', 'terminating', 'terminated', 'cancelled', 'lost', 'gone', 'failed')),
+  groups_posted      INTEGER NOT NULL DEFAULT 0,
+  note               TEXT,
+  started_at         TEXT NOT NULL,
+  ended_at           TEXT,
+  UNIQUE (run_id, attempt)
+);
+
+CREATE TABLE checkpoints_by_job (
+  id                 INTEGER PRIMARY KEY,
+  run_id             INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  job_id             TEXT NOT NULL DEFAULT '',
+  step               INTEGER NOT NULL,
+  name               TEXT NOT NULL,
+  directory          TEXT,
+  global_step        INTEGER,
+  automatic          INTEGER NOT NULL DEFAULT 0,
+  metadata_json      TEXT,
+  arbor_record_json  TEXT,
+  created_at         TEXT NOT NULL,
+  UNIQUE (run_id, job_id, name)
+);
+INSERT INTO checkpoints_by_job (run_id, job_id, step, name, directory, metadata_json, arbor_record_json, created_at)
+  SELECT run_id, '', step, name, directory, metadata_json, arbor_record_json, created_at FROM checkpoints;
+DROP TABLE checkpoints;
+ALTER TABLE checkpoints_by_job RENAME TO checkpoints;
+`;
+
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1];
+export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -250,35 +250,104 @@ export interface CheckpointRecord {
   step: number;
   name: string;
   directory: string | null;
+  /** The Arbor job that wrote it ('' for rows recorded before jobs were tracked). */
+  jobId?: string;
+  /** The trainer's optimizer step when it was saved (Arbor's global_step). */
+  globalStep?: number | null;
+  /** Written by HF's trainer on its own (save_steps), not requested by musique. */
+  automatic?: boolean;
   metadata?: unknown;
   /** The checkpoint record Arbor returned. */
   arborRecord?: unknown;
+  /** ISO time it was recorded (read only). */
+  createdAt?: string;
 }
 
-/** Record a checkpoint; a name seen before is replaced (Arbor replaces that directory too). */
+/** Record a checkpoint; a name seen before in the same job is replaced (Arbor replaces that directory too). */
 export function recordCheckpoint(store: Store, runId: number, record: CheckpointRecord): void {
   guarded(store, () =>
     store.database
       .query(
-        `INSERT INTO checkpoints (run_id, step, name, directory, metadata_json, arbor_record_json, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, name) DO UPDATE SET step = excluded.step, directory = excluded.directory,
-           metadata_json = excluded.metadata_json, arbor_record_json = excluded.arbor_record_json,
-           created_at = excluded.created_at`,
+        `INSERT INTO checkpoints (run_id, job_id, step, name, directory, global_step, automatic, metadata_json,
+           arbor_record_json, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, job_id, name) DO UPDATE SET step = excluded.step, directory = excluded.directory,
+           global_step = excluded.global_step, automatic = excluded.automatic, metadata_json = excluded.metadata_json,
+           arbor_record_json = excluded.arbor_record_json, created_at = excluded.created_at`,
       )
-      .run(runId, record.step, record.name, record.directory, json(record.metadata), json(record.arborRecord), now()),
+      .run(
+        runId,
+        record.jobId ?? "",
+        record.step,
+        record.name,
+        record.directory,
+        record.globalStep ?? null,
+        record.automatic ? 1 : 0,
+        json(record.metadata),
+        json(record.arborRecord),
+        now(),
+      ),
   );
 }
 
+interface CheckpointRow {
+  step: number;
+  name: string;
+  directory: string | null;
+  job_id: string;
+  global_step: number | null;
+  automatic: number;
+  metadata_json: string | null;
+  arbor_record_json: string | null;
+  created_at: string;
+}
+
+/** Every checkpoint of a run, oldest first (by step, then by when it was recorded). */
 export function checkpointsOf(store: Store, runId: number): CheckpointRecord[] {
   const rows = guarded(store, () =>
-    store.database.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step, name").all(runId),
-  ) as { step: number; name: string; directory: string | null; metadata_json: string | null; arbor_record_json: string | null }[];
+    store.database.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step, created_at, id").all(runId),
+  ) as CheckpointRow[];
   return rows.map((row) => ({
     step: row.step,
     name: row.name,
     directory: row.directory,
+    jobId: row.job_id,
+    globalStep: row.global_step,
+    automatic: row.automatic === 1,
     metadata: row.metadata_json === null ? null : (JSON.parse(row.metadata_json) as unknown),
     arborRecord: row.arbor_record_json === null ? null : (JSON.parse(row.arbor_record_json) as unknown),
+    createdAt: row.created_at,
+  }));
+}
+
+/** The checkpoint holding the most training: the highest step, and of those the last recorded. */
+export function newestCheckpoint(store: Store, runId: number): CheckpointRecord | null {
+  return checkpointsOf(store, runId).filter((record) => record.directory !== null).at(-1) ?? null;
+}
+
+/** The training step (from `fromStep` on) whose group was given Arbor batch id `batchId`, or null. */
+export function stepOfBatch(store: Store, runId: number, fromStep: number, batchId: number): number | null {
+  const row = guarded(store, () =>
+    store.database
+      .query("SELECT MIN(step) AS step FROM groups WHERE run_id = ? AND step >= ? AND batch_id = ?")
+      .get(runId, fromStep, batchId),
+  ) as { step: number | null } | null;
+  return row?.step ?? null;
+}
+
+/** Every validation of a run, by step. */
+export function validationsOf(store: Store, runId: number): ValidationRecord[] {
+  const rows = guarded(store, () =>
+    store.database.query("SELECT * FROM validations WHERE run_id = ? ORDER BY step").all(runId),
+  ) as { step: number; em: number | null; f1: number | null; recall: number | null; support_f1: number | null; reward: number | null; n_examples: number; is_best: number }[];
+  return rows.map((row) => ({
+    step: row.step,
+    em: row.em,
+    f1: row.f1,
+    recall: row.recall,
+    supportF1: row.support_f1,
+    reward: row.reward,
+    nExamples: row.n_examples,
+    isBest: row.is_best === 1,
   }));
 }

@@ -87,7 +87,8 @@ describe("ArborClient against a HEAD Arbor", () => {
     const trainer = body.trainer_config as Record<string, unknown>;
     expect(trainer.num_generations).toBe(4);
     expect(trainer.per_device_train_batch_size).toBe(4);
-    expect(trainer.max_steps).toBe(100 * 6 * 4); // steps × examples per step × groups per 2-hop example
+    // (steps + 1 of margin) × examples per step × groups per 2-hop example, a multiple of batch 4 × accumulation
+    expect(trainer.max_steps).toBe((100 + 1) * 6 * 4);
     expect(trainer.beta).toBe(0.04);
   });
 

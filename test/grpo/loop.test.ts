@@ -125,7 +125,7 @@ describe("runGrpoLoop against the fake Arbor", () => {
     const loop = context(server);
     const summary = await runGrpoLoop(loop);
 
-    expect(summary.jobId).toMatch(/^grpo:qwen2\.5-0\.5b-instruct:loop-test:\d{8}$/);
+    expect(summary.jobId).toMatch(/^grpo:qwen2\.5-0\.5b-instruct:loop-test-r1:\d{8}$/);
     expect(summary.stepsCompleted).toBe(3);
     expect(summary.validations.map((scores) => scores.step)).toEqual([0, 2, 3]);
 

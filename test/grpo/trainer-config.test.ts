@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { TrainSchema } from "../../src/config/schemas.ts";
 import { TRAINER_CONFIG_KEYS } from "../../src/grpo/arbor-wire.ts";
-import { buildInitializeRequest, buildTrainerConfig, expectedJobId, LORA_TARGET_MODULES, trainerMaxSteps } from "../../src/grpo/trainer-config.ts";
+import { arborRunName, buildInitializeRequest, buildTrainerConfig, expectedJobId, LORA_TARGET_MODULES, trainerMaxSteps } from "../../src/grpo/trainer-config.ts";
 import { INITIALIZE_REQUEST, TRAINER_CONFIG, validate } from "../fakes/arbor-schema.ts";
 
 const defaults = v.parse(TrainSchema, {});
@@ -39,7 +39,7 @@ describe("initialize request", () => {
       max_grad_norm: 0.5,
       report_to: "none",
       log_completions: true,
-      max_steps: 500 * 6 * 4,
+      max_steps: 12032,
       num_training_gpus: 2,
       lora_config: { r: 16, lora_alpha: 64, target_modules: LORA_TARGET_MODULES, lora_dropout: 0.05 },
     });
@@ -56,10 +56,28 @@ describe("initialize request", () => {
     expect("run_name" in buildInitializeRequest(defaults)).toBe(false);
   });
 
-  test("max_steps bounds the groups the run can post (one group per optimizer step at HEAD)", () => {
-    expect(trainerMaxSteps({ numTrainSteps: 10, numExamplesPerStep: 2, numHops: 2, maxHops: 4 })).toBe(80);
-    expect(trainerMaxSteps({ numTrainSteps: 10, numExamplesPerStep: 2, numHops: "gold", maxHops: 4 })).toBe(160);
-    expect(trainerMaxSteps({ numTrainSteps: 10, numExamplesPerStep: 2, numHops: "auto", maxHops: 4 })).toBe(240);
+  test("max_steps leaves one step of margin above the groups the job can receive, as a multiple of batch × accumulation", () => {
+    const base = { numTrainSteps: 10, numExamplesPerStep: 2, maxHops: 4, batchSize: 8, gradientAccumulation: 4 };
+    // 2 hops: 4 groups per example, 8 per step; (10 + 1) × 8 = 88 → 96.
+    expect(trainerMaxSteps({ ...base, numHops: 2 })).toBe(96);
+    // gold: up to 4 hops, 8 groups per example: 11 × 16 = 176 → 192.
+    expect(trainerMaxSteps({ ...base, numHops: "gold" })).toBe(192);
+    // auto: up to 3 × 4 groups per example: 11 × 24 = 264 → 288.
+    expect(trainerMaxSteps({ ...base, numHops: "auto" })).toBe(288);
+    // a resumed job only needs the steps it will run
+    expect(trainerMaxSteps({ ...base, numHops: 2 }, 3)).toBe(32);
+  });
+
+  test("loss_type is dapo and mask_truncated_completions false (accumulation-correct mean; no zero divisor)", () => {
+    const config = buildTrainerConfig(defaults);
+    expect(config.loss_type).toBe("dapo");
+    expect(config.mask_truncated_completions).toBe(false);
+    expect(config.max_seq_len).toBe(32768);
+  });
+
+  test("the Arbor run name is unique per job of a run", () => {
+    expect(arborRunName("grpo-1", 1)).toBe("grpo-1-r1");
+    expect(arborRunName("grpo-1", 2)).toBe("grpo-1-r2");
   });
 
   test("expectedJobId follows Arbor's grpo:<model>:<run>:<YYYYMMDD>", () => {

@@ -68,7 +68,8 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
       gpu_config: { multi: { num_inference_gpus: number; num_training_gpus: number } };
     };
     expect(initialize.model).toBe("Qwen/Qwen2.5-7B-Instruct");
-    expect(initialize.run_name).toBe("e2e");
+    // a run name unique per Arbor job, so a resume never reuses the job id
+    expect(initialize.run_name).toBe("e2e-r1");
     expect(initialize.trainer_config).toMatchObject({
       num_generations: 8,
       per_device_train_batch_size: 8,
@@ -77,6 +78,10 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
       beta: 0.04,
       temperature: 0.7,
       max_grad_norm: 0.5,
+      loss_type: "dapo",
+      mask_truncated_completions: false,
+      // (3 steps + 1 of margin) × 2 examples × 4 groups = 32, a multiple of 8 × 4
+      max_steps: 32,
       lora_config: { r: 16, lora_alpha: 64, lora_dropout: 0.05 },
     });
     expect(initialize.gpu_config.multi).toEqual({ num_inference_gpus: 1, num_training_gpus: 2 });

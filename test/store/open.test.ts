@@ -31,6 +31,7 @@ describe("openStore", () => {
       (row) => row.name,
     );
     expect(names).toEqual([
+      "arbor_jobs",
       "checkpoints",
       "failed_calls",
       "groups",

@@ -4,6 +4,7 @@ import type { ChatResult } from "../../src/lm/types.ts";
 import {
   bestValidation,
   checkpointsOf,
+  newestCheckpoint,
   createRun,
   createStoreCache,
   lastCompletedStep,
@@ -110,14 +111,25 @@ describe("training records", () => {
     expect(bestValidation(store, runId, "em")?.step).toBe(10);
   });
 
-  test("checkpoints: a reused name replaces the record", () => {
-    recordCheckpoint(store, runId, { step: 10, name: "best", directory: "/storage/job/checkpoints/best", metadata: { reward: 0.5 } });
-    recordCheckpoint(store, runId, { step: 20, name: "best", directory: "/storage/job/checkpoints/best", metadata: { reward: 0.7 } });
-    recordCheckpoint(store, runId, { step: 20, name: "checkpoint_final", directory: null, arborRecord: { checkpoint_dir: "/x" } });
-    expect(checkpointsOf(store, runId)).toEqual([
-      { step: 20, name: "best", directory: "/storage/job/checkpoints/best", metadata: { reward: 0.7 }, arborRecord: null },
-      { step: 20, name: "checkpoint_final", directory: null, metadata: null, arborRecord: { checkpoint_dir: "/x" } },
+  test("checkpoints: a reused name replaces the record of the same job; another job keeps its own", () => {
+    recordCheckpoint(store, runId, { jobId: "j1", step: 10, name: "best", directory: "/storage/j1/checkpoints/best", metadata: { reward: 0.5 } });
+    recordCheckpoint(store, runId, { jobId: "j1", step: 20, name: "best", directory: "/storage/j1/checkpoints/best", metadata: { reward: 0.7 } });
+    recordCheckpoint(store, runId, { jobId: "j1", step: 20, name: "checkpoint_final", directory: null, arborRecord: { checkpoint_dir: "/x" } });
+    recordCheckpoint(store, runId, { jobId: "j2", step: 30, name: "best", directory: "/storage/j2/checkpoints/best", globalStep: 96 });
+    expect(checkpointsOf(store, runId).map(({ createdAt: _, ...record }) => record)).toEqual([
+      { jobId: "j1", step: 20, name: "best", directory: "/storage/j1/checkpoints/best", globalStep: null, automatic: false, metadata: { reward: 0.7 }, arborRecord: null },
+      { jobId: "j1", step: 20, name: "checkpoint_final", directory: null, globalStep: null, automatic: false, metadata: null, arborRecord: { checkpoint_dir: "/x" } },
+      { jobId: "j2", step: 30, name: "best", directory: "/storage/j2/checkpoints/best", globalStep: 96, automatic: false, metadata: null, arborRecord: null },
     ]);
+  });
+
+  test("the newest checkpoint is the one with the most training: highest step, then the last recorded", () => {
+    recordCheckpoint(store, runId, { jobId: "j1", step: 10, name: "best", directory: "/s/best" });
+    recordCheckpoint(store, runId, { jobId: "j1", step: 12, name: "checkpoint_final", directory: "/s/checkpoint_final" });
+    recordCheckpoint(store, runId, { jobId: "j2", step: 12, name: "best", directory: "/s2/best" });
+    expect(newestCheckpoint(store, runId)?.directory).toBe("/s2/best");
+    recordCheckpoint(store, runId, { jobId: "j2", step: 15, name: "checkpoint_final", directory: null });
+    expect(newestCheckpoint(store, runId)?.directory).toBe("/s2/best");
   });
 });
 
