@@ -171,6 +171,11 @@ export class ArborJob {
     updateArborJob(this.store, this.runId, this.attempt, { status, ...(note === undefined ? {} : { note }) });
   }
 
+  /** Arbor answered terminate with an error: the job is still running as it was. */
+  terminateRefused(reason: string): void {
+    this.setStatus("running", `terminate refused: ${reason}`);
+  }
+
   /** Mark the trainer lost (the job then ends with cancel). */
   markTrainerLost(reason: string): void {
     this.trainerLost = true;

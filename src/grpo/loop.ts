@@ -260,6 +260,9 @@ async function stopJob(job: ArborJob, error: unknown, how: "terminate" | "cancel
     if (isTimeout(error)) {
       log.warn(`Arbor did not finish terminating job ${job.jobId} in time: its trainer is not answering; cancelling the job to free its GPUs`);
       await job.cancel();
+    } else if (error instanceof ServiceError && error.status !== undefined) {
+      job.terminateRefused(error.message);
+      log.warn(`Arbor refused to terminate job ${job.jobId}; the resume terminates it again (no new job is needed)`);
     } else {
       log.warn(`Arbor goes on terminating job ${job.jobId} without musique; the resume records checkpoint_final, then cancels the job`);
     }

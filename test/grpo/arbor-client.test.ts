@@ -285,7 +285,8 @@ describe("ArborClient error messages", () => {
     const { jobId } = await arbor.initialize(buildInitializeRequest(settings));
     await arbor.cancel(jobId);
     const error = await failure(arbor.cancel(jobId));
-    expect(error.message).toContain("already cancelled");
+    // Arbor HEAD's words (seen against its real server code)
+    expect(error.message).toContain("Cannot cancel job with status cancelled");
     expect(error.status).toBe(404);
   });
 

@@ -7,7 +7,8 @@ import { TrainSchema } from "../../src/config/schemas.ts";
 import { loadExamples, type Example } from "../../src/data/index.ts";
 import { InterruptedError, ServiceError } from "../../src/errors.ts";
 import { ArborClient } from "../../src/grpo/arbor.ts";
-import { BatchFeeder } from "../../src/grpo/batches.ts";
+import { BatchFeeder, TrainerLostError } from "../../src/grpo/batches.ts";
+import { arborJobsOf } from "../../src/store/jobs.ts";
 import { runGrpoLoop, type GrpoLoopContext, type StepGroups } from "../../src/grpo/loop.ts";
 import { createChatClient } from "../../src/lm/client.ts";
 import { GoldenRetriever } from "../../src/retrieval/golden.ts";
@@ -206,25 +207,79 @@ describe("runGrpoLoop against the fake Arbor", () => {
     });
     await expect(runGrpoLoop(loop)).rejects.toBeInstanceOf(InterruptedError);
     expect(server.requestsTo("terminate")).toHaveLength(1);
+    // terminate's checkpoint_final is recorded with the job that wrote it
+    const final = checkpointsOf(loop.store, loop.runId).find((record) => record.name === "checkpoint_final");
+    expect(final?.jobId).toMatch(/:loop-test-r1:/);
+    expect(arborJobsOf(loop.store, loop.runId).map((job) => job.status)).toEqual(["terminated"]);
+  });
+
+  test("a trainer that crashes mid-run is found by the step it never accepts; the job is cancelled, not terminated", async () => {
+    const server = startFakeArbor();
+    fakes.push(server);
+    let crashed = false;
+    const loop = context(server, {
+      stepAcceptSeconds: 0.3,
+      onGroups: () => {
+        if (crashed) return;
+        crashed = true;
+        for (const job of server.jobs.values()) server.crashTrainer(job.id);
+      },
+    });
+    const error = await runGrpoLoop(loop).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TrainerLostError);
+    expect((error as Error).message).toContain("the trainer process has crashed or hangs");
+    expect(server.requestsTo("terminate")).toHaveLength(0);
+    expect(server.requestsTo("cancel")).toHaveLength(1);
+    expect(arborJobsOf(loop.store, loop.runId).map((job) => job.status)).toEqual(["cancelled"]);
+  });
+
+  test("no free GPUs: the message says what holds them (jobs recorded here) and the command that frees each", async () => {
+    const server = startFakeArbor({ gpus: 1 });
+    fakes.push(server);
+    const loop = context(server);
+    const error = await runGrpoLoop(loop).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    const message = (error as ServiceError).describe();
+    expect(message).toContain("Arbor has no 2 free GPUs for this job (--num-inference-gpus 1 + --num-training-gpus 1)");
+    expect(message).toContain("a job ended by terminate");
+    expect(message).toContain(`curl -X POST ${server.baseUrl}fine_tuning/grpo/cancel`);
+    expect(arborJobsOf(loop.store, loop.runId).map((job) => job.status)).toEqual(["failed"]);
   });
 });
 
 describe("BatchFeeder", () => {
-  test("gives up with a clear message when the trainer stops asking for batches", async () => {
-    const server = startFakeArbor();
-    fakes.push(server);
+  const sample = { messages: [{ role: "user" as const, content: "q" }], completion: { role: "assistant" as const, content: "a" }, reward: 1 };
+
+  async function jobWithMaxSteps(server: FakeArbor, maxSteps: number): Promise<{ arbor: ArborClient; jobId: string }> {
     const arbor = new ArborClient({ baseUrl: server.baseUrl, maxRetries: 0, onWaiting: () => {} });
     const { jobId } = await arbor.initialize({
       model: "m",
-      trainer_config: { num_generations: 2, per_device_train_batch_size: 2, max_steps: 1 },
+      trainer_config: { num_generations: 2, per_device_train_batch_size: 2, max_steps: maxSteps },
       inference_config: { model: "m" },
       gpu_config: { type: "multi", multi: { num_inference_gpus: 1, num_training_gpus: 1 } },
     });
+    return { arbor, jobId };
+  }
+
+  test("a trainer that stops asking for batches counts as lost, with a clear message", async () => {
+    const server = startFakeArbor();
+    fakes.push(server);
+    const { arbor, jobId } = await jobWithMaxSteps(server, 1);
     const feeder = new BatchFeeder({ arbor, jobId, pollIntervalMs: 5, stallTimeoutSeconds: 0.1 });
-    const sample = { messages: [{ role: "user" as const, content: "q" }], completion: { role: "assistant" as const, content: "a" }, reward: 1 };
     const error = await feeder.post([[sample, sample], [sample, sample]], {}, new AbortController().signal).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toBeInstanceOf(TrainerLostError);
     expect((error as ServiceError).message).toContain("has not asked for a batch");
     expect(feeder.postedCount).toBe(1);
+  });
+
+  test("once the trainer's pace is known, a stall ends after 10× its slowest pace (at least the floor), not --request-timeout", async () => {
+    const server = startFakeArbor();
+    fakes.push(server);
+    const { arbor, jobId } = await jobWithMaxSteps(server, 1);
+    // --request-timeout 600 s: the test would time out if the feeder waited for it.
+    const feeder = new BatchFeeder({ arbor, jobId, pollIntervalMs: 5, stallTimeoutSeconds: 600, stallFloorSeconds: 0.3 });
+    const error = await feeder.post([[sample, sample], [sample, sample]], {}, new AbortController().signal).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TrainerLostError);
+    expect(feeder.stallLimitMs).toBe(300);
   });
 });

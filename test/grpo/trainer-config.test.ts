@@ -2,7 +2,16 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { TrainSchema } from "../../src/config/schemas.ts";
 import { TRAINER_CONFIG_KEYS } from "../../src/grpo/arbor-wire.ts";
-import { arborRunName, buildInitializeRequest, buildTrainerConfig, expectedJobId, LORA_TARGET_MODULES, trainerMaxSteps } from "../../src/grpo/trainer-config.ts";
+import {
+  arborRunName,
+  buildInitializeRequest,
+  buildTrainerConfig,
+  expectedJobId,
+  groupsPerStepLimit,
+  LORA_TARGET_MODULES,
+  trainerMaxSteps,
+} from "../../src/grpo/trainer-config.ts";
+import { groupsBeforeTrainerExit } from "../fakes/arbor-trainer.ts";
 import { INITIALIZE_REQUEST, TRAINER_CONFIG, validate } from "../fakes/arbor-schema.ts";
 
 const defaults = v.parse(TrainSchema, {});
@@ -66,6 +75,33 @@ describe("initialize request", () => {
     expect(trainerMaxSteps({ ...base, numHops: "auto" })).toBe(288);
     // a resumed job only needs the steps it will run
     expect(trainerMaxSteps({ ...base, numHops: 2 }, 3)).toBe(32);
+  });
+
+  test("for the flag combinations of issue 13 and small runs the trainer is still waiting after the last group the job can get", () => {
+    // HF's epoch / accumulation loop as the arbor-real stand-in emulates it (test/fakes/arbor-trainer.ts)
+    const listed = [{}, { numHops: 1 }, { numHops: 3 }, { numExamplesPerStep: 5 }];
+    for (const flags of listed) {
+      const settings = { ...defaults, ...flags };
+      const bound = settings.numTrainSteps * groupsPerStepLimit(settings);
+      const maxSteps = trainerMaxSteps(settings);
+      expect(groupsBeforeTrainerExit(maxSteps, settings.batchSize, settings.gradientAccumulation)).toBeGreaterThan(bound);
+    }
+    // The old value (exactly the bound) left the trainer early for all but the defaults.
+    const drifted = listed.filter((flags) => {
+      const settings = { ...defaults, ...flags };
+      const old = settings.numTrainSteps * groupsPerStepLimit(settings);
+      return groupsBeforeTrainerExit(old, settings.batchSize, settings.gradientAccumulation) < old;
+    });
+    expect(drifted).toHaveLength(3);
+    for (const numTrainSteps of [1, 2, 3, 5, 7])
+      for (const numExamplesPerStep of [1, 2, 3, 5, 6])
+        for (const numHops of [1, 2, 3, 4, "auto", "gold"] as const)
+          for (const gradientAccumulation of [1, 2, 3, 4])
+            for (const batchSize of [1, 2, 4, 8]) {
+              const settings = { ...defaults, numTrainSteps, numExamplesPerStep, numHops, gradientAccumulation, batchSize };
+              const bound = numTrainSteps * groupsPerStepLimit(settings);
+              expect(groupsBeforeTrainerExit(trainerMaxSteps(settings), batchSize, gradientAccumulation)).toBeGreaterThan(bound);
+            }
   });
 
   test("loss_type is dapo and mask_truncated_completions false (accumulation-correct mean; no zero divisor)", () => {

@@ -1,8 +1,11 @@
 /**
  * The command line of a small `musique train` run on the fixture records against a (fake) Arbor:
  * 30 train / 6 dev examples, 3 steps of 2 examples, validation every 2 steps, lexical retrieval.
- * `extra` flags come last, so they override (citty and our parser take the last value).
+ * `extra` flags come last, so they override (citty and our parser take the last value). Also a
+ * fake-model responder whose answers vary between rollouts, so GRPO rewards differ.
  */
+import { dspyCompletion, dspyResponder, userFields, type FakeResponder } from "../fakes/openai.ts";
+
 export interface TrainRun {
   arborUrl: string;
   database: string;
@@ -41,3 +44,19 @@ export function trainArgs({ arborUrl, database, outputDir, run, extra = [] }: Tr
     ...extra,
   ];
 }
+
+/** Answers vary between rollouts (so rewards differ); everything else is the DSPy responder. */
+export function varyingResponder(): FakeResponder {
+  const base = dspyResponder();
+  let counter = 0;
+  return (request) => {
+    const user = request.messages.at(-1)?.content ?? "";
+    if (!user.includes("[[ ## all_information ## ]]") || user.includes("has_collected_enough_info")) return base(request);
+    const fields = userFields(user);
+    const lines = (fields.all_information ?? "").split("\n").map((line) => line.replace(/^# /, ""));
+    counter += 1;
+    const answer = counter % 3 === 0 ? "unknown" : (lines[counter % Math.max(1, lines.length)] ?? "unknown");
+    return dspyCompletion({ reasoning: "From the collected information.", answer });
+  };
+}
+

@@ -4,26 +4,11 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
-import { dspyCompletion, dspyResponder, startFakeOpenAI, userFields, type FakeResponder } from "../fakes/openai.ts";
+import { startFakeOpenAI } from "../fakes/openai.ts";
 import { MAIN, ROOT, cleanEnv, compiledBinary, runCli } from "../helpers/cli.ts";
-import { trainArgs as sharedTrainArgs } from "../helpers/train.ts";
+import { trainArgs as sharedTrainArgs, varyingResponder } from "../helpers/train.ts";
 import { GenerateAnswer } from "../../src/program/signatures.ts";
 import { format } from "../../src/program/adapter/index.ts";
-
-/** Answers vary between rollouts (so rewards differ); everything else is the DSPy responder. */
-function varyingResponder(): FakeResponder {
-  const base = dspyResponder();
-  let counter = 0;
-  return (request) => {
-    const user = request.messages.at(-1)?.content ?? "";
-    if (!user.includes("[[ ## all_information ## ]]") || user.includes("has_collected_enough_info")) return base(request);
-    const fields = userFields(user);
-    const lines = (fields.all_information ?? "").split("\n").map((line) => line.replace(/^# /, ""));
-    counter += 1;
-    const answer = counter % 3 === 0 ? "unknown" : (lines[counter % Math.max(1, lines.length)] ?? "unknown");
-    return dspyCompletion({ reasoning: "From the collected information.", answer });
-  };
-}
 
 const directories: string[] = [];
 const servers: Array<{ stop(): Promise<void> }> = [];
