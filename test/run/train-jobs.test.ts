@@ -64,7 +64,7 @@ describe("musique train: Arbor jobs across a resume (fake Arbor with Arbor HEAD'
     // the earlier job was cancelled before the new one was initialized
     const routes = arbor.requests.map((entry) => entry.path.split("/").pop());
     expect(routes.lastIndexOf("cancel")).toBeLessThan(routes.lastIndexOf("initialize"));
-    expect((arbor.requestsTo("cancel")[0]?.body as { job_id: string }).job_id).toBe(first);
+    expect((arbor.requestsTo("cancel")[0]?.body as { job_id: string }).job_id).toBe(first ?? "?");
     // --no-lora: the new job starts from the newest checkpoint, the interrupted job's checkpoint_final
     expect(initializes[1]?.model).toBe(`/home/fake/.arbor/storage/${first}/checkpoints/checkpoint_final`);
     const checkpoints = rows<{ job_id: string; name: string }>(database, "SELECT job_id, name FROM checkpoints WHERE name = 'checkpoint_final' ORDER BY id");
