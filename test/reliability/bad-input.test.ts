@@ -15,7 +15,7 @@ import { startFakeOpenAI, type FakeOpenAI } from "../fakes/openai.ts";
 import { closedUrl } from "../fakes/tei.ts";
 import { runCli, type CliResult } from "../helpers/cli.ts";
 import { openStore } from "../../src/store/database.ts";
-import { DEV_FILE, auditRun, evaluateArgs, musiqueCommand, queryAll, temporaryDirectory } from "./helpers.ts";
+import { DEV_FILE, auditRun, evaluateArgs, queryAll, runWithFileLimit, temporaryDirectory } from "./helpers.ts";
 
 const directory = temporaryDirectory("bad-input");
 const outputDir = join(directory, "out");
@@ -65,12 +65,6 @@ function runsIn(database: string): Array<{ name: string; status: string }> {
 function temporaryFiles(): string[] {
   if (!existsSync(outputDir)) return [];
   return readdirSync(outputDir, { recursive: true, encoding: "utf8" }).filter((name) => name.includes(".tmp-"));
-}
-
-/** Run musique under `ulimit -f` (1 KiB blocks): writes past the limit fail with EFBIG. */
-async function runWithFileLimit(blocks: number, args: string[]): Promise<CliResult> {
-  const quoted = musiqueCommand(args).map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
-  return runCli(["-c", `trap '' XFSZ; ulimit -f ${blocks}; exec ${quoted}`], { binary: "/bin/bash" });
 }
 
 interface Row {

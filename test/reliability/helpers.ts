@@ -7,7 +7,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MAIN, ROOT, cleanEnv, compiledBinary } from "../helpers/cli.ts";
+import { MAIN, ROOT, cleanEnv, compiledBinary, runCli, type CliResult } from "../helpers/cli.ts";
 
 export const FIXTURES = join(ROOT, "test", "fixtures");
 export const DEV_FILE = join(FIXTURES, "musique_ans_dev_sample150.jsonl");
@@ -21,6 +21,12 @@ export function temporaryDirectory(prefix: string): string {
 export function musiqueCommand(args: readonly string[]): string[] {
   const binary = compiledBinary();
   return binary ? [binary, ...args] : [process.execPath, MAIN, ...args];
+}
+
+/** Run musique under `ulimit -f` (1 KiB blocks), as on a full disk: writes past the limit fail with EFBIG. */
+export async function runWithFileLimit(blocks: number, args: readonly string[]): Promise<CliResult> {
+  const quoted = musiqueCommand(args).map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
+  return runCli(["-c", `trap '' XFSZ; ulimit -f ${blocks}; exec ${quoted}`], { binary: "/bin/bash" });
 }
 
 export interface Child {
