@@ -1,13 +1,11 @@
 /**
- * Prints the README flags table from the command schemas (src/config/schemas.ts) and the flag
- * metadata (src/config/flags.ts): `bun run scripts/flags-table.ts`. A test checks README is current.
+ * Prints the README flags table from the command schemas (src/config/schemas.ts, each flag with
+ * its help: src/config/flags.ts): `bun run scripts/flags-table.ts`. A test checks README is current.
  */
+import { flagsOf, type CommandSchema, type FlagDefinition } from "../src/config/flags.ts";
 import * as schemas from "../src/config/schemas.ts";
-import { FLAGS, kebab } from "../src/config/flags.ts";
 
-type Entry = { type?: string; default?: unknown };
-
-const commands: Record<string, { entries: Record<string, unknown> }> = {
+const commands: Record<string, CommandSchema> = {
   data: schemas.DataSchema,
   retrieve: schemas.RetrieveSchema,
   ask: schemas.AskSchema,
@@ -22,30 +20,29 @@ const commands: Record<string, { entries: Record<string, unknown> }> = {
 };
 
 export function flagsTable(): string {
-  const rows = new Map<string, { commands: string[]; defaults: Map<string, string[]> }>();
+  const rows = new Map<string, { flag: FlagDefinition; commands: string[]; defaults: Map<string, string[]> }>();
   for (const [command, schema] of Object.entries(commands)) {
-    for (const [key, entry] of Object.entries(schema.entries)) {
-      const info = FLAGS[key];
-      if (!info || info.kind === "positional" || info.kind === "positionals") continue;
-      const row = rows.get(key) ?? { commands: [], defaults: new Map<string, string[]>() };
+    for (const flag of flagsOf(schema)) {
+      if (flag.kind === "positional" || flag.kind === "positionals") continue;
+      // One row per flag and meaning: --limit of runs is not --limit of evaluate.
+      const id = `${flag.key}\u0000${flag.description}`;
+      const row = rows.get(id) ?? { flag, commands: [], defaults: new Map<string, string[]>() };
       row.commands.push(command);
-      const value = (entry as Entry).type === "optional" ? (entry as Entry).default : undefined;
-      const shown = value === undefined || value === false ? "" : String(value);
+      const shown = flag.shownDefault ?? "";
       row.defaults.set(shown, [...(row.defaults.get(shown) ?? []), command]);
-      rows.set(key, row);
+      rows.set(id, row);
     }
   }
   const lines = ["| flag | default | env | commands | what |", "| --- | --- | --- | --- | --- |"];
-  for (const [key, row] of rows) {
-    const info = FLAGS[key];
-    if (!info) continue;
+  for (const { flag, commands: names, defaults: byDefault } of rows.values()) {
     const defaults =
-      row.defaults.size === 1
-        ? [...row.defaults.keys()][0] ?? ""
-        : [...row.defaults.entries()].map(([value, names]) => `${value === "" ? "—" : value} (${names.join(", ")})`).join("; ");
-    const all = row.commands.length === Object.keys(commands).length;
+      byDefault.size === 1
+        ? ([...byDefault.keys()][0] ?? "")
+        : [...byDefault.entries()].map(([value, users]) => `${value === "" ? "—" : value} (${users.join(", ")})`).join("; ");
+    const all = names.length === Object.keys(commands).length;
+    const name = [flag.name, ...flag.aliases].map((spelling) => `\`--${spelling}\``).join(", ");
     lines.push(
-      `| \`--${kebab(key)}\` | ${defaults ? `\`${defaults}\`` : ""} | ${info.env ? `\`${info.env}\`` : ""} | ${all ? "all" : row.commands.join(", ")} | ${info.description.replace(/\|/g, "\\|")} |`,
+      `| ${name} | ${defaults ? `\`${defaults}\`` : ""} | ${flag.env ? `\`${flag.env}\`` : ""} | ${all ? "all" : names.join(", ")} | ${flag.description.replace(/\|/g, "\\|")} |`,
     );
   }
   return lines.join("\n");

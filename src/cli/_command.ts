@@ -1,65 +1,39 @@
 /**
- * The thin shell every command shares: citty metadata for --help built from the command's
- * schema, flag parsing and validation in one place, stop signals (Ctrl-C, SIGTERM, SIGHUP:
- * src/cli/_signals.ts), and one mapping from errors to messages and exit codes.
+ * The thin shell every command shares: --help from the command's schema (src/cli/_help.ts), flag
+ * parsing and validation in one place (src/config/resolve.ts), stop signals (Ctrl-C, SIGTERM,
+ * SIGHUP: src/cli/_signals.ts), and one mapping from errors to messages and exit codes.
  */
-import { defineCommand, type ArgDef, type CommandDef } from "citty";
 import type * as v from "valibot";
 import { DEFAULTS } from "../config/defaults.ts";
-import { flagInfo, kebab } from "../config/flags.ts";
-import { commandLineSpec, parseCommandLine, resolveOptions } from "../config/resolve.ts";
+import type { CommandSchema } from "../config/flags.ts";
+import { parseCommandLine, resolveOptions, wantsHelp } from "../config/resolve.ts";
 import { ExitCode, InterruptedError, isMusiqueError } from "../errors.ts";
 import { log, setLogLevel } from "../log.ts";
+import { streamWidth } from "../terminal/stream.ts";
 import { printErrorDocument, wantsJson } from "./_error-document.ts";
+import { commandHelp } from "./_help.ts";
 import { installSignalHandlers, signalExitCode, stopSignal } from "./_signals.ts";
-
-type AnyObjectSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
 
 export interface CommandContext {
   /** Aborted on the first Ctrl-C, SIGTERM or SIGHUP: stop starting work, finish bookkeeping, exit (src/cli/_signals.ts). */
   signal: AbortSignal;
 }
 
-export interface MusiqueCommand<S extends AnyObjectSchema> {
+export interface MusiqueCommand<S extends CommandSchema> {
   name: string;
   description: string;
+  /** Every flag of the command, with its help (src/config/schemas.ts). */
   schema: S;
-  /** Default values shown in --help for keys whose default is computed (e.g. from --port). */
-  helpDefaults?: Record<string, string>;
-  /** Descriptions that differ from src/config/flags.ts for this command (e.g. serve's --port). */
-  helpText?: Record<string, string>;
   run: (options: v.InferOutput<S>, context: CommandContext) => Promise<number | void> | number | void;
 }
 
-function defaultOf(schema: AnyObjectSchema, key: string): unknown {
-  const entry = schema.entries[key] as { type?: string; default?: unknown } | undefined;
-  if (entry?.type === "optional") return entry.default;
-  return undefined;
-}
-
-function helpArgs(
-  schema: AnyObjectSchema,
-  helpDefaults: Record<string, string> = {},
-  helpText: Record<string, string> = {},
-): Record<string, ArgDef> {
-  const args: Record<string, ArgDef> = {};
-  for (const key of Object.keys(schema.entries)) {
-    const info = flagInfo(key);
-    const fallback = helpDefaults[key] ?? defaultOf(schema, key);
-    const suffix = fallback === undefined || fallback === false ? "" : ` (default: ${String(fallback)})`;
-    const env = info.env ? ` [env ${info.env}]` : "";
-    const description = (helpText[key] ?? info.description) + suffix + env;
-    if (info.kind === "positional" || info.kind === "positionals") {
-      // Not `required` for citty (it would exit 1 itself); resolveOptions refuses a missing one (exit 2).
-      const required = defaultOf(schema, key) === undefined ? " (required)" : "";
-      args[kebab(key)] = { type: "positional", description: description + required, required: false };
-    } else if (info.kind === "boolean") {
-      args[kebab(key)] = { type: "boolean", description };
-    } else {
-      args[kebab(key)] = { type: "string", description, valueHint: info.valueHint };
-    }
-  }
-  return args;
+/** A command as src/cli/main.ts runs it. */
+export interface CommandDefinition {
+  name: string;
+  description: string;
+  help: (width: number) => string;
+  /** Runs the command with the words after its name; sets process.exitCode (exits when it is not 0). */
+  main: (words: readonly string[]) => Promise<void>;
 }
 
 export function reportError(error: unknown): number {
@@ -73,15 +47,20 @@ export function reportError(error: unknown): number {
   return ExitCode.internal;
 }
 
-export function musiqueCommand<S extends AnyObjectSchema>(command: MusiqueCommand<S>): CommandDef {
-  return defineCommand({
-    meta: { name: command.name, description: command.description },
-    args: helpArgs(command.schema, command.helpDefaults, command.helpText),
-    run: async ({ rawArgs }) => {
+export function musiqueCommand<S extends CommandSchema>(command: MusiqueCommand<S>): CommandDefinition {
+  const help = (width: number) => commandHelp(command.name, command.description, command.schema, width);
+  return {
+    name: command.name,
+    description: command.description,
+    help,
+    main: async (words) => {
+      if (wantsHelp(words)) {
+        process.stdout.write(help(streamWidth(process.stdout)));
+        return;
+      }
       let code: number;
       try {
-        const raw = parseCommandLine(rawArgs, commandLineSpec(command.schema));
-        const options = resolveOptions(command.schema, raw);
+        const options = resolveOptions(command.schema, parseCommandLine(words, command.schema));
         const level = (options as { logLevel?: (typeof DEFAULTS)["logLevel"] }).logLevel;
         if (level) setLogLevel(level);
         installSignalHandlers();
@@ -91,7 +70,7 @@ export function musiqueCommand<S extends AnyObjectSchema>(command: MusiqueComman
         code = reportError(error);
         // Stopped by a signal: exit with that signal's code (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
         if (error instanceof InterruptedError) code = signalExitCode() ?? code;
-        if (wantsJson(rawArgs)) printErrorDocument(error, code);
+        if (wantsJson(words)) printErrorDocument(error, code);
       }
       process.exitCode = code;
       if (code !== ExitCode.ok) {
@@ -100,7 +79,7 @@ export function musiqueCommand<S extends AnyObjectSchema>(command: MusiqueComman
         process.exit(code);
       }
     },
-  });
+  };
 }
 
 /** Write one JSON document to stdout. */

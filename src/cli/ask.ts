@@ -69,7 +69,6 @@ export default musiqueCommand({
   name: "ask",
   description: "Run the program on one example and print its trajectory (queries, documents, reasoning, answer, scores)",
   schema: AskSchema,
-  helpDefaults: { baseUrl: "http://localhost:{port}/v1", question: "the example's own question" },
   run: async (options, context) => {
     const retriever = buildRetriever(options);
     await preflight(options, retriever, context.signal);

@@ -17,7 +17,6 @@ export default musiqueCommand({
   description:
     "Compare runs (or RUN@STEP validations of a training run) example by example: 95% paired-bootstrap CIs vs the first, fixed/broken examples per hop count",
   schema: CompareSchema,
-  helpText: { seed: "seed of the bootstrap resampling", html: "write a self-contained HTML comparison (side-by-side trajectories) to this file" },
   run: async (options, context) => {
     const input = { path: options.db, runs: options.runs, resamples: options.resamples, seed: options.seed };
     const detailed = await runTask("compare", input, { signal: context.signal });

@@ -90,6 +90,5 @@ export default musiqueCommand({
   name: "data",
   description: "Load, validate and describe datasets (Hub specs, local files, or the embedded sample)",
   schema: DataSchema,
-  helpDefaults: { specs: "the --datasets value" },
   run: (options, context) => runData(options, context.signal),
 });

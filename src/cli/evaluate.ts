@@ -8,7 +8,6 @@ export default musiqueCommand({
   name: "evaluate",
   description: "Evaluate a model with the multi-hop program on a MuSiQue split; every call is logged to the database",
   schema: EvaluateSchema,
-  helpDefaults: { baseUrl: "http://localhost:{port}/v1", runName: "evaluate-{UTC time}-{random}" },
   run: async (options, { signal }) => {
     const summary = await runEvaluate(options, signal);
     if (options.json) {

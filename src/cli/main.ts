@@ -1,17 +1,20 @@
 #!/usr/bin/env bun
 /**
- * musique: evaluate and train a multi-hop QA program on MuSiQue. One citty command per file in
- * this folder; each is a thin shell over one function below src/cli/.
+ * musique: evaluate and train a multi-hop QA program on MuSiQue. One command per file in this
+ * folder (musiqueCommand in _command.ts); each is a thin shell over one function below src/cli/.
+ * This file picks the command from the first word; `musique --help` lists them all.
  */
-import { defineCommand, runMain, type CommandDef } from "citty";
 import { ExitCode, UsageError, didYouMean } from "../errors.ts";
 import { log } from "../log.ts";
-import { versionLine } from "../version.ts";
+import { streamWidth } from "../terminal/stream.ts";
+import { VERSION, versionLine } from "../version.ts";
+import type { CommandDefinition } from "./_command.ts";
 import { printErrorDocument, wantsJson } from "./_error-document.ts";
+import { mainHelp } from "./_help.ts";
 
-/** Registered commands (only those that are built). */
-const COMMANDS: Record<string, () => Promise<CommandDef>> = {
-  data: () => import("./data.ts").then((m) => m.default),
+/** Registered commands, in the order `musique --help` lists them. */
+const COMMANDS: Record<string, () => Promise<CommandDefinition>> = {
+  data: () => import("./data.ts").then((module) => module.default),
   retrieve: () => import("./retrieve.ts").then((module) => module.default),
   ask: () => import("./ask.ts").then((module) => module.default),
   evaluate: () => import("./evaluate.ts").then((module) => module.default),
@@ -24,27 +27,27 @@ const COMMANDS: Record<string, () => Promise<CommandDef>> = {
   serve: () => import("./serve.ts").then((module) => module.default),
 };
 
-const main = defineCommand({
-  meta: {
-    name: "musique",
-    version: versionLine().replace(/^musique /, ""),
-    description: "Train and evaluate a multi-hop QA program on MuSiQue (DSPy ChatAdapter prompts, GRPO via Arbor)",
-  },
-  subCommands: Object.fromEntries(Object.entries(COMMANDS).map(([name, load]) => [name, load])),
-});
-
 const words = process.argv.slice(2);
 const first = words[0];
 if (first === "--version" || first === "-v") {
   process.stdout.write(versionLine() + "\n");
-} else if (first !== undefined && !first.startsWith("-") && !(first in COMMANDS)) {
-  const suggestion = didYouMean(first, Object.keys(COMMANDS));
-  const error = new UsageError(`unknown command "${first}"` + (suggestion ? ` (did you mean "${suggestion}"?)` : ""), {
-    fix: `run musique --help to list the commands: ${Object.keys(COMMANDS).join(", ")}`,
-  });
-  log.error(error.describe());
-  if (wantsJson(words)) printErrorDocument(error, ExitCode.usage);
-  process.exit(ExitCode.usage);
+} else if (first === "help" && words[1] !== undefined && COMMANDS[words[1]] !== undefined) {
+  const load = COMMANDS[words[1]];
+  if (load) process.stdout.write((await load()).help(streamWidth(process.stdout)));
+} else if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  process.stdout.write(mainHelp(VERSION, commands, streamWidth(process.stdout)));
 } else {
-  await runMain(main);
+  const load = COMMANDS[first];
+  if (load === undefined) {
+    const suggestion = first.startsWith("-") ? undefined : didYouMean(first, Object.keys(COMMANDS));
+    const error = new UsageError(
+      first.startsWith("-") ? `${first} needs a command before it` : `unknown command "${first}"` + (suggestion ? ` (did you mean "${suggestion}"?)` : ""),
+      { fix: `run musique --help to list the commands: ${Object.keys(COMMANDS).join(", ")}` },
+    );
+    log.error(error.describe());
+    if (wantsJson(words)) printErrorDocument(error, ExitCode.usage);
+    process.exit(ExitCode.usage);
+  }
+  await (await load()).main(words.slice(1));
 }

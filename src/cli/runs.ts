@@ -29,7 +29,6 @@ export default musiqueCommand({
   name: "runs",
   description: "List the recorded runs with status and headline scores",
   schema: RunsSchema,
-  helpText: { limit: "show at most N runs, newest first" },
   run: (options) => {
     const store = openReadOnly(options.db);
     try {

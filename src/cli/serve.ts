@@ -13,8 +13,6 @@ export default musiqueCommand({
   name: "serve",
   description: "Serve the rerank API (POST /rerank with model tei or bm25, GET /health, GET /models)",
   schema: ServeSchema,
-  helpDefaults: { port: "8931" },
-  helpText: { port: "port to listen on" },
   run: async (options, context) => {
     const server = startRerankServer({
       host: options.host,

@@ -7,11 +7,6 @@ export default musiqueCommand({
   description:
     "Train the program's model with GRPO on an Arbor server (python -m arbor.cli serve --arbor-config arbor.yaml); --dry-run checks rollouts and groups against any OpenAI-compatible server",
   schema: TrainSchema,
-  helpDefaults: {
-    arborUrl: "http://localhost:{port}/v1/",
-    baseUrl: "the Arbor server (with --dry-run: http://localhost:{port}/v1)",
-    runName: "train-{UTC time}-{random}",
-  },
   run: async (options, { signal }) => {
     const summary = await runTrain(options, signal);
     if (options.json) {

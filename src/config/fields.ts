@@ -48,19 +48,20 @@ export function integerField(min?: number, max?: number) {
   );
 }
 
-/** One of a fixed list, with a did-you-mean hint. */
-export function enumField<const T extends readonly string[]>(values: T) {
+/** One of a fixed list (or one of its aliases, e.g. `bm25` for `lexical`), with a did-you-mean hint. */
+export function enumField<const T extends readonly string[]>(values: T, aliases: Readonly<Record<string, T[number]>> = {}) {
+  const accepted: readonly string[] = [...values, ...Object.keys(aliases)];
   return v.pipe(
     v.string("must be one of " + values.join(", ")),
     v.rawCheck(({ dataset, addIssue }) => {
       if (!dataset.typed) return;
-      if ((values as readonly string[]).includes(dataset.value)) return;
-      const suggestion = didYouMean(dataset.value, values);
+      if (accepted.includes(dataset.value)) return;
+      const suggestion = didYouMean(dataset.value, accepted);
       addIssue({
         message: `must be one of ${values.join(", ")}${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`,
       });
     }),
-    v.transform((value) => value as T[number]),
+    v.transform((value): T[number] => aliases[value] ?? (value as T[number])),
   );
 }
 

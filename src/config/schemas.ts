@@ -1,211 +1,233 @@
 /**
- * One valibot schema per command: every flag, its conversion, its check and its default
- * (from defaults.ts). Flag metadata for --help lives in flags.ts under the same keys.
+ * One schema per command: every flag, its conversion, its check, its default (from defaults.ts)
+ * and its help (src/config/flags.ts), in one place. Flags several commands share are in entries.ts.
  */
 import * as v from "valibot";
+import { CHECKPOINT_POLICIES, DEFAULTS, QUERY_FORMATS } from "./defaults.ts";
 import {
-  CHECKPOINT_POLICIES,
-  DEFAULTS,
-  LOG_LEVELS,
-  QUERY_FORMATS,
-  RERANK_APIS,
-  RETRIEVERS,
-  REWARDS,
-} from "./defaults.ts";
-import {
-  booleanField,
-  enumField,
-  integerField,
-  numberField,
-  numHopsField,
-  portField,
-  stringField,
-  urlField,
-  urlListField,
-} from "./fields.ts";
+  baseUrlEntry,
+  concurrencyEntry,
+  curriculumEntry,
+  dataEntries,
+  datasetsEntry,
+  globalEntries,
+  htmlEntry,
+  limitEntry,
+  listenEntries,
+  lmEntries,
+  outputDirEntry,
+  programEntries,
+  resumeEntry,
+  retrievalEntries,
+  rewardEntry,
+  runNameEntry,
+  temperatureEntry,
+} from "./entries.ts";
+import { booleanField, enumField, integerField, numberField, stringField, urlField } from "./fields.ts";
+import { commandSchema, flag } from "./flags.ts";
 
-export const globalEntries = {
-  db: v.optional(stringField("a file path"), DEFAULTS.db),
-  logLevel: v.optional(enumField(LOG_LEVELS), DEFAULTS.logLevel),
-  json: v.optional(booleanField(), false),
-};
+export { globalEntries, retrievalEntries } from "./entries.ts";
 
-const dataEntries = {
-  revision: v.optional(stringField("a revision (branch, tag or commit)")),
-  noiseRate: v.optional(numberField(0, 1), DEFAULTS.noiseRate),
-  seed: v.optional(integerField(0), DEFAULTS.seed),
-  skipInvalid: v.optional(booleanField(), false),
-};
+/** A size flag of train/evaluate (the reference script's names). */
+function sizeEntry(what: string) {
+  return flag(v.optional(integerField(1)), `use the first N ${what} examples after the seeded shuffle`, { group: "data", valueHint: "n" });
+}
 
-const sizeEntries = {
-  trainSize: v.optional(integerField(1)),
-  devSize: v.optional(integerField(1)),
-  testSize: v.optional(integerField(1)),
-};
-
-export const retrievalEntries = {
-  retriever: v.optional(enumField(RETRIEVERS), DEFAULTS.retriever),
-  topN: v.optional(integerField(1, 20), DEFAULTS.topN),
-  rerankUrl: v.optional(urlField(), DEFAULTS.rerankUrl),
-  rerankApi: v.optional(enumField(RERANK_APIS), DEFAULTS.rerankApi),
-  rerankModel: v.optional(stringField("a model name"), DEFAULTS.rerankModel),
-  rerankApiKey: v.optional(stringField("an API key")),
-  rerankTimeout: v.optional(numberField(0.1, 3600), DEFAULTS.rerankTimeoutSeconds),
-};
-
-const lmEntries = {
-  model: v.optional(stringField("a model name"), DEFAULTS.model),
-  port: v.optional(portField(), DEFAULTS.port),
-  baseUrl: v.optional(urlListField()),
-  apiKey: v.optional(stringField("an API key"), DEFAULTS.apiKey),
-  maxTokens: v.optional(integerField(1), DEFAULTS.maxTokens),
-  topP: v.optional(numberField(0, 1)),
-  maxRetries: v.optional(integerField(0, 20), DEFAULTS.maxRetries),
-  requestTimeout: v.optional(numberField(0.1, 86400), DEFAULTS.requestTimeoutSeconds),
-  concurrency: v.optional(integerField(1, 1024), DEFAULTS.concurrency),
-  exampleTimeout: v.optional(numberField(1, 86400), DEFAULTS.exampleTimeoutSeconds),
-};
-
-const programEntries = {
-  numHops: v.optional(numHopsField(), DEFAULTS.numHops),
-  maxHops: v.optional(integerField(1, 10), DEFAULTS.maxHops),
-};
-
-const runEntries = {
-  runName: v.optional(
-    v.pipe(
-      stringField("a run name"),
-      v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be letters, digits, '.', '_' or '-' (at most 128)"),
-    ),
-  ),
-  outputDir: v.optional(stringField("a directory"), DEFAULTS.outputDir),
-  reward: v.optional(enumField(REWARDS), DEFAULTS.reward),
-};
-
-export const DataSchema = v.object({
+export const DataSchema = commandSchema({
+  specs: flag(v.optional(v.array(v.string()), []), "dataset specs, same syntax as --datasets (several are joined with ';')", {
+    group: "arguments",
+    kind: "positionals",
+    shownDefault: "the --datasets value",
+  }),
+  datasets: datasetsEntry(DEFAULTS.sampleDatasets),
+  limit: limitEntry,
   ...globalEntries,
   ...dataEntries,
-  specs: v.optional(v.array(v.string()), []),
-  datasets: v.optional(stringField("a dataset spec"), DEFAULTS.sampleDatasets),
-  limit: v.optional(integerField(1)),
-  show: v.optional(integerField(0, 1000), DEFAULTS.show),
-  curriculum: v.optional(booleanField(), false),
+  show: flag(v.optional(integerField(0, 1000), DEFAULTS.show), "print N example records", { group: "output", valueHint: "n" }),
+  curriculum: curriculumEntry,
 });
 
-export const RetrieveSchema = v.object({
+export const RetrieveSchema = commandSchema({
+  datasets: datasetsEntry(DEFAULTS.sampleDatasets),
+  limit: limitEntry,
   ...globalEntries,
   ...dataEntries,
   ...retrievalEntries,
-  datasets: v.optional(stringField("a dataset spec"), DEFAULTS.sampleDatasets),
-  limit: v.optional(integerField(1)),
-  output: v.optional(stringField("a file path")),
+  output: flag(v.optional(stringField("a file path")), "write per-question rankings (JSONL) to this file", { group: "output", valueHint: "file" }),
 });
 
-export const AskSchema = v.object({
-  ...globalEntries,
-  ...dataEntries,
-  ...retrievalEntries,
-  ...lmEntries,
-  ...programEntries,
-  datasets: v.optional(stringField("a dataset spec"), DEFAULTS.sampleDatasets),
-  temperature: v.optional(numberField(0, 2), DEFAULTS.evaluateTemperature),
-  id: v.optional(stringField("an example id")),
-  index: v.optional(integerField(0)),
+export const AskSchema = commandSchema({
   /** "" = not given: use the picked example's own question. */
-  question: v.optional(v.pipe(v.string("must be a question"), v.trim()), ""),
-  reward: runEntries.reward,
-});
-
-export const EvaluateSchema = v.object({
+  question: flag(
+    v.optional(v.pipe(v.string("must be a question"), v.trim()), ""),
+    "question to ask: matched against the dataset's questions, or asked over the --id/--index example",
+    { group: "arguments", kind: "positional", shownDefault: "the example's own question" },
+  ),
+  datasets: datasetsEntry(DEFAULTS.sampleDatasets),
   ...globalEntries,
   ...dataEntries,
   ...retrievalEntries,
   ...lmEntries,
   ...programEntries,
-  ...runEntries,
-  datasets: v.optional(stringField("a dataset spec"), DEFAULTS.evalDatasets),
-  testSize: sizeEntries.testSize,
-  limit: v.optional(integerField(1)),
-  temperature: v.optional(numberField(0, 2), DEFAULTS.evaluateTemperature),
-  cache: v.optional(booleanField(), true),
-  resume: v.optional(stringField("a run name")),
+  temperature: temperatureEntry(DEFAULTS.evaluateTemperature),
+  id: flag(v.optional(stringField("an example id")), "example id", { group: "data", valueHint: "id" }),
+  index: flag(v.optional(integerField(0)), "example position in the prepared dataset", { group: "data", valueHint: "n" }),
 });
 
-export const TrainSchema = v.object({
+export const EvaluateSchema = commandSchema({
+  datasets: datasetsEntry(DEFAULTS.evalDatasets),
+  limit: limitEntry,
+  testSize: sizeEntry("evaluation"),
   ...globalEntries,
   ...dataEntries,
-  ...sizeEntries,
   ...retrievalEntries,
   ...lmEntries,
   ...programEntries,
-  ...runEntries,
-  datasets: v.optional(stringField("a dataset spec"), DEFAULTS.datasets),
-  evalDatasets: v.optional(stringField("a dataset spec"), DEFAULTS.evalDatasets),
-  temperature: v.optional(numberField(0, 2), DEFAULTS.trainTemperature),
-  concurrency: v.optional(integerField(1, 1024), DEFAULTS.trainConcurrency),
-  curriculum: v.optional(booleanField(), false),
-  numTrainSteps: v.optional(integerField(1), DEFAULTS.numTrainSteps),
-  learningRate: v.optional(numberField(0, 1), DEFAULTS.learningRate),
-  klBeta: v.optional(numberField(0, 100), DEFAULTS.klBeta),
-  useLora: v.optional(booleanField(), DEFAULTS.useLora),
-  loraR: v.optional(integerField(1, 4096), DEFAULTS.loraR),
-  loraAlpha: v.optional(integerField(1, 65536), DEFAULTS.loraAlpha),
-  loraDropout: v.optional(numberField(0, 1), DEFAULTS.loraDropout),
-  numExamplesPerStep: v.optional(integerField(1), DEFAULTS.numExamplesPerStep),
-  numRolloutsPerStep: v.optional(integerField(2), DEFAULTS.numRolloutsPerStep),
-  batchSize: v.optional(integerField(1), DEFAULTS.batchSize),
-  gradientAccumulation: v.optional(integerField(1), DEFAULTS.gradientAccumulation),
-  maxGradNorm: v.optional(numberField(0), DEFAULTS.maxGradNorm),
-  numStepsForVal: v.optional(integerField(1), DEFAULTS.numStepsForVal),
-  checkpoint: v.optional(enumField(CHECKPOINT_POLICIES), DEFAULTS.checkpoint),
-  numInferenceGpus: v.optional(integerField(1, 64), DEFAULTS.numInferenceGpus),
-  numTrainingGpus: v.optional(integerField(1, 64), DEFAULTS.numTrainingGpus),
-  arborUrl: v.optional(urlField()),
-  arborTimeout: v.optional(numberField(1), DEFAULTS.arborInitializeTimeoutSeconds),
-  dryRun: v.optional(booleanField(), false),
-  onInterrupt: v.optional(enumField(["terminate", "cancel"] as const), DEFAULTS.onInterrupt),
-  dryRunSteps: v.optional(integerField(1, 1000), DEFAULTS.dryRunSteps),
-  resume: v.optional(stringField("a run name")),
+  temperature: temperatureEntry(DEFAULTS.evaluateTemperature),
+  cache: flag(v.optional(booleanField(), true), "answer identical temperature-0 requests from the database (--no-cache: always ask)", {
+    group: "model",
+    kind: "boolean",
+  }),
+  runName: runNameEntry("evaluate-{UTC time}-{random}"),
+  outputDir: outputDirEntry,
+  resume: resumeEntry,
 });
 
-export const ScoreSchema = v.object({
+const trainingEntries = {
+  numTrainSteps: flag(v.optional(integerField(1), DEFAULTS.numTrainSteps), "GRPO steps", { group: "training", valueHint: "n" }),
+  learningRate: flag(v.optional(numberField(0, 1), DEFAULTS.learningRate), "learning rate", { group: "training", valueHint: "lr" }),
+  klBeta: flag(v.optional(numberField(0, 100), DEFAULTS.klBeta), "KL coefficient (beta)", { group: "training", valueHint: "b" }),
+  useLora: flag(v.optional(booleanField(), DEFAULTS.useLora), "train a LoRA adapter (--no-lora for full weights)", {
+    group: "training",
+    kind: "boolean",
+    aliases: ["lora"],
+  }),
+  loraR: flag(v.optional(integerField(1, 4096), DEFAULTS.loraR), "LoRA rank", { group: "training", valueHint: "r" }),
+  loraAlpha: flag(v.optional(integerField(1, 65536), DEFAULTS.loraAlpha), "LoRA alpha", { group: "training", valueHint: "a" }),
+  loraDropout: flag(v.optional(numberField(0, 1), DEFAULTS.loraDropout), "LoRA dropout", { group: "training", valueHint: "p" }),
+  numExamplesPerStep: flag(v.optional(integerField(1), DEFAULTS.numExamplesPerStep), "examples per GRPO step", {
+    group: "training",
+    valueHint: "n",
+  }),
+  numRolloutsPerStep: flag(v.optional(integerField(2), DEFAULTS.numRolloutsPerStep), "rollouts per example (the GRPO group size)", {
+    group: "training",
+    valueHint: "n",
+  }),
+  batchSize: flag(v.optional(integerField(1), DEFAULTS.batchSize), "per-device train batch size", { group: "training", valueHint: "n" }),
+  gradientAccumulation: flag(v.optional(integerField(1), DEFAULTS.gradientAccumulation), "gradient accumulation steps", {
+    group: "training",
+    valueHint: "n",
+  }),
+  maxGradNorm: flag(v.optional(numberField(0), DEFAULTS.maxGradNorm), "gradient clipping norm", { group: "training", valueHint: "x" }),
+  numStepsForVal: flag(v.optional(integerField(1), DEFAULTS.numStepsForVal), "validate every N steps", { group: "training", valueHint: "n" }),
+  checkpoint: flag(v.optional(enumField(CHECKPOINT_POLICIES), DEFAULTS.checkpoint), "single-best|improvements|none", {
+    group: "training",
+    valueHint: "policy",
+  }),
+  numInferenceGpus: flag(v.optional(integerField(1, 64), DEFAULTS.numInferenceGpus), "GPUs Arbor gives to vLLM", {
+    group: "training",
+    valueHint: "n",
+  }),
+  numTrainingGpus: flag(v.optional(integerField(1, 64), DEFAULTS.numTrainingGpus), "GPUs Arbor gives to the trainer", {
+    group: "training",
+    valueHint: "n",
+  }),
+  arborUrl: flag(v.optional(urlField()), "Arbor base URL", {
+    group: "training",
+    valueHint: "url",
+    env: "ARBOR_URL",
+    shownDefault: "http://localhost:{port}/v1/",
+  }),
+  arborTimeout: flag(v.optional(numberField(1), DEFAULTS.arborInitializeTimeoutSeconds), "seconds to wait for Arbor to load the model", {
+    group: "training",
+    valueHint: "s",
+  }),
+  dryRun: flag(v.optional(booleanField(), false), "roll out and build groups without Arbor; write groups.jsonl", {
+    group: "training",
+    kind: "boolean",
+  }),
+  dryRunSteps: flag(v.optional(integerField(1, 1000), DEFAULTS.dryRunSteps), "steps to run with --dry-run", { group: "training", valueHint: "n" }),
+  onInterrupt: flag(
+    v.optional(enumField(["terminate", "cancel"] as const), DEFAULTS.onInterrupt),
+    "on Ctrl-C, SIGTERM, SIGHUP or failure: terminate the Arbor job (saves checkpoint_final) or cancel it (frees GPUs)",
+    { group: "training", valueHint: "terminate|cancel" },
+  ),
+};
+
+export const TrainSchema = commandSchema({
+  datasets: datasetsEntry(DEFAULTS.datasets),
+  evalDatasets: flag(v.optional(stringField("a dataset spec"), DEFAULTS.evalDatasets), "validation dataset specs (same syntax as --datasets)", {
+    group: "data",
+    valueHint: "spec",
+  }),
+  trainSize: sizeEntry("training"),
+  devSize: sizeEntry("validation"),
   ...globalEntries,
-  gold: stringField("a gold JSONL file"),
-  predictions: stringField("a predictions JSONL file"),
-  detailed: v.optional(booleanField(), false),
+  ...dataEntries,
+  ...retrievalEntries,
+  ...lmEntries,
+  ...programEntries,
+  ...trainingEntries,
+  curriculum: curriculumEntry,
+  baseUrl: baseUrlEntry("the Arbor server (with --dry-run: http://localhost:{port}/v1)"),
+  temperature: temperatureEntry(DEFAULTS.trainTemperature),
+  concurrency: concurrencyEntry(DEFAULTS.trainConcurrency),
+  runName: runNameEntry("train-{UTC time}-{random}"),
+  outputDir: outputDirEntry,
+  resume: resumeEntry,
 });
 
-export const QuerySchema = v.object({
+export const ScoreSchema = commandSchema({
   ...globalEntries,
-  sql: stringField("an SQL statement"),
-  format: v.optional(enumField(QUERY_FORMATS), DEFAULTS.queryFormat),
+  gold: flag(stringField("a gold JSONL file"), "gold file (official MuSiQue JSONL)", { group: "data", valueHint: "file" }),
+  predictions: flag(stringField("a predictions JSONL file"), "predictions file (official format)", { group: "data", valueHint: "file" }),
+  detailed: flag(v.optional(booleanField(), false), "add a per-hop breakdown", { group: "output", kind: "boolean" }),
 });
 
-export const RunsSchema = v.object({
+export const QuerySchema = commandSchema({
+  sql: flag(stringField("an SQL statement"), "a read-only SQL statement; after -- when it starts with '-' (musique query -- \"-- note …\")", {
+    group: "arguments",
+    kind: "positional",
+  }),
   ...globalEntries,
-  limit: v.optional(integerField(1), 50),
+  format: flag(v.optional(enumField(QUERY_FORMATS), DEFAULTS.queryFormat), "table|csv|json", { group: "output", valueHint: "fmt" }),
 });
 
-export const ReportSchema = v.object({
+export const RunsSchema = commandSchema({
   ...globalEntries,
-  run: stringField("a run name"),
-  html: v.optional(stringField("a file path")),
+  limit: flag(v.optional(integerField(1), 50), "show at most N runs, newest first", { group: "output", valueHint: "n" }),
 });
 
-export const CompareSchema = v.object({
+export const ReportSchema = commandSchema({
+  run: flag(stringField("a run name"), "run name", { group: "arguments", kind: "positional" }),
   ...globalEntries,
-  runs: v.pipe(v.array(v.string()), v.minLength(2, "needs at least two run names")),
-  resamples: v.optional(integerField(1000, 1_000_000), DEFAULTS.bootstrapResamples),
-  seed: v.optional(integerField(0), DEFAULTS.seed),
-  html: v.optional(stringField("a file path")),
+  html: htmlEntry("a self-contained HTML report"),
 });
 
-export const ServeSchema = v.object({
+export const CompareSchema = commandSchema({
+  runs: flag(
+    v.pipe(v.array(v.string()), v.minLength(2, "needs at least two run names")),
+    "two or more runs: RUN, RUN@STEP (validation after STEP steps, 0 = before training) or RUN@best",
+    { group: "arguments", kind: "positionals" },
+  ),
   ...globalEntries,
-  service: enumField(["rerank"] as const),
-  host: v.optional(stringField("a host"), DEFAULTS.serveHost),
-  port: v.optional(portField(), DEFAULTS.servePort),
-  teiUrl: v.optional(urlField(), DEFAULTS.teiUrl),
+  resamples: flag(v.optional(integerField(1000, 1_000_000), DEFAULTS.bootstrapResamples), "bootstrap resamples", {
+    group: "output",
+    valueHint: "n",
+  }),
+  seed: flag(v.optional(integerField(0), DEFAULTS.seed), "seed of the bootstrap resampling", { group: "output", valueHint: "n" }),
+  html: htmlEntry("a self-contained HTML comparison (side-by-side trajectories)"),
+});
+
+export const ServeSchema = commandSchema({
+  service: flag(enumField(["rerank"] as const), "what to serve: rerank", { group: "arguments", kind: "positional" }),
+  ...globalEntries,
+  ...listenEntries(DEFAULTS.serveHost, DEFAULTS.servePort),
+  teiUrl: flag(v.optional(urlField(), DEFAULTS.teiUrl), "text-embeddings-inference URL for model 'tei'", {
+    group: "service",
+    valueHint: "url",
+    env: "TEI_RERANK_URL",
+  }),
   rerankTimeout: retrievalEntries.rerankTimeout,
 });
 

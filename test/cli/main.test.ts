@@ -14,7 +14,7 @@ describe("musique (top level)", () => {
   test("--help lists the commands", async () => {
     const result = await runCli(["--help"]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout + result.stderr).toContain("USAGE");
+    expect(result.stdout + result.stderr).toContain("Usage: musique <command>");
   });
 
   test("an unknown command exits 2 with a suggestion", async () => {

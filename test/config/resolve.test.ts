@@ -1,14 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { ExitCode, UsageError } from "../../src/errors.ts";
-import { commandLineSpec, parseCommandLine, resolveOptions } from "../../src/config/resolve.ts";
+import { parseCommandLine, resolveOptions } from "../../src/config/resolve.ts";
 import { EvaluateSchema, TrainSchema, QuerySchema, CompareSchema } from "../../src/config/schemas.ts";
 import { DEFAULTS } from "../../src/config/defaults.ts";
+import * as v from "valibot";
+import { commandSchema, flagsOf, type CommandSchema } from "../../src/config/flags.ts";
+import * as schemas from "../../src/config/schemas.ts";
 
 function evaluate(words: string[], env: Record<string, string> = {}) {
-  return resolveOptions(EvaluateSchema, parseCommandLine(words, commandLineSpec(EvaluateSchema)), env);
+  return resolveOptions(EvaluateSchema, parseCommandLine(words, EvaluateSchema), env);
 }
 function train(words: string[], env: Record<string, string> = {}) {
-  return resolveOptions(TrainSchema, parseCommandLine(words, commandLineSpec(TrainSchema)), env);
+  return resolveOptions(TrainSchema, parseCommandLine(words, TrainSchema), env);
 }
 function usageMessage(run: () => unknown): string {
   try {
@@ -20,6 +23,24 @@ function usageMessage(run: () => unknown): string {
   }
   throw new Error("expected a usage error");
 }
+
+describe("a flag is defined in one place", () => {
+  test("a schema entry without its description and metadata does not type-check", () => {
+    // @ts-expect-error a plain valibot schema is not a flag: flag(schema, description, metadata) is required
+    const schema = commandSchema({ bare: v.optional(v.string()) });
+    expect(Object.keys(schema.entries)).toEqual(["bare"]);
+  });
+
+  test("every flag of every command has a description, a group and a name", () => {
+    for (const schema of Object.values(schemas)) {
+      if (typeof schema !== "object" || !("entries" in schema)) continue;
+      for (const flag of flagsOf(schema as CommandSchema)) {
+        expect(flag.description.length).toBeGreaterThan(0);
+        expect(flag.name).toMatch(/^[a-z][a-z0-9-]*$/);
+      }
+    }
+  });
+});
 
 describe("defaults", () => {
   test("train uses the reference script's defaults", () => {
@@ -77,10 +98,37 @@ describe("flag parsing", () => {
     expect(evaluate([], { RERANK_API_KEY: "k" }).rerankApiKey).toBe("k");
   });
 
+  test("--retriever bm25 is lexical (BM25 is what lexical is)", () => {
+    expect(evaluate(["--retriever", "bm25"]).retriever).toBe("lexical");
+  });
+
+  test("booleans: --no-cache, --cache=false, --lora, --no-use-lora", () => {
+    expect(evaluate(["--no-cache"]).cache).toBe(false);
+    expect(evaluate(["--cache=false"]).cache).toBe(false);
+    expect(evaluate([]).cache).toBe(true);
+    expect(train(["--no-lora", "--lora"]).useLora).toBe(true);
+    expect(train(["--no-use-lora"]).useLora).toBe(false);
+  });
+
+  test("a value may start with '-' (a negative number) and the last of a repeated flag wins", () => {
+    expect(usageMessage(() => evaluate(["--seed", "-5"]))).toContain("--seed -5: must be at least 0");
+    expect(evaluate(["--top-n", "3", "--top-n=5"]).topN).toBe(5);
+  });
+
+  test("SQL starting with a comment is the argument; after -- every word is one", () => {
+    const comment = "-- note\nSELECT 1";
+    expect(resolveOptions(QuerySchema, parseCommandLine([comment], QuerySchema), {}).sql).toBe(comment);
+    expect(resolveOptions(QuerySchema, parseCommandLine(["--format", "csv", "--", "--json"], QuerySchema), {})).toMatchObject({
+      sql: "--json",
+      format: "csv",
+      json: false,
+    });
+  });
+
   test("positional arguments", () => {
-    const query = resolveOptions(QuerySchema, parseCommandLine(["SELECT 1", "--format", "csv"], commandLineSpec(QuerySchema)), {});
+    const query = resolveOptions(QuerySchema, parseCommandLine(["SELECT 1", "--format", "csv"], QuerySchema), {});
     expect(query).toMatchObject({ sql: "SELECT 1", format: "csv" });
-    const compare = resolveOptions(CompareSchema, parseCommandLine(["a", "b", "c"], commandLineSpec(CompareSchema)), {});
+    const compare = resolveOptions(CompareSchema, parseCommandLine(["a", "b", "c"], CompareSchema), {});
     expect(compare.runs).toEqual(["a", "b", "c"]);
   });
 });
@@ -99,6 +147,10 @@ describe("bad input gets one clear message", () => {
     [["--run-name", "a b"], "--run-name a b: must be letters, digits"],
     [["--nosie-rate", "0.5"], "unknown flag --nosie-rate\n  fix:   did you mean --noise-rate?"],
     [["--model"], "--model needs a value"],
+    [["--model", "--json"], "--model needs a value"],
+    [["-x"], "unknown flag -x"],
+    [["--no-cache=1"], "--no-cache takes no value"],
+    [["--no-model"], "unknown flag --no-model"],
     [["extra"], 'unexpected argument "extra"'],
   ];
   for (const [words, expected] of cases) {
@@ -116,7 +168,7 @@ describe("bad input gets one clear message", () => {
   });
 
   test("a missing positional names it", () => {
-    expect(usageMessage(() => resolveOptions(QuerySchema, parseCommandLine([], commandLineSpec(QuerySchema)), {}))).toContain(
+    expect(usageMessage(() => resolveOptions(QuerySchema, parseCommandLine([], QuerySchema), {}))).toContain(
       "missing argument <sql>",
     );
   });

@@ -1,7 +1,7 @@
 /**
  * The command line of a small `musique train` run on the fixture records against a (fake) Arbor:
  * 30 train / 6 dev examples, 3 steps of 2 examples, validation every 2 steps, lexical retrieval.
- * `extra` flags come last, so they override (citty and our parser take the last value). Also a
+ * `extra` flags come last, so they override (our parser takes the last value). Also a
  * fake-model responder whose answers vary between rollouts, so GRPO rewards differ.
  */
 import { dspyCompletion, dspyResponder, userFields, type FakeResponder } from "../fakes/openai.ts";

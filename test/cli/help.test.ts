@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { runCli } from "../helpers/cli.ts";
+
+const COMMANDS = ["data", "retrieve", "ask", "evaluate", "score", "train", "query", "runs", "report", "compare", "serve"];
+
+function longest(text: string): number {
+  return Math.max(...text.split("\n").map((line) => line.length));
+}
+
+describe("--help", () => {
+  test("musique --help lists every command", async () => {
+    const result = await runCli(["--help"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("Commands:");
+    for (const command of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+  });
+
+  for (const command of COMMANDS) {
+    test(`musique ${command} --help fits 100 columns at COLUMNS=100 and has no colour codes in a pipe`, async () => {
+      const result = await runCli([command, "--help"], { env: { COLUMNS: "100", NO_COLOR: undefined } });
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain(`Usage: musique ${command}`);
+      expect(longest(result.stdout)).toBeLessThanOrEqual(100);
+      expect(result.stdout + result.stderr).not.toContain("\u001b");
+    });
+  }
+
+  test("help follows COLUMNS: at 72 columns no line is longer than 72", async () => {
+    const result = await runCli(["evaluate", "--help"], { env: { COLUMNS: "72" } });
+    expect(longest(result.stdout)).toBeLessThanOrEqual(72);
+  });
+
+  test("evaluate's flags are grouped: data, retrieval, model, program, run and output, general", async () => {
+    const { stdout } = await runCli(["evaluate", "--help"]);
+    const headings = stdout.split("\n").filter((line) => /^[A-Z][^:]*:$/.test(line));
+    expect(headings).toEqual(["Data:", "Retrieval:", "Model (an OpenAI-compatible server):", "Program:", "Run and output:", "General:"]);
+    expect(stdout.indexOf("--datasets")).toBeLessThan(stdout.indexOf("--retriever"));
+    expect(stdout.indexOf("--retriever")).toBeLessThan(stdout.indexOf("--model"));
+  });
+
+  test("the data group says how to take N examples and recommends --limit", async () => {
+    const { stdout } = await runCli(["evaluate", "--help"]);
+    expect(stdout).toContain("Taking N examples: --limit N (recommended;");
+    expect(stdout).toContain("validation[:100]");
+  });
+
+  test("a flag shows its value hint, default and environment variable", async () => {
+    const { stdout } = await runCli(["evaluate", "--help"], { env: { COLUMNS: "200" } });
+    expect(stdout).toMatch(/--api-key <key> +API key \(a dummy is fine for local servers\) \(default: arbor; env OPENAI_API_KEY\)/);
+    expect(stdout).toMatch(/--\[no-\]cache +answer identical temperature-0 requests/);
+  });
+
+  test("musique help evaluate is musique evaluate --help", async () => {
+    const [help, flag] = await Promise.all([runCli(["help", "evaluate"]), runCli(["evaluate", "--help"])]);
+    expect(help.stdout).toBe(flag.stdout);
+  });
+
+  test("--help after -- is an argument, not a request for help", async () => {
+    const result = await runCli(["query", "--db", "/nonexistent/x.db", "--", "--help"]);
+    expect(result.stdout).not.toContain("Usage:");
+  });
+});
