@@ -1,11 +1,12 @@
 /**
  * The life of a run, shared by `evaluate` and `train`: open the database, find the run to resume
- * (by name, of the right kind) or create a new one (a unique default name), claim its output folder
- * (refused when it belongs to another run: output-folder.ts) and its log, record
- * its examples and config.json, run the command's work, and end with one status — completed,
- * interrupted (Ctrl-C, SIGTERM or SIGHUP: marked at once, then the work in flight is recorded
- * and the resume command printed) or failed (the resume command is printed too). Only what differs per command is passed in (`SessionPlan`).
- * Spec: README "Evaluate" / "Train" and "What happens when…"; docs/store.md (runs.status).
+ * (by name, of the right kind) or create a new one (a unique default name), hold its lock (a resume
+ * is refused while another live process runs it: lock.ts), claim its output folder (refused when
+ * it belongs to another run: output-folder.ts) and its log, record its examples and config.json,
+ * run the command's work, and end with one status — completed, interrupted (Ctrl-C, SIGTERM or
+ * SIGHUP: marked at once, then the work in flight is recorded and the resume command printed) or
+ * failed (the resume command is printed too). Only what differs per command is passed in
+ * (`SessionPlan`). Spec: README "Evaluate" / "Train" and "What happens when…"; docs/store.md.
  */
 import { join } from "node:path";
 import { InterruptedError, UsageError } from "../errors.ts";
@@ -14,6 +15,7 @@ import { log } from "../log.ts";
 import { openStore, type Store } from "../store/database.ts";
 import { findRun, recordRunExamples, updateRunStatus, type RunExample, type RunKind, type RunRecord, type RunStatus } from "../store/runs.ts";
 import { newRunName, operationalKeys, resumeOptions, startNewRun, type NewRunOptions } from "./config.ts";
+import { lockRun } from "./lock.ts";
 import { checkFolderFree, claimOutputFolder, ownerOf } from "./output-folder.ts";
 import { teeLogTo } from "./outputs.ts";
 
@@ -98,19 +100,30 @@ export async function runSession<O extends SessionOptions, P, T>(requested: O, s
   try {
     const existing = requested.resume ? runToResume(store, requested.resume, plan.kind) : null;
     if (existing) plan.checkResume?.(existing);
-    const options = existing ? resumeOptions(existing.configJson, requested) : requested;
-    if (existing) log.info(`resuming ${existing.name} (${existing.status}); keeping its configuration except ${operationalKeys.join(", ")}`);
-    const prepared = await plan.prepare(options, store);
-    let run = existing;
-    if (!run) {
-      const name = newRunName(store, plan.namePrefix(options), options.runName);
-      checkFolderFree(join(options.outputDir, name));
-      run = startNewRun(store, plan.kind, name, options);
+    // Refused at once (before data is loaded) while another live process runs it.
+    let lock = existing ? lockRun(store, existing, resumeCommandOf(plan.kind, existing.name, store)) : null;
+    try {
+      const options = existing ? resumeOptions(existing.configJson, requested) : requested;
+      if (existing) log.info(`resuming ${existing.name} (${existing.status}); keeping its configuration except ${operationalKeys.join(", ")}`);
+      const prepared = await plan.prepare(options, store);
+      let run = existing;
+      if (!run) {
+        const name = newRunName(store, plan.namePrefix(options), options.runName);
+        checkFolderFree(join(options.outputDir, name));
+        run = startNewRun(store, plan.kind, name, options);
+        lock = lockRun(store, run, resumeCommandOf(plan.kind, name, store));
+      }
+      return await withRun(store, run, existing !== null, { ...options, runName: run.name }, signal, plan, prepared);
+    } finally {
+      lock?.release();
     }
-    return await withRun(store, run, existing !== null, { ...options, runName: run.name }, signal, plan, prepared);
   } finally {
     store.close();
   }
+}
+
+function resumeCommandOf(kind: RunKind, name: string, store: Store): string {
+  return `musique ${kind} --resume ${name} --db ${store.path}`;
 }
 
 async function withRun<O extends SessionOptions, P, T>(
@@ -122,7 +135,7 @@ async function withRun<O extends SessionOptions, P, T>(
   plan: SessionPlan<O, P, T>,
   prepared: P,
 ): Promise<T> {
-  const resumeCommand = `musique ${plan.kind} --resume ${run.name} --db ${store.path}`;
+  const resumeCommand = resumeCommandOf(plan.kind, run.name, store);
   const directory = join(options.outputDir, run.name);
   try {
     claimOutputFolder(directory, ownerOf(store.path, run), resumed, run.outputDir);

@@ -246,3 +246,57 @@ export function listRuns(store: Store, limit = 50): RunSummary[] {
     completionTokens: row.completion_tokens,
   }));
 }
+
+/** The process holding a run (table run_locks). */
+export interface RunLock {
+  runId: number;
+  pid: number;
+  host: string;
+  acquiredAt: string;
+  heartbeatAt: string;
+}
+
+interface LockRow {
+  run_id: number;
+  pid: number;
+  host: string;
+  acquired_at: string;
+  heartbeat_at: string;
+}
+
+function lockOf(row: LockRow): RunLock {
+  return { runId: row.run_id, pid: row.pid, host: row.host, acquiredAt: row.acquired_at, heartbeatAt: row.heartbeat_at };
+}
+
+/**
+ * Take the lock of a run for this process, in one write transaction: a lock held by a process
+ * that `isAlive` says still runs is left alone and returned (the caller refuses); a stale one is
+ * replaced. Returns null when the lock is now ours.
+ */
+export function takeRunLock(store: Store, runId: number, owner: { pid: number; host: string }, isAlive: (lock: RunLock) => boolean): RunLock | null {
+  return inTransaction(store, () => {
+    const row = store.database.query("SELECT * FROM run_locks WHERE run_id = ?").get(runId) as LockRow | null;
+    if (row && !(row.pid === owner.pid && row.host === owner.host) && isAlive(lockOf(row))) return lockOf(row);
+    const stamp = now();
+    store.database
+      .query(
+        `INSERT INTO run_locks (run_id, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, host = excluded.host,
+           acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
+      )
+      .run(runId, owner.pid, owner.host, stamp, stamp);
+    return null;
+  });
+}
+
+/** Refresh this process's lock (a lost lock is not re-taken here). */
+export function refreshRunLock(store: Store, runId: number, owner: { pid: number; host: string }): void {
+  guarded(store, () =>
+    store.database.query("UPDATE run_locks SET heartbeat_at = ? WHERE run_id = ? AND pid = ? AND host = ?").run(now(), runId, owner.pid, owner.host),
+  );
+}
+
+/** Release this process's lock of a run. */
+export function releaseRunLock(store: Store, runId: number, owner: { pid: number; host: string }): void {
+  guarded(store, () => store.database.query("DELETE FROM run_locks WHERE run_id = ? AND pid = ? AND host = ?").run(runId, owner.pid, owner.host));
+}

@@ -263,7 +263,22 @@ DROP TABLE checkpoints;
 ALTER TABLE checkpoints_by_job RENAME TO checkpoints;
 `;
 
+/**
+ * Which process is running a run (docs/store.md `run_locks`): taken when a run starts or resumes,
+ * refreshed every few seconds (heartbeat_at), removed when it ends. A `--resume` of a run whose
+ * holder is alive is refused; the lock of a process that is gone (or silent for a minute) is stale.
+ */
+const MIGRATION_3 = `
+CREATE TABLE run_locks (
+  run_id        INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  pid           INTEGER NOT NULL,
+  host          TEXT NOT NULL,
+  acquired_at   TEXT NOT NULL,
+  heartbeat_at  TEXT NOT NULL
+);
+`;
+
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2];
+export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

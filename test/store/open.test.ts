@@ -41,6 +41,7 @@ describe("openStore", () => {
       "predictions",
       "rollouts",
       "run_examples",
+      "run_locks",
       "run_summary",
       "runs",
       "training_steps",
