@@ -2,11 +2,13 @@
  * Logs go to stderr (consola); stdout is reserved for machine-readable output (--json) and
  * for the tables a command prints as its result. Credentials inside URLs
  * (`http://user:password@host`) are redacted from every line (src/errors.ts `redactCredentials`);
- * a reporter added later (the run.log tee) redacts its own text the same way.
+ * a reporter added later (the run.log tee) redacts its own text the same way. Retries are
+ * reported through `retryLog` (src/http/retry-log.ts): aggregated per endpoint, not one per retry.
  */
 import { createConsola, type ConsolaInstance, type ConsolaReporter } from "consola";
 import type { LogLevel } from "./config/defaults.ts";
 import { redactCredentials } from "./errors.ts";
+import { RetryLog } from "./http/retry-log.ts";
 
 const LEVELS: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
 
@@ -26,6 +28,9 @@ export function redacting(reporter: ConsolaReporter): ConsolaReporter {
 }
 
 log.setReporters(log.options.reporters.map(redacting));
+
+/** The process's retry warnings: one line per endpoint every few seconds, a summary at the end. */
+export const retryLog = new RetryLog({ write: (line) => log.warn(line), detail: (line) => log.debug(line) });
 
 export function setLogLevel(level: LogLevel): void {
   log.level = LEVELS[level];

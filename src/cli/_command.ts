@@ -8,7 +8,7 @@ import { DEFAULTS } from "../config/defaults.ts";
 import type { CommandSchema } from "../config/flags.ts";
 import { parseCommandLine, resolveOptions, wantsHelp } from "../config/resolve.ts";
 import { ExitCode, InterruptedError, isMusiqueError } from "../errors.ts";
-import { log, setLogLevel } from "../log.ts";
+import { log, retryLog, setLogLevel } from "../log.ts";
 import { streamWidth } from "../terminal/stream.ts";
 import { printErrorDocument, wantsJson } from "./_error-document.ts";
 import { commandHelp } from "./_help.ts";
@@ -65,8 +65,10 @@ export function musiqueCommand<S extends CommandSchema>(command: MusiqueCommand<
         if (level) setLogLevel(level);
         installSignalHandlers();
         const result = await command.run(options, { signal: stopSignal });
+        retryLog.finish(); // the retry summary of commands without a run session (data, retrieve, ask)
         code = typeof result === "number" ? result : ExitCode.ok;
       } catch (error) {
+        retryLog.finish();
         code = reportError(error);
         // Stopped by a signal: exit with that signal's code (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
         if (error instanceof InterruptedError) code = signalExitCode() ?? code;

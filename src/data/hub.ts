@@ -16,7 +16,7 @@ import { DataError, ServiceError } from "../errors.ts";
 import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
 import { HUB_METADATA_LIMIT_BYTES } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
-import { log } from "../log.ts";
+import { log, retryLog } from "../log.ts";
 import {
   ensureDir,
   looksLikeParquet,
@@ -85,8 +85,7 @@ function headersFor(url: string, settings: HubSettings): Record<string, string> 
 function policy(options: HubOptions): RetryPolicy {
   return {
     maxRetries: DEFAULTS.maxRetries,
-    onRetry: ({ attempt, delayMs, error }) =>
-      log.warn(`${error.message}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`),
+    onRetry: retryLog.onRetry,
     ...options.retry,
   };
 }

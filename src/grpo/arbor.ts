@@ -15,7 +15,7 @@ import { ServiceError } from "../errors.ts";
 import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
 import { ARBOR_STATUS_LIMIT_BYTES } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
-import { log } from "../log.ts";
+import { log, retryLog } from "../log.ts";
 import {
   ARBOR_SERVICE,
   ARBOR_START_COMMAND,
@@ -184,10 +184,7 @@ export class ArborClient {
       ...this.retry,
       // A call that is not safe to repeat is sent again only if it never left (refused connection).
       retryWhen: spec.idempotent ? (error) => error.retryable : (error) => error.kind === "unreachable",
-      onRetry:
-        this.retry?.onRetry ??
-        (({ attempt, delayMs, error }) =>
-          log.warn(`Arbor ${spec.operation} failed (attempt ${attempt}), retrying in ${(delayMs / 1000).toFixed(1)} s: ${error.message}`)),
+      onRetry: this.retry?.onRetry ?? retryLog.onRetry,
     };
     const { value } = await withRetries(
       async () => {

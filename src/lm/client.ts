@@ -14,7 +14,7 @@
  */
 import OpenAI, { APIUserAbortError } from "openai";
 import { InterruptedError, ServiceError, redactCredentials } from "../errors.ts";
-import { log } from "../log.ts";
+import { log, retryLog } from "../log.ts";
 import { cacheKey, type ResponseCache } from "./cache.ts";
 import { EndpointPool, type EndpointState } from "./endpoints.ts";
 import { LM_SERVICE, START_SERVER_FIX, toServiceError } from "./errors.ts";
@@ -204,10 +204,7 @@ export class OpenAIChatClient implements ChatClient {
       {
         maxRetries: this.options.maxRetries,
         ...this.options.retry,
-        onRetry: ({ attempt, delayMs, error }) =>
-          log.warn(
-            `LM call failed (${error.message}); retry ${attempt}/${this.options.maxRetries} in ${(delayMs / 1000).toFixed(1)} s`,
-          ),
+        onRetry: retryLog.onRetry,
       },
       signal,
     );

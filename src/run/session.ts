@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { InterruptedError, UsageError } from "../errors.ts";
 import { writeJsonFile } from "../files.ts";
-import { log } from "../log.ts";
+import { log, retryLog } from "../log.ts";
 import { openStore, type Store } from "../store/database.ts";
 import { findRun, recordRunExamples, updateRunStatus, type RunExample, type RunKind, type RunRecord, type RunStatus } from "../store/runs.ts";
 import { newRunName, operationalKeys, resumeOptions, startNewRun, type NewRunOptions } from "./config.ts";
@@ -177,6 +177,7 @@ async function withRun<O extends SessionOptions, P, T>(
     throw error;
   } finally {
     signal.removeEventListener("abort", markInterrupted);
+    retryLog.finish(); // the retry summary goes into run.log too
     stopTee();
   }
 }

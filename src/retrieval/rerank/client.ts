@@ -18,7 +18,7 @@ import { Limiter } from "../../http/limit.ts";
 import { fetchOrThrow } from "../../http/fetch.ts";
 import { rerankLimitBytes } from "../../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../../http/retry.ts";
-import { log } from "../../log.ts";
+import { log, retryLog } from "../../log.ts";
 import { parseRerankBody } from "./parse.ts";
 
 export interface RerankClientOptions {
@@ -110,8 +110,7 @@ export class RerankClient {
       {
         maxRetries,
         ...this.options.retry,
-        onRetry: ({ attempt, delayMs, error }) =>
-          log.warn(`${error.message}; retry ${attempt} of ${maxRetries} in ${Math.round(delayMs)} ms`),
+        onRetry: retryLog.onRetry,
       },
       signal,
     );
