@@ -15,6 +15,7 @@ import { runPipelineSuite } from "./pipeline.ts";
 import { figureTable, machineInfo, machineLines, missedOf, notesOf } from "./report.ts";
 import { runStartupSuite } from "./startup.ts";
 import { runStoreSuite } from "./store.ts";
+import { runViewSuite } from "./view.ts";
 
 const SUITES: Record<string, () => Promise<Figure[]>> = {
   bm25: runBm25Suite,
@@ -22,6 +23,7 @@ const SUITES: Record<string, () => Promise<Figure[]>> = {
   store: runStoreSuite,
   data: runDataSuite,
   startup: runStartupSuite,
+  view: runViewSuite,
 };
 
 const requested = process.argv.slice(2).filter((argument) => !argument.startsWith("-"));

@@ -17,6 +17,7 @@ const commands: Record<string, CommandSchema> = {
   report: schemas.ReportSchema,
   compare: schemas.CompareSchema,
   serve: schemas.ServeSchema,
+  view: schemas.ViewSchema,
 };
 
 export function flagsTable(): string {

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<CommandDefinition>> = {
   report: () => import("./report.ts").then((module) => module.default),
   compare: () => import("./compare.ts").then((module) => module.default),
   serve: () => import("./serve.ts").then((module) => module.default),
+  view: () => import("./view.ts").then((module) => module.default),
 };
 
 const words = process.argv.slice(2);

@@ -97,6 +97,10 @@ export const DEFAULTS = {
   serveHost: "0.0.0.0",
   servePort: 8931,
 
+  // view (local only by default, like promptfoo view)
+  viewHost: "127.0.0.1",
+  viewPort: 8600,
+
   // query / compare
   queryFormat: "table",
   bootstrapResamples: 2000,

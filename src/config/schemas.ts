@@ -231,6 +231,15 @@ export const ServeSchema = commandSchema({
   rerankTimeout: retrievalEntries.rerankTimeout,
 });
 
+export const ViewSchema = commandSchema({
+  ...globalEntries,
+  host: flag(v.optional(stringField("a host"), DEFAULTS.viewHost), "address to listen on (0.0.0.0 exposes the results to the network)", {
+    group: "service",
+    valueHint: "host",
+  }),
+  port: flag(v.optional(integerField(0, 65535), DEFAULTS.viewPort), "port to listen on (0: any free port)", { group: "service", valueHint: "n" }),
+});
+
 export type GlobalOptions = v.InferOutput<v.ObjectSchema<typeof globalEntries, undefined>>;
 export type DataOptions = v.InferOutput<typeof DataSchema>;
 export type RetrieveOptions = v.InferOutput<typeof RetrieveSchema>;
@@ -243,3 +252,4 @@ export type RunsOptions = v.InferOutput<typeof RunsSchema>;
 export type ReportOptions = v.InferOutput<typeof ReportSchema>;
 export type CompareOptions = v.InferOutput<typeof CompareSchema>;
 export type ServeOptions = v.InferOutput<typeof ServeSchema>;
+export type ViewOptions = v.InferOutput<typeof ViewSchema>;

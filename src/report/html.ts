@@ -10,6 +10,7 @@ import { standalonePage } from "./style.ts";
 import { hopHtml } from "./trajectory-html.ts";
 import { barChart, lineChart, type LineSeries } from "./svg.ts";
 import { configLines, formatDuration } from "./terminal.ts";
+import type { ValidationRow } from "../store/reports.ts";
 import type { TrainingReport } from "./training.ts";
 
 const FILTER_SCRIPT = `
@@ -71,6 +72,21 @@ function overview(report: RunReport): string {
 <details><summary>configuration</summary><pre class="config">${escapeHtml(configLines(report.config, 110).join("\n"))}</pre></details>`;
 }
 
+/** One line per validation metric (EM, F1, recall, support F1, reward) over the validations' steps. */
+export function validationSeries(validations: readonly ValidationRow[]): LineSeries[] {
+  const metrics = [
+    ["EM", "em"],
+    ["F1", "f1"],
+    ["recall", "recall"],
+    ["support F1", "supportF1"],
+    ["reward", "reward"],
+  ] as const;
+  return metrics.map(([name, key]) => ({
+    name,
+    points: validations.filter((row) => row[key] !== null).map((row) => ({ x: row.step, y: row[key] ?? 0 })),
+  }));
+}
+
 function trainingSection(training: TrainingReport): string {
   const charts: string[] = [];
   if (training.rewardCurve.length > 0) {
@@ -88,18 +104,7 @@ function trainingSection(training: TrainingReport): string {
     );
   } else charts.push(`<p class="note">No rollouts or step rewards recorded yet.</p>`);
   if (training.validations.length > 0) {
-    const metrics = [
-      ["EM", "em"],
-      ["F1", "f1"],
-      ["recall", "recall"],
-      ["support F1", "supportF1"],
-      ["reward", "reward"],
-    ] as const;
-    const series: LineSeries[] = metrics.map(([name, key]) => ({
-      name,
-      points: training.validations.filter((row) => row[key] !== null).map((row) => ({ x: row.step, y: row[key] ?? 0 })),
-    }));
-    charts.push(lineChart(series, { title: "Validation over steps", xLabel: "step", yLabel: "score" }));
+    charts.push(lineChart(validationSeries(training.validations), { title: "Validation over steps", xLabel: "step", yLabel: "score" }));
   } else charts.push(`<p class="note">No validations recorded.</p>`);
   const trainer = Object.entries(training.trainerMetrics);
   const trainerHtml =

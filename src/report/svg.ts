@@ -38,6 +38,11 @@ export interface ChartOptions {
   height?: number;
   /** Fixed y range (e.g. [0, 1] for scores); otherwise from the data. */
   yRange?: [number, number];
+  /**
+   * Line charts: a transparent full-height target over every x value (`rect.step-target`, with
+   * `data-step`), for pages that open a step on click; `selectedStep` gets the class "selected".
+   */
+  stepTargets?: { selected: number | null; label: (x: number) => string };
 }
 
 const MARGIN = { top: 34, right: 16, bottom: 62, left: 56 };
@@ -166,9 +171,24 @@ export function lineChart(series: readonly LineSeries[], options: ChartOptions):
       }
     }
   });
+  if (options.stepTargets) parts.push(...stepTargets(options.stepTargets, [...new Set(xs)].sort((a, b) => a - b), x, chart));
   parts.push(...legend(chart, series.map((line) => line.name)));
   parts.push("</svg>");
   return parts.join("\n");
+}
+
+function stepTargets(targets: NonNullable<ChartOptions["stepTargets"]>, values: readonly number[], x: (value: number) => number, chart: Frame): string[] {
+  return values.map((value, index) => {
+    const previous = values[index - 1];
+    const next = values[index + 1];
+    const left = previous === undefined ? x(value) - 8 : (x(previous) + x(value)) / 2;
+    const right = next === undefined ? x(value) + 8 : (x(value) + x(next)) / 2;
+    const selected = targets.selected === value ? " selected" : "";
+    return (
+      `<rect x="${coordinate(left)}" y="${MARGIN.top}" width="${coordinate(Math.max(2, right - left))}" height="${coordinate(chart.plotHeight)}" ` +
+      `fill="transparent" class="step-target${selected}" data-step="${value}"><title>${escapeHtml(targets.label(value))}</title></rect>`
+    );
+  });
 }
 
 export function barChart(categories: readonly string[], series: readonly BarSeries[], options: ChartOptions): string {

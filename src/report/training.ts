@@ -46,7 +46,13 @@ function numericLeaves(value: unknown, prefix = "", out: Map<string, number> = n
 /** "kl", "train/kl", "kl_divergence", "loss", "policy_loss" — not "klBeta". */
 const TRAINER_METRIC = /(^|[^a-z])kl($|[^a-z])|loss/i;
 
-export function trainerMetricsOf(steps: readonly { step: number; metricsJson: string | null }[]): Record<string, SeriesPoint[]> {
+/** KL and loss as above, plus the gradient norm and the learning rate (musique view's training page). */
+export const TRAINER_HEALTH_METRIC = /(^|[^a-z])kl($|[^a-z])|loss|grad_?norm|learning_?rate|(^|[^a-z])lr($|[^a-z])/i;
+
+export function trainerMetricsOf(
+  steps: readonly { step: number; metricsJson: string | null }[],
+  pattern: RegExp = TRAINER_METRIC,
+): Record<string, SeriesPoint[]> {
   const series: Record<string, SeriesPoint[]> = {};
   for (const step of steps) {
     if (step.metricsJson === null) continue;
@@ -57,7 +63,7 @@ export function trainerMetricsOf(steps: readonly { step: number; metricsJson: st
       continue;
     }
     for (const [name, value] of numericLeaves(parsed)) {
-      if (!TRAINER_METRIC.test(name)) continue;
+      if (!pattern.test(name)) continue;
       (series[name] ??= []).push({ step: step.step, value });
     }
   }

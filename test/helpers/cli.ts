@@ -64,3 +64,13 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   clearTimeout(timer);
   return { exitCode, stdout, stderr };
 }
+
+/**
+ * Start musique (the compiled binary when MUSIQUE_BIN is set) as a long-running child process,
+ * e.g. `musique view`; the caller stops it (kill, then await `exited`).
+ */
+export function spawnCli(args: string[], options: Pick<CliOptions, "env" | "cwd" | "binary"> = {}): Bun.Subprocess<"ignore", "pipe", "pipe"> {
+  const command = options.binary ?? compiledBinary();
+  const cmd = command ? [command, ...args] : [process.execPath, MAIN, ...args];
+  return Bun.spawn(cmd, { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+}

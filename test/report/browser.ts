@@ -1,7 +1,8 @@
 /**
- * A minimal Chrome DevTools Protocol driver for checking the HTML report in a real headless
- * Chromium (Debian's `chromium` package). No browser download, no library: spawn chromium with
- * --remote-debugging-port=0, read the DevTools URL from stderr, talk CDP over Bun's WebSocket.
+ * A minimal Chrome DevTools Protocol driver for checking the HTML report and musique view in a
+ * real headless Chromium (Debian's `chromium` package). No browser download, no library: spawn
+ * chromium with --remote-debugging-port=0, read the DevTools URL from stderr, talk CDP over Bun's
+ * WebSocket. Every request the page makes is recorded (URL), so tests can check where it went.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +26,13 @@ interface CdpMessage {
 export interface BrowserPage {
   /** Console errors, uncaught exceptions and error log entries seen so far. */
   errors: string[];
+  /** The URL of every request the page made (documents, scripts, styles, fetch, EventSource…). */
+  requests: string[];
   evaluate<T>(expression: string): Promise<T>;
+  /** Evaluate `expression` until it is truthy (every 100 ms, up to `timeoutMs`), then return its value. */
+  waitFor<T>(expression: string, timeoutMs?: number): Promise<T>;
+  /** Navigate to `url` (http://… or an absolute file path) and wait for the load event. */
+  goto(url: string): Promise<void>;
   /** A PNG of the whole page, or of `clip` (CSS pixels). */
   screenshot(path: string, clip?: { x: number; y: number; width: number; height: number }): Promise<void>;
   close(): Promise<void>;
@@ -49,8 +56,8 @@ async function devtoolsUrl(stderr: ReadableStream<Uint8Array>): Promise<string> 
   throw new Error(`chromium did not print a DevTools URL; stderr:\n${seen}`);
 }
 
-/** Open `file` (an absolute path) in headless Chromium and wait for its load event. */
-export async function openPage(chromium: string, file: string, viewport = { width: 1280, height: 900 }): Promise<BrowserPage> {
+/** Open `target` (an http:// URL or an absolute file path) in headless Chromium and wait for its load event. */
+export async function openPage(chromium: string, target: string, viewport = { width: 1280, height: 900 }): Promise<BrowserPage> {
   const profile = mkdtempSync(join(tmpdir(), "musique-chromium-"));
   const child = Bun.spawn(
     [
@@ -80,6 +87,7 @@ export async function openPage(chromium: string, file: string, viewport = { widt
   const pending = new Map<number, { resolve: (value: Record<string, unknown>) => void; reject: (error: Error) => void }>();
   const listeners: Array<(message: CdpMessage) => void> = [];
   const errors: string[] = [];
+  const requests: string[] = [];
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(String(event.data)) as CdpMessage;
     if (message.id !== undefined) {
@@ -107,23 +115,43 @@ export async function openPage(chromium: string, file: string, viewport = { widt
       errors.push(`console.${String(params.type)}: ${JSON.stringify(params.args)}`);
     } else if (message.method === "Runtime.exceptionThrown") {
       errors.push(`exception: ${JSON.stringify(params.exceptionDetails)}`);
+    } else if (message.method === "Network.requestWillBeSent") {
+      const request = params.request as { url?: string } | undefined;
+      requests.push(request?.url ?? "");
     } else if (message.method === "Log.entryAdded") {
       const entry = params.entry as { level?: string; text?: string } | undefined;
       if (entry?.level === "error") errors.push(`log: ${entry.text ?? ""}`);
     }
   });
-  for (const domain of ["Runtime.enable", "Log.enable", "Page.enable"]) await send(domain, {}, sessionId);
+  for (const domain of ["Runtime.enable", "Log.enable", "Page.enable", "Network.enable"]) await send(domain, {}, sessionId);
   await send("Emulation.setDeviceMetricsOverride", { width: viewport.width, height: viewport.height, deviceScaleFactor: 1, mobile: false }, sessionId);
-  const loaded = new Promise<void>((resolvePromise) => {
-    listeners.push((message) => {
-      if (message.sessionId === sessionId && message.method === "Page.loadEventFired") resolvePromise();
+  const goto = async (url: string): Promise<void> => {
+    const loaded = new Promise<void>((resolvePromise) => {
+      const listener = (message: CdpMessage) => {
+        if (message.sessionId !== sessionId || message.method !== "Page.loadEventFired") return;
+        listeners.splice(listeners.indexOf(listener), 1);
+        resolvePromise();
+      };
+      listeners.push(listener);
     });
-  });
-  await send("Page.navigate", { url: `file://${file}` }, sessionId);
-  await loaded;
+    await send("Page.navigate", { url: /^(https?|about|file):/.test(url) ? url : `file://${url}` }, sessionId);
+    await loaded;
+  };
+  await goto(target);
 
-  return {
+  const page: BrowserPage = {
     errors,
+    requests,
+    goto,
+    async waitFor<T>(expression: string, timeoutMs = 30_000): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await page.evaluate<T>(expression);
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${expression}`);
+        await Bun.sleep(100);
+      }
+    },
     async evaluate<T>(expression: string): Promise<T> {
       const response = (await send("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true }, sessionId)) as {
         result: { value?: unknown };
@@ -155,4 +183,5 @@ export async function openPage(chromium: string, file: string, viewport = { widt
       rmSync(profile, { recursive: true, force: true });
     },
   };
+  return page;
 }

@@ -39,7 +39,7 @@ interface SampleRow {
   answer: string;
 }
 
-function sampleRows(): SampleRow[] {
+export function sampleRows(): SampleRow[] {
   const text = readFileSync(join(ROOT, "src", "data", "sample", "musique_ans_dev_sample150.jsonl"), "utf8");
   return text
     .split("\n")
@@ -48,7 +48,7 @@ function sampleRows(): SampleRow[] {
 }
 
 /** The default DSPy responder, except the answer module answers `answerFor(question)` when it returns a string. */
-function answering(answerFor: (question: string) => string | undefined): FakeResponder {
+export function answering(answerFor: (question: string) => string | undefined): FakeResponder {
   const base = dspyResponder();
   return (request) => {
     const system = request.messages.find((message) => message.role === "system")?.content ?? "";

@@ -1,0 +1,284 @@
+/**
+ * Read-only queries for `musique view` and `musique compare`: the runs list with headline
+ * scores, per-step training health (rollouts, groups, completion lengths), one step's groups
+ * and rollouts, one prediction, and the database's change counter. Nothing here writes.
+ *
+ * Steps are the database's: training_steps / rollouts / groups rows of step s hold the rollouts
+ * sampled after s completed steps; predictions and validations of step N are the validation after
+ * N steps (0 = before training); step -1 is a plain evaluation.
+ */
+import { guarded, type Store } from "./database.ts";
+import type { RunKind, RunStatus, RunSummary } from "./runs.ts";
+
+/** PRAGMA data_version: changes whenever another connection commits to the database. */
+export function dataVersion(store: Store): number {
+  const row = guarded(store, () => store.database.query("PRAGMA data_version").get()) as { data_version: number } | null;
+  return row?.data_version ?? 0;
+}
+
+/** A run with the headline numbers of run_summary, except the module-call totals, plus training progress. */
+export type RunListRow = Omit<RunSummary, "calls" | "failedCalls" | "promptTokens" | "completionTokens" | "lmErrors"> & {
+  configJson: string;
+  error: string | null;
+  /** Predictions that failed on a service (status lm_error). */
+  serviceFailures: number;
+  /** Training runs: recorded and completed steps. */
+  steps: number;
+  completedSteps: number;
+};
+
+/**
+ * Every run, newest first, with the scores of its latest predictions (as run_summary, without
+ * the module_calls aggregate, which would read every call's prompt on each page load).
+ */
+export function runListOf(store: Store, limit = 1000): RunListRow[] {
+  const rows = guarded(store, () =>
+    store.database
+      .query(
+        `SELECT r.id, r.name, r.kind, r.status, r.started_at, r.finished_at, r.model, r.retriever, r.dataset, r.config_json, r.error,
+           p.step, COALESCE(p.n, 0) AS n, p.em, p.f1, p.recall, p.support_f1, p.reward,
+           COALESCE(p.format_failures, 0) AS format_failures, COALESCE(p.lm_errors, 0) AS lm_errors,
+           COALESCE(s.steps, 0) AS steps, COALESCE(s.completed, 0) AS completed
+         FROM runs r
+         LEFT JOIN (
+           SELECT run_id, step, COUNT(*) AS n, AVG(em) AS em, AVG(f1) AS f1, AVG(recall) AS recall, AVG(support_f1) AS support_f1,
+             AVG(reward) AS reward, SUM(status = 'format_failure') AS format_failures, SUM(status = 'lm_error') AS lm_errors
+           FROM predictions p1 WHERE step = (SELECT MAX(step) FROM predictions p2 WHERE p2.run_id = p1.run_id)
+           GROUP BY run_id, step
+         ) p ON p.run_id = r.id
+         LEFT JOIN (
+           SELECT run_id, COUNT(*) AS steps, SUM(status = 'completed') AS completed FROM training_steps GROUP BY run_id
+         ) s ON s.run_id = r.id
+         ORDER BY r.started_at DESC, r.id DESC LIMIT ?`,
+      )
+      .all(limit),
+  ) as Array<{
+    id: number;
+    name: string;
+    kind: RunKind;
+    status: RunStatus;
+    started_at: string;
+    finished_at: string | null;
+    model: string | null;
+    retriever: string | null;
+    dataset: string | null;
+    config_json: string;
+    error: string | null;
+    step: number | null;
+    n: number;
+    em: number | null;
+    f1: number | null;
+    recall: number | null;
+    support_f1: number | null;
+    reward: number | null;
+    format_failures: number;
+    lm_errors: number;
+    steps: number;
+    completed: number;
+  }>;
+  return rows.map((row) => ({
+    runId: row.id,
+    name: row.name,
+    kind: row.kind,
+    status: row.status,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    model: row.model,
+    retriever: row.retriever,
+    dataset: row.dataset,
+    configJson: row.config_json,
+    error: row.error,
+    step: row.step,
+    n: row.n,
+    em: row.em,
+    f1: row.f1,
+    recall: row.recall,
+    supportF1: row.support_f1,
+    reward: row.reward,
+    formatFailures: row.format_failures,
+    serviceFailures: row.lm_errors,
+    steps: row.steps,
+    completedSteps: row.completed,
+  }));
+}
+
+export interface GroupRewardRow {
+  id: number;
+  step: number;
+  exampleId: string;
+  module: string;
+  invocation: number;
+  batchId: number | null;
+  rewards: number[];
+  /** As stored (null in databases written before advantages were recorded). */
+  advantages: number[] | null;
+}
+
+function numbers(json: string | null): number[] | null {
+  if (json === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? parsed.map((value) => (typeof value === "number" ? value : Number.NaN)) : null;
+  } catch {
+    return null;
+  }
+}
+
+type GroupRow = {
+  id: number;
+  step: number;
+  example_id: string;
+  module: string;
+  invocation: number;
+  batch_id: number | null;
+  rewards_json: string;
+  advantages_json: string | null;
+};
+
+function groupRow(row: GroupRow): GroupRewardRow {
+  return {
+    id: row.id,
+    step: row.step,
+    exampleId: row.example_id,
+    module: row.module,
+    invocation: row.invocation,
+    batchId: row.batch_id,
+    rewards: numbers(row.rewards_json) ?? [],
+    advantages: numbers(row.advantages_json),
+  };
+}
+
+const GROUP_COLUMNS = "id, step, example_id, module, invocation, batch_id, rewards_json, advantages_json";
+
+/** Every group of a run (rewards and advantages, not the samples), in step order. */
+export function groupRewardsOf(store: Store, runId: number): GroupRewardRow[] {
+  const rows = guarded(store, () =>
+    store.database.query(`SELECT ${GROUP_COLUMNS} FROM groups WHERE run_id = ? ORDER BY step, id`).all(runId),
+  ) as GroupRow[];
+  return rows.map(groupRow);
+}
+
+/** The groups of one step. */
+export function stepGroupsOf(store: Store, runId: number, step: number): GroupRewardRow[] {
+  const rows = guarded(store, () =>
+    store.database.query(`SELECT ${GROUP_COLUMNS} FROM groups WHERE run_id = ? AND step = ? ORDER BY example_id, id`).all(runId, step),
+  ) as GroupRow[];
+  return rows.map(groupRow);
+}
+
+/** One group with request_json (the samples as sent: messages, completion, reward). */
+export function groupRequestOf(store: Store, runId: number, groupId: number): { group: GroupRewardRow; requestJson: string | null } | null {
+  const row = guarded(store, () =>
+    store.database.query(`SELECT ${GROUP_COLUMNS}, request_json FROM groups WHERE run_id = ? AND id = ?`).get(runId, groupId),
+  ) as (GroupRow & { request_json: string | null }) | null;
+  return row ? { group: groupRow(row), requestJson: row.request_json } : null;
+}
+
+export interface RolloutStepStats {
+  step: number;
+  rollouts: number;
+  meanReward: number | null;
+  /** Rollouts with at least one module call that broke the format. */
+  formatFailureRollouts: number;
+}
+
+export function rolloutStatsByStep(store: Store, runId: number): RolloutStepStats[] {
+  const rows = guarded(store, () =>
+    store.database
+      .query(
+        `SELECT step, COUNT(*) AS rollouts, AVG(reward) AS mean_reward, SUM(format_failures > 0) AS format_failure_rollouts
+         FROM rollouts WHERE run_id = ? GROUP BY step ORDER BY step`,
+      )
+      .all(runId),
+  ) as Array<{ step: number; rollouts: number; mean_reward: number | null; format_failure_rollouts: number }>;
+  return rows.map((row) => ({
+    step: row.step,
+    rollouts: row.rollouts,
+    meanReward: row.mean_reward,
+    formatFailureRollouts: row.format_failure_rollouts,
+  }));
+}
+
+export interface CompletionStepStats {
+  step: number;
+  calls: number;
+  /** Calls that recorded completion_tokens (servers without usage, like LEGACY Arbor, leave it out). */
+  callsWithTokens: number;
+  meanCompletionTokens: number | null;
+  maxCompletionTokens: number | null;
+  /** Calls cut off at --max-tokens (finish_reason "length"). */
+  truncated: number;
+}
+
+/** Completion length and truncation of the rollouts' module calls, per step. */
+export function completionStatsByStep(store: Store, runId: number): CompletionStepStats[] {
+  const rows = guarded(store, () =>
+    store.database
+      .query(
+        `SELECT step, COUNT(*) AS calls, COUNT(completion_tokens) AS with_tokens, AVG(completion_tokens) AS mean_tokens,
+           MAX(completion_tokens) AS max_tokens, SUM(truncated = 1 OR finish_reason = 'length') AS truncated
+         FROM module_calls WHERE run_id = ? AND rollout_index >= 0 GROUP BY step ORDER BY step`,
+      )
+      .all(runId),
+  ) as Array<{ step: number; calls: number; with_tokens: number; mean_tokens: number | null; max_tokens: number | null; truncated: number }>;
+  return rows.map((row) => ({
+    step: row.step,
+    calls: row.calls,
+    callsWithTokens: row.with_tokens,
+    meanCompletionTokens: row.mean_tokens,
+    maxCompletionTokens: row.max_tokens,
+    truncated: row.truncated,
+  }));
+}
+
+export interface StepRolloutRow {
+  exampleId: string;
+  rolloutIndex: number;
+  answer: string | null;
+  em: number | null;
+  f1: number | null;
+  recall: number | null;
+  reward: number | null;
+  formatFailures: number;
+}
+
+/** The rollouts of one step (without trajectories). */
+export function stepRolloutsOf(store: Store, runId: number, step: number): StepRolloutRow[] {
+  const rows = guarded(store, () =>
+    store.database
+      .query(
+        `SELECT example_id, rollout_index, answer, em, f1, recall, reward, format_failures
+         FROM rollouts WHERE run_id = ? AND step = ? ORDER BY example_id, rollout_index`,
+      )
+      .all(runId, step),
+  ) as Array<{
+    example_id: string;
+    rollout_index: number;
+    answer: string | null;
+    em: number | null;
+    f1: number | null;
+    recall: number | null;
+    reward: number | null;
+    format_failures: number;
+  }>;
+  return rows.map((row) => ({
+    exampleId: row.example_id,
+    rolloutIndex: row.rollout_index,
+    answer: row.answer,
+    em: row.em,
+    f1: row.f1,
+    recall: row.recall,
+    reward: row.reward,
+    formatFailures: row.format_failures,
+  }));
+}
+
+/** One rollout's trajectory_json (as stored), or null. */
+export function rolloutTrajectoryOf(store: Store, runId: number, step: number, exampleId: string, rolloutIndex: number): string | null {
+  const row = guarded(store, () =>
+    store.database
+      .query("SELECT trajectory_json FROM rollouts WHERE run_id = ? AND step = ? AND example_id = ? AND rollout_index = ?")
+      .get(runId, step, exampleId, rolloutIndex),
+  ) as { trajectory_json: string | null } | null;
+  return row?.trajectory_json ?? null;
+}
