@@ -23,8 +23,8 @@ USER musique
 WORKDIR /home/musique
 ENV TEI_RERANK_URL=http://tei-reranker:80
 EXPOSE 8931
-# No curl in the slim image: ask /health over bash's /dev/tcp.
+# No curl in the slim image: ask /health over bash's /dev/tcp and expect HTTP 200 (503 while TEI is down).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8931 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q healthy <&3"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8931 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200'"]
 ENTRYPOINT ["musique"]
 CMD ["serve", "rerank", "--host", "0.0.0.0", "--port", "8931"]

@@ -1,8 +1,11 @@
 /**
  * `musique serve rerank`: the rerank service API (BM25 in-process, `tei` forwarded to TEI), so
- * one binary and one Dockerfile replace the reference Python service. Stops gracefully on
- * Ctrl-C (SIGINT), SIGTERM and SIGHUP: no new connections, requests in flight finish.
+ * one binary and one Dockerfile replace the reference Python service. It has no authentication
+ * and listens on 127.0.0.1 unless --host says otherwise (the Dockerfile passes 0.0.0.0). Stops on
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP: no new connections, requests being answered get a drain
+ * deadline (DEFAULTS.serveDrainSeconds), connections still sending a request are closed at once.
  */
+import { DEFAULTS } from "../config/defaults.ts";
 import { ServeSchema } from "../config/schemas.ts";
 import { ExitCode } from "../errors.ts";
 import { log } from "../log.ts";
@@ -11,7 +14,9 @@ import { musiqueCommand } from "./_command.ts";
 
 export default musiqueCommand({
   name: "serve",
-  description: "Serve the rerank API (POST /rerank with model tei or bm25, GET /health, GET /models)",
+  description:
+    "Serve the rerank API (POST /rerank with model tei or bm25, GET /health, GET /models). " +
+    "It has NO authentication: it listens on 127.0.0.1 unless --host says otherwise; expose it only on a trusted network",
   schema: ServeSchema,
   run: async (options, context) => {
     const server = startRerankServer({
@@ -33,8 +38,11 @@ export default musiqueCommand({
         { once: true },
       );
     });
-    await server.stop();
-    log.info("rerank service stopped");
+    const stopped = performance.now();
+    const report = await server.stop();
+    if (report.cut > 0) log.warn(`${report.cut} request(s) still being answered after ${DEFAULTS.serveDrainSeconds} s were cut off`);
+    if (report.unfinished > 0) log.info(`closed ${report.unfinished} connection(s) that were still sending a request`);
+    log.info(`rerank service stopped (in ${Math.round(performance.now() - stopped)} ms)`);
     return ExitCode.ok;
   },
 });

@@ -93,9 +93,19 @@ export const DEFAULTS = {
   /** The least time without the trainer asking for a batch before it counts as lost (10× its slowest pace otherwise). */
   arborStallFloorSeconds: 300,
 
-  // serve
-  serveHost: "0.0.0.0",
+  // serve (it has no authentication: only this machine unless --host says otherwise)
+  serveHost: "127.0.0.1",
   servePort: 8931,
+  /** A rerank request is a query and its paragraphs (MuSiQue: ~15 KB); TEI's own default is 2 MB. */
+  serveMaxBodyBytes: 16 * 1024 * 1024,
+  /** A connection that sends nothing for this long is closed. */
+  serveIdleSeconds: 30,
+  /** A request body must arrive within this. */
+  serveBodySeconds: 60,
+  /** On SIGTERM, requests being answered may finish within this (Docker sends SIGKILL after 10 s). */
+  serveDrainSeconds: 8,
+  /** GET /health waits this long for TEI's /health (Docker's health check allows 5 s). */
+  serveHealthSeconds: 3,
 
   // view (local only by default, like promptfoo view)
   viewHost: "127.0.0.1",

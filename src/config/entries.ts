@@ -195,7 +195,11 @@ export function htmlEntry(what: string) {
 /** --host / --port of a server command. */
 export function listenEntries(host: string, port: number) {
   return {
-    host: flag(v.optional(stringField("a host"), host), "address to listen on", { group: "service", valueHint: "host" }),
+    host: flag(
+      v.optional(stringField("a host"), host),
+      "address to listen on (0.0.0.0 = every interface: anyone who reaches it can use it, there is no authentication)",
+      { group: "service", valueHint: "host" },
+    ),
     port: flag(v.optional(portField(), port), "port to listen on", { group: "service", valueHint: "n" }),
   };
 }
