@@ -11,7 +11,7 @@ import { log } from "../log.ts";
 import { scoreExample } from "../metrics/index.ts";
 import { runMultiHop } from "../program/multihop.ts";
 import { renderTrajectory, trajectoryOf } from "../program/trajectory.ts";
-import { buildChatClient, buildRetriever, multiHopOptions, preflight } from "../run/setup.ts";
+import { buildChatClient, buildRetriever, loadProgram, multiHopOptions, preflight } from "../run/setup.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
 
 function words(text: string): Set<string> {
@@ -70,6 +70,7 @@ export default musiqueCommand({
   description: "Run the program on one example and print its trajectory (queries, documents, reasoning, answer, scores)",
   schema: AskSchema,
   run: async (options, context) => {
+    const program = loadProgram(options.program);
     const retriever = buildRetriever(options);
     await preflight(options, retriever, context.signal);
     const client = buildChatClient(options);
@@ -88,7 +89,7 @@ export default musiqueCommand({
     const question = options.question === "" ? example.question : options.question;
     log.info(`asking ${example.id} with ${retriever.name} retrieval (top ${options.topN}), hops ${options.numHops}`);
 
-    const result = await runMultiHop(example, { ...multiHopOptions(options, { client, retriever }, context.signal), question });
+    const result = await runMultiHop(example, { ...multiHopOptions(options, { client, retriever, program }, context.signal), question });
     const scores = scoreExample(example, result, options.reward);
     const trajectory = trajectoryOf(example, question, result, scores);
     if (options.json) printJson(trajectory);

@@ -47,6 +47,10 @@ export const DEFAULTS = {
   concurrency: 16,
 
   // program
+  /** DSPy 3.0.2's JSONAdapter fallback after a ChatAdapter reply that does not parse. */
+  jsonFallback: true,
+  /** GRPO samples of calls the JSON fallback rescued (or that failed): DSPy's, or on-policy. */
+  fallbackSamples: "dspy",
   numHops: 2,
   maxHops: 4,
   reward: "v1",
@@ -132,6 +136,9 @@ export type RewardVersion = (typeof REWARDS)[number];
 
 export const CHECKPOINT_POLICIES = ["single-best", "improvements", "none"] as const;
 export type CheckpointPolicy = (typeof CHECKPOINT_POLICIES)[number];
+
+export const FALLBACK_SAMPLES = ["dspy", "on-policy"] as const;
+export type FallbackSamples = (typeof FALLBACK_SAMPLES)[number];
 
 export const QUERY_FORMATS = ["table", "csv", "json"] as const;
 export type QueryFormat = (typeof QUERY_FORMATS)[number];

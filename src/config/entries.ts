@@ -164,6 +164,16 @@ export const programEntries = {
     valueHint: "n",
   }),
   reward: rewardEntry,
+  program: flag(
+    v.optional(stringField("a DSPy program file (.json)")),
+    'DSPy program file (program.save("program.json")): its instructions, field descriptions and demos',
+    { group: "program", valueHint: "file" },
+  ),
+  jsonFallback: flag(
+    v.optional(booleanField(), DEFAULTS.jsonFallback),
+    "retry a reply that breaks the ChatAdapter format with DSPy's JSONAdapter prompts (--no-json-fallback: ChatAdapter only)",
+    { group: "program", kind: "boolean" },
+  ),
 };
 
 /** --run-name with the command's default shown in --help. */

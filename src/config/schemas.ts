@@ -3,7 +3,7 @@
  * and its help (src/config/flags.ts), in one place. Flags several commands share are in entries.ts.
  */
 import * as v from "valibot";
-import { CHECKPOINT_POLICIES, DEFAULTS, QUERY_FORMATS } from "./defaults.ts";
+import { CHECKPOINT_POLICIES, DEFAULTS, FALLBACK_SAMPLES, QUERY_FORMATS } from "./defaults.ts";
 import {
   baseUrlEntry,
   concurrencyEntry,
@@ -151,6 +151,11 @@ const trainingEntries = {
     v.optional(enumField(["terminate", "cancel"] as const), DEFAULTS.onInterrupt),
     "on Ctrl-C, SIGTERM, SIGHUP or failure: terminate the Arbor job (saves checkpoint_final) or cancel it (frees GPUs)",
     { group: "training", valueHint: "terminate|cancel" },
+  ),
+  fallbackSamples: flag(
+    v.optional(enumField(FALLBACK_SAMPLES), DEFAULTS.fallbackSamples),
+    "GRPO samples of calls the JSON fallback rescued or that failed: dspy (DSPy's) or on-policy (the JSON prompt and reply)",
+    { group: "training", valueHint: "dspy|on-policy" },
   ),
 };
 

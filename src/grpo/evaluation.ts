@@ -51,7 +51,7 @@ export async function evaluateOnDev(
   const runs = await runDev(step, dev, settings, signal);
   const scores: DevScores = {
     step,
-    // Evaluation scores the metric (a format failure scores as an empty answer), like DSPy's Evaluate.
+    // Evaluation scores the metric; a failed example scores 0 (DSPy's Evaluate, failure_score=0).
     reward: averageOf(runs.map((run) => run.score.reward)),
     em: averageOf(runs.map((run) => run.score.em)),
     f1: averageOf(runs.map((run) => run.score.f1)),

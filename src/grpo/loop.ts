@@ -31,7 +31,8 @@ import { ARBOR_SERVICE } from "./arbor-errors.ts";
 import type { GrpoStatus } from "./arbor-wire.ts";
 import { BatchFeeder, TrainerLostError } from "./batches.ts";
 import { checkpointName, evaluateOnDev, validationDue, type DevRunner, type DevScores } from "./evaluation.ts";
-import { buildGroups, type GrpoGroup } from "./groups.ts";
+import { buildGroups, postingOrder, type GroupBuildOptions, type GrpoGroup } from "./groups.ts";
+import type { Program } from "../program/signatures.ts";
 import { runRollouts, type ProgramSettings, type ScoredRun } from "./rollouts.ts";
 import { StepSampler } from "./sampler.ts";
 import { ArborJob, isTimeout } from "./jobs.ts";
@@ -54,6 +55,8 @@ export type GrpoLoopSettings = ArborTrainSettings &
     | "checkpoint"
     | "dryRunSteps"
     | "requestTimeout"
+    | "jsonFallback"
+    | "fallbackSamples"
   >;
 
 /** The groups of one example in one step, as built and (unless dry run) posted. */
@@ -78,6 +81,8 @@ export interface GrpoLoopContext {
   signal: AbortSignal;
   /** Runs and records the dev examples of each validation (src/run: the evaluate path). */
   runDev: DevRunner;
+  /** The predictors (--program FILE); default: the reference script's. */
+  program?: Program;
   /** Called with every step's groups (e.g. to write groups.jsonl). */
   onGroups?: (groups: readonly StepGroups[]) => void | Promise<void>;
   /** Resume: steps already completed (0 = a new run); the baseline validation is skipped. */
@@ -160,6 +165,8 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     reward: settings.reward,
     concurrency: settings.concurrency,
     deadlineSeconds: settings.exampleTimeout,
+    jsonFallback: settings.jsonFallback,
+    ...(context.program ? { program: context.program } : {}),
   };
   const feeder =
     arbor && job
@@ -301,7 +308,9 @@ async function runStep(
     });
   }
 
-  const stepGroups: StepGroups[] = rollouts.map((runs) => exampleGroups(step, runs, settings.numRolloutsPerStep));
+  const stepGroups: StepGroups[] = rollouts.map((runs) =>
+    exampleGroups(step, runs, { groupSize: settings.numRolloutsPerStep, fallbackSamples: settings.fallbackSamples, ...(context.program ? { program: context.program } : {}) }),
+  );
   const allGroups = stepGroups.flatMap((entry) => entry.groups);
   const formatFailures = flat.filter((run) => run.result.failure?.kind === "format").length;
   const rewards = usable.map((run) => run.reward);
@@ -309,14 +318,18 @@ async function runStep(
 
   let arborResponse: GrpoStatus | null = null;
   if (feeder && allGroups.length > 0) {
+    // DSPy's order: predictor-major, then example, then invocation (groups.ts postingOrder).
+    const order = postingOrder(stepGroups);
     const posted = await feeder.post(
-      allGroups.map((group) => group.samples),
+      order.map(([example, group]) => stepGroups[example]?.groups[group]?.samples ?? []),
       metrics,
       signal,
     );
     arborResponse = posted.lastStatus;
-    let index = 0;
-    for (const entry of stepGroups) entry.batchIds = entry.groups.map(() => posted.batchIds[index++] ?? null);
+    order.forEach(([example, group], index) => {
+      const entry = stepGroups[example];
+      if (entry) entry.batchIds[group] = posted.batchIds[index] ?? null;
+    });
   } else if (allGroups.length === 0) {
     log.warn(`step ${step + 1}: no trainable groups (every rollout failed before its first module call finished)`);
   }
@@ -352,12 +365,12 @@ async function runStep(
   return { meanReward: metrics.mean_reward, rewardSpread: unbiasedStandardDeviation(rewards), formatFailures, groups: allGroups.length };
 }
 
-function exampleGroups(step: number, runs: readonly ScoredRun[], groupSize: number): StepGroups {
+function exampleGroups(step: number, runs: readonly ScoredRun[], options: GroupBuildOptions): StepGroups {
   const example = runs[0]?.example;
   if (!example) throw new Error("an example produced no rollouts");
   const built = buildGroups(
     runs.map((run) => ({ result: run.result, reward: run.reward })),
-    { groupSize },
+    options,
   );
   if (built.droppedRollouts.length > 0) {
     log.debug(`step ${step + 1}, example ${example.id}: ${built.droppedRollouts.length} rollouts left out after LM errors`);

@@ -13,6 +13,7 @@ import { FORMAT_FAILURE_REWARD, scoreExample, type ExampleScore } from "../metri
 import { failedRun } from "../program/failure.ts";
 import { runMultiHop } from "../program/multihop.ts";
 import type { ProgramResult } from "../program/types.ts";
+import type { Program } from "../program/signatures.ts";
 import type { Retriever } from "../retrieval/types.ts";
 
 export interface ProgramSettings {
@@ -30,6 +31,10 @@ export interface ProgramSettings {
   concurrency: number;
   /** Whole-run deadline (--example-timeout). */
   deadlineSeconds?: number;
+  /** DSPy's JSONAdapter fallback (--json-fallback, default on). */
+  jsonFallback?: boolean;
+  /** The predictors (--program FILE); default: the reference script's. */
+  program?: Program;
 }
 
 
@@ -65,6 +70,8 @@ export async function runOnce(example: Example, settings: ProgramSettings, signa
       model: settings.model,
       noCache: true,
       ...(settings.deadlineSeconds === undefined ? {} : { deadlineSeconds: settings.deadlineSeconds }),
+      ...(settings.jsonFallback === undefined ? {} : { jsonFallback: settings.jsonFallback }),
+      ...(settings.program ? { program: settings.program } : {}),
       signal,
     });
   } catch (error) {

@@ -1,6 +1,7 @@
 /**
  * The combined reward (metrics.md "Combined reward") and the per-example score every command
- * records. Official EM/F1 use the plain gold list ([answer] + aliases); the reward uses the
+ * records. A program that failed scores 0 on everything (DSPy's Evaluate failure_score=0); GRPO
+ * gives a format failure −1 instead (grpo/rollouts.ts). Official EM/F1 use the plain gold list ([answer] + aliases); the reward uses the
  * expanded gold list of the reference training setup (expandGoldAnswers), as it did there.
  */
 import type { RewardVersion } from "../config/defaults.ts";
@@ -50,10 +51,16 @@ export function combinedReward(version: RewardVersion, inputs: RewardInputs): Re
 }
 
 export interface PredictionToScore {
-  /** null when the program failed before answering; scored as an empty answer. */
+  /** null when the program failed before answering. */
   answer: string | null;
   /** Paragraph ids ("0"…"19") the program retrieved, in order of first retrieval. */
   retrievedIds: readonly string[];
+  /**
+   * Set when the program did not finish (format failure after the JSON fallback; service
+   * failures are not results and are never averaged): every score is 0, like
+   * `dspy.Evaluate(failure_score=0)`, however much was retrieved before.
+   */
+  failure?: { kind: string } | null;
 }
 
 export interface ExampleScore {
@@ -72,6 +79,10 @@ export interface ExampleScore {
 type ScoredExample = Pick<Example, "answers" | "supportingIds" | "nHops">;
 
 export function scoreExample(example: ScoredExample, prediction: PredictionToScore, version: RewardVersion): ExampleScore {
+  if (prediction.failure) {
+    const zero = combinedReward(version, { em: 0, f1: 0, recall: 0, nHops: example.nHops });
+    return { em: 0, f1: 0, recall: 0, supportF1: 0, reward: 0, components: zero.components };
+  }
   const answer = prediction.answer ?? "";
   const recall = retrievalRecall(prediction.retrievedIds, example.supportingIds);
   const expanded = expandGoldAnswers(example.answers);

@@ -14,7 +14,7 @@ import type { ChatClient } from "../lm/types.ts";
 import { ServiceError, stopsRun } from "../errors.ts";
 import { formatDocuments, type RankedDocument, type Retriever } from "../retrieval/types.ts";
 import { ModuleRunner, type ModuleCallOutcome } from "./modules.ts";
-import { NO_INFORMATION_YET } from "./signatures.ts";
+import { NO_INFORMATION_YET, type Program } from "./signatures.ts";
 import type { HopTrace, ModuleName, ProgramResult } from "./types.ts";
 
 export interface MultiHopOptions {
@@ -35,6 +35,10 @@ export interface MultiHopOptions {
   question?: string;
   /** Whole-example deadline (--example-timeout): past it the run ends as a service failure. */
   deadlineSeconds?: number;
+  /** The predictors (--program FILE; default: the reference script's). */
+  program?: Program;
+  /** DSPy's JSONAdapter fallback after a ChatAdapter reply that does not parse (default on). */
+  jsonFallback?: boolean;
 }
 
 /** How many hops run at most for this example. */
@@ -76,6 +80,8 @@ async function runHops(example: Example, options: MultiHopOptions, callsOut?: Pr
     maxTokens: options.maxTokens,
     noCache: options.noCache,
     signal: options.signal,
+    ...(options.program ? { program: options.program } : {}),
+    ...(options.jsonFallback === undefined ? {} : { jsonFallback: options.jsonFallback }),
     ...(callsOut ? { calls: callsOut } : {}),
   });
   const collectedInfo: string[] = [];

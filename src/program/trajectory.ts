@@ -60,8 +60,17 @@ function callNote(call: ModuleCallTrace | undefined): string[] {
   if (!call) return [];
   const notes: string[] = [];
   if (call.truncated) notes.push("  ! truncated at --max-tokens (finish_reason length)");
+  if (call.status === "ok" && call.adapter !== "chat") {
+    const chat = call.adapterAttempts[0];
+    notes.push(
+      `  ! ${call.module}: the ChatAdapter reply broke the format (${chat?.error ?? "parse error"}); rescued by DSPy's JSON fallback (${call.adapter})`,
+    );
+  }
   if (call.status === "parse_error") {
-    notes.push(`  ! ${call.module}: ${call.error ?? "parse error"}`, "  raw completion:", indent(call.rawCompletion ?? "", "      "));
+    notes.push(`  ! ${call.module}: ${call.error ?? "parse error"}`);
+    for (const attempt of call.adapterAttempts) {
+      notes.push(`  ${attempt.adapter} reply:`, indent(attempt.rawCompletion ?? "(none)", "      "));
+    }
   }
   if (call.status === "lm_error") notes.push(`  ! ${call.module}: ${call.error ?? "LM error"}`);
   return notes;

@@ -2,14 +2,47 @@
  * What one run of the program produces: the prediction and a full trace of every module call.
  * Training builds GRPO groups from `calls`; the store logs them; `ask` prints them.
  */
-import type { ChatMessage, TokenUsage } from "../lm/types.ts";
+import type { ChatMessage, ResponseFormat, TokenUsage } from "../lm/types.ts";
 import type { RankedDocument } from "../retrieval/types.ts";
 
 export type ModuleName = "generate_query" | "extract_information" | "generate_answer" | "decide_info_collection";
 
-/** ok: parsed; parse_error: the completion broke the ChatAdapter format; lm_error: no completion. */
+/** ok: parsed; parse_error: the completion broke the adapter's format; lm_error: no completion. */
 export type CallStatus = "ok" | "parse_error" | "lm_error";
 
+/**
+ * Which DSPy adapter made a request: the ChatAdapter, or one of the JSONAdapter's two fallback
+ * calls (program.md §5): json_schema first, then json_object.
+ */
+export type AdapterName = "chat" | "json_schema" | "json_object";
+
+/** One request of a module call (the ChatAdapter call, then up to two JSONAdapter calls). */
+export interface AdapterAttempt {
+  adapter: AdapterName;
+  messages: ChatMessage[];
+  responseFormat: ResponseFormat | null;
+  /** The reply text; null when the request failed. */
+  rawCompletion: string | null;
+  /** Parsed output fields; null unless this attempt parsed. */
+  parsed: Record<string, string> | null;
+  status: CallStatus;
+  error: string | null;
+  /** What DSPy keeps as the failed reply (`lm_response`): the JSONAdapter's first {…}, else the text. */
+  failedText: string | null;
+  finishReason: string | null;
+  usage: TokenUsage | null;
+  latencyMs: number;
+  endpoint: string | null;
+  attempts: number;
+  cached: boolean;
+}
+
+/**
+ * One module call. The top-level request/reply fields describe the attempt whose outcome stands
+ * (the one that parsed, or the last one tried); `adapterAttempts` holds every attempt in order.
+ * Usage, latency and HTTP attempts are totals over the attempts (so `attempts` counts every request
+ * sent; HTTP retries are attempts minus the number of adapter attempts).
+ */
 export interface ModuleCallTrace {
   module: ModuleName;
   /** Hop index (0-based); the answer call carries the number of hops run. */
@@ -18,8 +51,11 @@ export interface ModuleCallTrace {
   invocation: number;
   /** Deep copy of the module inputs at call time. */
   inputs: Record<string, string>;
-  /** The [system, user] messages sent. */
+  /** The messages sent by the attempt that stands. */
   messages: ChatMessage[];
+  /** The adapter whose attempt stands ("chat" unless the JSON fallback ran). */
+  adapter: AdapterName;
+  adapterAttempts: AdapterAttempt[];
   /** The raw completion text; null when the LM call failed. */
   rawCompletion: string | null;
   /** Parsed output fields (reasoning first); null unless status is ok. */

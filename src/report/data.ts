@@ -61,7 +61,15 @@ export interface RunReport {
   predicted: number;
   scores: RunScores | null;
   usage: { calls: number; promptTokens: number; completionTokens: number; totalTokens: number; cachedCalls: number; meanLatencyMs: number | null };
-  failures: { parseFailures: number; lmErrors: number; retries: number; formatFailureExamples: number; lmErrorExamples: number };
+  failures: {
+    parseFailures: number;
+    /** Calls the JSONAdapter fallback rescued (their ChatAdapter reply broke the format). */
+    rescuedCalls: number;
+    lmErrors: number;
+    retries: number;
+    formatFailureExamples: number;
+    lmErrorExamples: number;
+  };
   recallAtHop: RecallAtHop;
   training: TrainingReport | null;
 }
@@ -239,6 +247,7 @@ export function loadRunReport(store: Store, name: string): RunReport {
     },
     failures: {
       parseFailures: usage.parseFailures,
+      rescuedCalls: usage.rescuedCalls,
       lmErrors: usage.lmErrors,
       retries: usage.retries,
       formatFailureExamples: scored.filter((item) => item.prediction.status === "format_failure").length,

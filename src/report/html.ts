@@ -65,7 +65,7 @@ function overview(report: RunReport): string {
     ["examples scored", `${report.predicted} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation step ${report.step})` : ""}`],
     ["LM calls", `${usage.calls} (${usage.cachedCalls} cached)`],
     ["tokens", `${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens}`],
-    ["failures", `${failures.parseFailures} parse failures, ${failures.lmErrors} LM errors, ${failures.retries} retries`],
+    ["failures", `${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ${failures.lmErrors} LM errors, ${failures.retries} retries`],
     ["failed examples", `${failures.formatFailureExamples} format failures, ${failures.lmErrorExamples} LM errors`],
   ];
   return `<table class="facts">${facts.map(([key, value]) => `<tr><th>${escapeHtml(key)}</th><td>${escapeHtml(value)}</td></tr>`).join("")}</table>

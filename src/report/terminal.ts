@@ -90,7 +90,8 @@ export function formatRunReport(report: RunReport): string {
       (usage.meanLatencyMs === null ? "" : `, mean latency ${usage.meanLatencyMs.toFixed(0)} ms`),
   );
   out.push(
-    `failures: ${failures.parseFailures} parse failures, ${failures.lmErrors} LM errors, ${failures.retries} retries (calls); ` +
+    `failures: ${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ` +
+      `${failures.lmErrors} LM errors, ${failures.retries} retries (calls); ` +
       `${failures.formatFailureExamples} format-failure and ${failures.lmErrorExamples} LM-error examples`,
   );
   out.push(...trainingLines(report));

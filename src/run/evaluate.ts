@@ -22,7 +22,8 @@ import { examplesMarkdown, pickExamples } from "./outputs.ts";
 import { Progress } from "./progress.ts";
 import { officialGold, officialPrediction, scoreRun, type RunScores } from "./scores.ts";
 import { runSession, type RunSession } from "./session.ts";
-import { baseUrlsOf, buildChatClient, buildRetriever, multiHopOptions, preflight } from "./setup.ts";
+import type { Program } from "../program/signatures.ts";
+import { baseUrlsOf, buildChatClient, buildRetriever, loadProgram, multiHopOptions, preflight, programOfRun } from "./setup.ts";
 
 export interface EvaluateSummary {
   run: string;
@@ -40,6 +41,7 @@ interface Prepared {
   examples: Example[];
   client: ChatClient;
   retriever: Retriever;
+  program: Program;
 }
 
 export async function runEvaluate(requested: EvaluateOptions, signal: AbortSignal): Promise<EvaluateSummary> {
@@ -58,10 +60,11 @@ export async function runEvaluate(requested: EvaluateOptions, signal: AbortSigna
       });
       const examples = options.limit ? loaded.examples.slice(0, options.limit) : loaded.examples;
       if (examples.length === 0) throw new UsageError(`no examples in ${options.datasets}`, { fix: "check --datasets" });
+      const program = loadProgram(options.program);
       const retriever = buildRetriever(options);
       const client = buildChatClient(options, options.cache ? createStoreCache(store) : undefined);
       await preflight(options, retriever, signal, client);
-      return { examples, client, retriever };
+      return { examples, client, retriever, program };
     },
     examples: ({ examples }) =>
       examples.map((example, position) => ({ exampleId: example.id, position, role: "test", nHops: example.nHops, shape: example.shape })),
@@ -74,8 +77,10 @@ export async function runEvaluate(requested: EvaluateOptions, signal: AbortSigna
   });
 }
 
-async function evaluate(session: RunSession<EvaluateOptions>, { examples, client, retriever }: Prepared): Promise<EvaluateSummary> {
+async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared): Promise<EvaluateSummary> {
+  const { examples, client, retriever } = prepared;
   const { store, run, options, signal } = session;
+  const program = programOfRun(session, prepared.program, options.numHops);
   const done = completedExampleIds(store, run.id);
   const pending = examples.filter((example) => !done.has(example.id));
   log.info(
@@ -95,7 +100,7 @@ async function evaluate(session: RunSession<EvaluateOptions>, { examples, client
       runId: run.id,
       step: -1,
       examples: pending,
-      program: (example, exampleSignal) => runMultiHop(example, multiHopOptions(options, { client, retriever }, exampleSignal)),
+      program: (example, exampleSignal) => runMultiHop(example, multiHopOptions(options, { client, retriever, program }, exampleSignal)),
       reward: options.reward,
       concurrency: options.concurrency,
       writer,

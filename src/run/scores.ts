@@ -40,7 +40,9 @@ export function officialPrediction(exampleId: string, prediction: ScoredPredicti
   return {
     id: exampleId,
     predicted_answer: prediction?.answer ?? "",
-    predicted_support_idxs: (prediction?.retrievedIds ?? []).map(Number).filter(Number.isInteger),
+    // A failed example scores 0 on every metric (DSPy's failure_score=0), support F1 included.
+    predicted_support_idxs:
+      prediction?.status === "ok" ? prediction.retrievedIds.map(Number).filter(Number.isInteger) : [],
     predicted_answerable: true,
   };
 }

@@ -11,7 +11,11 @@ import { createRetriever } from "../retrieval/factory.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { RerankApi, RetrieverName } from "../config/defaults.ts";
 import { log } from "../log.ts";
+import { existsSync } from "node:fs";
+import { writeOutputFile } from "../files.ts";
 import type { MultiHopOptions } from "../program/multihop.ts";
+import { loadProgramFile, programFileText, savedModules } from "../program/program-file.ts";
+import { DEFAULT_PROGRAM, type Program } from "../program/signatures.ts";
 import type { NumHops } from "../config/defaults.ts";
 
 export interface LanguageModelSettings {
@@ -100,12 +104,13 @@ export interface ProgramFlags {
   temperature: number;
   maxTokens: number;
   exampleTimeout: number;
+  jsonFallback: boolean;
 }
 
 /** The program's options from a command's flags (ask and evaluate run it the same way). */
 export function multiHopOptions(
   flags: ProgramFlags,
-  services: { client: ChatClient; retriever: Retriever },
+  services: { client: ChatClient; retriever: Retriever; program?: Program },
   signal: AbortSignal,
 ): MultiHopOptions {
   return {
@@ -117,6 +122,28 @@ export function multiHopOptions(
     temperature: flags.temperature,
     maxTokens: flags.maxTokens,
     deadlineSeconds: flags.exampleTimeout,
+    jsonFallback: flags.jsonFallback,
+    ...(services.program ? { program: services.program } : {}),
     signal,
   };
+}
+
+/** The predictors of `--program FILE` (warnings logged), or the reference script's. */
+export function loadProgram(path: string | undefined): Program {
+  if (path === undefined) return DEFAULT_PROGRAM;
+  const loaded = loadProgramFile(path);
+  for (const warning of loaded.warnings) log.warn(`--program ${path}: ${warning}`);
+  log.info(`program: ${path} (${Object.values(loaded.program).map((predictor) => `${predictor.name} ${predictor.demos.length} demos`).join(", ")})`);
+  return loaded.program;
+}
+
+/**
+ * The program a run uses, written to outputs/{run}/program.json in DSPy's format (DSPy can load
+ * it). A resumed run reuses the file it wrote, so it keeps its prompts even if --program changed.
+ */
+export function programOfRun(run: { resumed: boolean; file: (name: string) => string }, program: Program, numHops: NumHops): Program {
+  const path = run.file("program.json");
+  if (run.resumed && existsSync(path)) return loadProgram(path);
+  writeOutputFile(path, programFileText(program, savedModules(numHops === "auto")), "--output-dir");
+  return program;
 }

@@ -29,7 +29,8 @@ import { runExamples, type ServiceEndpoints } from "./examples.ts";
 import { formatDuration } from "./progress.ts";
 import { officialPrediction, scoreRun } from "./scores.ts";
 import { runSession, type RunSession } from "./session.ts";
-import { baseUrlsOf, buildChatClient, buildRetriever, preflight } from "./setup.ts";
+import type { Program } from "../program/signatures.ts";
+import { baseUrlsOf, buildChatClient, buildRetriever, loadProgram, preflight, programOfRun } from "./setup.ts";
 
 export interface TrainSummary {
   run: string;
@@ -166,6 +167,7 @@ interface Prepared {
   arborUrl: string;
   client: ChatClient;
   retriever: Retriever;
+  program: Program;
 }
 
 export async function runTrain(requested: TrainOptions, signal: AbortSignal): Promise<TrainSummary> {
@@ -178,6 +180,7 @@ export async function runTrain(requested: TrainOptions, signal: AbortSignal): Pr
     },
     prepare: async (options) => {
       validateTrainConfig(options);
+      const program = loadProgram(options.program);
       const { train, dev } = await loadSplits(options, signal);
       validateTrainConfig(options, { train: train.length, dev: dev.length });
       const arborUrl = arborBaseUrl({ arborUrl: options.arborUrl, port: options.port });
@@ -190,7 +193,7 @@ export async function runTrain(requested: TrainOptions, signal: AbortSignal): Pr
         await requireArbor(arborUrl, { signal, timeoutSeconds: Math.min(options.arborTimeout, DEFAULTS.arborProbeTimeoutSeconds) });
         await retriever.preflight(signal);
       }
-      return { train, dev, arborUrl, client, retriever };
+      return { train, dev, arborUrl, client, retriever, program };
     },
     examples: ({ train, dev }) => [
       ...train.map((example, position) => ({ exampleId: example.id, position, role: "train" as const, nHops: example.nHops, shape: example.shape })),
@@ -201,8 +204,10 @@ export async function runTrain(requested: TrainOptions, signal: AbortSignal): Pr
   });
 }
 
-async function train(session: RunSession<TrainOptions>, { train, dev, arborUrl, client, retriever }: Prepared): Promise<TrainSummary> {
+async function train(session: RunSession<TrainOptions>, prepared: Prepared): Promise<TrainSummary> {
+  const { train, dev, arborUrl, client, retriever } = prepared;
   const { store, run, options, signal } = session;
+  const program = programOfRun(session, prepared.program, options.numHops);
   const resume = session.resumed ? resumePoint(store, run) : { startStep: 0, best: null, initialModel: undefined };
   const groupsFile = options.dryRun ? session.file("groups.jsonl") : null;
   if (groupsFile) writeGroupsFile(store, run.id, groupsFile);
@@ -235,6 +240,7 @@ async function train(session: RunSession<TrainOptions>, { train, dev, arborUrl, 
       settings: options,
       signal,
       runDev: devRunner(session, writer, endpoints),
+      program,
       startStep: resume.startStep,
       initialBest: resume.best,
       ...continuation,

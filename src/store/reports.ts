@@ -112,8 +112,10 @@ export interface CallUsage {
   parseFailures: number;
   /** Module calls that got no completion. */
   lmErrors: number;
-  /** Σ (attempts − 1): HTTP attempts beyond the first. */
+  /** HTTP attempts beyond the first of each request (a JSONAdapter fallback call is not a retry). */
   retries: number;
+  /** Module calls whose ChatAdapter reply broke the format and the JSONAdapter fallback rescued. */
+  rescuedCalls: number;
   meanLatencyMs: number | null;
 }
 
@@ -125,7 +127,8 @@ export function callUsageOf(store: Store, runId: number): CallUsage {
         `SELECT COUNT(*) AS calls, COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,
            COALESCE(SUM(completion_tokens), 0) AS completion_tokens, COALESCE(SUM(cached), 0) AS cached_calls,
            COALESCE(SUM(status = 'parse_error'), 0) AS parse_failures, COALESCE(SUM(status = 'lm_error'), 0) AS lm_errors,
-           COALESCE(SUM(MAX(COALESCE(attempts, 1) - 1, 0)), 0) AS retries, AVG(latency_ms) AS mean_latency_ms
+           COALESCE(SUM(MAX(COALESCE(attempts, 1) - COALESCE(json_array_length(adapter_attempts_json), 1), 0)), 0) AS retries,
+           COALESCE(SUM(status = 'ok' AND adapter != 'chat'), 0) AS rescued_calls, AVG(latency_ms) AS mean_latency_ms
          FROM module_calls WHERE run_id = ?`,
       )
       .get(runId),
@@ -137,6 +140,7 @@ export function callUsageOf(store: Store, runId: number): CallUsage {
     parse_failures: number;
     lm_errors: number;
     retries: number;
+    rescued_calls: number;
     mean_latency_ms: number | null;
   };
   return {
@@ -147,6 +151,7 @@ export function callUsageOf(store: Store, runId: number): CallUsage {
     parseFailures: row.parse_failures,
     lmErrors: row.lm_errors,
     retries: row.retries,
+    rescuedCalls: row.rescued_calls,
     meanLatencyMs: row.mean_latency_ms,
   };
 }

@@ -77,14 +77,37 @@ export function storedForm(example: ExampleResult): ExampleResult {
 const INSERT_CALL = `
 INSERT INTO module_calls (run_id, step, example_id, rollout_index, module, hop, invocation, request_messages_json,
   raw_completion, parsed_json, status, error, finish_reason, truncated, prompt_tokens, completion_tokens, latency_ms,
-  endpoint, attempts, cached, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  endpoint, attempts, cached, created_at, adapter, adapter_attempts_json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, step, example_id, rollout_index, module, invocation) DO UPDATE SET
   hop = excluded.hop, request_messages_json = excluded.request_messages_json, raw_completion = excluded.raw_completion,
   parsed_json = excluded.parsed_json, status = excluded.status, error = excluded.error,
   finish_reason = excluded.finish_reason, truncated = excluded.truncated, prompt_tokens = excluded.prompt_tokens,
   completion_tokens = excluded.completion_tokens, latency_ms = excluded.latency_ms, endpoint = excluded.endpoint,
-  attempts = excluded.attempts, cached = excluded.cached, created_at = excluded.created_at`;
+  attempts = excluded.attempts, cached = excluded.cached, created_at = excluded.created_at, adapter = excluded.adapter,
+  adapter_attempts_json = excluded.adapter_attempts_json`;
+
+/** adapter_attempts_json: every attempt of a call that went past the ChatAdapter (else null). */
+export function adapterAttemptsJson(call: ModuleCallTrace): string | null {
+  if (call.adapterAttempts.length <= 1) return null;
+  return JSON.stringify(
+    call.adapterAttempts.map((attempt) => ({
+      adapter: attempt.adapter,
+      response_format: attempt.responseFormat,
+      messages: attempt.messages,
+      raw_completion: attempt.rawCompletion,
+      parsed: attempt.parsed,
+      status: attempt.status,
+      error: attempt.error,
+      finish_reason: attempt.finishReason,
+      prompt_tokens: attempt.usage?.promptTokens ?? null,
+      completion_tokens: attempt.usage?.completionTokens ?? null,
+      latency_ms: attempt.latencyMs,
+      attempts: attempt.attempts,
+      cached: attempt.cached,
+    })),
+  );
+}
 
 export interface CallKey {
   runId: number;
@@ -125,6 +148,8 @@ export function writeModuleCalls(store: Store, key: CallKey, calls: readonly Mod
       call.attempts,
       call.cached ? 1 : 0,
       new Date(call.startedAt).toISOString(),
+      call.adapter,
+      adapterAttemptsJson(call),
     );
   }
 }

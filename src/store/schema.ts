@@ -278,7 +278,21 @@ CREATE TABLE run_locks (
 );
 `;
 
+/**
+ * DSPy's JSONAdapter fallback (program.md §5): `adapter` is the adapter whose attempt stands
+ * (chat, json_schema or json_object; the row's request, reply, parsed outputs and status are that
+ * attempt's), and `adapter_attempts_json` lists every attempt of the call in order ({adapter,
+ * response_format, messages, raw_completion, parsed, status, error, finish_reason, tokens,
+ * latency, attempts, cached}); NULL when the ChatAdapter's reply was the only one. A rescued call
+ * is `status = 'ok' AND adapter != 'chat'`.
+ */
+const MIGRATION_4 = `
+ALTER TABLE module_calls ADD COLUMN adapter TEXT NOT NULL DEFAULT 'chat';
+ALTER TABLE module_calls ADD COLUMN adapter_attempts_json TEXT;
+CREATE INDEX module_calls_run_adapter ON module_calls (run_id, adapter, status);
+`;
+
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3];
+export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

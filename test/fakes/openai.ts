@@ -19,7 +19,8 @@
  * with `apiKey`, any other bearer token gets 401.
  *
  * Replies, in order of precedence: the next fault, the next scripted reply, the responder. The
- * default responder "speaks DSPy" for the four signatures of the program (ChatAdapter format):
+ * default responder "speaks DSPy" for the four signatures of the program (ChatAdapter format, or a
+ * JSON object of the same fields when asked with DSPy's JSONAdapter prompt / response_format):
  *   search_query = first five words of the question (+ the last collected line);
  *   key_information = the first document's title (its "# " line), "" when no documents;
  *   answer = the first line of all_information, or "unknown";
@@ -135,7 +136,7 @@ export function userFields(content: string): Record<string, string> {
   const parts = content.split(/^\[\[ ## (\w+) ## \]\]$/m);
   for (let i = 1; i + 1 < parts.length; i += 2) {
     const value = parts[i + 1] ?? "";
-    fields[parts[i] ?? ""] = value.replace(/^\n/, "").replace(/\n\nRespond with the corresponding output fields[\s\S]*$/, "").replace(/\n\n$/, "");
+    fields[parts[i] ?? ""] = value.replace(/^\n/, "").replace(/\n\nRespond with (the corresponding output fields|a JSON object)[\s\S]*$/, "").replace(/\n\n$/, "");
   }
   return fields;
 }
@@ -148,11 +149,33 @@ export function dspyCompletion(fields: Record<string, string>): string {
     .join("\n\n");
 }
 
-/** The default responder: answers the four program signatures in valid ChatAdapter format. */
+/** Whether a request is one of DSPy's JSONAdapter calls (its prompt or its response_format). */
+export function isJsonRequest(request: FakeChatRequest): boolean {
+  const user = request.messages.at(-1)?.content ?? "";
+  return request.response_format !== undefined || user.includes("Respond with a JSON object in the following order of fields:");
+}
+
+/**
+ * The default responder: answers the four program signatures in valid ChatAdapter format, or,
+ * asked with DSPy's JSONAdapter prompt, with a JSON object of the same fields (as a model does).
+ */
 export function dspyResponder(decideAfter = 2): FakeResponder {
+  const chatResponder = chatFields(decideAfter);
   return (request) => {
+    const fields = chatResponder(request);
+    if (fields === null) return "I am a fake model.";
+    if (!isJsonRequest(request)) return dspyCompletion(fields);
+    const values = Object.fromEntries(
+      Object.entries(fields).map(([name, value]) => [name, name === "has_collected_enough_info" ? value === "True" : value]),
+    );
+    return JSON.stringify(values);
+  };
+}
+
+function chatFields(decideAfter: number): (request: FakeChatRequest) => Record<string, string> | null {
+  return (request): Record<string, string> | null => {
     const system = request.messages.find((message) => message.role === "system")?.content ?? "";
-    const user = request.messages.find((message) => message.role === "user")?.content ?? "";
+    const user = request.messages.filter((message) => message.role === "user").at(-1)?.content ?? "";
     const fields = userFields(user);
     const question = fields.question ?? "";
     const reasoning = "The fake model read the inputs.";
@@ -160,21 +183,21 @@ export function dspyResponder(decideAfter = 2): FakeResponder {
       const lines = (fields.collected_info ?? "").split("\n").filter((line) => line.trim() !== "");
       const words = question.split(/\s+/).slice(0, 5).join(" ");
       const last = lines[lines.length - 1] ?? "";
-      return dspyCompletion({ reasoning, search_query: last ? `${words} ${last}` : words });
+      return { reasoning, search_query: last ? `${words} ${last}` : words };
     }
     if (system.includes("`key_information`")) {
       const title = /^# (.*)$/m.exec(fields.documents ?? "")?.[1] ?? "";
-      return dspyCompletion({ reasoning, key_information: title });
+      return { reasoning, key_information: title };
     }
     if (system.includes("`has_collected_enough_info`")) {
       const count = (fields.all_information ?? "").split("\n").filter((line) => line.trim() !== "").length;
-      return dspyCompletion({ reasoning, has_collected_enough_info: count >= decideAfter ? "True" : "False" });
+      return { reasoning, has_collected_enough_info: count >= decideAfter ? "True" : "False" };
     }
     if (system.includes("`answer`")) {
       const first = (fields.all_information ?? "").split("\n").find((line) => line.trim() !== "");
-      return dspyCompletion({ reasoning, answer: first ?? "unknown" });
+      return { reasoning, answer: first ?? "unknown" };
     }
-    return "I am a fake model.";
+    return null;
   };
 }
 

@@ -26,6 +26,8 @@ function call(spec: CallSpec): ModuleCallTrace {
     hop: spec.invocation ?? 0,
     invocation: spec.invocation ?? 0,
     inputs: { question: "Q?" },
+    adapter: "chat",
+    adapterAttempts: [],
     messages: [
       { role: "system", content: `system of ${spec.module}` },
       { role: "user", content: `[[ ## question ## ]]\nQ?\n\n${spec.prompt ?? "same prompt"}` },

@@ -19,7 +19,7 @@ import { runOnce } from "../../src/grpo/rollouts.ts";
 import { runExamples } from "../../src/run/examples.ts";
 import { bestValidation, checkpointsOf } from "../../src/store/training.ts";
 import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
-import { dspyCompletion, dspyResponder, userFields, type FakeResponder } from "../fakes/openai.ts";
+import { dspyCompletion, dspyResponder, isJsonRequest, userFields, type FakeResponder } from "../fakes/openai.ts";
 
 let examples: Example[];
 let directory: string;
@@ -63,6 +63,8 @@ function learningResponder(server: () => FakeArbor, learnAfter: number): FakeRes
   return (request) => {
     const system = request.messages.find((message) => message.role === "system")?.content ?? "";
     if (!system.includes("`answer`")) return base(request);
+    // The "broken" answers stay broken under DSPy's JSON fallback too.
+    if (isJsonRequest(request)) return "Sorry, I can't help with that.";
     answerCalls += 1;
     if (answerCalls % 9 === 0) return "The answer is obvious.";
     const question = userFields(request.messages.find((message) => message.role === "user")?.content ?? "").question ?? "";

@@ -160,9 +160,9 @@ describe("MultiHopQA hop policies", () => {
 });
 
 describe("MultiHopQA failures", () => {
-  test("a completion that breaks the format stops the run as a format failure, with no second call", async () => {
+  test("--no-json-fallback: a completion that breaks the format stops the run as a format failure, with no second call", async () => {
     fake.setFaults([{ kind: "latency", ms: 0 }, { kind: "malformed", text: "The query is: Bank of America" }]);
-    const result = await runMultiHop(example(), programOptions());
+    const result = await runMultiHop(example(), programOptions({ jsonFallback: false }));
     expect(fake.requests.length).toBe(2);
     expect(result.answer).toBeNull();
     expect(result.failure).toMatchObject({ kind: "format", module: "generate_query" });
@@ -177,9 +177,9 @@ describe("MultiHopQA failures", () => {
     expect(result.calls.length).toBe(1);
   });
 
-  test("a truncated completion is recorded (finish_reason length) and named in the failure", async () => {
+  test("--no-json-fallback: a truncated completion is recorded (finish_reason length) and named in the failure", async () => {
     fake.setFaults([{ kind: "length" }]);
-    const result = await runMultiHop(example(), programOptions());
+    const result = await runMultiHop(example(), programOptions({ jsonFallback: false }));
     expect(result.calls[0]).toMatchObject({ finishReason: "length", truncated: true, status: "parse_error" });
     expect(result.failure?.message).toContain("--max-tokens");
   });

@@ -78,7 +78,9 @@ describe("evaluate under injected faults", () => {
         run: "lm-faults",
         baseUrl: fake.baseUrl,
         limit: examples,
-        extra: ["--concurrency", "8", "--num-hops", "2", "--request-timeout", "2", "--max-retries", "3"],
+        // The JSON fallback is off so that each broken reply is exactly one format failure
+        // (test/program/fallback.test.ts covers the fallback).
+        extra: ["--concurrency", "8", "--num-hops", "2", "--request-timeout", "2", "--max-retries", "3", "--no-json-fallback"],
       }),
     );
     const result = await child.done;
@@ -170,6 +172,7 @@ describe("evaluate under injected faults", () => {
           "8",
           "--request-timeout",
           "2",
+          "--no-json-fallback",
         ],
       }),
     );

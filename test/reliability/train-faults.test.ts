@@ -82,7 +82,8 @@ describe("train under injected faults", () => {
       "train",
       ...["--datasets", TRAIN_FILE, "--eval-datasets", DEV_FILE, "--train-size", "20", "--dev-size", String(devSize)],
       ...["--num-train-steps", String(steps), "--num-examples-per-step", String(perStep), "--num-steps-for-val", "2"],
-      ...["--retriever", "lexical", "--arbor-url", arbor.baseUrl, "--request-timeout", "1", "--concurrency", "16"],
+      // The JSON fallback is off so that each broken reply is exactly one format failure.
+      ...["--retriever", "lexical", "--arbor-url", arbor.baseUrl, "--request-timeout", "1", "--concurrency", "16", "--no-json-fallback"],
       ...["--db", database, "--output-dir", join(directory, "out"), "--run-name", run],
     ];
     const result = await startMusique(args, { limitMs: 90_000 }).done;

@@ -94,7 +94,7 @@ async function build(): Promise<EvaluateDatabase> {
     await evaluate(fake.baseUrl, database, outputs, "a");
     await evaluate(fake.baseUrl, database, outputs, "a-again");
     // b: gold answers for about half of the questions (those of even length), one hostile answer,
-    // two retried calls and one parse failure.
+    // two retried calls and one parse failure (its ChatAdapter reply and both JSON fallback replies broken).
     let hostile: string | undefined;
     fake.setResponder(
       answering((question) => {
@@ -106,6 +106,8 @@ async function build(): Promise<EvaluateDatabase> {
     fake.setFaults([
       { kind: "status", status: 503, retryAfterMs: 1 },
       { kind: "status", status: 503, retryAfterMs: 1 },
+      { kind: "malformed" },
+      { kind: "malformed" },
       { kind: "malformed" },
     ]);
     await evaluate(fake.baseUrl, database, outputs, "b", ["--no-cache", "--concurrency", "1"]);

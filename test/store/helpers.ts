@@ -26,6 +26,8 @@ export function moduleCall(module: ModuleName, hop: number, invocation: number, 
     hop,
     invocation,
     inputs: { question: "q" },
+    adapter: "chat",
+    adapterAttempts: [],
     messages: [
       { role: "system", content: "system prompt" },
       { role: "user", content: `user prompt ${module} ${invocation}` },

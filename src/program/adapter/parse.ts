@@ -7,8 +7,13 @@
  * - text before the first header is dropped; a section's value = lines joined "\n", stripped;
  * - per output field the first section wins; duplicates, unknown names and `completed` are ignored;
  * - any output field missing → ParseError (DSPy raises AdapterParseError).
- * Empty completion text: DSPy raises nothing there and sets every field to None; musique treats
- * it as a parse failure (ParseError with `empty: true`), which scores the same (0, reward −1).
+ * Empty completion text: DSPy raises nothing there (no JSON fallback either) and sets every field
+ * to None, so what follows differs by module: an empty extract_info crashes the example later
+ * (TypeError), an empty generate_query sends the query None (golden retrieval ignores it, the
+ * rerank service refuses it), an empty generate_answer is scored as the answer None (EM/F1 0,
+ * recall kept) and GRPO trains on the text "None". musique makes it a format failure instead
+ * (ParseError with `empty: true`, no fallback): scored 0 on every metric like DSPy's crashes, −1 in
+ * GRPO. So it does not always score the same as DSPy (README "Compatibility with DSPy").
  */
 import type { Signature, SignatureField } from "./signature.ts";
 import { pythonSplitLines, pythonStrip } from "./text.ts";
