@@ -3,9 +3,12 @@
  * else `~/.cache/huggingface/musique`. One folder per dataset/config/split/revision (the endpoint
  * is not part of the key, so a mirror and the Hub share it). A folder counts as complete only
  * when its manifest exists, and the manifest is written last; every file is written to a
- * temporary name and renamed, so an interrupted download never leaves a half file behind.
+ * temporary name and renamed, so an interrupted download never leaves a half file behind — except
+ * after `kill -9`: such orphans (`<file>.tmp-<pid>-<random>`) are removed by the next download of
+ * that split (`removeOrphanDownloads`) once their process is gone and they have been untouched
+ * longer than a live download may be silent.
  */
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { temporaryPath, writeFileAtomic } from "../files.ts";
@@ -93,6 +96,47 @@ export async function looksLikeParquet(path: string): Promise<boolean> {
   const head = await file.slice(0, 4).text();
   const tail = await file.slice(file.size - 4).text();
   return head === magic && tail === magic;
+}
+
+/** `<name>.tmp-<pid>-<random>`, the temporary name of src/files.ts `temporaryPath`. */
+const TEMPORARY_NAME = /\.tmp-(\d+)-[a-z0-9]+$/;
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as { code?: unknown }).code === "EPERM";
+  }
+}
+
+/**
+ * Remove the unfinished downloads a killed process left in `dir`: temporary files whose process
+ * is not running here and that nothing has written to for `quietMs` (a live download on another
+ * machine sharing the cache writes within its idle limit). Returns the names removed.
+ */
+export async function removeOrphanDownloads(dir: string, quietMs: number, now = Date.now()): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMPORARY_NAME.exec(name);
+    if (!match || processIsAlive(Number(match[1]))) continue;
+    const path = join(dir, name);
+    try {
+      if (now - (await stat(path)).mtimeMs < quietMs) continue;
+      await rm(path, { force: true });
+      removed.push(name);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
 }
 
 export async function ensureDir(path: string): Promise<void> {

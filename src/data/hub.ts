@@ -21,6 +21,7 @@ import {
   ensureDir,
   looksLikeParquet,
   readManifest,
+  removeOrphanDownloads,
   splitCacheDir,
   streamToFileAtomic,
   writeManifest,
@@ -30,6 +31,8 @@ import { DownloadProgress, formatBytes, type ProgressOptions } from "./progress.
 import { describeSpec, type HubSpec } from "./spec.ts";
 
 const SERVICE = "Hugging Face Hub";
+/** An unfinished download untouched this long (and whose process is gone) is removed. */
+const ORPHAN_QUIET_MS = 60_000;
 export const CONVERSION_BRANCH = "refs/convert/parquet";
 
 export interface HubOptions {
@@ -300,6 +303,9 @@ export async function hubShardFiles(spec: HubSpec, options: HubOptions): Promise
   }
   if (urls.length === 0) throw unexpected(`${settings.endpoint}/api/datasets/${spec.name}`, "empty shard list");
   await ensureDir(dir);
+  // A live download writes at least every idle limit; one quiet for far longer is an orphan.
+  const orphans = await removeOrphanDownloads(dir, Math.max(ORPHAN_QUIET_MS, 2 * settings.idleTimeoutMs));
+  if (orphans.length > 0) log.info(`${label}: removed ${orphans.length} unfinished download${orphans.length === 1 ? "" : "s"} left by a killed run`);
   const shards = urls.map((_, index) => `${String(index).padStart(4, "0")}.parquet`);
   log.info(`downloading ${label} (${urls.length} Parquet file${urls.length === 1 ? "" : "s"}) from ${settings.endpoint}`);
   let bytes = 0;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadExamples, type LoadOptions } from "../../src/data/index.ts";
@@ -231,6 +231,46 @@ describe("Hub errors", () => {
     expect(await filesUnder(dir)).toEqual([]);
     const again = await loadExamples(`${MUSIQUE},answerable,train`, options({ HF_ENDPOINT: hub.url, HF_HOME: home }));
     expect(again.examples.length).toBe(100);
+  });
+
+  test("HF_HUB_DOWNLOAD_TIMEOUT is an idle limit: a download slower in total than the limit but never silent that long completes", async () => {
+    const home = await freshHome();
+    // 6 pieces 150 ms apart: 900 ms in all, three times the 0.3 s limit, never 0.3 s without a byte.
+    hub.trickleDownloads("/answerable/train/0000.parquet", 6, 150);
+    const result = await loadExamples(`${MUSIQUE},answerable,train`, options({ HF_ENDPOINT: hub.url, HF_HOME: home, HF_HUB_DOWNLOAD_TIMEOUT: "0.3" }));
+    expect(result.examples.length).toBe(100);
+  });
+
+  test("a download silent for longer than HF_HUB_DOWNLOAD_TIMEOUT fails naming it as an idle limit (exit 4), nothing cached", async () => {
+    const home = await freshHome();
+    hub.trickleDownloads("/answerable/train/0000.parquet", 2, 10, 1500);
+    const error = await loadExamples(
+      `${MUSIQUE},answerable,train`,
+      options({ HF_ENDPOINT: hub.url, HF_HOME: home, HF_HUB_DOWNLOAD_TIMEOUT: "0.3" }, { retry: { maxRetries: 0 } }),
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toContain("sent nothing for 0.3 s (HF_HUB_DOWNLOAD_TIMEOUT, an idle limit)");
+    expect((error as ServiceError).exitCode).toBe(ExitCode.service);
+    const dir = join(home, "musique", "datasets", "bdsaglam--musique", "answerable", "train", "main");
+    expect(await filesUnder(dir)).toEqual([]);
+  });
+
+  test("unfinished downloads left by kill -9 are removed by the next download of that split; a live one is kept", async () => {
+    const home = await freshHome();
+    const dir = join(home, "musique", "datasets", "bdsaglam--musique", "answerable", "train", "main");
+    await mkdir(dir, { recursive: true });
+    const gone = Bun.spawn(["true"]);
+    await gone.exited;
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const orphan = `0000.parquet.tmp-${gone.pid}-k1ll3d`;
+    const live = `0000.parquet.tmp-${process.pid}-l1v3`;
+    for (const name of [orphan, live]) {
+      await writeFile(join(dir, name), "half a shard");
+      await utimes(join(dir, name), hourAgo, hourAgo);
+    }
+    const result = await loadExamples(`${MUSIQUE},answerable,train`, options({ HF_ENDPOINT: hub.url, HF_HOME: home }));
+    expect(result.examples.length).toBe(100);
+    expect(await filesUnder(dir)).toEqual(["0000.parquet", live, "manifest.json"]);
   });
 
   test("large downloads report progress (bytes / total) through the throttled reporter", async () => {

@@ -7,7 +7,9 @@
  *   GET /datasets/{name}/resolve/{revision}/{path}           → file bytes (Parquet shards, raw files)
  * Parquet shards are written from official-format records with hyparquet-writer and an explicit
  * schema in the Hub's layout (3-level LIST groups of structs, INT64 integers), not JSON strings.
- * Fault injection: fail(match, status, times), breakDownloads(match, times), requireToken.
+ * Fault injection: fail(match, status, times), breakDownloads(match, times), requireToken,
+ * trickleDownloads(match, chunks, everyMs, stallMs?) (a slow link: the file in `chunks` pieces
+ * `everyMs` apart, or a stall of `stallMs` before the last piece).
  */
 import { parquetWriteBuffer } from "hyparquet-writer";
 
@@ -54,6 +56,8 @@ export interface FakeHub {
   fail(match: string | RegExp, status: number, times?: number, headers?: Record<string, string>): void;
   /** Cut the next `times` matching file downloads off half way through. */
   breakDownloads(match: string | RegExp, times?: number): void;
+  /** Send the next matching download in `chunks` pieces, `everyMs` apart (then `stallMs` before the last one). */
+  trickleDownloads(match: string | RegExp, chunks: number, everyMs: number, stallMs?: number): void;
   /** Requests whose path matches. */
   count(match: string | RegExp): number;
   stop(): Promise<void>;
@@ -161,10 +165,25 @@ function brokenBody(bytes: Uint8Array): Response {
   return new Response(stream, { headers: { "content-length": String(bytes.length) } });
 }
 
+function trickledBody(bytes: Uint8Array, chunks: number, everyMs: number, stallMs: number): Response {
+  const size = Math.ceil(bytes.length / chunks);
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      for (let index = 0; index < chunks; index++) {
+        await Bun.sleep(index === chunks - 1 && stallMs > 0 ? stallMs : everyMs);
+        controller.enqueue(bytes.slice(index * size, (index + 1) * size));
+      }
+      controller.close();
+    },
+  });
+  return new Response(stream, { headers: { "content-length": String(bytes.length) } });
+}
+
 export function startFakeHub(options: FakeHubOptions = {}): FakeHub {
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
   const breaks: Array<{ match: string | RegExp; remaining: number }> = [];
+  const trickles: Array<{ match: string | RegExp; chunks: number; everyMs: number; stallMs: number; used: boolean }> = [];
   // revision → name → config → split → shard bytes
   const files = new Map<string, Uint8Array[]>();
   const key = (revision: string, name: string, config: string, split: string) => `${revision}\u0000${name}\u0000${config}\u0000${split}`;
@@ -268,6 +287,11 @@ export function startFakeHub(options: FakeHubOptions = {}): FakeHub {
         broken.remaining--;
         return brokenBody(bytes);
       }
+      const trickle = trickles.find((item) => !item.used && matches(item.match, path));
+      if (trickle) {
+        trickle.used = true;
+        return trickledBody(bytes, trickle.chunks, trickle.everyMs, trickle.stallMs);
+      }
       return new Response(bytes, { headers: { "content-type": "application/octet-stream" } });
     }
     return json({ error: "Not found" }, 404);
@@ -276,6 +300,7 @@ export function startFakeHub(options: FakeHubOptions = {}): FakeHub {
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
+    idleTimeout: 0,
     fetch(request): Response {
       const url = new URL(request.url);
       requests.push({ method: request.method, path: url.pathname + url.search, authorization: request.headers.get("authorization") });
@@ -292,6 +317,9 @@ export function startFakeHub(options: FakeHubOptions = {}): FakeHub {
     },
     breakDownloads(match, times = 1) {
       breaks.push({ match, remaining: times });
+    },
+    trickleDownloads(match, chunks, everyMs, stallMs = 0) {
+      trickles.push({ match, chunks, everyMs, stallMs, used: false });
     },
     count(match) {
       return requests.filter((request) => matches(match, request.path)).length;
