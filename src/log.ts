@@ -1,22 +1,53 @@
 /**
- * Logs go to stderr (consola); stdout is reserved for machine-readable output (--json) and
- * for the tables a command prints as its result. Credentials inside URLs
+ * Logs go to stderr (consola, with our one reporter: `[level] message`, the same in a terminal,
+ * a pipe or a file; colour only when stderr is a terminal, NO_COLOR / FORCE_COLOR honoured:
+ * src/terminal/stream.ts); stdout is reserved for machine-readable output (--json) and for the
+ * tables a command prints as its result. consola's own reporters are not used: they choose
+ * colour by whether *stdout* is a terminal (and always under CI), so colour codes reached log
+ * files and pipes, and they printed differently under test. Credentials inside URLs
  * (`http://user:password@host`) are redacted from every line (src/errors.ts `redactCredentials`);
  * a reporter added later (the run.log tee) redacts its own text the same way. Retries are
  * reported through `retryLog` (src/http/retry-log.ts): aggregated per endpoint, not one per retry.
  */
-import { createConsola, type ConsolaInstance, type ConsolaReporter } from "consola";
+import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola";
+import { formatWithOptions } from "node:util";
 import type { LogLevel } from "./config/defaults.ts";
 import { redactCredentials } from "./errors.ts";
 import { RetryLog } from "./http/retry-log.ts";
+import { colourEnabled } from "./terminal/stream.ts";
 
 const LEVELS: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
+
+/** The tag each consola log type is printed with, and its colour (SGR code) on a terminal. */
+const TAGS: Record<string, { tag: string; colour: number }> = {
+  fatal: { tag: "error", colour: 31 },
+  error: { tag: "error", colour: 31 },
+  fail: { tag: "error", colour: 31 },
+  warn: { tag: "warn", colour: 33 },
+  debug: { tag: "debug", colour: 90 },
+  trace: { tag: "trace", colour: 90 },
+};
+const INFO = { tag: "info", colour: 36 };
+
+/** One log line (or several, for a multi-line message): `[level] message`. */
+export function formatLogLine(entry: Pick<LogObject, "type" | "args">, colour: boolean): string {
+  const { tag, colour: code } = TAGS[entry.type] ?? INFO;
+  const label = colour ? `\u001b[${code}m[${tag}]\u001b[39m` : `[${tag}]`;
+  return `${label} ${formatWithOptions({ colors: colour }, ...entry.args)}\n`;
+}
+
+/** Writes log lines to stderr. */
+const stderrReporter: ConsolaReporter = {
+  log: (entry) => {
+    process.stderr.write(formatLogLine(entry, colourEnabled(process.stderr)));
+  },
+};
 
 export const log: ConsolaInstance = createConsola({
   stdout: process.stderr,
   stderr: process.stderr,
   level: LEVELS.info,
-  formatOptions: { date: false },
+  reporters: [stderrReporter],
 });
 
 /** `reporter`, seeing every string argument with URL credentials redacted. */
