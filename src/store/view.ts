@@ -208,19 +208,40 @@ export interface CompletionStepStats {
   maxCompletionTokens: number | null;
   /** Calls cut off at --max-tokens (finish_reason "length"). */
   truncated: number;
+  /** Calls that went past the ChatAdapter to the JSONAdapter fallback, and those it rescued; null when not recorded. */
+  fallbackCalls: number | null;
+  rescuedCalls: number | null;
 }
 
-/** Completion length and truncation of the rollouts' module calls, per step. */
+/** Whether module_calls records the adapter of each call (databases with the JSONAdapter fallback). */
+export function recordsAdapter(store: Store): boolean {
+  const columns = guarded(store, () => store.database.query("SELECT name FROM pragma_table_info('module_calls')").all()) as { name: string }[];
+  return columns.some((column) => column.name === "adapter");
+}
+
+/** Completion length, truncation and JSONAdapter fallback of the rollouts' module calls, per step. */
 export function completionStatsByStep(store: Store, runId: number): CompletionStepStats[] {
+  const fallback = recordsAdapter(store)
+    ? "SUM(adapter != 'chat') AS fallback_calls, SUM(adapter != 'chat' AND status = 'ok') AS rescued_calls"
+    : "NULL AS fallback_calls, NULL AS rescued_calls";
   const rows = guarded(store, () =>
     store.database
       .query(
         `SELECT step, COUNT(*) AS calls, COUNT(completion_tokens) AS with_tokens, AVG(completion_tokens) AS mean_tokens,
-           MAX(completion_tokens) AS max_tokens, SUM(truncated = 1 OR finish_reason = 'length') AS truncated
+           MAX(completion_tokens) AS max_tokens, SUM(truncated = 1 OR finish_reason = 'length') AS truncated, ${fallback}
          FROM module_calls WHERE run_id = ? AND rollout_index >= 0 GROUP BY step ORDER BY step`,
       )
       .all(runId),
-  ) as Array<{ step: number; calls: number; with_tokens: number; mean_tokens: number | null; max_tokens: number | null; truncated: number }>;
+  ) as Array<{
+    step: number;
+    calls: number;
+    with_tokens: number;
+    mean_tokens: number | null;
+    max_tokens: number | null;
+    truncated: number;
+    fallback_calls: number | null;
+    rescued_calls: number | null;
+  }>;
   return rows.map((row) => ({
     step: row.step,
     calls: row.calls,
@@ -228,6 +249,8 @@ export function completionStatsByStep(store: Store, runId: number): CompletionSt
     meanCompletionTokens: row.mean_tokens,
     maxCompletionTokens: row.max_tokens,
     truncated: row.truncated,
+    fallbackCalls: row.fallback_calls,
+    rescuedCalls: row.rescued_calls,
   }));
 }
 

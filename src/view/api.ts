@@ -2,13 +2,15 @@
  * The JSON API of musique view (read-only): routes GET /api/… to the data layer (src/view/data/,
  * which reads the store) and answers JSON. A run that does not exist or a bad parameter is a 4xx
  * with the error's message and fix; answers are cached until the database changes (data_version).
+ * A comparison (thousands of bootstrap resamples) runs on a worker thread (src/worker/), so the
+ * server keeps answering meanwhile.
  */
 import { DEFAULTS } from "../config/defaults.ts";
 import { DataError, isMusiqueError, UsageError } from "../errors.ts";
 import { loadRunReport, worstExamples } from "../report/data.ts";
-import { compareRunsDetailed } from "../report/compare.ts";
 import type { Store } from "../store/database.ts";
 import { dataVersion } from "../store/view.ts";
+import { runTask } from "../worker/run.ts";
 import { runsPayload } from "./data/runs.ts";
 import { groupPayload, rolloutPayload, stepPayload } from "./data/steps.ts";
 import { trainingPayload } from "./data/training.ts";
@@ -24,14 +26,15 @@ function integer(text: string | undefined, what: string): number {
 }
 
 /** The payload of a GET /api/… path (without /api), or null when no route matches. */
-function route(store: Store, parts: readonly string[], query: URLSearchParams): unknown {
+async function route(store: Store, parts: readonly string[], query: URLSearchParams, signal: AbortSignal): Promise<unknown> {
   const [head, name, what, ...rest] = parts;
   if (head === "status" && parts.length === 1) return { database: store.path, version: dataVersion(store) } satisfies StatusPayload;
   if (head === "runs" && parts.length === 1) return runsPayload(store);
   if (head === "compare" && parts.length === 1) {
     const sides = query.getAll("side").filter((side) => side !== "");
     if (sides.length < 2) throw new UsageError("compare needs at least two sides", { fix: "add ?side=RUN&side=RUN@STEP to the address" });
-    const detailed = compareRunsDetailed(store, sides, { resamples: DEFAULTS.bootstrapResamples, seed: DEFAULTS.seed });
+    const input = { path: store.path, runs: sides, resamples: DEFAULTS.bootstrapResamples, seed: DEFAULTS.seed };
+    const detailed = await runTask("compare", input, { signal, write: async () => undefined });
     return detailed satisfies ComparePayload;
   }
   if (head !== "runs" || name === undefined) return null;
@@ -57,13 +60,13 @@ function errorResponse(error: unknown): Response {
 }
 
 export interface Api {
-  handle(request: Request): Response;
+  handle(request: Request): Promise<Response>;
 }
 
 export function createApi(store: Store): Api {
   const cache = new Map<string, { version: number; body: string }>();
   return {
-    handle(request: Request): Response {
+    async handle(request: Request): Promise<Response> {
       const url = new URL(request.url);
       if (request.method !== "GET" && request.method !== "HEAD") {
         return Response.json({ error: "musique view is read-only", fix: "use GET" } satisfies ApiError, { status: 405 });
@@ -74,7 +77,7 @@ export function createApi(store: Store): Api {
         const cached = cache.get(key);
         if (cached && cached.version === version) return new Response(cached.body, { headers: { "content-type": "application/json" } });
         const parts = url.pathname.replace(/^\/api\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-        const payload = route(store, parts, url.searchParams);
+        const payload = await route(store, parts, url.searchParams, request.signal);
         if (payload === null) return Response.json({ error: `no such API: ${url.pathname}`, fix: null } satisfies ApiError, { status: 404 });
         const body = JSON.stringify(payload);
         cache.delete(key);

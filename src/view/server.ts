@@ -42,7 +42,7 @@ export function startViewServer(options: ViewServerOptions): ViewServer {
   const api = createApi(store);
   const feed = startChangeFeed(store, options.pollMs ?? 500);
   const loopbackOnly = LOOPBACK.has(options.host);
-  const guard = (handler: (request: Request) => Response) => (request: Request) => {
+  const guard = (handler: (request: Request) => Response | Promise<Response>) => (request: Request) => {
     if (loopbackOnly && !LOOPBACK.has(hostnameOf(request))) {
       return new Response("musique view answers only requests for 127.0.0.1 or localhost", { status: 403 });
     }

@@ -51,6 +51,9 @@ export interface CompletionHealth {
   meanTokens: number | null;
   maxTokens: number | null;
   truncated: number;
+  /** Calls that fell back to the JSONAdapter, and those it rescued (null: the database does not record it). */
+  fallbackCalls: number | null;
+  rescuedCalls: number | null;
 }
 
 /** One training step (its rollouts were sampled after `step` steps). */
@@ -86,7 +89,8 @@ export interface TrainingPayload {
   best: ValidationRow | null;
   checkpoints: Array<{ step: number; name: string; directory: string | null }>;
   trainer: { recorded: true; series: Record<string, SeriesPoint[]> } | NotRecorded;
-  fallback: { recorded: true; series: Record<string, SeriesPoint[]> } | NotRecorded;
+  /** Whether the JSONAdapter fallback is recorded (then per step in StepHealth.completion), or why not. */
+  fallback: { recorded: true } | NotRecorded;
   /** Health warnings, e.g. most groups had no reward spread. */
   warnings: string[];
 }

@@ -83,9 +83,12 @@ export interface RunningView {
   stop(): Promise<number>;
 }
 
-/** `musique view --db DATABASE --port 0`, once it has printed its URL. */
+/**
+ * `musique view --db DATABASE --port 0`, once it has printed its URL. It runs in a new empty
+ * folder, so the compiled binary (MUSIQUE_BIN) proves it needs no file beside it.
+ */
 export async function startView(database: string, extra: string[] = []): Promise<RunningView> {
-  const child = spawnCli(["view", "--db", database, "--port", "0", ...extra]);
+  const child = spawnCli(["view", "--db", database, "--port", "0", ...extra], { cwd: mkdtempSync(join(tmpdir(), "musique-view-cwd-")) });
   const reader = child.stdout.getReader();
   let seen = "";
   const deadline = Date.now() + 60_000;

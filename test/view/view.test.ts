@@ -6,9 +6,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Comparison } from "../../src/report/compare.ts";
+import { openReadOnly } from "../../src/store/database.ts";
+import { trainingPayload } from "../../src/view/data/training.ts";
 import type { GroupPayload, RunsPayload, StatusPayload, StepPayload, TrainingPayload } from "../../src/view/types.ts";
 import { runCli } from "../helpers/cli.ts";
 import { EVALUATE_LIMIT, buildViewDatabase, startGatedDryRun, startView, type RunningView, type ViewDatabase } from "./fixtures.ts";
@@ -93,6 +95,32 @@ describe("musique view's JSON API", () => {
     expect(dry.body.steps).toHaveLength(2);
   });
 
+  test("without an adapter column the JSONAdapter fallback is 'not recorded'; with one, its calls and rescues are counted per step", async () => {
+    const plain = await get<TrainingPayload>("/api/runs/trained/training");
+    const columns = rows<{ name: string }>("SELECT name FROM pragma_table_info('module_calls')").map((row) => row.name);
+    if (!columns.includes("adapter")) {
+      expect(plain.body.fallback).toMatchObject({ recorded: false });
+      expect(JSON.stringify(plain.body.fallback)).toContain("no adapter column");
+    }
+    // A copy in the shape of a database written with the fallback (the column added where this schema lacks it).
+    const copy = join(fixture.directory, "fallback.db");
+    copyFileSync(fixture.database, copy);
+    const db = new Database(copy);
+    if (!columns.includes("adapter")) db.run("ALTER TABLE module_calls ADD COLUMN adapter TEXT NOT NULL DEFAULT 'chat'");
+    db.run(`UPDATE module_calls SET adapter = 'json' WHERE id IN (SELECT id FROM module_calls WHERE step = 1 AND rollout_index >= 0
+      AND run_id = (SELECT id FROM runs WHERE name = 'trained') ORDER BY id LIMIT 3)`);
+    db.run(`UPDATE module_calls SET status = 'parse_error' WHERE id = (SELECT id FROM module_calls WHERE adapter = 'json' ORDER BY id LIMIT 1)`);
+    db.close();
+    const store = openReadOnly(copy);
+    try {
+      const payload = trainingPayload(store, "trained");
+      expect(payload.fallback).toEqual({ recorded: true });
+      expect(payload.steps.map((step) => [step.completion?.fallbackCalls, step.completion?.rescuedCalls])).toEqual([[0, 0], [3, 2], [0, 0]]);
+    } finally {
+      store.close();
+    }
+  });
+
   test("a step's groups carry the advantages stored in the database and its examples' rollouts", async () => {
     const { body } = await get<StepPayload>("/api/runs/trained/steps/1");
     const stored = rows<{ id: number; advantages_json: string }>(
@@ -156,6 +184,24 @@ describe("musique view's JSON API", () => {
     expect(createHash("sha256").update(readFileSync(fixture.database)).digest("hex")).toBe(before);
     const status = await get<StatusPayload>("/api/status");
     expect(status.body.database).toBe(fixture.database);
+  });
+});
+
+describe("musique view's page", () => {
+  test("every script and stylesheet of the page is served by musique view itself (started in an empty folder)", async () => {
+    const html = await (await fetch(view.url)).text();
+    const assets = [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"/g)].map((match) => match[1] ?? "").filter((url) => !url.startsWith("data:"));
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    const types: string[] = [];
+    for (const asset of assets) {
+      expect(asset.startsWith("/")).toBe(true);
+      const response = await fetch(new URL(asset, view.url));
+      expect(response.status).toBe(200);
+      types.push((response.headers.get("content-type") ?? "").split(";")[0] ?? "");
+      await response.arrayBuffer();
+    }
+    expect(types.sort()).toEqual(["text/css", "text/javascript"]);
+    for (const path of ["run/trained/training", "compare"]) expect((await fetch(view.url + path)).status).toBe(200);
   });
 });
 

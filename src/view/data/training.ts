@@ -11,7 +11,7 @@ import { TRAINER_HEALTH_METRIC, trainerMetricsOf } from "../../report/training.t
 import type { Store } from "../../store/database.ts";
 import { trainingStepsOf, validationsOf } from "../../store/reports.ts";
 import { checkpointsOf } from "../../store/training.ts";
-import { completionStatsByStep, groupRewardsOf, rolloutStatsByStep, type GroupRewardRow } from "../../store/view.ts";
+import { completionStatsByStep, groupRewardsOf, recordsAdapter, rolloutStatsByStep, type GroupRewardRow } from "../../store/view.ts";
 import type { StepHealth, TrainingPayload } from "../types.ts";
 import { kindLabel, plannedStepsOf } from "./runs.ts";
 
@@ -54,8 +54,8 @@ function trainerReason(dryRun: boolean): string {
 }
 
 const FALLBACK_REASON =
-  "this database records no JSONAdapter fallback: every module call is one ChatAdapter request, and a completion that breaks " +
-  "the format is a format failure (the format-failure chart)";
+  "this database records no JSONAdapter fallback (module_calls has no adapter column: it was written by a musique without the " +
+  "fallback, where a completion that breaks the ChatAdapter format is a format failure)";
 
 function healthWarnings(steps: readonly StepHealth[]): string[] {
   const warnings: string[] = [];
@@ -110,6 +110,8 @@ export function trainingPayload(store: Store, name: string): TrainingPayload {
             meanTokens: completion.meanCompletionTokens,
             maxTokens: completion.maxCompletionTokens,
             truncated: completion.truncated,
+            fallbackCalls: completion.fallbackCalls,
+            rescuedCalls: completion.rescuedCalls,
           }
         : null,
       rewardByModule,
@@ -129,7 +131,7 @@ export function trainingPayload(store: Store, name: string): TrainingPayload {
     best: validations.find((row) => row.isBest) ?? null,
     checkpoints: checkpointsOf(store, run.id).map((checkpoint) => ({ step: checkpoint.step, name: checkpoint.name, directory: checkpoint.directory })),
     trainer: Object.keys(series).length > 0 ? { recorded: true, series } : { recorded: false, reason: trainerReason(kind === "dry run") },
-    fallback: { recorded: false, reason: FALLBACK_REASON },
+    fallback: recordsAdapter(store) ? { recorded: true } : { recorded: false, reason: FALLBACK_REASON },
     warnings: healthWarnings(steps),
   };
 }

@@ -64,13 +64,22 @@ export function signalChart(payload: TrainingPayload): string {
 export function failureChart(payload: TrainingPayload): string {
   const steps = payload.steps.filter((step) => step.rollouts > 0);
   if (steps.length === 0) return note("failure-empty", "No rollouts recorded yet.");
-  return lineChart(
-    [
-      { name: "rollouts with a format failure", points: points(steps, (step) => share(step.formatFailureRollouts, step.rollouts)) },
-      { name: "completions cut at --max-tokens", points: points(steps, (step) => (step.completion ? share(step.completion.truncated, step.completion.calls) : null)) },
-    ],
-    { title: "Format failures and truncation", xLabel: X_LABEL, yLabel: "share", yRange: [0, 1], width: 600 },
-  );
+  const callShare = (pick: (completion: NonNullable<StepHealth["completion"]>) => number | null) => (step: StepHealth) => {
+    const completion = step.completion;
+    const part = completion ? pick(completion) : null;
+    return completion && part !== null ? share(part, completion.calls) : null;
+  };
+  const series: LineSeries[] = [
+    { name: "rollouts with a format failure", points: points(steps, (step) => share(step.formatFailureRollouts, step.rollouts)) },
+    { name: "calls cut at --max-tokens", points: points(steps, callShare((completion) => completion.truncated)) },
+  ];
+  if (payload.fallback.recorded) {
+    series.push(
+      { name: "calls that fell back to the JSONAdapter", points: points(steps, callShare((completion) => completion.fallbackCalls)) },
+      { name: "calls the fallback rescued", points: points(steps, callShare((completion) => completion.rescuedCalls)) },
+    );
+  }
+  return lineChart(series, { title: "Format failures, truncation and fallback", xLabel: X_LABEL, yLabel: "share", yRange: [0, 1], width: 600 });
 }
 
 export function lengthChart(payload: TrainingPayload): string {
