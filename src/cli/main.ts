@@ -22,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<CommandDefinition>> = {
   train: () => import("./train.ts").then((module) => module.default),
   query: () => import("./query.ts").then((module) => module.default),
   runs: () => import("./runs.ts").then((module) => module.default),
+  export: () => import("./export.ts").then((module) => module.default),
+  import: () => import("./import.ts").then((module) => module.default),
   report: () => import("./report.ts").then((module) => module.default),
   compare: () => import("./compare.ts").then((module) => module.default),
   serve: () => import("./serve.ts").then((module) => module.default),

@@ -2,9 +2,15 @@
  * Every default of musique, in one place. Schemas (src/config/schemas.ts) read them; --help
  * prints them; nothing else hard-codes a default.
  */
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
+
 export const DEFAULTS = {
   // global
-  db: "./outputs/musique.db",
+  /** As --help shows it; the path itself is defaultDatabasePath(). */
+  db: "$XDG_DATA_HOME/musique/musique.db",
+  /** Where the results database was by default before it moved to the per-user place. */
+  previousDb: "./outputs/musique.db",
   logLevel: "info",
   outputDir: "./outputs",
 
@@ -146,3 +152,22 @@ export type QueryFormat = (typeof QUERY_FORMATS)[number];
 /** `--num-hops`: an exact count, `auto` (the model decides), or `gold` (the label's count). */
 export type NumHops = number | "auto" | "gold";
 export const MAX_FIXED_HOPS = 6;
+
+/**
+ * The per-user results database, the same from every working directory (README "The results
+ * database"): `$XDG_DATA_HOME/musique/musique.db`, with XDG's fallback `~/.local/share` when
+ * XDG_DATA_HOME is unset or not absolute; `./outputs/musique.db` when there is no home folder.
+ */
+export function defaultDatabasePath(env: Record<string, string | undefined> = process.env): string {
+  const xdg = env.XDG_DATA_HOME;
+  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, "musique", "musique.db");
+  let home = env.HOME;
+  if (home === undefined || home === "") {
+    try {
+      home = homedir();
+    } catch {
+      home = "";
+    }
+  }
+  return home !== "" && isAbsolute(home) ? join(home, ".local", "share", "musique", "musique.db") : DEFAULTS.previousDb;
+}

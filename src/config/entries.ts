@@ -4,12 +4,19 @@
  * schemas.ts spread these groups and add their own flags.
  */
 import * as v from "valibot";
-import { DEFAULTS, LOG_LEVELS, RERANK_APIS, RETRIEVER_ALIASES, RETRIEVERS, REWARDS } from "./defaults.ts";
+import { DEFAULTS, defaultDatabasePath, LOG_LEVELS, RERANK_APIS, RETRIEVER_ALIASES, RETRIEVERS, REWARDS } from "./defaults.ts";
 import { booleanField, enumField, integerField, numberField, numHopsField, portField, stringField, urlField, urlListField } from "./fields.ts";
+import { RUN_NAME_PATTERN } from "../store/runs.ts";
 import { flag } from "./flags.ts";
 
+/** --db: DEFAULTS.db (as --help shows it) stands for the per-user path. */
+const databaseField = v.pipe(
+  stringField("a file path"),
+  v.transform((path) => (path === DEFAULTS.db ? defaultDatabasePath() : path)),
+);
+
 export const globalEntries = {
-  db: flag(v.optional(stringField("a file path"), DEFAULTS.db), "results database (SQLite)", {
+  db: flag(v.optional(databaseField, DEFAULTS.db), "results database (SQLite; README \"The results database\")", {
     group: "general",
     valueHint: "file",
     env: "MUSIQUE_DB",
@@ -182,7 +189,7 @@ export function runNameEntry(shownDefault: string) {
     v.optional(
       v.pipe(
         stringField("a run name"),
-        v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be letters, digits, '.', '_' or '-' (at most 128)"),
+        v.regex(RUN_NAME_PATTERN, "must be letters, digits, '.', '_' or '-' (at most 128)"),
       ),
     ),
     "run name (also its folder under --output-dir)",

@@ -117,6 +117,19 @@ export function urlListField() {
   );
 }
 
+/** A repeatable flag of words: `--tag a --tag b` or `--tag a,b`. */
+export function stringListField(what: string) {
+  return v.pipe(
+    v.union([v.string(), v.array(v.string())], `must be ${what}`),
+    v.transform((input) =>
+      (Array.isArray(input) ? input : [input])
+        .flatMap((item) => item.split(","))
+        .map((item) => item.trim())
+        .filter((item) => item !== ""),
+    ),
+  );
+}
+
 /** `--num-hops`: 1–6, `auto`, or `gold`. */
 export function numHopsField() {
   return v.pipe(

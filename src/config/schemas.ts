@@ -23,7 +23,7 @@ import {
   runNameEntry,
   temperatureEntry,
 } from "./entries.ts";
-import { booleanField, enumField, integerField, numberField, stringField, urlField } from "./fields.ts";
+import { booleanField, enumField, integerField, numberField, stringField, stringListField, urlField } from "./fields.ts";
 import { commandSchema, flag } from "./flags.ts";
 
 export { globalEntries, retrievalEntries } from "./entries.ts";
@@ -198,13 +198,99 @@ export const QuerySchema = commandSchema({
   format: flag(v.optional(enumField(QUERY_FORMATS), DEFAULTS.queryFormat), "table|csv|json", { group: "output", valueHint: "fmt" }),
 });
 
+/** --tag as a filter: the runs carrying every tag given. */
+function tagFilterEntry(what: string) {
+  return flag(v.optional(stringListField("a tag")), `${what} every run carrying this tag (repeat: runs carrying all of them)`, {
+    group: "arguments",
+    kind: "list",
+    valueHint: "tag",
+  });
+}
+
 export const RunsSchema = commandSchema({
   ...globalEntries,
+  tag: tagFilterEntry("list"),
   limit: flag(v.optional(integerField(1), 50), "show at most N runs, newest first", { group: "output", valueHint: "n" }),
 });
 
+/** One or more run names. */
+function runNamesEntry(description: string) {
+  return flag(v.pipe(v.array(v.string()), v.minLength(1, "needs at least one run name")), description, {
+    group: "arguments",
+    kind: "positionals",
+  });
+}
+
+export const RunsRemoveSchema = commandSchema({
+  runs: runNamesEntry("the runs to delete"),
+  ...globalEntries,
+  yes: flag(v.optional(booleanField(), false), "delete without asking (required when stdin is not a terminal)", {
+    group: "general",
+    kind: "boolean",
+  }),
+  force: flag(v.optional(booleanField(), false), "also delete runs marked running (when no process is running them any more)", {
+    group: "general",
+    kind: "boolean",
+  }),
+  outputs: flag(v.optional(booleanField(), false), "also delete each run's output folder (only a folder that is that run's own)", {
+    group: "output",
+    kind: "boolean",
+  }),
+});
+
+export const RunsRenameSchema = commandSchema({
+  names: flag(v.pipe(v.array(v.string()), v.length(2, "needs two names: the run's name and its new name")), "the run's name and its new name", {
+    group: "arguments",
+    kind: "positionals",
+  }),
+  ...globalEntries,
+});
+
+export const RunsTagSchema = commandSchema({
+  runs: runNamesEntry("the runs to tag or untag"),
+  tag: flag(v.pipe(stringListField("a tag"), v.minLength(1, "needs at least one tag")), "the tag to add or remove (repeat for several)", {
+    group: "arguments",
+    kind: "list",
+    valueHint: "tag",
+  }),
+  ...globalEntries,
+});
+
+const copyEntries = {
+  rename: flag(v.optional(stringListField("OLD=NEW")), "copy run OLD under the name NEW (repeat for several)", {
+    group: "output",
+    kind: "list",
+    valueHint: "old=new",
+  }),
+  prefix: flag(v.optional(stringField("a run-name prefix")), "put this before the name of every copied run that --rename does not name", {
+    group: "output",
+    valueHint: "text",
+  }),
+};
+
+export const ExportSchema = commandSchema({
+  runs: flag(v.optional(v.array(v.string()), []), "the runs to copy (and/or --tag)", { group: "arguments", kind: "positionals" }),
+  tag: tagFilterEntry("also copy"),
+  to: flag(stringField("a database file"), "the musique database to copy the runs into (created if missing)", {
+    group: "arguments",
+    valueHint: "file",
+  }),
+  ...globalEntries,
+  ...copyEntries,
+});
+
+export const ImportSchema = commandSchema({
+  files: flag(v.pipe(v.array(v.string()), v.minLength(1, "needs at least one database file")), "musique databases whose runs to copy into --db", {
+    group: "arguments",
+    kind: "positionals",
+  }),
+  ...globalEntries,
+  ...copyEntries,
+});
+
 export const ReportSchema = commandSchema({
-  run: flag(stringField("a run name"), "run name", { group: "arguments", kind: "positional" }),
+  run: flag(v.optional(stringField("a run name")), "run name (or --tag)", { group: "arguments", kind: "positional" }),
+  tag: tagFilterEntry("report"),
   ...globalEntries,
   html: htmlEntry("a self-contained HTML report"),
 });
@@ -254,6 +340,9 @@ export type TrainOptions = v.InferOutput<typeof TrainSchema>;
 export type ScoreOptions = v.InferOutput<typeof ScoreSchema>;
 export type QueryOptions = v.InferOutput<typeof QuerySchema>;
 export type RunsOptions = v.InferOutput<typeof RunsSchema>;
+export type RunsRemoveOptions = v.InferOutput<typeof RunsRemoveSchema>;
+export type ExportOptions = v.InferOutput<typeof ExportSchema>;
+export type ImportOptions = v.InferOutput<typeof ImportSchema>;
 export type ReportOptions = v.InferOutput<typeof ReportSchema>;
 export type CompareOptions = v.InferOutput<typeof CompareSchema>;
 export type ServeOptions = v.InferOutput<typeof ServeSchema>;

@@ -3,7 +3,7 @@
  * resumed run: its stored configuration, with only operational flags taken from the new call.
  */
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { UsageError, redactCredentials } from "../errors.ts";
 import type { Store } from "../store/database.ts";
 import { createRun, findRun, type RunKind, type RunRecord } from "../store/runs.ts";
@@ -119,6 +119,7 @@ export function startNewRun<T extends NewRunOptions>(store: Store, kind: RunKind
     dataset: options.datasets,
     model: options.model,
     retriever: options.retriever,
-    outputDir: join(options.outputDir, name),
+    // Absolute: the database may be read from anywhere (runs rm/rename find the folder by it).
+    outputDir: resolve(options.outputDir, name),
   });
 }

@@ -9,6 +9,8 @@ import { Database } from "bun:sqlite";
 import { closeSync, mkdirSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { StoreError } from "../errors.ts";
+import { log } from "../log.ts";
+import { previousDatabaseHint, warnIfShared } from "./location.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -25,6 +27,10 @@ export interface OpenOptions {
   readonly?: boolean;
   /** How long a write waits for another process's lock before failing (default 5 s). */
   busyTimeoutMs?: number;
+  /** Create the file when it is missing (default true); false: a missing file is reported. */
+  create?: boolean;
+  /** Log where the database is when that matters (network file system, earlier default); default true. */
+  notices?: boolean;
 }
 
 interface SqliteFailure {
@@ -114,8 +120,12 @@ export function guarded<T>(store: Pick<Store, "path">, work: () => T): T {
 }
 
 function schemaVersion(database: Database): number {
-  const row = database.query("PRAGMA user_version").get() as { user_version: number } | null;
-  return row?.user_version ?? 0;
+  return database.query<{ version: number }, []>("SELECT user_version AS version FROM pragma_user_version").get()?.version ?? 0;
+}
+
+/** The schema version of an open database (`PRAGMA user_version`). */
+export function schemaVersionOf(store: Store): number {
+  return guarded(store, () => schemaVersion(store.database));
 }
 
 function checkNotNewer(path: string, version: number): void {
@@ -180,10 +190,12 @@ const SQLITE_MAGIC = "SQLite format 3\0";
  * Before anything is written to an existing, non-empty file: it must be an SQLite file with the
  * musique schema (or no schema at all), not from a newer musique. Read without writing a byte
  * (the header, then a read-only connection), so a refused file is left exactly as it was.
+ * Returns whether a file was there.
  */
-function checkExisting(path: string): void {
+function checkExisting(path: string): boolean {
   const stats = checkRegularFile(path);
-  if (!stats || stats.size === 0) return;
+  if (!stats) return false;
+  if (stats.size === 0) return true;
   let header: string;
   try {
     const handle = openSync(path, "r");
@@ -212,6 +224,7 @@ function checkExisting(path: string): void {
   } finally {
     probe?.close();
   }
+  return true;
 }
 
 /**
@@ -224,8 +237,14 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
   const busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   let database: Database | undefined;
   try {
+    if (options.create === false && !checkRegularFile(path)) throw missingDatabase(path);
     mkdirSync(dirname(resolve(path)), { recursive: true });
-    checkExisting(path);
+    const existed = checkExisting(path);
+    if (options.notices !== false) {
+      const hint = existed ? null : previousDatabaseHint(path);
+      if (hint !== null) log.info(`new database ${path}; ${hint}`);
+      warnIfShared(path);
+    }
     database = new Database(path, { create: true, readwrite: true, strict: true });
     database.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeout))}`);
     database.run("PRAGMA journal_mode = WAL");
@@ -243,7 +262,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
 function missingDatabase(path: string): StoreError {
   return new StoreError(`no database at ${path}`, {
     cause: "no run has been recorded there yet, or --db / MUSIQUE_DB points elsewhere",
-    fix: "run musique evaluate (or train) first, or pass --db with the file that holds your runs",
+    fix: previousDatabaseHint(path) ?? "run musique evaluate (or train) first, or pass --db with the file that holds your runs",
   });
 }
 

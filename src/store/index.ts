@@ -1,5 +1,5 @@
 /** The results database (docs/store.md). The only place in musique with SQL. */
-export { DEFAULT_BUSY_TIMEOUT_MS, openReadOnly, openStore, type OpenOptions, type Store } from "./database.ts";
+export { DEFAULT_BUSY_TIMEOUT_MS, inTransaction, openReadOnly, openStore, type OpenOptions, type Store } from "./database.ts";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 export {
   canonicalJson,
@@ -8,9 +8,11 @@ export {
   findRun,
   getRun,
   listRuns,
+  RUN_NAME_PATTERN,
   recordRunExamples,
   updateRunStatus,
   type ExampleRole,
+  type ListRunsOptions,
   type NewRun,
   type RunExample,
   type RunKind,
@@ -53,3 +55,16 @@ export {
 export { cacheCountsOf, createStoreCache, type StoreResponseCache } from "./cache.ts";
 export { runReadOnlyQuery, splitStatements, streamReadOnlyQuery, type QueryResult, type QueryValue } from "./query.ts";
 export { TABLE_SAMPLE_ROWS, formatCsv, formatJson, formatTable, rowFormatter, type RowFormatter } from "./format.ts";
+export { addTags, checkNewRunName, deleteRun, removeTags, renameRun, requireRuns, runsWithTags, tagsOf, type RunRename } from "./manage.ts";
+export {
+  copyRuns,
+  openForCopy,
+  rowCountsOf,
+  runDigest,
+  runTables,
+  type CopiedRun,
+  type CopyAction,
+  type CopyNames,
+  type RunTable,
+  type TableDigest,
+} from "./transfer.ts";

@@ -1,7 +1,10 @@
 /** Runs: create, find, update status, list with headline scores, and the examples of a run. */
-import { createHash } from "node:crypto";
-import { UsageError } from "../errors.ts";
+import { createHash, randomUUID } from "node:crypto";
+import { StoreError, UsageError } from "../errors.ts";
 import { guarded, inTransaction, now, type Store } from "./database.ts";
+
+/** What a run name may be: it names the run's folder under --output-dir too. */
+export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export type RunKind = "evaluate" | "train" | "retrieve";
 export type RunStatus = "running" | "completed" | "failed" | "interrupted";
@@ -22,6 +25,8 @@ export interface NewRun {
 
 export interface RunRecord {
   id: number;
+  /** Stays with the run through renames and copies between databases (import knows a run by it). */
+  uid: string;
   name: string;
   kind: RunKind;
   status: RunStatus;
@@ -38,43 +43,10 @@ export interface RunRecord {
   outputDir: string | null;
 }
 
-interface RunRow {
-  id: number;
-  name: string;
-  kind: RunKind;
-  status: RunStatus;
-  started_at: string;
-  finished_at: string | null;
-  config_json: string;
-  config_hash: string;
-  tool_version: string;
-  seed: number | null;
-  dataset: string | null;
-  model: string | null;
-  retriever: string | null;
-  error: string | null;
-  output_dir: string | null;
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    kind: row.kind,
-    status: row.status,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    configJson: row.config_json,
-    configHash: row.config_hash,
-    toolVersion: row.tool_version,
-    seed: row.seed,
-    dataset: row.dataset,
-    model: row.model,
-    retriever: row.retriever,
-    error: row.error,
-    outputDir: row.output_dir,
-  };
-}
+/** The runs columns as RunRecord's keys (uid is NULL only in a row no musique wrote). */
+const RUN_COLUMNS = `id, COALESCE(uid, '') AS uid, name, kind, status, started_at AS startedAt, finished_at AS finishedAt,
+  config_json AS configJson, config_hash AS configHash, tool_version AS toolVersion, seed, dataset, model, retriever,
+  error, output_dir AS outputDir`;
 
 /** JSON with object keys sorted, so equal configs hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -90,13 +62,11 @@ export function configHash(config: unknown): string {
 }
 
 export function findRun(store: Store, name: string): RunRecord | null {
-  const row = guarded(store, () => store.database.query("SELECT * FROM runs WHERE name = ?").get(name)) as RunRow | null;
-  return row ? toRecord(row) : null;
+  return guarded(store, () => store.database.query<RunRecord, [string]>(`SELECT ${RUN_COLUMNS} FROM runs WHERE name = ?`).get(name));
 }
 
 export function getRun(store: Store, runId: number): RunRecord | null {
-  const row = guarded(store, () => store.database.query("SELECT * FROM runs WHERE id = ?").get(runId)) as RunRow | null;
-  return row ? toRecord(row) : null;
+  return guarded(store, () => store.database.query<RunRecord, [number]>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).get(runId));
 }
 
 /** Create a run with status "running". A taken name is a usage error (resume it or rename). */
@@ -108,12 +78,13 @@ export function createRun(store: Store, run: NewRun): RunRecord {
       });
     }
     const row = store.database
-      .query(
-        `INSERT INTO runs (name, kind, status, started_at, config_json, config_hash, tool_version, seed, dataset,
+      .query<RunRecord, [string, string, RunKind, string, string, string, string, number | null, string | null, string | null, string | null, string | null]>(
+        `INSERT INTO runs (uid, name, kind, status, started_at, config_json, config_hash, tool_version, seed, dataset,
            model, retriever, output_dir)
-         VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${RUN_COLUMNS}`,
       )
       .get(
+        randomUUID(),
         run.name,
         run.kind,
         now(),
@@ -125,8 +96,9 @@ export function createRun(store: Store, run: NewRun): RunRecord {
         run.model ?? null,
         run.retriever ?? null,
         run.outputDir ?? null,
-      ) as RunRow;
-    return toRecord(row);
+      );
+    if (row === null) throw new StoreError(`database ${store.path}: the new run "${run.name}" was not stored`);
+    return row;
   });
 }
 
@@ -189,62 +161,45 @@ export interface RunSummary {
   failedCalls: number;
   promptTokens: number;
   completionTokens: number;
+  /** Sorted. */
+  tags: string[];
 }
 
-interface SummaryRow {
-  run_id: number;
-  run_name: string;
-  kind: RunKind;
-  status: RunStatus;
-  started_at: string;
-  finished_at: string | null;
-  model: string | null;
-  retriever: string | null;
-  dataset: string | null;
-  step: number | null;
-  n: number;
-  em: number | null;
-  f1: number | null;
-  recall: number | null;
-  support_f1: number | null;
-  reward: number | null;
-  format_failures: number;
-  lm_errors: number;
-  calls: number;
-  failed_calls: number;
-  prompt_tokens: number;
-  completion_tokens: number;
+export interface ListRunsOptions {
+  /** At most this many runs, newest first (default 50). */
+  limit?: number;
+  /** Only runs carrying every one of these tags. */
+  tags?: readonly string[];
 }
 
-/** Runs, newest first, with the run_summary view's headline numbers. */
-export function listRuns(store: Store, limit = 50): RunSummary[] {
+type SummaryRow = Omit<RunSummary, "tags"> & { tagsJson: string };
+
+/**
+ * Runs, newest first, with the run_summary view's headline numbers and their tags (what
+ * `musique runs` prints and the dashboard's runs page lists).
+ */
+export function listRuns(store: Store, options: ListRunsOptions = {}): RunSummary[] {
+  const tags = [...new Set(options.tags ?? [])];
   const rows = guarded(store, () =>
-    store.database.query("SELECT * FROM run_summary ORDER BY started_at DESC, run_id DESC LIMIT ?").all(limit),
-  ) as SummaryRow[];
-  return rows.map((row) => ({
-    runId: row.run_id,
-    name: row.run_name,
-    kind: row.kind,
-    status: row.status,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    model: row.model,
-    retriever: row.retriever,
-    dataset: row.dataset,
-    step: row.step,
-    n: row.n,
-    em: row.em,
-    f1: row.f1,
-    recall: row.recall,
-    supportF1: row.support_f1,
-    reward: row.reward,
-    formatFailures: row.format_failures,
-    lmErrors: row.lm_errors,
-    calls: row.calls,
-    failedCalls: row.failed_calls,
-    promptTokens: row.prompt_tokens,
-    completionTokens: row.completion_tokens,
-  }));
+    store.database
+      .query<SummaryRow, [string, number, number]>(
+        `SELECT s.run_id AS runId, s.run_name AS name, s.kind, s.status, s.started_at AS startedAt, s.finished_at AS finishedAt,
+           s.model, s.retriever, s.dataset, s.step, s.n, s.em, s.f1, s.recall, s.support_f1 AS supportF1, s.reward,
+           s.format_failures AS formatFailures, s.lm_errors AS lmErrors, s.calls, s.failed_calls AS failedCalls,
+           s.prompt_tokens AS promptTokens, s.completion_tokens AS completionTokens,
+           (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags WHERE run_id = s.run_id ORDER BY tag)) AS tagsJson
+         FROM run_summary s
+         WHERE (SELECT COUNT(*) FROM run_tags t WHERE t.run_id = s.run_id AND t.tag IN (SELECT value FROM json_each(?1))) = ?2
+         ORDER BY s.started_at DESC, s.run_id DESC LIMIT ?3`,
+      )
+      .all(JSON.stringify(tags), tags.length, options.limit ?? 50),
+  );
+  return rows.map(({ tagsJson, ...row }) => ({ ...row, tags: parseTags(tagsJson) }));
+}
+
+function parseTags(json: string): string[] {
+  const parsed: unknown = JSON.parse(json);
+  return Array.isArray(parsed) ? parsed.filter((tag): tag is string => typeof tag === "string") : [];
 }
 
 /** The process holding a run (table run_locks). */

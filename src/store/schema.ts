@@ -292,7 +292,25 @@ ALTER TABLE module_calls ADD COLUMN adapter_attempts_json TEXT;
 CREATE INDEX module_calls_run_adapter ON module_calls (run_id, adapter, status);
 `;
 
+/**
+ * Run management (README "Managing runs"): every run gets a `uid` that survives renames and
+ * copies between databases (import recognises a run it already holds by it), and runs carry tags.
+ */
+const MIGRATION_5 = `
+ALTER TABLE runs ADD COLUMN uid TEXT;
+UPDATE runs SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX runs_uid ON runs (uid);
+
+CREATE TABLE run_tags (
+  run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  tag         TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (run_id, tag)
+);
+CREATE INDEX run_tags_tag ON run_tags (tag);
+`;
+
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4];
+export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -48,7 +48,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
   switch (request.kind) {
     case "open":
       try {
-        store = openStore(request.path);
+        store = openStore(request.path, { notices: false });
         reply({ kind: "opened" });
       } catch (error) {
         reply({ kind: "open-failed", error: describe(error) });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { ExitCode, UsageError } from "../../src/errors.ts";
 import { parseCommandLine, resolveOptions } from "../../src/config/resolve.ts";
 import { EvaluateSchema, TrainSchema, QuerySchema, CompareSchema } from "../../src/config/schemas.ts";
-import { DEFAULTS } from "../../src/config/defaults.ts";
+import { DEFAULTS, defaultDatabasePath } from "../../src/config/defaults.ts";
 import * as v from "valibot";
 import { commandSchema, flagsOf, type CommandSchema } from "../../src/config/flags.ts";
 import * as schemas from "../../src/config/schemas.ts";
@@ -59,7 +59,7 @@ describe("defaults", () => {
     expect(options.klBeta).toBe(0.04);
     expect(options.useLora).toBe(true);
     expect(options.outputDir).toBe("./outputs");
-    expect(options.db).toBe(DEFAULTS.db);
+    expect(options.db).toBe(defaultDatabasePath());
     expect(options.trainSize).toBeUndefined();
   });
 

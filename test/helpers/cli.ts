@@ -2,6 +2,8 @@
  * Run musique as a user would: `bun src/cli/main.ts …` (or the compiled binary when
  * MUSIQUE_BIN is set), in a child process, with an explicit environment.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -22,6 +24,13 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
+/**
+ * XDG_DATA_HOME of every child: a command run without --db records into this test process's own
+ * folder ($XDG_DATA_HOME/musique/musique.db), never into the user's database.
+ */
+export const DATA_HOME = mkdtempSync(join(tmpdir(), "musique-data-home-"));
+process.on("exit", () => rmSync(DATA_HOME, { recursive: true, force: true }));
+
 /** Environment without the caller's service variables, so tests never reach a real service. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -31,6 +40,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
     env[key] = value;
   }
   env.NO_COLOR = "1";
+  env.XDG_DATA_HOME = DATA_HOME;
   env.HF_HUB_OFFLINE = "1"; // a test that wants the (fake) Hub sets HF_ENDPOINT and clears this
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];

@@ -29,7 +29,7 @@ describe("report building blocks", () => {
 
   test("config differences ignore operational keys (db, baseUrl, runName, outputDir, concurrency, …) and the sample size", () => {
     const record = (name: string, config: Record<string, unknown>): RunRecord => ({
-      id: 1, name, kind: "evaluate", status: "completed", startedAt: "", finishedAt: null, configJson: JSON.stringify(config), configHash: "",
+      id: 1, uid: "", name, kind: "evaluate", status: "completed", startedAt: "", finishedAt: null, configJson: JSON.stringify(config), configHash: "",
       toolVersion: "", seed: null, dataset: null, model: null, retriever: null, error: null, outputDir: null,
     });
     const differences = configDifferences([
@@ -41,7 +41,7 @@ describe("report building blocks", () => {
 
   test("a training run's evaluated settings are its validation set and sampling, not its training knobs", () => {
     const evaluated = evaluatedSettings({
-      id: 1, name: "t", kind: "train", status: "completed", startedAt: "", finishedAt: null, toolVersion: "", seed: null, dataset: "train-set",
+      id: 1, uid: "", name: "t", kind: "train", status: "completed", startedAt: "", finishedAt: null, toolVersion: "", seed: null, dataset: "train-set",
       model: "m", retriever: "lexical", error: null, outputDir: null, configHash: "",
       configJson: JSON.stringify({ datasets: "train-set", evalDatasets: "dev-set", learningRate: 1e-5, numTrainSteps: 9, temperature: 0.7, model: "m", retriever: "lexical", numHops: 2 }),
     });

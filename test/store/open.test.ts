@@ -43,6 +43,7 @@ describe("openStore", () => {
       "run_examples",
       "run_locks",
       "run_summary",
+      "run_tags",
       "runs",
       "training_steps",
       "validations",

@@ -225,7 +225,7 @@ describe("musique query and musique runs", () => {
     const result = await runCli(["runs", "--db", path]);
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+started\s+step\s+n\s+em\s+f1\s+recall\s+support_f1\s+reward\s+failures\s+calls\s+tokens$/);
+    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+started\s+step\s+n\s+em\s+f1\s+recall\s+support_f1\s+reward\s+failures\s+calls\s+tokens\s+tags$/);
     expect(lines[2]).toMatch(/^eval-two\s+evaluate\s+running\s/);
     expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s.*\s3\s+0\.667\s+0\.667\s+1\s+1\s+0\.680\s+0\s+15\s+1800$/);
   });

@@ -1,0 +1,141 @@
+/**
+ * `musique runs rm` and `musique runs rename` (README "Managing runs"): the database rows through
+ * src/store/manage.ts, and the run's output folder handled on purpose. A folder is only ever
+ * deleted or moved when it is the run's own: a directory whose config.json is exactly the run's
+ * stored configuration (what musique wrote there). `rm` keeps folders unless asked (`--outputs`);
+ * `rename` moves outputs/OLD to outputs/NEW beside it when nothing is in the way, else leaves it.
+ */
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { UsageError } from "../errors.ts";
+import { outputFailure, writeJsonFile } from "../files.ts";
+import {
+  canonicalJson,
+  checkNewRunName,
+  configHash,
+  deleteRun,
+  renameRun,
+  requireRuns,
+  rowCountsOf,
+  runTables,
+  type RunRecord,
+  type Store,
+} from "../store/index.ts";
+
+/** What happened to a run's output folder. */
+export interface FolderOutcome {
+  path: string | null;
+  action: "deleted" | "kept" | "moved" | "none";
+  /** Why it was kept or not touched. */
+  reason?: string;
+}
+
+/** The run's output folder if it is the run's own (config.json = the stored config), else why not. */
+function ownFolder(run: RunRecord): { path: string } | { path: string | null; reason: string } {
+  if (run.outputDir === null) return { path: null, reason: "the run has no output folder recorded" };
+  const path = resolve(run.outputDir);
+  if (!existsSync(path)) return { path, reason: "it no longer exists" };
+  if (!statSync(path).isDirectory()) return { path, reason: "it is not a folder" };
+  let written: string;
+  try {
+    written = canonicalJson(JSON.parse(readFileSync(join(path, "config.json"), "utf8")));
+  } catch {
+    return { path, reason: "it has no readable config.json, so it may not be this run's" };
+  }
+  if (written !== run.configJson) return { path, reason: "its config.json is another run's" };
+  return { path };
+}
+
+/** A folder left as it is: "none" when there is none (any more), else "kept". */
+function notTouched(folder: { path: string | null; reason: string }): FolderOutcome {
+  const exists = folder.path !== null && existsSync(folder.path);
+  return { path: folder.path, action: exists ? "kept" : "none", reason: folder.reason };
+}
+
+export interface RemovalPlan {
+  run: RunRecord;
+  /** Rows per table that go with it. */
+  rows: Record<string, number>;
+}
+
+/** The runs to remove and what goes with them; a running run needs `force`. */
+export function planRemoval(store: Store, names: readonly string[], force: boolean): RemovalPlan[] {
+  const runs = requireRuns(store, names);
+  const running = runs.filter((run) => run.status === "running");
+  if (running.length > 0 && !force) {
+    throw new UsageError(`run ${running.map((run) => `"${run.name}"`).join(", ")} is marked running`, {
+      cause: "a musique process may still be writing it (or it was killed without being marked)",
+      fix: "wait for it to end, or pass --force if no process is running it",
+    });
+  }
+  const tables = runTables(store);
+  return runs.map((run) => ({ run, rows: rowCountsOf(store, run.id, tables) }));
+}
+
+export interface Removed {
+  name: string;
+  rows: Record<string, number>;
+  folder: FolderOutcome;
+}
+
+/** Delete the planned runs (each in its own transaction); their folders only with `outputs`. */
+export function removeRuns(store: Store, plans: readonly RemovalPlan[], outputs: boolean): Removed[] {
+  return plans.map(({ run, rows }) => {
+    const folder = ownFolder(run);
+    deleteRun(store, run.id);
+    if ("reason" in folder) return { name: run.name, rows, folder: notTouched(folder) };
+    if (!outputs) return { name: run.name, rows, folder: { path: folder.path, action: "kept", reason: "--outputs not given" } };
+    try {
+      rmSync(folder.path, { recursive: true });
+    } catch (error) {
+      throw outputFailure(folder.path, error);
+    }
+    return { name: run.name, rows, folder: { path: folder.path, action: "deleted" } };
+  });
+}
+
+/** The stored configuration with runName set to `name` (unchanged when it has no runName). */
+function renamedConfig(configJson: string, name: string): Record<string, unknown> | null {
+  const parsed: unknown = JSON.parse(configJson);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || !("runName" in parsed)) return null;
+  return { ...parsed, runName: name };
+}
+
+/** Rename a run; its own output folder outputs/OLD moves to outputs/NEW when that is free. */
+export function renameRunAndFolder(store: Store, oldName: string, newName: string): { folder: FolderOutcome } {
+  const [run] = requireRuns(store, [oldName]);
+  if (run === undefined) throw new UsageError(`no run named "${oldName}" in ${store.path}`);
+  if (run.status === "running") {
+    throw new UsageError(`run "${run.name}" is marked running`, {
+      cause: "a musique process may still be writing it and its output folder",
+      fix: "rename it after it ends (or after resuming and stopping it)",
+    });
+  }
+  checkNewRunName(store, newName);
+  const config = renamedConfig(run.configJson, newName);
+  const configJson = config === null ? undefined : canonicalJson(config);
+  const stored = { name: newName, ...(config === null ? {} : { configJson, configHash: configHash(config) }) };
+  const folder = ownFolder(run);
+  if ("reason" in folder || basename(folder.path) !== run.name) {
+    renameRun(store, run.id, stored);
+    return { folder: notTouched("reason" in folder ? folder : { path: folder.path, reason: "its name is not the run's" }) };
+  }
+  const destination = join(dirname(folder.path), newName);
+  if (existsSync(destination)) {
+    renameRun(store, run.id, stored);
+    return { folder: { path: folder.path, action: "kept", reason: `${destination} already exists` } };
+  }
+  try {
+    renameSync(folder.path, destination);
+  } catch (error) {
+    throw outputFailure(destination, error);
+  }
+  try {
+    renameRun(store, run.id, { ...stored, outputDir: destination });
+  } catch (error) {
+    renameSync(destination, folder.path);
+    throw error;
+  }
+  if (config !== null) writeJsonFile(join(destination, "config.json"), config);
+  return { folder: { path: destination, action: "moved" } };
+}
