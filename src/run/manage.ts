@@ -9,6 +9,7 @@ import { existsSync, readFileSync, renameSync, rmSync, statSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { outputFailure, writeJsonFile } from "../files.ts";
+import { folderOwnership, ownerOf, renameMarker } from "./output-folder.ts";
 import {
   canonicalJson,
   checkNewRunName,
@@ -30,12 +31,15 @@ export interface FolderOutcome {
   reason?: string;
 }
 
-/** The run's output folder if it is the run's own (config.json = the stored config), else why not. */
-function ownFolder(run: RunRecord): { path: string } | { path: string | null; reason: string } {
+/** The run's output folder if it is the run's own (by its marker, else its config.json), else why not. */
+function ownFolder(store: Store, run: RunRecord): { path: string } | { path: string | null; reason: string } {
   if (run.outputDir === null) return { path: null, reason: "the run has no output folder recorded" };
   const path = resolve(run.outputDir);
   if (!existsSync(path)) return { path, reason: "it no longer exists" };
   if (!statSync(path).isDirectory()) return { path, reason: "it is not a folder" };
+  const ownership = folderOwnership(path, ownerOf(store.path, run));
+  if (ownership.kind === "own") return { path };
+  if (ownership.kind === "other") return { path, reason: `it belongs to ${ownership.whose}` };
   let written: string;
   try {
     written = canonicalJson(JSON.parse(readFileSync(join(path, "config.json"), "utf8")));
@@ -81,7 +85,7 @@ export interface Removed {
 /** Delete the planned runs (each in its own transaction); their folders only with `outputs`. */
 export function removeRuns(store: Store, plans: readonly RemovalPlan[], outputs: boolean): Removed[] {
   return plans.map(({ run, rows }) => {
-    const folder = ownFolder(run);
+    const folder = ownFolder(store, run);
     deleteRun(store, run.id);
     if ("reason" in folder) return { name: run.name, rows, folder: notTouched(folder) };
     if (!outputs) return { name: run.name, rows, folder: { path: folder.path, action: "kept", reason: "--outputs not given" } };
@@ -115,7 +119,7 @@ export function renameRunAndFolder(store: Store, oldName: string, newName: strin
   const config = renamedConfig(run.configJson, newName);
   const configJson = config === null ? undefined : canonicalJson(config);
   const stored = { name: newName, ...(config === null ? {} : { configJson, configHash: configHash(config) }) };
-  const folder = ownFolder(run);
+  const folder = ownFolder(store, run);
   if ("reason" in folder || basename(folder.path) !== run.name) {
     renameRun(store, run.id, stored);
     return { folder: notTouched("reason" in folder ? folder : { path: folder.path, reason: "its name is not the run's" }) };
@@ -137,5 +141,6 @@ export function renameRunAndFolder(store: Store, oldName: string, newName: strin
     throw error;
   }
   if (config !== null) writeJsonFile(join(destination, "config.json"), config);
+  renameMarker(destination, ownerOf(store.path, { ...run, name: newName }));
   return { folder: { path: destination, action: "moved" } };
 }

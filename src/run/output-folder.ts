@@ -49,6 +49,22 @@ function readMarker(directory: string): FolderOwner | "unreadable" | null {
   }
 }
 
+/**
+ * Whose `directory` is, by its marker: "own" (`owner`'s), "other" (another run's, or an unreadable
+ * marker) or "unmarked" (no marker: outputs written before markers existed, or not musique's).
+ */
+export function folderOwnership(directory: string, owner: FolderOwner): { kind: "own" | "unmarked" } | { kind: "other"; whose: string } {
+  const marker = readMarker(directory);
+  if (marker === null) return { kind: "unmarked" };
+  if (marker !== "unreadable" && sameOwner(marker, owner)) return { kind: "own" };
+  return { kind: "other", whose: describeOwner(marker) };
+}
+
+/** After `runs rename` moved a folder: the marker carries the run's new name. */
+export function renameMarker(directory: string, owner: FolderOwner): void {
+  if (readMarker(directory) !== null) writeJsonFile(join(directory, MARKER), owner);
+}
+
 function entries(directory: string): string[] {
   try {
     return readdirSync(directory);

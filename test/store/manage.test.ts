@@ -6,10 +6,11 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultDatabasePath } from "../../src/config/defaults.ts";
 import { createRun, openStore, recordExampleResult, recordRunExamples, updateRunStatus } from "../../src/store/index.ts";
+import { MARKER, ownerOf } from "../../src/run/output-folder.ts";
 import { networkFileSystemName, networkFileSystemOf } from "../../src/store/location.ts";
 import { cleanEnv, compiledBinary, MAIN, runCli } from "../helpers/cli.ts";
 import { programResult, scoreOf, temporaryDirectory } from "./helpers.ts";
@@ -34,6 +35,7 @@ function databaseWith(names: readonly string[], status: "completed" | "running" 
       const run = createRun(store, { name, kind: "evaluate", config, toolVersion: "test", outputDir: join(outputs, name) });
       mkdirSync(join(outputs, name), { recursive: true });
       writeFileSync(join(outputs, name, "config.json"), JSON.stringify(config, null, 2) + "\n");
+      writeFileSync(join(outputs, name, MARKER), JSON.stringify(ownerOf(database, run)));
       recordRunExamples(store, run.id, [{ exampleId: "2hop__1_2", position: 0, role: "test", nHops: 2, shape: "2hop" }]);
       const result = programResult("Paris");
       recordExampleResult(store, run.id, { exampleId: "2hop__1_2", nHops: 2, goldAnswers: ["Paris"], result, score: scoreOf(result) });
@@ -82,17 +84,26 @@ describe("musique runs rm", () => {
     expect(existsSync(join(outputs, "gone", "config.json"))).toBe(true);
   });
 
-  test("--outputs deletes the run's own folder but never a folder whose config.json is another run's", async () => {
-    const { database, outputs } = databaseWith(["mine", "impostor"]);
+  test("--outputs deletes the run's own folder but never one that belongs to another run", async () => {
+    const { database, outputs } = databaseWith(["mine", "legacy", "other-database", "impostor"]);
+    // Written before folders had a marker: its config.json is the run's.
+    rmSync(join(outputs, "legacy", MARKER));
+    // The same run name with another --db took this folder.
+    writeFileSync(join(outputs, "other-database", MARKER), JSON.stringify({ database: "/elsewhere.db", run: "other-database", run_id: 1, started_at: "x" }));
+    rmSync(join(outputs, "impostor", MARKER));
     writeFileSync(join(outputs, "impostor", "config.json"), JSON.stringify({ runName: "someone-else" }));
-    const result = await runCli(["runs", "rm", "mine", "impostor", "--yes", "--outputs", "--db", database, "--json"]);
+    const result = await runCli(["runs", "rm", "mine", "legacy", "other-database", "impostor", "--yes", "--outputs", "--db", database, "--json"]);
     expect(result.exitCode).toBe(0);
     const document = JSON.parse(result.stdout) as { removed: { name: string; folder: { action: string; reason?: string } }[] };
     expect(document.removed).toMatchObject([
       { name: "mine", folder: { action: "deleted" } },
+      { name: "legacy", folder: { action: "deleted" } },
+      { name: "other-database", folder: { action: "kept", reason: 'it belongs to run "other-database" of database /elsewhere.db' } },
       { name: "impostor", folder: { action: "kept", reason: "its config.json is another run's" } },
     ]);
     expect(existsSync(join(outputs, "mine"))).toBe(false);
+    expect(existsSync(join(outputs, "legacy"))).toBe(false);
+    expect(existsSync(join(outputs, "other-database"))).toBe(true);
     expect(existsSync(join(outputs, "impostor"))).toBe(true);
     expect(count(database, "SELECT COUNT(*) AS n FROM runs")).toBe(0);
   });
@@ -143,6 +154,7 @@ describe("musique runs rename", () => {
     expect(result.stdout).toContain(`renamed old-name to new-name; moved the output folder to ${join(outputs, "new-name")}`);
     expect(existsSync(join(outputs, "old-name"))).toBe(false);
     expect(JSON.parse(readFileSync(join(outputs, "new-name", "config.json"), "utf8"))).toEqual({ runName: "new-name", seed: 89 });
+    expect(JSON.parse(readFileSync(join(outputs, "new-name", MARKER), "utf8"))).toMatchObject({ run: "new-name" });
     const db = new Database(database, { readonly: true });
     const row = db.query("SELECT name, output_dir AS outputDir, config_json AS config FROM runs").get();
     db.close();
