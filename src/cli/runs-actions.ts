@@ -1,6 +1,6 @@
 /**
  * The actions of `musique runs` (README "Managing runs"):
- *   runs rm RUN… [--yes] [--outputs] [--force]   delete runs with all their rows (asks first)
+ *   runs rm RUN… [--yes] [--outputs]   delete runs with all their rows (asks first)
  *   runs rename OLD NEW                           rename a run (and its own output folder)
  *   runs tag RUN… --tag T… / runs untag RUN… --tag T…
  */
@@ -34,7 +34,7 @@ const remove = musiqueCommand({
   run: async (options) => {
     const store = openStore(options.db, { create: false });
     try {
-      const plans = planRemoval(store, options.runs, options.force);
+      const plans = planRemoval(store, options.runs);
       for (const { run, rows } of plans) {
         const folder = run.outputDir === null ? "" : `; output folder ${run.outputDir} ${options.outputs ? "deleted if it is the run's own" : "kept"}`;
         log.info(`${run.name} (${run.kind}, ${run.status}): ${describeRows(rows)}${folder}`);

@@ -228,10 +228,6 @@ export const RunsRemoveSchema = commandSchema({
     group: "general",
     kind: "boolean",
   }),
-  force: flag(v.optional(booleanField(), false), "also delete runs marked running (when no process is running them any more)", {
-    group: "general",
-    kind: "boolean",
-  }),
   outputs: flag(v.optional(booleanField(), false), "also delete each run's output folder (only a folder that is that run's own)", {
     group: "output",
     kind: "boolean",

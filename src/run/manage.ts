@@ -9,16 +9,17 @@ import { existsSync, readFileSync, renameSync, rmSync, statSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { outputFailure, writeJsonFile } from "../files.ts";
+import { holderAlive } from "./lock.ts";
 import { folderOwnership, ownerOf, renameMarker } from "./output-folder.ts";
 import {
   canonicalJson,
   checkNewRunName,
   configHash,
   deleteRun,
+  lockOf,
   renameRun,
   requireRuns,
   rowCountsOf,
-  runTables,
   type RunRecord,
   type Store,
 } from "../store/index.ts";
@@ -62,18 +63,21 @@ export interface RemovalPlan {
   rows: Record<string, number>;
 }
 
-/** The runs to remove and what goes with them; a running run needs `force`. */
-export function planRemoval(store: Store, names: readonly string[], force: boolean): RemovalPlan[] {
+/** Refuse while a live musique process runs `run` (its lock: lock.ts); a run whose process died is fair game. */
+function checkNotRunning(store: Store, run: RunRecord, doing: string): void {
+  const lock = lockOf(store, run.id);
+  if (lock === null || !holderAlive(lock)) return;
+  throw new UsageError(`run "${run.name}" is being run by a musique process (pid ${lock.pid} on ${lock.host})`, {
+    cause: `${doing} it now would pull its rows or its folder from under that process`,
+    fix: `wait for it to finish, or stop it (Ctrl-C there, or kill ${lock.pid} on ${lock.host}) and run this again`,
+  });
+}
+
+/** The runs to remove and what goes with them; a run a live process is running is refused. */
+export function planRemoval(store: Store, names: readonly string[]): RemovalPlan[] {
   const runs = requireRuns(store, names);
-  const running = runs.filter((run) => run.status === "running");
-  if (running.length > 0 && !force) {
-    throw new UsageError(`run ${running.map((run) => `"${run.name}"`).join(", ")} is marked running`, {
-      cause: "a musique process may still be writing it (or it was killed without being marked)",
-      fix: "wait for it to end, or pass --force if no process is running it",
-    });
-  }
-  const tables = runTables(store);
-  return runs.map((run) => ({ run, rows: rowCountsOf(store, run.id, tables) }));
+  for (const run of runs) checkNotRunning(store, run, "deleting");
+  return runs.map((run) => ({ run, rows: rowCountsOf(store, run.id) }));
 }
 
 export interface Removed {
@@ -109,12 +113,7 @@ function renamedConfig(configJson: string, name: string): Record<string, unknown
 export function renameRunAndFolder(store: Store, oldName: string, newName: string): { folder: FolderOutcome } {
   const [run] = requireRuns(store, [oldName]);
   if (run === undefined) throw new UsageError(`no run named "${oldName}" in ${store.path}`);
-  if (run.status === "running") {
-    throw new UsageError(`run "${run.name}" is marked running`, {
-      cause: "a musique process may still be writing it and its output folder",
-      fix: "rename it after it ends (or after resuming and stopping it)",
-    });
-  }
+  checkNotRunning(store, run, "renaming");
   checkNewRunName(store, newName);
   const config = renamedConfig(run.configJson, newName);
   const configJson = config === null ? undefined : canonicalJson(config);

@@ -55,7 +55,7 @@ export {
 export { cacheCountsOf, createStoreCache, type StoreResponseCache } from "./cache.ts";
 export { runReadOnlyQuery, splitStatements, streamReadOnlyQuery, type QueryResult, type QueryValue } from "./query.ts";
 export { TABLE_SAMPLE_ROWS, formatCsv, formatJson, formatTable, rowFormatter, type RowFormatter } from "./format.ts";
-export { addTags, checkNewRunName, deleteRun, removeTags, renameRun, requireRuns, runsWithTags, tagsOf, type RunRename } from "./manage.ts";
+export { addTags, checkNewRunName, deleteRun, lockOf, removeTags, renameRun, requireRuns, runsWithTags, tagsOf, type RunRename } from "./manage.ts";
 export {
   copyRuns,
   openForCopy,

@@ -26,6 +26,8 @@ export interface RunTable {
 
 /** Tags are the target database's own: merged on copy, left out of the content digest. */
 const TAGS_TABLE = "run_tags";
+/** Which process runs a run here (run_locks): a fact about this database's machine, never copied. */
+const LOCAL_TABLES: ReadonlySet<string> = new Set(["run_locks"]);
 
 function quoted(identifier: string): string {
   return `"${identifier.replace(/"/g, '""')}"`;
@@ -33,6 +35,11 @@ function quoted(identifier: string): string {
 
 /** Every table with a run_id column, by name; each may refer to no table but runs. */
 export function runTables(store: Store): RunTable[] {
+  return allRunTables(store).filter((table) => !LOCAL_TABLES.has(table.name));
+}
+
+/** runTables and the tables that only mean something on this machine (locks): what belongs to a run. */
+function allRunTables(store: Store): RunTable[] {
   return guarded(store, () => {
     const names = store.database
       .query<{ name: string }, []>(
@@ -62,8 +69,8 @@ export function runTables(store: Store): RunTable[] {
   });
 }
 
-/** Rows per run table (tags included) of one run, for `runs rm` and the copy summaries. */
-export function rowCountsOf(store: Store, runId: number, tables: readonly RunTable[] = runTables(store)): Record<string, number> {
+/** Rows per table (tags and locks included) of one run, for `runs rm`. */
+export function rowCountsOf(store: Store, runId: number, tables: readonly RunTable[] = allRunTables(store)): Record<string, number> {
   return guarded(store, () =>
     Object.fromEntries(
       tables.map((table) => [

@@ -16,6 +16,11 @@ export function dataVersion(store: Store): number {
   return row?.data_version ?? 0;
 }
 
+function tagList(json: string): string[] {
+  const parsed: unknown = JSON.parse(json);
+  return Array.isArray(parsed) ? parsed.filter((tag): tag is string => typeof tag === "string") : [];
+}
+
 /** A run with the headline numbers of run_summary, except the module-call totals, plus training progress. */
 export type RunListRow = Omit<RunSummary, "calls" | "failedCalls" | "promptTokens" | "completionTokens" | "lmErrors"> & {
   configJson: string;
@@ -38,7 +43,8 @@ export function runListOf(store: Store, limit = 1000): RunListRow[] {
         `SELECT r.id, r.name, r.kind, r.status, r.started_at, r.finished_at, r.model, r.retriever, r.dataset, r.config_json, r.error,
            p.step, COALESCE(p.n, 0) AS n, p.em, p.f1, p.recall, p.support_f1, p.reward,
            COALESCE(p.format_failures, 0) AS format_failures, COALESCE(p.lm_errors, 0) AS lm_errors,
-           COALESCE(s.steps, 0) AS steps, COALESCE(s.completed, 0) AS completed
+           COALESCE(s.steps, 0) AS steps, COALESCE(s.completed, 0) AS completed,
+           (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)) AS tags_json
          FROM runs r
          LEFT JOIN (
            SELECT run_id, step, COUNT(*) AS n, AVG(em) AS em, AVG(f1) AS f1, AVG(recall) AS recall, AVG(support_f1) AS support_f1,
@@ -75,6 +81,7 @@ export function runListOf(store: Store, limit = 1000): RunListRow[] {
     lm_errors: number;
     steps: number;
     completed: number;
+    tags_json: string;
   }>;
   return rows.map((row) => ({
     runId: row.id,
@@ -97,6 +104,7 @@ export function runListOf(store: Store, limit = 1000): RunListRow[] {
     reward: row.reward,
     formatFailures: row.format_failures,
     serviceFailures: row.lm_errors,
+    tags: tagList(row.tags_json),
     steps: row.steps,
     completedSteps: row.completed,
   }));

@@ -7,9 +7,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { defaultDatabasePath } from "../../src/config/defaults.ts";
-import { createRun, openStore, recordExampleResult, recordRunExamples, updateRunStatus } from "../../src/store/index.ts";
+import { runListOf } from "../../src/store/view.ts";
+import { createRun, openReadOnly, openStore, recordExampleResult, recordRunExamples, updateRunStatus } from "../../src/store/index.ts";
 import { MARKER, ownerOf } from "../../src/run/output-folder.ts";
 import { networkFileSystemName, networkFileSystemOf } from "../../src/store/location.ts";
 import { cleanEnv, compiledBinary, MAIN, runCli } from "../helpers/cli.ts";
@@ -108,14 +110,21 @@ describe("musique runs rm", () => {
     expect(count(database, "SELECT COUNT(*) AS n FROM runs")).toBe(0);
   });
 
-  test("a run marked running is refused unless --force", async () => {
-    const { database } = databaseWith(["busy"], "running");
+  test("a run a live musique process is running is refused; one whose process died is deleted", async () => {
+    const { database } = databaseWith(["busy", "crashed"], "running");
+    const db = new Database(database);
+    const lock = db.query("INSERT INTO run_locks (run_id, pid, host, acquired_at, heartbeat_at) SELECT id, ?, ?, ?, ? FROM runs WHERE name = ?");
+    const stamp = new Date().toISOString();
+    lock.run(process.pid, hostname(), stamp, stamp, "busy");
+    lock.run(2 ** 22 + 12345, hostname(), stamp, stamp, "crashed"); // above Linux's pid_max: no such process
+    db.close();
     const refused = await runCli(["runs", "rm", "busy", "--yes", "--db", database]);
     expect(refused.exitCode).toBe(2);
-    expect(refused.stderr).toContain('run "busy" is marked running');
-    expect(refused.stderr).toContain("--force");
-    expect((await runCli(["runs", "rm", "busy", "--yes", "--force", "--db", database])).exitCode).toBe(0);
-    expect(count(database, "SELECT COUNT(*) AS n FROM runs")).toBe(0);
+    expect(refused.stderr).toContain(`run "busy" is being run by a musique process (pid ${process.pid} on ${hostname()})`);
+    expect((await runCli(["runs", "rename", "busy", "other", "--db", database])).exitCode).toBe(2);
+    expect((await runCli(["runs", "rm", "crashed", "--yes", "--db", database])).exitCode).toBe(0);
+    expect(count(database, "SELECT COUNT(*) AS n FROM runs")).toBe(1);
+    expect(count(database, "SELECT COUNT(*) AS n FROM run_locks")).toBe(1);
   });
 
   test("an unknown run name is a usage error with a did-you-mean, and nothing is deleted", async () => {
@@ -198,6 +207,20 @@ describe("tags", () => {
     expect(await names("baseline")).toEqual(["r1:baseline"]);
     const table = await runCli(["runs", "--tag", "paper", "--db", database]);
     expect(table.stdout).toMatch(/^r2\s.*\sfinal,paper$/m);
+  });
+
+  test("the view dashboard's runs list carries the tags (GET /api/runs reads them)", async () => {
+    const { database } = databaseWith(["v1", "v2"]);
+    await runCli(["runs", "tag", "v2", "--tag", "shown,here", "--db", database]);
+    const store = openReadOnly(database);
+    try {
+      expect(runListOf(store).map((run) => [run.name, run.tags])).toEqual([
+        ["v2", ["here", "shown"]],
+        ["v1", []],
+      ]);
+    } finally {
+      store.close();
+    }
   });
 
   test("a tag with a space is refused; runs tag without --tag says what is missing", async () => {

@@ -1,7 +1,7 @@
 /**
  * The runs page's data (GET /api/runs): every run with its kind (a dry run is labelled as one),
  * status, model, retriever, the dataset its scores were measured on, headline scores of its
- * latest predictions, training progress, and tags when its configuration has any.
+ * latest predictions, training progress, and its tags (musique runs tag).
  */
 import { parseConfig } from "../../report/data.ts";
 import type { Store } from "../../store/database.ts";
@@ -14,14 +14,6 @@ function text(value: unknown): string | null {
 
 function numberOrNull(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-/** `tags` of the stored configuration: a list of strings or one comma-separated string. */
-export function tagsOf(config: Record<string, unknown>): string[] {
-  const tags = config.tags;
-  if (typeof tags === "string") return tags.split(",").map((tag) => tag.trim()).filter(Boolean);
-  if (Array.isArray(tags)) return tags.filter((tag): tag is string => typeof tag === "string");
-  return [];
 }
 
 export function kindLabel(kind: string, config: Record<string, unknown>): RunKindLabel {
@@ -60,7 +52,7 @@ function item(row: RunListRow): RunListItem {
     failures: row.formatFailures + row.serviceFailures,
     completedSteps: row.completedSteps,
     plannedSteps: training ? plannedStepsOf(config) : null,
-    tags: tagsOf(config),
+    tags: row.tags,
     error: row.error,
   };
 }
