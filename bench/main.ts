@@ -12,6 +12,7 @@ import { runBm25Suite } from "./bm25.ts";
 import { runDataSuite } from "./data.ts";
 import { progress, type Figure } from "./measure.ts";
 import { runPipelineSuite } from "./pipeline.ts";
+import { runQuerySuite } from "./query.ts";
 import { figureTable, machineInfo, machineLines, missedOf, notesOf } from "./report.ts";
 import { runStartupSuite } from "./startup.ts";
 import { runStoreSuite } from "./store.ts";
@@ -24,6 +25,7 @@ const SUITES: Record<string, () => Promise<Figure[]>> = {
   data: runDataSuite,
   startup: runStartupSuite,
   view: runViewSuite,
+  query: runQuerySuite,
 };
 
 const requested = process.argv.slice(2).filter((argument) => !argument.startsWith("-"));

@@ -14,6 +14,8 @@ const KINDS: Record<number, string> = {
   [ExitCode.rejected]: "rejected",
   [ExitCode.store]: "store",
   [ExitCode.interrupted]: "interrupted",
+  [ExitCode.terminated]: "interrupted",
+  [ExitCode.hangup]: "interrupted",
 };
 
 export interface ErrorDocument {

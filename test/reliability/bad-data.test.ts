@@ -4,12 +4,12 @@
  * Parquet files. Each row runs the CLI as a user would and checks the message, the exit code, and
  * that no run was started.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, expect } from "bun:test";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { musiqueParquet, readRecords } from "../fakes/hub.ts";
 import { runCli, type CliResult } from "../helpers/cli.ts";
-import { DEV_FILE, queryAll, temporaryDirectory } from "./helpers.ts";
+import { DEV_FILE, describeSituations, queryAll, temporaryDirectory, type SituationRow } from "./helpers.ts";
 
 const directory = temporaryDirectory("bad-data");
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -41,15 +41,7 @@ function evaluate(datasets: string, database: string): Promise<CliResult> {
 const first = dev[0] ?? {};
 const paragraphs = (first.paragraphs ?? []) as Array<Record<string, unknown>>;
 
-interface Row {
-  situation: string;
-  exitCode: number;
-  says: string[];
-  run: () => Promise<CliResult>;
-  after?: (result: CliResult) => void;
-}
-
-const ROWS: Row[] = [
+const ROWS: SituationRow[] = [
   {
     situation: "two different records share an id",
     exitCode: 3,
@@ -157,16 +149,4 @@ const ROWS: Row[] = [
   },
 ];
 
-describe("What happens when… (README), datasets: one clear message, the documented exit code", () => {
-  for (const row of ROWS) {
-    test(`${row.situation} → exit ${row.exitCode}`, async () => {
-      const result = await row.run();
-      if (process.env.SHOW_STDERR) console.log(`--- ${row.situation}\n${result.stderr}`);
-      for (const text of row.says) expect(result.stderr).toContain(text);
-      expect(result.stderr).not.toContain("this is a bug");
-      expect(result.stderr.match(/^\[error\]|ERROR /gm)?.length ?? 0).toBe(row.exitCode === 0 ? 0 : 1);
-      expect(result.exitCode).toBe(row.exitCode);
-      row.after?.(result);
-    }, 30_000);
-  }
-});
+describeSituations("What happens when… (README), datasets: one clear message, the documented exit code", ROWS);

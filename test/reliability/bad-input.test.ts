@@ -6,7 +6,7 @@
  * test/store/{open,query}.test.ts, test/lm/{client,preflight}.test.ts,
  * test/retrieval/{rerank-client,retrieve-cli}.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import { startFakeOpenAI, type FakeOpenAI } from "../fakes/openai.ts";
 import { closedUrl } from "../fakes/tei.ts";
 import { runCli, type CliResult } from "../helpers/cli.ts";
 import { openStore } from "../../src/store/database.ts";
-import { DEV_FILE, auditRun, evaluateArgs, queryAll, runWithFileLimit, temporaryDirectory } from "./helpers.ts";
+import { DEV_FILE, auditRun, describeSituations, evaluateArgs, queryAll, runWithFileLimit, temporaryDirectory, type SituationRow } from "./helpers.ts";
 
 const directory = temporaryDirectory("bad-input");
 const outputDir = join(directory, "out");
@@ -67,21 +67,11 @@ function temporaryFiles(): string[] {
   return readdirSync(outputDir, { recursive: true, encoding: "utf8" }).filter((name) => name.includes(".tmp-"));
 }
 
-interface Row {
-  situation: string;
-  exitCode: number;
-  /** What the user sees on stderr (every string must appear). */
-  says: string[];
-  run: () => Promise<CliResult>;
-  /** Extra checks: nothing half-written, nothing marked completed. */
-  after?: () => void | Promise<void>;
-}
-
 const good = JSON.stringify(dev[0]);
 const paragraphs = (dev[1]?.paragraphs ?? []) as Array<Record<string, unknown>>;
 const wrongType = JSON.stringify({ ...dev[1], paragraphs: paragraphs.map((p, i) => (i === 0 ? { ...p, is_supporting: "yes" } : p)) });
 
-const ROWS: Row[] = [
+const ROWS: SituationRow[] = [
   {
     situation: "a dataset line is not valid JSON",
     exitCode: 3,
@@ -102,7 +92,7 @@ const ROWS: Row[] = [
       ["config", "bdsaglam/musique,full,validation", 'unknown config "full"'],
       ["split", "bdsaglam/musique,answerable,dev", 'unknown split "dev"'],
     ] as const
-  ).map(([what, spec, says]): Row => ({
+  ).map(([what, spec, says]): SituationRow => ({
     situation: `an unknown ${what} on the Hub`,
     exitCode: 3,
     says: [says, "fix:"],
@@ -121,7 +111,7 @@ const ROWS: Row[] = [
       ["report", "<run>"],
       ["compare", "<runs>"],
     ] as const
-  ).map(([command, argument]): Row => ({
+  ).map(([command, argument]): SituationRow => ({
     situation: `a missing argument (musique ${command})`,
     exitCode: 2,
     says: [`missing argument ${argument}`, "fix:"],
@@ -343,16 +333,4 @@ const ROWS: Row[] = [
   },
 ];
 
-describe("What happens when… (README): one clear message, the documented exit code, nothing half-written", () => {
-  for (const row of ROWS) {
-    test(`${row.situation} → exit ${row.exitCode}`, async () => {
-      const result = await row.run();
-      if (process.env.SHOW_STDERR) console.log(`--- ${row.situation}\n${result.stderr}`);
-      for (const text of row.says) expect(result.stderr).toContain(text);
-      expect(result.stderr).not.toContain("this is a bug");
-      expect(result.stderr.match(/^\[error\]|ERROR /gm)?.length ?? 0).toBe(row.exitCode === 0 ? 0 : 1); // one message, not a cascade
-      expect(result.exitCode).toBe(row.exitCode);
-      await row.after?.();
-    }, 30_000);
-  }
-});
+describeSituations("What happens when… (README): one clear message, the documented exit code, nothing half-written", ROWS);

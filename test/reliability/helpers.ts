@@ -1,8 +1,9 @@
 /**
  * Shared pieces of the reliability suite (`bun run test:faults`): starting musique as a child
  * process (the compiled binary when MUSIQUE_BIN is set), waiting for database state, reading the
- * results database, and the one-line per-scenario report.
+ * results database, the one-line per-scenario report, and the README "What happens when…" rows.
  */
+import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -171,4 +172,35 @@ export function evaluateArgs(options: {
     String(options.limit),
     ...(options.extra ?? []),
   ];
+}
+
+/** One row of README "What happens when…": a situation, what the user sees, the exit code. */
+export interface SituationRow {
+  situation: string;
+  exitCode: number;
+  /** What the user sees on stderr (every string must appear). */
+  says: string[];
+  run: () => Promise<CliResult>;
+  /** Extra checks: nothing half-written, nothing marked completed, what stdout holds. */
+  after?: (result: CliResult) => void | Promise<void>;
+}
+
+/**
+ * One test per row: every `says` text on stderr, no "this is a bug", one error message (none on
+ * success) rather than a cascade, the documented exit code, then the row's own checks.
+ */
+export function describeSituations(title: string, rows: readonly SituationRow[]): void {
+  describe(title, () => {
+    for (const row of rows) {
+      test(`${row.situation} → exit ${row.exitCode}`, async () => {
+        const result = await row.run();
+        if (process.env.SHOW_STDERR) console.log(`--- ${row.situation}\n${result.stderr}`);
+        for (const text of row.says) expect(result.stderr).toContain(text);
+        expect(result.stderr).not.toContain("this is a bug");
+        expect(result.stderr.match(/^\[error\]|ERROR /gm)?.length ?? 0).toBe(row.exitCode === 0 ? 0 : 1);
+        expect(result.exitCode).toBe(row.exitCode);
+        await row.after?.(result);
+      }, 30_000);
+    }
+  });
 }
