@@ -196,6 +196,7 @@ export const QuerySchema = commandSchema({
   }),
   ...globalEntries,
   format: flag(v.optional(enumField(QUERY_FORMATS), DEFAULTS.queryFormat), "table|csv|json", { group: "output", valueHint: "fmt" }),
+  crlf: flag(v.optional(booleanField(), false), "end CSV lines with CRLF (RFC 4180, for Excel) instead of LF", { group: "output", kind: "boolean" }),
 });
 
 /** --tag as a filter: the runs carrying every tag given. */

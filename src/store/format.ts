@@ -1,5 +1,6 @@
 /**
- * Printing query results: an aligned text table, CSV (RFC 4180 quoting, LF line ends) or JSON
+ * Printing query results: an aligned text table, CSV (RFC 4180 quoting, LF line ends unless CRLF
+ * is asked for) or JSON
  * objects. `rowFormatter` turns rows into text as they arrive, so `musique query` never holds a
  * whole result: CSV and JSON write each row at once; the table measures its column widths on the
  * first TABLE_SAMPLE_ROWS rows (a result that fits is laid out exactly as formatTable does) and
@@ -87,13 +88,14 @@ function csvField(value: QueryValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function csvLine(values: readonly QueryValue[]): string {
-  return values.map(csvField).join(",") + "\n";
+function csvLine(values: readonly QueryValue[], end = "\n"): string {
+  return values.map(csvField).join(",") + end;
 }
 
-/** CSV (RFC 4180 quoting) with LF line ends, as Unix tools and pandas expect. */
-export function formatCsv(result: QueryResult): string {
-  return csvLine(result.columns) + result.rows.map(csvLine).join("");
+/** CSV (RFC 4180 quoting) with LF line ends, as Unix tools and pandas expect (CRLF when asked). */
+export function formatCsv(result: QueryResult, options: { crlf?: boolean } = {}): string {
+  const end = options.crlf ? "\r\n" : "\n";
+  return csvLine(result.columns, end) + result.rows.map((row) => csvLine(row, end)).join("");
 }
 
 /** One value as JSON text; an integer keeps every digit (JSON numbers have no size limit). */
@@ -159,9 +161,16 @@ class StreamedTable implements RowFormatter {
   }
 }
 
-/** A streaming formatter for `format` over `columns`. */
-export function rowFormatter(format: QueryFormat, columns: readonly string[]): { begin: string; formatter: RowFormatter } {
-  if (format === "csv") return { begin: csvLine(columns), formatter: { row: csvLine, end: () => "" } };
+/** A streaming formatter for `format` over `columns` (CSV lines end in CRLF with `crlf`). */
+export function rowFormatter(
+  format: QueryFormat,
+  columns: readonly string[],
+  options: { crlf?: boolean } = {},
+): { begin: string; formatter: RowFormatter } {
+  if (format === "csv") {
+    const end = options.crlf ? "\r\n" : "\n";
+    return { begin: csvLine(columns, end), formatter: { row: (values) => csvLine(values, end), end: () => "" } };
+  }
   if (format === "json") {
     let count = 0;
     return {

@@ -132,12 +132,13 @@ export async function streamReadOnlyQuery(
   sql: string,
   format: QueryFormat,
   emit: (text: string) => Promise<void>,
+  options: { crlf?: boolean } = {},
 ): Promise<number> {
   const statement = prepareReadOnly(store, sql);
   try {
     statement.safeIntegers(true);
     const columns = statement.columnNames;
-    const { begin, formatter } = rowFormatter(format, columns);
+    const { begin, formatter } = rowFormatter(format, columns, options);
     let pending = begin;
     let count = 0;
     for (const values of rowValues(statement, columns)) {

@@ -127,6 +127,10 @@ describe("formatting", () => {
   test("CSV quotes fields with commas and quotes; NULL is empty; lines end in LF", () => {
     expect(formatCsv(result)).toBe('name,f1,n,note\na,0.5,3,\nlonger name,0.123456,12,"x,""y"""\n');
   });
+
+  test("CSV lines end in CRLF when asked (--crlf)", () => {
+    expect(formatCsv(result, { crlf: true })).toBe('name,f1,n,note\r\na,0.5,3,\r\nlonger name,0.123456,12,"x,""y"""\r\n');
+  });
 });
 
 describe("streamReadOnlyQuery", () => {
@@ -206,6 +210,8 @@ describe("musique query and musique runs", () => {
     );
     const csv = await runCli(["query", sql, "--db", path, "--format", "csv"]);
     expect(csv.stdout).toBe("run_name,n,em\neval-one,3,0.6666666666666666\neval-two,0,\n");
+    const crlf = await runCli(["query", sql, "--db", path, "--format", "csv", "--crlf"]);
+    expect(crlf.stdout).toBe("run_name,n,em\r\neval-one,3,0.6666666666666666\r\neval-two,0,\r\n");
     const json = await runCli(["query", sql, "--db", path, "--format", "json"]);
     expect(JSON.parse(json.stdout)).toEqual([
       { run_name: "eval-one", n: 3, em: 2 / 3 },
