@@ -118,16 +118,19 @@ function mergeVectors(keys: Float32Array, indexes: Int32Array, offset: number, c
   for (let i = 0; i < count; i++) applySteps(keys, indexes, offset + i, MERGE_VECTOR);
 }
 
+const networkKeys = new Float32Array(NETWORK_LIMIT);
+const networkIndexes = new Int32Array(NETWORK_LIMIT);
+
 /** x86-simd-sort argsort_n<ymm float, zmm index, 256>: positions in ascending key order. */
 export function networkArgsort(values: ArrayLike<number>): Int32Array {
   const n = values.length;
   if (n > NETWORK_LIMIT) throw new RangeError(`the sorting network handles at most ${NETWORK_LIMIT} values, got ${n}`);
   let vectors = NETWORK_LIMIT / LANES;
   while (vectors > 1 && n * 2 <= vectors * LANES) vectors /= 2;
-  const keys = new Float32Array(vectors * LANES).fill(Number.POSITIVE_INFINITY);
-  const indexes = new Int32Array(vectors * LANES);
+  const keys = networkKeys.subarray(0, vectors * LANES);
+  const indexes = networkIndexes.subarray(0, vectors * LANES);
   for (let i = 0; i < keys.length; i++) {
-    if (i < n) keys[i] = Math.fround(values[i] as number);
+    keys[i] = i < n ? Math.fround(values[i] as number) : Number.POSITIVE_INFINITY;
     indexes[i] = i;
   }
   for (let vector = 0; vector < vectors; vector++) applySteps(keys, indexes, vector, SORT_VECTOR);
@@ -137,10 +140,30 @@ export function networkArgsort(values: ArrayLike<number>): Int32Array {
   return indexes.slice(0, n);
 }
 
+/**
+ * Positions best first when no two scores tie (as float32), else null. Any correct sort gives
+ * the network's order then, so the common case skips the network.
+ */
+function orderWithoutTies(scores: ArrayLike<number>): Int32Array | null {
+  const n = scores.length;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const value = Math.fround(scores[i] as number);
+    let j = i - 1;
+    while (j >= 0 && Math.fround(scores[order[j] as number] as number) < value) {
+      order[j + 1] = order[j] as number;
+      j--;
+    }
+    if (j >= 0 && Math.fround(scores[order[j] as number] as number) === value) return null;
+    order[j + 1] = i;
+  }
+  return order;
+}
+
 /** Positions best first, in the order bm25s returns them (see the file header). */
 export function bm25sOrder(scores: ArrayLike<number>): Int32Array {
   const n = scores.length;
-  if (n <= NETWORK_LIMIT) return networkArgsort(scores).reverse();
+  if (n <= NETWORK_LIMIT) return orderWithoutTies(scores) ?? networkArgsort(scores).reverse();
   const order = Int32Array.from({ length: n }, (_, i) => i);
   return order.sort((left, right) => (scores[right] as number) - (scores[left] as number) || left - right);
 }
