@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { flagsTable } from "../../scripts/flags-table.ts";
+import { parseCommandLine, resolveOptions } from "../../src/config/resolve.ts";
+import { TrainSchema } from "../../src/config/schemas.ts";
 import { ROOT } from "../helpers/cli.ts";
 
 const readme = await Bun.file(join(ROOT, "README.md")).text();
@@ -22,5 +24,24 @@ describe("README", () => {
   test("documents every exit code the code defines", async () => {
     const { ExitCode } = await import("../../src/errors.ts");
     for (const code of Object.values(ExitCode)) expect(readme).toContain(`| ${code} |`);
+  });
+
+  test("the command line for the reference script's last configuration sets exactly its differences from the defaults", () => {
+    const block = /<!-- REFERENCE-CONFIGURATION -->\n```sh\n(.*)\n```/.exec(readme)?.[1] ?? "";
+    const words = block.split(" ").filter((word) => word !== "");
+    expect(words.slice(0, 2)).toEqual(["musique", "train"]);
+    const options = resolveOptions(TrainSchema, parseCommandLine(words.slice(2), TrainSchema), {});
+    expect(options).toMatchObject({
+      numHops: "gold",
+      reward: "v2",
+      numExamplesPerStep: 2,
+      maxGradNorm: 0.01,
+      evalDatasets: "bdsaglam/musique-mini,answerable,validation",
+      datasets: "bdsaglam/musique,answerable,train",
+      retriever: "hybrid",
+      temperature: 0.7,
+      numRolloutsPerStep: 8,
+      numTrainSteps: 500,
+    });
   });
 });

@@ -72,6 +72,19 @@ describe("musique evaluate replaying DSPy's recorded lexical-gold run", () => {
     } finally {
       database.close();
     }
+    // README query 6 counts the calls the JSON fallback rescued.
+    const readme = readFileSync(join(import.meta.dir, "..", "..", "README.md"), "utf8");
+    const sql = /# 6\. .*\nmusique query "(.*)"/.exec(readme)?.[1]?.replace("'RUN'", "'lexical-gold'") ?? "";
+    const query = await runCli(["query", sql, "--db", join(directory, "m.db"), "--format", "json"]);
+    expect(query.exitCode).toBe(0);
+    const counts = JSON.parse(query.stdout) as Array<{ module: string; fell_back: number; rescued: number }>;
+    // In DSPy's transcript: every json_schema call is a fallback; it rescued the call when it or
+    // the json_object call after it parsed.
+    const parsed = new Set(["json", "json_fenced", "json_list_main", "json_padded"]);
+    const fellBack = rows.filter((row) => row.adapter === "json_schema").length;
+    const rescued = rows.filter((row) => row.adapter !== "chat" && parsed.has(row.variant)).length;
+    expect(counts.reduce((sum, row) => sum + row.fell_back, 0)).toBe(fellBack);
+    expect(counts.reduce((sum, row) => sum + row.rescued, 0)).toBe(rescued);
     // The run wrote the program it used, in DSPy's format.
     expect(readFileSync(join(directory, "out", "lexical-gold", "program.json"), "utf8")).toBe(programFileText(DEFAULT_PROGRAM, savedModules(false)));
   }, 60_000);
