@@ -43,13 +43,6 @@ const stderrReporter: ConsolaReporter = {
   },
 };
 
-export const log: ConsolaInstance = createConsola({
-  stdout: process.stderr,
-  stderr: process.stderr,
-  level: LEVELS.info,
-  reporters: [stderrReporter],
-});
-
 /** `reporter`, seeing every string argument with URL credentials redacted. */
 export function redacting(reporter: ConsolaReporter): ConsolaReporter {
   return {
@@ -58,7 +51,12 @@ export function redacting(reporter: ConsolaReporter): ConsolaReporter {
   };
 }
 
-log.setReporters(log.options.reporters.map(redacting));
+export const log: ConsolaInstance = createConsola({
+  stdout: process.stderr,
+  stderr: process.stderr,
+  level: LEVELS.info,
+  reporters: [redacting(stderrReporter)],
+});
 
 /** The process's retry warnings: one line per endpoint every few seconds, a summary at the end. */
 export const retryLog = new RetryLog({ write: (line) => log.warn(line), detail: (line) => log.debug(line) });

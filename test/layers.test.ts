@@ -1,0 +1,140 @@
+/**
+ * The layer map, enforced (issue 15 item 3): every import between the folders of src/ (and its
+ * top-level files) must be an edge of ALLOWED, the table docs/DEVELOPING.md "Import rules"
+ * explains. Type-only imports count too: a type is part of a layer's contract. PENDING lists the
+ * forbidden edges that exist today, each with its owner and the way out; it can only shrink (a
+ * listed edge that no longer exists fails the test, so the list stays true).
+ */
+import { describe, expect, test } from "bun:test";
+import { Glob } from "bun";
+import { dirname, join, relative, resolve } from "node:path";
+
+const SOURCE = join(import.meta.dir, "..", "src");
+
+/** What each area of src/ may import (besides itself). cli may import every other area. */
+const ALLOWED = {
+  errors: [],
+  version: [],
+  terminal: [],
+  http: ["errors"],
+  config: ["errors"],
+  files: ["errors"],
+  log: ["errors", "config", "http", "terminal"],
+  data: ["errors", "config", "log", "files", "http"],
+  lm: ["errors", "config", "log", "http"],
+  metrics: ["errors", "config", "data"],
+  retrieval: ["errors", "config", "log", "http", "data", "metrics"],
+  program: ["errors", "config", "log", "data", "lm", "retrieval", "metrics"],
+  store: ["errors", "config", "log", "files", "data", "lm", "program", "metrics"],
+  grpo: ["errors", "config", "log", "files", "http", "data", "lm", "retrieval", "program", "metrics", "store"],
+  run: ["errors", "config", "log", "files", "version", "terminal", "http", "data", "lm", "retrieval", "program", "metrics", "grpo", "store"],
+  report: ["errors", "config", "log", "files", "terminal", "data", "metrics", "store"],
+  view: ["errors", "config", "log", "files", "terminal", "data", "metrics", "store", "report", "grpo", "worker"],
+  worker: ["errors", "config", "log", "files", "store", "report"],
+  cli: [
+    "errors", "config", "log", "files", "version", "terminal", "http", "data", "lm", "retrieval", "program",
+    "metrics", "store", "grpo", "run", "report", "view", "worker",
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+type Area = keyof typeof ALLOWED;
+
+/** Forbidden edges that exist today: "from → to" → who owns the fix and how. Only ever shrinks. */
+const PENDING: Record<string, string> = {
+  "report → run":
+    "report/{data,html,terminal}.ts import run/scores.ts (scoreRun, scoresTable, RunScores) and report/compare-runs.ts " +
+    "imports run/config.ts (operationalKeys): move the scoring of a run to metrics/ or report/ and the key list to config/ (owners: lifecycle, view)",
+};
+
+/** Files outside src/ that src/ may import: "area → path relative to the repository". */
+const OUTSIDE_ALLOWED = new Set(["version → package.json"]);
+
+function areaOf(path: string): string {
+  const parts = relative(SOURCE, path).split("/");
+  const first = parts[0] ?? "";
+  return parts.length === 1 ? first.replace(/\.ts$/, "") : first;
+}
+
+interface Edge {
+  from: string;
+  to: string;
+  where: string;
+}
+
+/** `import … from "x"`, `export … from "x"`, `import "x"` and `import("x")`, type-only ones included. */
+const IMPORT = /^\s*(?:import|export)\b[^;'"`]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
+
+async function edges(): Promise<{ inside: Edge[]; outside: Edge[] }> {
+  const inside: Edge[] = [];
+  const outside: Edge[] = [];
+  for await (const file of new Glob("**/*.{ts,tsx}").scan(SOURCE)) {
+    const path = join(SOURCE, file);
+    const text = await Bun.file(path).text();
+    for (const match of text.matchAll(IMPORT)) {
+      const specifier = match[1] ?? match[2] ?? match[3] ?? "";
+      if (!specifier.startsWith(".")) continue; // packages and node: builtins
+      const target = resolve(dirname(path), specifier);
+      const line = text.slice(0, match.index).split("\n").length;
+      const where = `src/${file}:${line}`;
+      if (!target.startsWith(SOURCE + "/")) {
+        outside.push({ from: areaOf(path), to: relative(join(SOURCE, ".."), target), where });
+        continue;
+      }
+      const from = areaOf(path);
+      const to = areaOf(target);
+      if (from !== to) inside.push({ from, to, where });
+    }
+  }
+  return { inside, outside };
+}
+
+const found = await edges();
+
+function isAllowed(edge: Edge): boolean {
+  const allowed: readonly string[] | undefined = ALLOWED[edge.from as Area];
+  return allowed !== undefined && allowed.includes(edge.to);
+}
+
+describe("the layer map", () => {
+  test("every import between src/ folders is an allowed edge (or a pending one)", () => {
+    const forbidden = found.inside
+      .filter((edge) => !isAllowed(edge) && PENDING[`${edge.from} → ${edge.to}`] === undefined)
+      .map((edge) => `${edge.where}: ${edge.from} → ${edge.to} is not allowed (test/layers.test.ts ALLOWED, docs/DEVELOPING.md "Import rules")`);
+    expect(forbidden).toEqual([]);
+  });
+
+  test("every pending edge still exists (fixed ones must leave the list)", () => {
+    const existing = new Set(found.inside.map((edge) => `${edge.from} → ${edge.to}`));
+    expect(Object.keys(PENDING).filter((edge) => !existing.has(edge))).toEqual([]);
+  });
+
+  test("every folder and top-level file of src/ has a row in the table", () => {
+    const areas = new Set([...found.inside.map((edge) => edge.from), ...found.inside.map((edge) => edge.to)]);
+    expect([...areas].filter((area) => !(area in ALLOWED)).sort()).toEqual([]);
+  });
+
+  test("src/ imports nothing outside it but package.json (for the version)", () => {
+    const outside = found.outside.filter((edge) => !OUTSIDE_ALLOWED.has(`${edge.from} → ${edge.to}`)).map((edge) => `${edge.where} → ${edge.to}`);
+    expect(outside).toEqual([]);
+  });
+
+  test("the table keeps the rules: nothing imports cli; report never imports run; data, retrieval, program, lm and metrics import neither run nor grpo; http imports only errors", () => {
+    const breaking: string[] = [];
+    for (const [from, allowed] of Object.entries(ALLOWED) as Array<[Area, readonly string[]]>) {
+      if (allowed.includes("cli")) breaking.push(`${from} → cli`);
+      if (from === "report" && allowed.includes("run")) breaking.push("report → run");
+      if (["data", "retrieval", "program", "lm", "metrics"].includes(from)) {
+        for (const layer of ["run", "grpo"]) if (allowed.includes(layer)) breaking.push(`${from} → ${layer}`);
+      }
+    }
+    expect(ALLOWED.http).toEqual(["errors"]);
+    expect(breaking).toEqual([]);
+  });
+
+  test("the scan sees the imports it should (a known edge of each kind is found)", () => {
+    const seen = (from: string, to: string) => found.inside.some((edge) => edge.from === from && edge.to === to);
+    expect(seen("cli", "run")).toBe(true); // a value import
+    expect(seen("store", "program")).toBe(true); // a type-only import
+    expect(found.outside.some((edge) => edge.to === "package.json")).toBe(true);
+  });
+});
