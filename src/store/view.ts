@@ -8,7 +8,7 @@
  * N steps (0 = before training); step -1 is a plain evaluation.
  */
 import { guarded, type Store } from "./database.ts";
-import type { RunKind, RunStatus, RunSummary } from "./runs.ts";
+import type { RunSummary } from "./runs.ts";
 
 /** PRAGMA data_version: changes whenever another connection commits to the database. */
 export function dataVersion(store: Store): number {
@@ -39,12 +39,13 @@ export type RunListRow = Omit<RunSummary, "calls" | "failedCalls" | "promptToken
 export function runListOf(store: Store, limit = 1000): RunListRow[] {
   const rows = guarded(store, () =>
     store.database
-      .query(
-        `SELECT r.id, r.name, r.kind, r.status, r.started_at, r.finished_at, r.model, r.retriever, r.dataset, r.config_json, r.error,
-           p.step, COALESCE(p.n, 0) AS n, p.em, p.f1, p.recall, p.support_f1, p.reward,
-           COALESCE(p.format_failures, 0) AS format_failures, COALESCE(p.lm_errors, 0) AS lm_errors,
-           COALESCE(s.steps, 0) AS steps, COALESCE(s.completed, 0) AS completed,
-           (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)) AS tags_json
+      .query<Omit<RunListRow, "tags"> & { tagsJson: string }, [number]>(
+        `SELECT r.id AS runId, r.name, r.kind, r.status, r.started_at AS startedAt, r.finished_at AS finishedAt, r.model, r.retriever,
+           r.dataset, r.config_json AS configJson, r.error,
+           p.step, COALESCE(p.n, 0) AS n, p.em, p.f1, p.recall, p.support_f1 AS supportF1, p.reward,
+           COALESCE(p.format_failures, 0) AS formatFailures, COALESCE(p.lm_errors, 0) AS serviceFailures,
+           COALESCE(s.steps, 0) AS steps, COALESCE(s.completed, 0) AS completedSteps,
+           (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)) AS tagsJson
          FROM runs r
          LEFT JOIN (
            SELECT run_id, step, COUNT(*) AS n, AVG(em) AS em, AVG(f1) AS f1, AVG(recall) AS recall, AVG(support_f1) AS support_f1,
@@ -58,56 +59,8 @@ export function runListOf(store: Store, limit = 1000): RunListRow[] {
          ORDER BY r.started_at DESC, r.id DESC LIMIT ?`,
       )
       .all(limit),
-  ) as Array<{
-    id: number;
-    name: string;
-    kind: RunKind;
-    status: RunStatus;
-    started_at: string;
-    finished_at: string | null;
-    model: string | null;
-    retriever: string | null;
-    dataset: string | null;
-    config_json: string;
-    error: string | null;
-    step: number | null;
-    n: number;
-    em: number | null;
-    f1: number | null;
-    recall: number | null;
-    support_f1: number | null;
-    reward: number | null;
-    format_failures: number;
-    lm_errors: number;
-    steps: number;
-    completed: number;
-    tags_json: string;
-  }>;
-  return rows.map((row) => ({
-    runId: row.id,
-    name: row.name,
-    kind: row.kind,
-    status: row.status,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    model: row.model,
-    retriever: row.retriever,
-    dataset: row.dataset,
-    configJson: row.config_json,
-    error: row.error,
-    step: row.step,
-    n: row.n,
-    em: row.em,
-    f1: row.f1,
-    recall: row.recall,
-    supportF1: row.support_f1,
-    reward: row.reward,
-    formatFailures: row.format_failures,
-    serviceFailures: row.lm_errors,
-    tags: tagList(row.tags_json),
-    steps: row.steps,
-    completedSteps: row.completed,
-  }));
+  );
+  return rows.map(({ tagsJson, ...row }) => ({ ...row, tags: tagList(tagsJson) }));
 }
 
 export interface GroupRewardRow {
@@ -191,20 +144,14 @@ export interface RolloutStepStats {
 }
 
 export function rolloutStatsByStep(store: Store, runId: number): RolloutStepStats[] {
-  const rows = guarded(store, () =>
+  return guarded(store, () =>
     store.database
-      .query(
-        `SELECT step, COUNT(*) AS rollouts, AVG(reward) AS mean_reward, SUM(format_failures > 0) AS format_failure_rollouts
+      .query<RolloutStepStats, [number]>(
+        `SELECT step, COUNT(*) AS rollouts, AVG(reward) AS meanReward, SUM(format_failures > 0) AS formatFailureRollouts
          FROM rollouts WHERE run_id = ? GROUP BY step ORDER BY step`,
       )
       .all(runId),
-  ) as Array<{ step: number; rollouts: number; mean_reward: number | null; format_failure_rollouts: number }>;
-  return rows.map((row) => ({
-    step: row.step,
-    rollouts: row.rollouts,
-    meanReward: row.mean_reward,
-    formatFailureRollouts: row.format_failure_rollouts,
-  }));
+  );
 }
 
 export interface CompletionStepStats {
@@ -230,36 +177,17 @@ export function recordsAdapter(store: Store): boolean {
 /** Completion length, truncation and JSONAdapter fallback of the rollouts' module calls, per step. */
 export function completionStatsByStep(store: Store, runId: number): CompletionStepStats[] {
   const fallback = recordsAdapter(store)
-    ? "SUM(adapter != 'chat') AS fallback_calls, SUM(adapter != 'chat' AND status = 'ok') AS rescued_calls"
-    : "NULL AS fallback_calls, NULL AS rescued_calls";
-  const rows = guarded(store, () =>
+    ? "SUM(adapter != 'chat') AS fallbackCalls, SUM(adapter != 'chat' AND status = 'ok') AS rescuedCalls"
+    : "NULL AS fallbackCalls, NULL AS rescuedCalls";
+  return guarded(store, () =>
     store.database
-      .query(
-        `SELECT step, COUNT(*) AS calls, COUNT(completion_tokens) AS with_tokens, AVG(completion_tokens) AS mean_tokens,
-           MAX(completion_tokens) AS max_tokens, SUM(truncated = 1 OR finish_reason = 'length') AS truncated, ${fallback}
+      .query<CompletionStepStats, [number]>(
+        `SELECT step, COUNT(*) AS calls, COUNT(completion_tokens) AS callsWithTokens, AVG(completion_tokens) AS meanCompletionTokens,
+           MAX(completion_tokens) AS maxCompletionTokens, SUM(truncated = 1 OR finish_reason = 'length') AS truncated, ${fallback}
          FROM module_calls WHERE run_id = ? AND rollout_index >= 0 GROUP BY step ORDER BY step`,
       )
       .all(runId),
-  ) as Array<{
-    step: number;
-    calls: number;
-    with_tokens: number;
-    mean_tokens: number | null;
-    max_tokens: number | null;
-    truncated: number;
-    fallback_calls: number | null;
-    rescued_calls: number | null;
-  }>;
-  return rows.map((row) => ({
-    step: row.step,
-    calls: row.calls,
-    callsWithTokens: row.with_tokens,
-    meanCompletionTokens: row.mean_tokens,
-    maxCompletionTokens: row.max_tokens,
-    truncated: row.truncated,
-    fallbackCalls: row.fallback_calls,
-    rescuedCalls: row.rescued_calls,
-  }));
+  );
 }
 
 export interface StepRolloutRow {
@@ -275,33 +203,14 @@ export interface StepRolloutRow {
 
 /** The rollouts of one step (without trajectories). */
 export function stepRolloutsOf(store: Store, runId: number, step: number): StepRolloutRow[] {
-  const rows = guarded(store, () =>
+  return guarded(store, () =>
     store.database
-      .query(
-        `SELECT example_id, rollout_index, answer, em, f1, recall, reward, format_failures
+      .query<StepRolloutRow, [number, number]>(
+        `SELECT example_id AS exampleId, rollout_index AS rolloutIndex, answer, em, f1, recall, reward, format_failures AS formatFailures
          FROM rollouts WHERE run_id = ? AND step = ? ORDER BY example_id, rollout_index`,
       )
       .all(runId, step),
-  ) as Array<{
-    example_id: string;
-    rollout_index: number;
-    answer: string | null;
-    em: number | null;
-    f1: number | null;
-    recall: number | null;
-    reward: number | null;
-    format_failures: number;
-  }>;
-  return rows.map((row) => ({
-    exampleId: row.example_id,
-    rolloutIndex: row.rollout_index,
-    answer: row.answer,
-    em: row.em,
-    f1: row.f1,
-    recall: row.recall,
-    reward: row.reward,
-    formatFailures: row.format_failures,
-  }));
+  );
 }
 
 /** One rollout's trajectory_json (as stored), or null. */
