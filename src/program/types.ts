@@ -2,7 +2,7 @@
  * What one run of the program produces: the prediction and a full trace of every module call.
  * Training builds GRPO groups from `calls`; the store logs them; `ask` prints them.
  */
-import type { ChatMessage, ResponseFormat, TokenUsage } from "../lm/types.ts";
+import type { ChatMessage, ChatResult, ResponseFormat, TokenUsage } from "../lm/types.ts";
 import type { RankedDocument } from "../retrieval/types.ts";
 
 export type ModuleName = "generate_query" | "extract_information" | "generate_answer" | "decide_info_collection";
@@ -16,8 +16,11 @@ export type CallStatus = "ok" | "parse_error" | "lm_error";
  */
 export type AdapterName = "chat" | "json_schema" | "json_object";
 
-/** One request of a module call (the ChatAdapter call, then up to two JSONAdapter calls). */
-export interface AdapterAttempt {
+/**
+ * One request of a module call (the ChatAdapter call, then up to two JSONAdapter calls), with the
+ * client's account of it (finish reason, usage, latency, endpoint, HTTP attempts, cache).
+ */
+export interface AdapterAttempt extends Pick<ChatResult, "finishReason" | "usage" | "latencyMs" | "endpoint" | "attempts" | "cached"> {
   adapter: AdapterName;
   messages: ChatMessage[];
   responseFormat: ResponseFormat | null;
@@ -29,12 +32,6 @@ export interface AdapterAttempt {
   error: string | null;
   /** What DSPy keeps as the failed reply (`lm_response`): the JSONAdapter's first {…}, else the text. */
   failedText: string | null;
-  finishReason: string | null;
-  usage: TokenUsage | null;
-  latencyMs: number;
-  endpoint: string | null;
-  attempts: number;
-  cached: boolean;
 }
 
 /**
