@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { DEFAULTS } from "../config/defaults.ts";
 import { DataError, ServiceError } from "../errors.ts";
 import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
-import { HUB_METADATA_LIMIT_BYTES } from "../http/limits.ts";
+import { HUB_METADATA_LIMIT_BYTES, formatBytes } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { log, retryLog } from "../log.ts";
 import {
@@ -27,7 +27,7 @@ import {
   writeManifest,
   type Environment,
 } from "./cache.ts";
-import { DownloadProgress, formatBytes, type ProgressOptions } from "./progress.ts";
+import { DownloadProgress, type ProgressOptions } from "./progress.ts";
 import { describeSpec, type HubSpec } from "./spec.ts";
 
 const SERVICE = "Hugging Face Hub";

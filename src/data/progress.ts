@@ -3,6 +3,7 @@
  * once per interval. On a terminal the line redraws in place; otherwise one log line per update.
  */
 import { log, stderrIsTerminal } from "../log.ts";
+import { formatBytes } from "../http/limits.ts";
 
 export interface ProgressOptions {
   /** Only report downloads at least this large (or of unknown size once this many bytes came). */
@@ -16,12 +17,6 @@ export interface ProgressOptions {
 
 export const PROGRESS_MIN_BYTES = 5 * 1024 * 1024;
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
-  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
-}
 
 function defaultWrite(line: string, redraw: boolean, final: boolean): void {
   if (redraw) process.stderr.write(`\r${line}\u001b[K${final ? "\n" : ""}`);

@@ -9,7 +9,7 @@
  */
 import { InterruptedError, ServiceError, excerpt, kindOfStatus, type FailureKind } from "../errors.ts";
 import { Deadline } from "./deadline.ts";
-import { ERROR_BODY_READ_BYTES, formatLimit } from "./limits.ts";
+import { ERROR_BODY_READ_BYTES, formatBytes } from "./limits.ts";
 import { retryAfterMs } from "./retry.ts";
 
 export interface CallSettings {
@@ -155,7 +155,7 @@ export class ServiceResponse {
   }
 
   private tooLarge(limitBytes: number): ServiceError {
-    return new ServiceError(`${this.call.service} at ${this.url} sent an answer larger than ${formatLimit(limitBytes)}, more than a valid answer can take; reading stopped there`, {
+    return new ServiceError(`${this.call.service} at ${this.url} sent an answer larger than ${formatBytes(limitBytes)}, more than a valid answer can take; reading stopped there`, {
       service: this.call.service,
       url: this.url,
       kind: "too_large",

@@ -22,7 +22,7 @@ import { cappedFetch } from "../http/fetch.ts";
 import { Limiter } from "../http/limit.ts";
 import { chatCompletionLimitBytes } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
-import type { ServedModelIdentity } from "./identity.ts";
+import { isRecord, type ServedModelIdentity } from "./identity.ts";
 import type { ChatClient, ChatRequest, ChatResult, TokenUsage } from "./types.ts";
 
 export { LM_SERVICE, START_SERVER_FIX, toServiceError };
@@ -64,10 +64,6 @@ function describe(error: unknown): string {
  * included) always ends a call first; the package's timer is only a backstop.
  */
 const PACKAGE_TIMEOUT_MARGIN_MS = 60_000;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 interface Completion {
   text: string;

@@ -21,7 +21,8 @@ export interface ServedModelIdentity {
 /** A `created` this close to the answer's Date header is the server stamping "now". */
 const CREATED_IS_NOW_SECONDS = 5;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

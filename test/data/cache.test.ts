@@ -3,7 +3,8 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cacheRoot, readManifest, safeComponent, splitCacheDir, streamToFileAtomic, writeManifest } from "../../src/data/cache.ts";
-import { DownloadProgress, formatBytes } from "../../src/data/progress.ts";
+import { DownloadProgress } from "../../src/data/progress.ts";
+import { formatBytes } from "../../src/http/limits.ts";
 
 const directory = await mkdtemp(join(tmpdir(), "musique-cache-"));
 afterAll(() => rm(directory, { recursive: true, force: true }));

@@ -8,12 +8,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { TrainSchema } from "../../src/config/schemas.ts";
-import { RetryError, ServiceError } from "../../src/errors.ts";
+import { RetryError } from "../../src/errors.ts";
 import { ArborClient } from "../../src/grpo/arbor.ts";
 import type { GrpoChatData } from "../../src/grpo/arbor-wire.ts";
 import { buildInitializeRequest, expectedJobId } from "../../src/grpo/trainer-config.ts";
 import { headError, startFakeArbor, type FakeArbor, type FakeArborOptions } from "../fakes/arbor.ts";
 import { refusedPort } from "../fakes/broken.ts";
+import { serviceError as failure } from "../helpers/errors.ts";
 
 const fakes: FakeArbor[] = [];
 afterEach(async () => {
@@ -51,16 +52,6 @@ const group = (size: number): GrpoChatData[] =>
     completion: { role: "assistant", content: `a${index}` },
     reward: index / size,
   }));
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error("expected a ServiceError");
-}
 
 describe("Arbor calls that are not safe to repeat", () => {
   test("initialize against a refused port is tried again (nothing was sent): 1 + --max-retries attempts", async () => {

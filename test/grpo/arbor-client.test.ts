@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { TrainSchema } from "../../src/config/schemas.ts";
-import { ExitCode, ServiceError } from "../../src/errors.ts";
+import { ExitCode } from "../../src/errors.ts";
 import { ArborClient, arborBaseUrl } from "../../src/grpo/arbor.ts";
 import type { GrpoChatData } from "../../src/grpo/arbor-wire.ts";
 import { buildInitializeRequest } from "../../src/grpo/trainer-config.ts";
 import { headError, startFakeArbor, type FakeArbor, type FakeArborOptions } from "../fakes/arbor.ts";
+import { serviceError as failure } from "../helpers/errors.ts";
 
 const fakes: FakeArbor[] = [];
 afterEach(async () => {
@@ -47,16 +48,6 @@ function group(size: number, reward = 1): GrpoChatData[] {
     completion: { role: "assistant" as const, content: String(index) },
     reward: index % 2 === 0 ? reward : 0,
   }));
-}
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error("expected a ServiceError");
 }
 
 describe("arborBaseUrl", () => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { EXCERPT_CHARACTERS, ExitCode, ServiceError, stopsRun, type ExitCodeValue, type FailureKind } from "../../src/errors.ts";
 import { fetchOrThrow, type CallSettings } from "../../src/http/fetch.ts";
 import { refusedPort, startBrokenServer, type BrokenBehaviour, type BrokenServer } from "../fakes/broken.ts";
+import { serviceError as failure } from "../helpers/errors.ts";
 
 const call: CallSettings = {
   service: "test service",
@@ -21,16 +22,6 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error("expected a ServiceError");
-}
 
 async function failureOf(behaviour: BrokenBehaviour, settings: Partial<CallSettings> = {}): Promise<ServiceError> {
   server = await startBrokenServer(behaviour);
@@ -134,7 +125,7 @@ describe("a 2xx answer that cannot be used", () => {
     expect(error.kind).toBe("too_large");
     expect(error.retryable).toBe(false);
     expect(error.exitCode).toBe(ExitCode.service);
-    expect(error.message).toContain("sent an answer larger than 1 KiB");
+    expect(error.message).toContain("sent an answer larger than 1.0 kB");
   });
 
   test("a body that is not JSON: kind malformed with an excerpt of what came", async () => {

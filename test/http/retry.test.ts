@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { RetryError, ServiceError, attemptsMade, type FailureKind } from "../../src/errors.ts";
 import { withRetries } from "../../src/http/retry.ts";
+import { retryError } from "../helpers/errors.ts";
 
 const fast = { initialDelayMs: 1, maxDelayMs: 2, random: () => 0 };
 
@@ -15,16 +16,6 @@ function failing(kinds: FailureKind[]): () => Promise<string> {
     if (kind === undefined) return "ok";
     throw new ServiceError(`failure ${index}: ${kind}`, { service: "s", url: "http://s/", kind });
   };
-}
-
-async function retryError(promise: Promise<unknown>): Promise<RetryError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RetryError) return error;
-    throw error;
-  }
-  throw new Error("expected a RetryError");
 }
 
 describe("withRetries: the outcome as data", () => {

@@ -4,6 +4,7 @@ import { MemoryResponseCache, cacheKey } from "../../src/lm/cache.ts";
 import { createChatClient, defaultBaseUrl, type ChatClientOptions } from "../../src/lm/client.ts";
 import type { ChatRequest } from "../../src/lm/types.ts";
 import { startFakeOpenAI, type FakeFault, type FakeOpenAI } from "../fakes/openai.ts";
+import { serviceError } from "../helpers/errors.ts";
 
 const request: ChatRequest = { messages: [{ role: "user", content: "Say hi." }] };
 
@@ -20,16 +21,6 @@ function options(baseUrls: string[], extra: Partial<ChatClientOptions> = {}): Ch
     retry: { initialDelayMs: 1, maxDelayMs: 5 },
     ...extra,
   };
-}
-
-async function serviceError(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error("expected a ServiceError");
 }
 
 let fake: FakeOpenAI;

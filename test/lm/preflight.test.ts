@@ -1,21 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { ExitCode, ServiceError } from "../../src/errors.ts";
+import { ExitCode } from "../../src/errors.ts";
 import { EndpointPool } from "../../src/lm/endpoints.ts";
 import { checkModelServed } from "../../src/lm/preflight.ts";
 import { startFakeOpenAI } from "../fakes/openai.ts";
 import { startBrokenServer } from "../fakes/broken.ts";
+import { serviceError } from "../helpers/errors.ts";
 
 const model = "Qwen/Qwen2.5-7B-Instruct";
-
-async function serviceError(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error("expected a ServiceError");
-}
 
 describe("checkModelServed (preflight)", () => {
   test("a server that lists the model passes via GET /models, without a chat request", async () => {

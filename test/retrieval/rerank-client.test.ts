@@ -3,6 +3,7 @@ import { ExitCode, ServiceError } from "../../src/errors.ts";
 import { RerankClient, type RerankClientOptions } from "../../src/retrieval/rerank/client.ts";
 import { startFakeRerank } from "../fakes/rerank.ts";
 import { closedUrl, startFakeTei, type FakeServer } from "../fakes/tei.ts";
+import { serviceError as failure } from "../helpers/errors.ts";
 
 const servers: FakeServer[] = [];
 afterAll(async () => {
@@ -25,16 +26,6 @@ function client(url: string, overrides: Partial<RerankClientOptions> = {}): Rera
     retry: { initialDelayMs: 1, maxDelayMs: 5, random: () => 0 },
     ...overrides,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error("expected a ServiceError");
 }
 
 const DOCUMENTS = [
