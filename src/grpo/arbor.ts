@@ -32,6 +32,15 @@ import {
 } from "./arbor-wire.ts";
 import { expectedJobId } from "./trainer-config.ts";
 
+/**
+ * Every Arbor request asks for its own connection. Arbor HEAD answers an error through exception
+ * handlers whose exception still reaches uvicorn, which then closes the connection right after the
+ * answer (seen against Arbor's real server code: after the probe's 400, 16 of 20 immediate reuses
+ * failed). A pooled socket could then carry the next call — an initialize, a terminate — into a
+ * reset, and a non-idempotent call is never sent again after a reset.
+ */
+const ARBOR_HEADERS = { "content-type": "application/json", connection: "close" };
+
 /** Seconds between "waiting for Arbor to load the model…" lines during initialize. */
 export const INITIALIZE_PROGRESS_INTERVAL_SECONDS = 30;
 /** Seconds the preflight probe waits: a running Arbor answers /status from memory at once. */
@@ -194,7 +203,7 @@ export class ArborClient {
             url,
             {
               method: "POST",
-              headers: { "content-type": "application/json" },
+              headers: ARBOR_HEADERS,
               body: JSON.stringify(spec.body),
               timeoutMs: spec.timeoutSeconds * 1000,
               service: ARBOR_SERVICE,
@@ -263,7 +272,7 @@ export async function probeArbor(
       url,
       {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: ARBOR_HEADERS,
         body: JSON.stringify({ job_id: PROBE_JOB_ID }),
         timeoutMs: (options.timeoutSeconds ?? PROBE_TIMEOUT_SECONDS) * 1000,
         service: ARBOR_SERVICE,

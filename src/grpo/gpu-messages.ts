@@ -7,6 +7,7 @@
  * this database started at that Arbor and the command that frees each.
  */
 import { ServiceError } from "../errors.ts";
+import { ARBOR_GPU_HOLDERS, arborGpuFix, isArborGpuShortage } from "../lm/arbor-gpus.ts";
 import type { Store } from "../store/database.ts";
 import { jobsHoldingGpus } from "../store/jobs.ts";
 import { ARBOR_SERVICE } from "./arbor-errors.ts";
@@ -14,25 +15,17 @@ import type { InitializeRequest } from "./arbor-wire.ts";
 
 /** Does this error say Arbor could not allocate GPUs? */
 export function isGpuShortage(error: ServiceError): boolean {
-  return error.status === 500 && /GPUAllocationError|Not enough free GPUs|All GPUs are currently in use|No GPUs available/.test(error.message);
+  return error.status === 500 && isArborGpuShortage(error.message);
 }
 
-/** What holds Arbor's GPUs and how to free them, for any message about a GPU shortage. */
+/** What holds Arbor's GPUs (with the jobs this database started there) and how to free them. */
 export function gpuHoldersText(store: Store | null, baseUrl: string): { holders: string; free: string } {
   const jobs = store ? jobsHoldingGpus(store, baseUrl) : [];
-  const cancelUrl = new URL("fine_tuning/grpo/cancel", baseUrl).toString();
   const listed = jobs
     .slice(-5)
     .map((job) => `${job.jobId ?? `(initialize of ${job.arborRunName} never answered)`} (run ${job.runName}, ${job.status})`);
-  const holders =
-    "Arbor keeps GPUs allocated to a job until it is cancelled or Arbor restarts: a job ended by terminate (the end of every " +
-    "musique train run, and Ctrl-C) keeps vLLM serving its final weights on all of its GPUs, and an initialize that never " +
-    "answered keeps its GPUs too" +
-    (listed.length > 0 ? `; jobs musique started there that may hold GPUs: ${listed.join(", ")}` : "");
-  const free =
-    `cancel a job with \`curl -X POST ${cancelUrl} -H 'content-type: application/json' -d '{"job_id":"JOB"}'\`` +
-    " (`musique train --resume RUN` does this for its own previous job), or restart Arbor";
-  return { holders, free };
+  const holders = ARBOR_GPU_HOLDERS + (listed.length > 0 ? `; jobs musique started there that may hold GPUs: ${listed.join(", ")}` : "");
+  return { holders, free: arborGpuFix(baseUrl) };
 }
 
 /** The GPUAllocationError of an initialize, explained; null when it is another error. */

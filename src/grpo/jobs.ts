@@ -7,18 +7,20 @@
  * GPUs) or cancel (frees the GPUs). A job whose trainer stopped answering is cancelled, never
  * terminated: terminate would wait on the trainer forever.
  */
+import { DEFAULTS } from "../config/defaults.ts";
 import { InterruptedError, ServiceError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Store } from "../store/database.ts";
 import { recordArborJobStart, updateArborJob, type ArborJobRecord, type ArborJobStatus } from "../store/jobs.ts";
 import { checkpointsOf, recordCheckpoint, stepOfBatch } from "../store/training.ts";
 import type { ArborClient } from "./arbor.ts";
+import { cancelCommand } from "./arbor-errors.ts";
 import type { CheckpointRecord, GrpoStatus, InitializeRequest } from "./arbor-wire.ts";
 import { gpuShortage } from "./gpu-messages.ts";
-import { HF_SAVE_STEPS } from "./trainer-config.ts";
+import { expectedJobId, HF_SAVE_STEPS } from "./trainer-config.ts";
 
-/** How long stopping a job may wait for Arbor (less than the shutdown grace after a signal). */
-export const STOP_WAIT_SECONDS = 120;
+/** How long stopping a job may wait for Arbor: within the shutdown grace after a signal, with time left to record. */
+export const STOP_WAIT_SECONDS = Math.max(10, DEFAULTS.shutdownGraceSeconds - 30);
 
 export interface JobStart {
   store: Store;
@@ -77,7 +79,10 @@ export class ArborJob {
     } catch (error) {
       // A timeout or an interrupt leaves the job possibly coming up in Arbor: keep "initializing",
       // so the resume (or the GPU message) looks for it. Anything else: Arbor refused it.
-      if (!(error instanceof InterruptedError) && !start.signal.aborted && !isTimeout(error)) {
+      if (error instanceof InterruptedError || start.signal.aborted) {
+        const id = expectedJobId(request.model, start.arborRunName);
+        log.warn(`Arbor goes on starting job ${id} and will hold its GPUs: the resume settles it once it is up, or cancel it: ${cancelCommand(arbor.baseUrl, id)}`);
+      } else if (!isTimeout(error)) {
         updateArborJob(store, runId, attempt, { status: "failed", note: describe(error) });
       }
       const shortage = error instanceof ServiceError ? gpuShortage(error, store, arbor.baseUrl, request) : null;
@@ -185,12 +190,6 @@ export class ArborJob {
   get state(): ArborJobStatus {
     return this.status;
   }
-}
-
-/** `curl` that cancels a job, for messages. */
-export function cancelCommand(baseUrl: string, jobId: string): string {
-  const url = new URL("fine_tuning/grpo/cancel", baseUrl).toString();
-  return `curl -X POST ${url} -H 'content-type: application/json' -d '{"job_id":"${jobId}"}'`;
 }
 
 /** Cancel a job by id: "cancelled", "gone" when Arbor does not know it, or "failed" (logged). */

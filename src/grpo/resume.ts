@@ -13,6 +13,7 @@ import { log } from "../log.ts";
 import type { Store } from "../store/database.ts";
 import { arborJobsOf, updateArborJob, type ArborJobRecord } from "../store/jobs.ts";
 import type { ArborClient } from "./arbor.ts";
+import { cancelCommand } from "./arbor-errors.ts";
 import type { GrpoStatus } from "./arbor-wire.ts";
 import { cancelJob, isTimeout, recordJobCheckpoints } from "./jobs.ts";
 import { expectedJobId } from "./trainer-config.ts";
@@ -119,6 +120,16 @@ export async function settlePreviousJobs(options: SettleOptions): Promise<Settle
   for (const [index, job] of jobs.entries()) {
     if (SETTLED.has(job.status)) continue;
     const found = await statusOf(arbor, job, signal);
+    if (!found && job.status === "initializing") {
+      // Arbor registers a job only when its initialize returns: it may still be starting.
+      const id = expectedJobId(job.model, job.arborRunName);
+      updateArborJob(store, runId, job.attempt, { note: "unknown to Arbor at a resume: still starting, or its trainer died" });
+      log.warn(
+        `earlier job ${id} (its initialize never answered) is not known to Arbor: it may still be starting and holding GPUs — ` +
+          `wait for it (the next --resume settles it) or cancel it with \`${cancelCommand(arbor.baseUrl, id)}\` — or its trainer died and only an Arbor restart frees its GPUs`,
+      );
+      continue;
+    }
     if (!found) {
       updateArborJob(store, runId, job.attempt, { status: "gone", note: "Arbor no longer knows this job (restarted)" });
       log.info(`earlier job ${job.jobId ?? job.arborRunName} is gone from Arbor (restarted since); its recorded checkpoints stay usable`);

@@ -8,6 +8,7 @@
  */
 import { APIConnectionTimeoutError, APIError, OpenAIError } from "openai";
 import { ServiceError, excerpt } from "../errors.ts";
+import { ARBOR_GPU_HOLDERS, arborGpuFix, isArborGpuShortage } from "./arbor-gpus.ts";
 
 export const LM_SERVICE = "language model";
 
@@ -54,6 +55,14 @@ export function describeLmError(error: ServiceError, baseUrl: string, model: str
       });
     case "rate_limited":
     case "server":
+      if (isArborGpuShortage(`${detail} ${error.body ?? ""}`)) {
+        // Arbor had to launch the model for this request and found no free GPU: not transient.
+        return error.reworded(`Arbor at ${baseUrl} has no free GPU to launch model "${model}" (HTTP ${status}): ${detail}`, {
+          retryable: false,
+          cause: ARBOR_GPU_HOLDERS,
+          fix: `${arborGpuFix(baseUrl)}; or pass a --model Arbor already serves (a training job's id)`,
+        });
+      }
       return error.reworded(`the language model at ${baseUrl} answered HTTP ${status}: ${detail}`, {
         cause: error.kind === "rate_limited" ? "rate limited" : "the server failed",
         fix: "check the server's log; lower --concurrency if it is overloaded",

@@ -2,9 +2,11 @@
  * The fake Arbor's /v1/chat/completions (docs/specs/arbor.md §2a, §5): answers a GRPO job's id
  * (or `<job>-inference`, after Arbor's strip_prefix) in ChatAdapter format through the fake
  * OpenAI responder, honours `n`, adds `usage` (HEAD), and answers HTTP 200 `null` — Arbor's way
- * of reporting a failed chat — when the job's vLLM has been stopped (cancel).
+ * of reporting a failed chat — when the job's vLLM has been stopped (cancel). Any other model is
+ * "launched" on one free GPU first, as Arbor's route_inference does; with none free Arbor answers
+ * 500 GPUAllocationError.
  */
-import { json, stripModelPrefix } from "./arbor-schema.ts";
+import { headError, json, stripModelPrefix } from "./arbor-schema.ts";
 import type { FakeChatRequest, FakeResponder } from "./openai.ts";
 
 export interface ChatJobView {
@@ -17,6 +19,8 @@ export function chatHandler(options: {
   legacy: boolean;
   now: () => Date;
   job: (id: string) => ChatJobView | undefined;
+  /** Launch a model that is not a job: its GPUs, or GPUAllocationError's message. */
+  launch: (model: string) => string | null;
 }): (body: unknown) => Promise<Response> {
   let completionNumber = 0;
   return async (body) => {
@@ -25,6 +29,10 @@ export function chatHandler(options: {
     const jobId = requested.endsWith("-inference") ? requested.slice(0, -"-inference".length) : requested;
     const job = options.job(jobId);
     if (job && !job.vllmRunning) return json(null);
+    if (!job && !options.legacy) {
+      const shortage = options.launch(requested);
+      if (shortage) return json(headError("GPUAllocationError", shortage), 500);
+    }
     const count = options.legacy ? 1 : Math.max(1, Number(request.n ?? 1));
     const choices = [];
     let completionTokens = 0;

@@ -242,7 +242,20 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
     return json(statusOf(job));
   };
 
-  const chat = chatHandler({ responder: options.responder ?? dspyResponder(), legacy: options.legacy ?? false, now, job: (id) => jobs.get(id) });
+  const launched = new Set<string>();
+  const chat = chatHandler({
+    responder: options.responder ?? dspyResponder(),
+    legacy: options.legacy ?? false,
+    now,
+    job: (id) => jobs.get(id),
+    launch: (model) => {
+      if (launched.has(model)) return null;
+      const allocated = gpus.allocate(`infer:${model}`, 1, 0);
+      if (typeof allocated === "string") return allocated;
+      launched.add(model);
+      return null;
+    },
+  });
 
   type Handler = (body: unknown, entry: ArborRecordedRequest) => Response | Promise<Response>;
   const routes: Record<string, { route: ArborRoute; handle: Handler }> = {

@@ -93,3 +93,36 @@ describe("musique train: Arbor jobs across a resume (fake Arbor with Arbor HEAD'
     expect(existsSync(join(directory, "outputs", "ending", "scores.json"))).toBe(true);
   });
 });
+
+describe("musique evaluate against an Arbor whose GPUs are held", () => {
+  test("the preflight says what holds the GPUs and how to free them (not 'lower --concurrency')", async () => {
+    const arbor = slowFake({ gpus: 3 });
+    const directory = mkdtempSync(join(tmpdir(), "musique-jobs-"));
+    // a finished training run: terminate keeps all three GPUs
+    expect((await runCli(args(arbor, directory, "held", ["--num-train-steps", "1"]))).exitCode).toBe(0);
+    const result = await runCli([
+      "evaluate",
+      ...["--datasets", "test/fixtures/musique_ans_dev_sample150.jsonl", "--limit", "2", "--retriever", "lexical"],
+      ...["--base-url", arbor.baseUrl.replace(/\/$/, ""), "--db", join(directory, "e.db"), "--output-dir", join(directory, "outputs")],
+    ]);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain('has no free GPU to launch model "Qwen/Qwen2.5-7B-Instruct"');
+    expect(result.stderr).toContain("a job ended by terminate");
+    expect(result.stderr).toContain(`curl -X POST ${arbor.baseUrl}fine_tuning/grpo/cancel`);
+    expect(result.stderr).not.toContain("lower --concurrency");
+  });
+});
+
+describe("musique train --help", () => {
+  test("says which Arbor versions work, what is checked, how GPUs are held and freed, and how to recover", async () => {
+    const result = await runCli(["train", "--help"]);
+    expect(result.exitCode).toBe(0);
+    const help = result.stdout + result.stderr;
+    expect(help).toContain("Arbor: commit 2c1b904 (pyproject 0.2.16");
+    expect(help).toContain("Checked before any GPU time: --num-rollouts-per-step ≥ 2, ≥ --num-training-gpus × --gradient-accumulation");
+    expect(help).toContain("GPUs: Arbor holds a job's GPUs until it is cancelled or restarts");
+    expect(help).toContain("fine_tuning/grpo/cancel");
+    expect(help).toContain("Recovering: too few free GPUs");
+    expect(help).toContain("musique train --resume RUN");
+  });
+});
