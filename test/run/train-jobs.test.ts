@@ -117,7 +117,8 @@ describe("musique train --help", () => {
   test("says which Arbor versions work, what is checked, how GPUs are held and freed, and how to recover", async () => {
     const result = await runCli(["train", "--help"]);
     expect(result.exitCode).toBe(0);
-    const help = result.stdout + result.stderr;
+    // the help is wrapped to the terminal width: compare words, not line breaks
+    const help = (result.stdout + result.stderr).replace(/\s+/g, " ");
     expect(help).toContain("Arbor: commit 2c1b904 (pyproject 0.2.16");
     expect(help).toContain("Checked before any GPU time: --num-rollouts-per-step ≥ 2, ≥ --num-training-gpus × --gradient-accumulation");
     expect(help).toContain("GPUs: Arbor holds a job's GPUs until it is cancelled or restarts");
