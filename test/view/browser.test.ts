@@ -87,7 +87,7 @@ describe.skipIf(!chromium)("musique view in headless Chromium", () => {
     }
   }, 120_000);
 
-  test("the runs page lists the evaluations, the training run and the dry run; the filter narrows it", async () => {
+  test("the runs page lists the evaluations (with their tags), the training run and the dry run; the filter narrows it", async () => {
     await open("/");
     const listed = await page.evaluate<Array<[string, string, string]>>(
       `[...document.querySelectorAll("#runs-body tr")].map((row) => [row.dataset.run, row.dataset.kind, row.dataset.status])`,
@@ -98,6 +98,7 @@ describe.skipIf(!chromium)("musique view in headless Chromium", () => {
       ["live-dry", "dry run", "completed"],
       ["trained", "train", "completed"],
     ]);
+    expect(await page.evaluate<string[]>(`[...document.querySelectorAll('#runs-body tr[data-run="base"] .tag')].map((tag) => tag.textContent)`)).toEqual(["baseline"]);
     await screenshot("runs");
     const filtered = await page.evaluate<string[]>(`(() => {
       const input = document.getElementById("runs-filter");

@@ -2,7 +2,8 @@
  * A results database for the musique view tests, filled by the real CLI against the fakes: two
  * evaluations of the same 12 sample questions ("base" answers nothing right, "better" answers
  * about half right, so compare has fixed examples), and a 3-step training run ("trained") on the
- * fake Arbor whose answers alternate between gold and "unknown" (so groups have reward spread). Plus a running
+ * fake Arbor whose answers alternate between gold and "unknown" (so groups have reward spread);
+ * "base" is tagged "baseline". Plus a running
  * `musique view` on it, and a dry run whose LM answers only when the test releases it.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -74,6 +75,7 @@ export async function buildViewDatabase(): Promise<ViewDatabase> {
   } finally {
     await arbor.stop();
   }
+  await mustSucceed("tag", runCli(["runs", "tag", "base", "--tag", "baseline", "--db", database.database]));
   return database;
 }
 

@@ -55,7 +55,8 @@ describe("musique view's JSON API", () => {
     expect(byName.get("trained")?.kind).toBe("train");
     expect(byName.get("trained")?.completedSteps).toBe(3);
     expect(byName.get("trained")?.plannedSteps).toBe(3);
-    expect(byName.get("base")).toMatchObject({ kind: "evaluate", status: "completed", n: EVALUATE_LIMIT, dataset: "sample", retriever: "lexical" });
+    expect(byName.get("base")).toMatchObject({ kind: "evaluate", status: "completed", n: EVALUATE_LIMIT, dataset: "sample", retriever: "lexical", tags: ["baseline"] });
+    expect(byName.get("better")?.tags).toEqual([]);
   });
 
   test("a training run's health per step: within-group spread and zero-spread groups from the groups table, mean reward from the rollouts", async () => {

@@ -37,6 +37,12 @@ function progressText(run: RunListItem): string {
   return `${run.completedSteps}${run.plannedSteps === null ? "" : ` / ${run.plannedSteps}`}`;
 }
 
+/** The last part of a model name or dataset path ("Qwen/Qwen2.5-7B-Instruct" → "Qwen2.5-7B-Instruct"); the full text is the cell's title. */
+function shortName(text: string | null): string {
+  if (text === null) return "-";
+  return text.includes(",") ? text : (text.split("/").filter(Boolean).at(-1) ?? text);
+}
+
 /** Training runs open on their training page; evaluations on the run page. */
 function runLink(run: RunListItem): string {
   return run.kind === "train" || run.kind === "dry run" ? `${runPath(run.name)}/training` : runPath(run.name);
@@ -48,10 +54,10 @@ function rowHtml(run: RunListItem, selected: boolean, withTags: boolean): string
     `<td><a href="${escapeHtml(runLink(run))}">${escapeHtml(run.name)}</a></td>`,
     `<td class="kind-${escapeHtml(run.kind.replace(" ", "-"))}">${escapeHtml(run.kind)}</td>`,
     `<td class="status-${escapeHtml(run.status)}" title="${escapeHtml(run.error ?? "")}">${escapeHtml(run.status)}</td>`,
-    `<td>${escapeHtml(run.startedAt.replace("T", " ").slice(0, 19))}</td>`,
-    `<td class="wide">${escapeHtml(run.model ?? "-")}</td>`,
+    `<td title="${escapeHtml(run.startedAt)}">${escapeHtml(run.startedAt.replace("T", " ").slice(5, 16))}</td>`,
+    `<td title="${escapeHtml(run.model ?? "")}">${escapeHtml(shortName(run.model))}</td>`,
     `<td>${escapeHtml(run.retriever ?? "-")}</td>`,
-    `<td class="wide">${escapeHtml(run.dataset ?? "-")}</td>`,
+    `<td class="wide" title="${escapeHtml(run.dataset ?? "")}">${escapeHtml(shortName(run.dataset))}</td>`,
     `<td class="number">${escapeHtml(progressText(run))}</td>`,
     `<td class="number">${run.n}</td>`,
     ...[run.em, run.f1, run.recall, run.supportF1, run.reward].map((value) => `<td class="number">${formatNumber(value)}</td>`),
