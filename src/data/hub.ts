@@ -155,7 +155,7 @@ async function availableSplits(spec: HubSpec, request: Request): Promise<Record<
 async function explain(error: unknown, spec: HubSpec, request: Request, phase: "list" | "download"): Promise<unknown> {
   if (!(error instanceof ServiceError) || error.status === undefined) return error;
   const label = describeSpec(spec);
-  if (error.status === 401 || error.status === 403) {
+  if (error.kind === "auth") {
     const sent = request.settings.token !== undefined;
     return new ServiceError(`${SERVICE} refused ${label} (HTTP ${error.status}) at ${error.url}`, {
       service: SERVICE,
