@@ -11,7 +11,9 @@
  * GPUs of one job: a resume must free them), "slow" (a 15 s trainer start and 15 s micro-steps,
  * with Bun's socket idle cut lowered to its minimum by BUN_CONFIG_HTTP_IDLE_TIMEOUT=1, so initialize
  * and checkpoints answer long after that cut would fire) and, with MUSIQUE_SLOW_TESTS=1, "real-slow"
- * (a trainer start over 6 minutes with Bun's default cut). The last two run in the background.
+ * (a trainer start over 6 minutes with Bun's default cut). Only the "main" cases run in the
+ * foreground; the other harnesses' cases run in the background meanwhile and their tests check
+ * the results.
  * Temporary folders are removed when everything passed (MUSIQUE_KEEP_ARBOR_STATE=1 keeps them).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -56,6 +58,7 @@ class Run {
 
   /** Start `musique …`; `stopWhen` sends `signal` once it holds. */
   async start(args: string[], options: { env?: Record<string, string>; signal?: NodeJS.Signals; stopWhen?: () => boolean } = {}): Promise<Finished> {
+    if (stopping) throw new Error("the suite is stopping");
     const binary = compiledBinary() ?? join(ROOT, "dist", "musique");
     if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`bun run build\` first (bun run test does)`);
     const started = performance.now();
@@ -92,6 +95,8 @@ class Run {
 }
 
 const children = new Set<Bun.Subprocess>();
+/** Set by afterAll: background work stops starting runs. */
+let stopping = false;
 const runs: Run[] = [];
 const harnesses: ArborReal[] = [];
 const timings: Array<[string, number]> = [];
@@ -119,11 +124,14 @@ function expectCleanRun(harness: ArborReal, run: Run, finished: Finished): void 
   expect(last).toBeDefined();
   const finals = run.rows<{ job_id: string }>("SELECT job_id FROM checkpoints WHERE name = 'checkpoint_final'").map((row) => row.job_id);
   expect(finals).toContain(last?.job_id ?? "?");
-  // Every request answered; nothing but the probe answered non-2xx.
-  for (const exchange of harness.exchanges()) {
+  // Every request of the run answered; nothing on the harness but the probe answered non-2xx
+  // (other cases may still be running on it: their requests in flight are theirs to check).
+  for (const exchange of exchangesOf(harness, run.name)) {
     expect({ path: exchange.path, answered: exchange.status !== undefined }).toEqual({ path: exchange.path, answered: true });
+  }
+  for (const exchange of harness.exchanges()) {
     const probe = (exchange.request as { job_id?: string } | null)?.job_id === PROBE_JOB;
-    if (!probe) expect({ path: exchange.path, status: exchange.status }).toEqual({ path: exchange.path, status: 200 });
+    if (!probe && exchange.status !== undefined) expect({ path: exchange.path, status: exchange.status }).toEqual({ path: exchange.path, status: 200 });
   }
   // Exactly one initialize per Arbor job of the run.
   const initializes = exchangesOf(harness, run.name).filter((exchange) => exchange.path.endsWith("/initialize"));
@@ -141,9 +149,54 @@ async function timed(label: string, work: () => Promise<void>): Promise<void> {
   }
 }
 
+interface StoppedThenResumed {
+  run: Run;
+  /** The first call: stopped by a signal, or past --arbor-timeout. */
+  first: Finished;
+  resumed: Finished;
+}
+
+/** A user frees the node's GPUs for the next case: cancel the run's last job. */
+async function freeNode(node: ArborReal, run: Run): Promise<void> {
+  const last = run.rows<{ job_id: string }>("SELECT job_id FROM arbor_jobs ORDER BY attempt DESC LIMIT 1")[0];
+  if (!last) return;
+  await fetch(new URL("fine_tuning/grpo/cancel", node.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: last.job_id }) });
+}
+
+/** Stop a run with `signal` after its first step, then --resume it. */
+async function stopThenResume(node: ArborReal, signal: "SIGINT" | "SIGTERM", extra: string[]): Promise<StoppedThenResumed> {
+  const started = performance.now();
+  const run = new Run(signal === "SIGINT" ? "ctrlc" : "sigterm");
+  const first = await run.start(run.args(node, ["--num-train-steps", "3", "--num-steps-for-val", "3", "--dev-size", "2", ...extra]), {
+    signal,
+    stopWhen: () => run.completedSteps() >= 1,
+  });
+  const resumed = await run.start(["train", "--resume", run.name, "--db", run.database, "--arbor-url", node.url]);
+  timings.push([`${signal} then --resume (node lane, background)`, (performance.now() - started) / 1000]);
+  await freeNode(node, run);
+  return { run, first, resumed };
+}
+
+/** Time out on initialize, wait for Arbor to bring the job up, then --resume. */
+async function timeoutThenResume(node: ArborReal): Promise<StoppedThenResumed> {
+  const started = performance.now();
+  const run = new Run("inittimeout");
+  const first = await run.start(run.args(node, ["--num-train-steps", "1", "--dev-size", "2", "--arbor-timeout", "3"]));
+  // Arbor goes on starting the job; wait until it is up (it then holds the node's GPUs).
+  const initialized = () => exchangesOf(node, run.name).some((exchange) => exchange.path.endsWith("/initialize") && exchange.status !== undefined);
+  for (let waited = 0; !initialized() && waited < 120 && !stopping; waited++) await Bun.sleep(1000);
+  const resumed = await run.start(["train", "--resume", run.name, "--db", run.database, "--arbor-url", node.url]);
+  timings.push(["initialize timeout then --resume (node lane, background)", (performance.now() - started) / 1000]);
+  await freeNode(node, run);
+  return { run, first, resumed };
+}
+
 if (tool) {
   let main: ArborReal;
   let node: ArborReal;
+  let ctrlC: Promise<StoppedThenResumed>;
+  let sigterm: Promise<StoppedThenResumed>;
+  let initTimeout: Promise<StoppedThenResumed>;
   let slowCase: Promise<{ harness: ArborReal; run: Run; finished: Finished; cutSeconds: number }>;
   let realSlowCase: Promise<{ harness: ArborReal; run: Run; finished: Finished }> | null = null;
 
@@ -165,6 +218,10 @@ if (tool) {
     const fast = { trainerStartupSeconds: 0.5, vllmStartupSeconds: 0.5, vllmLatencySeconds: 0.01, stepSeconds: 0.05 };
     main = await harness({ gpus: 40, ...fast });
     node = await harness({ gpus: 3, ...fast });
+    // The node lane: one case after another on a node with GPUs for one job.
+    ctrlC = stopThenResume(node, "SIGINT", ["--no-lora"]);
+    sigterm = ctrlC.catch(() => undefined).then(() => stopThenResume(node, "SIGTERM", []));
+    initTimeout = sigterm.catch(() => undefined).then(() => timeoutThenResume(node));
     slowCase = (async () => {
       const slow = await harness({ gpus: 2, trainerStartupSeconds: 15, vllmStartupSeconds: 0.5, stepSeconds: 15 });
       const run = new Run("slow");
@@ -195,6 +252,9 @@ if (tool) {
   }, 2 * MINUTE);
 
   afterAll(async () => {
+    stopping = true;
+    for (const child of children) child.kill("SIGKILL");
+    await Promise.allSettled([ctrlC, sigterm, initTimeout, slowCase, realSlowCase]);
     for (const child of children) child.kill("SIGKILL");
     const failures: string[] = [];
     for (const started of harnesses) {
@@ -230,50 +290,35 @@ if (tool) {
       }, 5 * MINUTE);
     }
 
-    for (const [signal, code, lora] of [["SIGINT", 130, ["--no-lora"]], ["SIGTERM", 143, []]] as const) {
+    for (const [signal, code, lane] of [["SIGINT", 130, () => ctrlC], ["SIGTERM", 143, () => sigterm]] as const) {
       test(`${signal === "SIGINT" ? "Ctrl-C" : "SIGTERM"} then --resume on the same node (GPUs for one job): the earlier job is ended and freed, the run completes`, async () => {
-        await timed(`${signal} then --resume`, async () => {
-          const run = new Run(signal === "SIGINT" ? "ctrlc" : "sigterm");
-          const stopped = await run.start(run.args(node, ["--num-train-steps", "3", "--num-steps-for-val", "3", "--dev-size", "2", ...lora]), {
-            signal,
-            stopWhen: () => run.completedSteps() >= 1,
-          });
-          expect(stopped.exitCode).toBe(code);
-          expect(stopped.stderr).toContain(`musique train --resume ${run.name}`);
-          expect(run.rows<{ status: string }>("SELECT status FROM runs")[0]?.status).toBe("interrupted");
-          const resumed = await run.start(["train", "--resume", run.name, "--db", run.database, "--arbor-url", node.url]);
-          expectCleanRun(node, run, resumed);
-          const jobs = run.rows<{ job_id: string; status: string }>("SELECT job_id, status FROM arbor_jobs ORDER BY attempt");
-          expect(jobs.map((job) => job.status)).toEqual(["cancelled", "terminated"]);
-          // the interrupted job's checkpoint_final is recorded; with --no-lora the new job started from it
-          const firstFinal = run.rows<{ directory: string }>(`SELECT directory FROM checkpoints WHERE name = 'checkpoint_final' AND job_id = '${jobs[0]?.job_id}'`)[0];
-          expect(firstFinal?.directory).toContain("/checkpoints/checkpoint_final");
-          const models = exchangesOf(node, run.name).filter((exchange) => exchange.path.endsWith("/initialize")).map((exchange) => (exchange.request as { model: string }).model);
-          if (lora.length > 0) expect(models[1]).toBe(firstFinal?.directory ?? "?");
-          // the node's GPUs are free for the next case: cancel the finished job as a user would
-          await fetch(new URL("fine_tuning/grpo/cancel", node.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: jobs[1]?.job_id }) });
-        });
-      }, 6 * MINUTE);
+        const { run, first: stopped, resumed } = await lane();
+        expect(stopped.exitCode).toBe(code);
+        expect(stopped.stderr).toContain(`musique train --resume ${run.name}`);
+        expectCleanRun(node, run, resumed);
+        const jobs = run.rows<{ job_id: string; status: string }>("SELECT job_id, status FROM arbor_jobs ORDER BY attempt");
+        // the earlier job was cancelled by the resume; the test cancelled the last one afterwards
+        expect(jobs.map((job) => job.status)[0]).toBe("cancelled");
+        expect(jobs).toHaveLength(2);
+        // the interrupted job's checkpoint_final is recorded; with --no-lora the new job started from it
+        const firstFinal = run.rows<{ directory: string }>(`SELECT directory FROM checkpoints WHERE name = 'checkpoint_final' AND job_id = '${jobs[0]?.job_id}'`)[0];
+        expect(firstFinal?.directory).toContain("/checkpoints/checkpoint_final");
+        const models = exchangesOf(node, run.name).filter((exchange) => exchange.path.endsWith("/initialize")).map((exchange) => (exchange.request as { model: string }).model);
+        if (signal === "SIGINT") expect(models[1]).toBe(firstFinal?.directory ?? "?");
+      }, 10 * MINUTE);
     }
 
     test("initialize past --arbor-timeout: not sent again, the message says how to clean up, and --resume settles the job that came up", async () => {
-      await timed("initialize timeout then --resume", async () => {
-        const run = new Run("inittimeout");
-        const timedOut = await run.start(run.args(node, ["--num-train-steps", "1", "--dev-size", "2", "--arbor-timeout", "3"]));
-        expect(timedOut.exitCode).toBe(4);
-        expect(timedOut.stderr).toContain("did not answer in time");
-        expect(timedOut.stderr).toContain("it was not sent again");
-        expect(timedOut.stderr).toContain("fine_tuning/grpo/cancel");
-        // Arbor goes on starting the job; wait until it is up (it then holds the node's GPUs).
-        const initialized = () => exchangesOf(node, run.name).some((exchange) => exchange.path.endsWith("/initialize") && exchange.status !== undefined);
-        for (let waited = 0; !initialized() && waited < 120; waited++) await Bun.sleep(1000);
-        const resumed = await run.start(["train", "--resume", run.name, "--db", run.database, "--arbor-url", node.url]);
-        expectCleanRun(node, run, resumed);
-        const jobs = run.rows<{ job_id: string; status: string }>("SELECT job_id, status FROM arbor_jobs ORDER BY attempt");
-        expect(jobs.map((job) => job.status)).toEqual(["cancelled", "terminated"]);
-        await fetch(new URL("fine_tuning/grpo/cancel", node.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: jobs[1]?.job_id }) });
-      });
-    }, 6 * MINUTE);
+      const { run, first: timedOut, resumed } = await initTimeout;
+      expect(timedOut.exitCode).toBe(4);
+      expect(timedOut.stderr).toContain("did not answer in time");
+      expect(timedOut.stderr).toContain("it was not sent again");
+      expect(timedOut.stderr).toContain("fine_tuning/grpo/cancel");
+      expectCleanRun(node, run, resumed);
+      const jobs = run.rows<{ status: string }>("SELECT status FROM arbor_jobs ORDER BY attempt");
+      expect(jobs.map((job) => job.status)[0]).toBe("cancelled");
+      expect(jobs).toHaveLength(2);
+    }, 10 * MINUTE);
 
     test("a trainer start-up and a final checkpoint slower than Bun's socket idle cut (lowered to its minimum): one initialize, the run completes", async () => {
       await timed("slow start-up and long checkpoints (background)", async () => {

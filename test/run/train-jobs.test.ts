@@ -94,6 +94,17 @@ describe("musique train: Arbor jobs across a resume (fake Arbor with Arbor HEAD'
   });
 });
 
+describe("musique train against an Arbor busy launching a model", () => {
+  test("the preflight waits longer than 10 s: Arbor answers nothing while it launches a model for any client", async () => {
+    // The real server took 26 s to answer /status during a launch; 11 s here is past the old 10 s probe.
+    const arbor = slowFake({ faults: [{ route: "status", delayMs: 11_000 }] });
+    const directory = mkdtempSync(join(tmpdir(), "musique-jobs-"));
+    const result = await runCli(args(arbor, directory, "busy", ["--num-train-steps", "1"]));
+    expect(result.stderr).not.toContain("did not answer");
+    expect(result.exitCode).toBe(0);
+  }, 30_000);
+});
+
 describe("musique evaluate against an Arbor whose GPUs are held", () => {
   test("the preflight says what holds the GPUs and how to free them (not 'lower --concurrency')", async () => {
     const arbor = slowFake({ gpus: 3 });
