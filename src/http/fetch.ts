@@ -170,8 +170,29 @@ export class ServiceResponse {
     return Buffer.concat(parts);
   }
 
+  /**
+   * Whether the body may be read in one go: no idle limit to restart per chunk, not compressed
+   * (the length would be the compressed one) and a Content-Length within the cap. Reading it whole
+   * is Bun's native path: about a third of this call's CPU saved on an LM answer.
+   */
+  private readableWhole(): boolean {
+    if (this.call.idleTimeoutMs !== undefined || this.consumed) return false;
+    const encoding = this.headers.get("content-encoding");
+    if (encoding !== null && encoding !== "identity") return false;
+    const length = Number(this.headers.get("content-length") ?? Number.NaN);
+    return Number.isInteger(length) && length >= 0 && length <= this.call.maxBodyBytes;
+  }
+
   async text(): Promise<string> {
-    return new TextDecoder().decode(await this.bytes());
+    if (!this.readableWhole()) return new TextDecoder().decode(await this.bytes());
+    this.consumed = true;
+    try {
+      return await this.response.text();
+    } catch (error) {
+      throw transportFailure(error, this.url, this.call, this.deadline, "body");
+    } finally {
+      this.deadline.dispose();
+    }
   }
 
   /** The body as JSON; anything else fails as `malformed` with an excerpt of what came. */
@@ -264,26 +285,4 @@ export async function fetchOrThrow(
     cause: REASONS[kind] ?? "the server rejected the request",
     fix,
   });
-}
-
-/** The fetch signature of client libraries (openai-node's `fetch` option). */
-export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
-
-/**
- * A fetch for a client library (the openai package): the same deadline, classification and body
- * cap as fetchOrThrow, the whole body read before it returns. A failure is thrown as our
- * ServiceError; the library wraps it (openai: as the `cause` of its connection error) and the
- * caller unwraps it.
- */
-export function cappedFetch(call: CallSettings): FetchFunction {
-  return async (input, init) => {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.toString() : input.url;
-    const answer = await fetchOrThrow(url, { ...init, ...call }, init?.signal ?? undefined);
-    const body = await answer.bytes();
-    const headers = new Headers(answer.headers);
-    // The body is decompressed and whole: these no longer describe it.
-    headers.delete("content-encoding");
-    headers.delete("content-length");
-    return new Response(body, { status: answer.status, statusText: "", headers });
-  };
 }

@@ -1,10 +1,12 @@
 /**
- * The LM client: OpenAI-compatible chat completions (vLLM, Arbor, OpenAI) through the `openai`
- * package with its own retries off (maxRetries 0), so `withRetries` (retry.ts) is the one retry
- * policy, and our fetch (src/http/fetch.ts `cappedFetch`), so --request-timeout bounds the whole
- * call (no Bun idle cut), the body is capped and failures are classified like every other
- * service's (errors.ts words them for the LM). Several base URLs share the load (endpoints.ts); a Limiter caps requests in flight;
- * temperature-0 requests may be answered from a ResponseCache (cache.ts).
+ * The LM client: OpenAI-compatible chat completions (vLLM, Arbor, OpenAI): POST
+ * {base}/chat/completions with our fetch (src/http/fetch.ts `fetchOrThrow`), so --request-timeout
+ * bounds the whole call (no Bun idle cut), the body is capped, failures are classified like every
+ * other service's (errors.ts words them for the LM), and `withRetries` (retry.ts) is the one retry
+ * policy. (The openai package did the same through our fetch, at ~150 µs of CPU per call, a third
+ * of an example's budget: bench/README.md "pipeline".) Several base URLs share the load
+ * (endpoints.ts); a Limiter caps requests in flight; temperature-0 requests may be answered from a
+ * ResponseCache (cache.ts).
  *
  * Server quirks handled (docs/specs/arbor.md §2a, §5): exactly one choice, maybe no `usage`;
  * HTTP 200 with body `null` (a failed completion) → retryable ServiceError; `finish_reason:
@@ -12,20 +14,19 @@
  * The body carries model, messages, temperature and max_tokens, plus top_p only when set and
  * response_format only on the JSONAdapter fallback calls (program.md §5): nothing else.
  */
-import OpenAI, { APIUserAbortError } from "openai";
-import { InterruptedError, ServiceError, redactCredentials } from "../errors.ts";
+import { ServiceError, redactCredentials } from "../errors.ts";
 import { log, retryLog } from "../log.ts";
 import { cacheKey, type ResponseCache } from "./cache.ts";
 import { EndpointPool, type EndpointState } from "./endpoints.ts";
-import { LM_SERVICE, START_SERVER_FIX, toServiceError } from "./errors.ts";
-import { cappedFetch } from "../http/fetch.ts";
+import { LM_SERVICE, START_SERVER_FIX, describeLmError } from "./errors.ts";
+import { fetchOrThrow } from "../http/fetch.ts";
 import { Limiter } from "../http/limit.ts";
 import { chatCompletionLimitBytes } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { isRecord, type ServedModelIdentity } from "./identity.ts";
 import type { ChatClient, ChatRequest, ChatResult, TokenUsage } from "./types.ts";
 
-export { LM_SERVICE, START_SERVER_FIX, toServiceError };
+export { LM_SERVICE, START_SERVER_FIX };
 
 export interface ChatClientOptions {
   /** One or more OpenAI-compatible base URLs (…/v1). */
@@ -59,11 +60,6 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * Margin of the openai package's own timeout over ours: our deadline (in the custom fetch, body
- * included) always ends a call first; the package's timer is only a backstop.
- */
-const PACKAGE_TIMEOUT_MARGIN_MS = 60_000;
 
 interface Completion {
   text: string;
@@ -103,48 +99,24 @@ export function readCompletion(body: unknown, url: string): Completion {
   return { text: content, finishReason, usage, model };
 }
 
-/** One endpoint's openai clients, one per body cap (i.e. per max_tokens asked). */
-class EndpointClients {
-  private readonly byMaxTokens = new Map<number, OpenAI>();
+/** The chat completions URL of a base URL (…/v1 → …/v1/chat/completions), as openai-node builds it. */
+export function chatCompletionsUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/chat/completions`;
+}
 
-  constructor(
-    private readonly url: string,
-    private readonly options: ChatClientOptions,
-  ) {}
+/** What an endpoint needs to send a request: its URL and headers, built once. */
+class EndpointTarget {
+  readonly chatUrl: string;
+  readonly headers: Record<string, string>;
 
-  /**
-   * The openai client for a request of `maxTokens`: maxRetries 0 (withRetries is the policy) and
-   * our fetch (cappedFetch), so --request-timeout bounds the whole call with no Bun idle cut and
-   * the body is capped at what `maxTokens` tokens can take (chatCompletionLimitBytes).
-   */
-  for(maxTokens: number): OpenAI {
-    const existing = this.byMaxTokens.get(maxTokens);
-    if (existing) return existing;
-    const timeoutMs = this.options.requestTimeoutSeconds * 1000;
-    const client = new OpenAI({
-      baseURL: this.url,
-      apiKey: this.options.apiKey,
-      maxRetries: 0,
-      timeout: timeoutMs + PACKAGE_TIMEOUT_MARGIN_MS,
-      logLevel: "off",
-      organization: null,
-      project: null,
-      fetch: cappedFetch({
-        service: LM_SERVICE,
-        timeoutMs,
-        timeoutFlag: "--request-timeout",
-        fix: START_SERVER_FIX,
-        maxBodyBytes: chatCompletionLimitBytes(maxTokens),
-        retryMalformed: true,
-      }),
-    });
-    this.byMaxTokens.set(maxTokens, client);
-    return client;
+  constructor(url: string, apiKey: string) {
+    this.chatUrl = chatCompletionsUrl(url);
+    this.headers = { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${apiKey}` };
   }
 }
 
 export class OpenAIChatClient implements ChatClient {
-  readonly pool: EndpointPool<EndpointClients>;
+  readonly pool: EndpointPool<EndpointTarget>;
   private readonly limiter: Limiter;
   /** What each endpoint serves under --model (from the preflight); keys the response cache. */
   private readonly identities = new Map<string, ServedModelIdentity | null>();
@@ -152,7 +124,7 @@ export class OpenAIChatClient implements ChatClient {
   constructor(readonly options: ChatClientOptions) {
     if (options.baseUrls.length === 0) throw new RangeError("the LM client needs at least one base URL");
     this.pool = new EndpointPool(
-      options.baseUrls.map((url) => ({ url, value: new EndpointClients(url, options) })),
+      options.baseUrls.map((url) => ({ url, value: new EndpointTarget(url, options.apiKey) })),
       {
         failureThreshold: options.endpointFailureThreshold,
         cooldownMs: (options.endpointCooldownSeconds ?? 30) * 1000,
@@ -226,35 +198,46 @@ export class OpenAIChatClient implements ChatClient {
   }
 
   private async attempt(
-    endpoint: EndpointState<EndpointClients>,
+    endpoint: EndpointState<EndpointTarget>,
     call: { model: string; temperature: number; maxTokens: number; topP: number | undefined; request: ChatRequest },
     signal: AbortSignal | undefined,
   ): Promise<Completion> {
     let outcome: "success" | "endpoint-failure" | "request-failure" = "endpoint-failure";
     try {
-      let body: unknown;
+      const body = JSON.stringify({
+        model: call.model,
+        messages: call.request.messages.map((message) => ({ role: message.role, content: message.content })),
+        temperature: call.temperature,
+        max_tokens: call.maxTokens,
+        // Only what the user or the reference sets: DSPy sends temperature and max_tokens.
+        ...(call.topP === undefined ? {} : { top_p: call.topP }),
+        ...(call.request.responseFormat === undefined ? {} : { response_format: call.request.responseFormat }),
+      });
+      let reply: unknown;
       try {
-        body = await endpoint.value.for(call.maxTokens).chat.completions.create(
+        const response = await fetchOrThrow(
+          endpoint.value.chatUrl,
           {
-            model: call.model,
-            messages: call.request.messages.map((message) => ({ role: message.role, content: message.content })),
-            temperature: call.temperature,
-            max_tokens: call.maxTokens,
-            // Only what the user or the reference sets: DSPy sends temperature and max_tokens.
-            ...(call.topP === undefined ? {} : { top_p: call.topP }),
-            ...(call.request.responseFormat === undefined ? {} : { response_format: call.request.responseFormat }),
+            method: "POST",
+            headers: endpoint.value.headers,
+            body,
+            service: LM_SERVICE,
+            timeoutMs: this.options.requestTimeoutSeconds * 1000,
+            timeoutFlag: "--request-timeout",
+            fix: START_SERVER_FIX,
+            maxBodyBytes: chatCompletionLimitBytes(call.maxTokens),
+            retryMalformed: true,
           },
-          signal ? { signal } : undefined,
+          signal,
         );
+        reply = await response.json();
       } catch (error) {
-        if (signal?.aborted || error instanceof APIUserAbortError) {
-          throw signal?.reason ?? new InterruptedError();
-        }
-        const mapped = toServiceError(error, endpoint.url, call.model, this.options.requestTimeoutSeconds);
-        if (!mapped.retryable) outcome = "request-failure";
-        throw mapped;
+        if (!(error instanceof ServiceError)) throw error; // the caller's abort (InterruptedError)
+        const worded = describeLmError(error, endpoint.url, call.model);
+        if (!worded.retryable) outcome = "request-failure";
+        throw worded;
       }
-      const completion = readCompletion(body, endpoint.url);
+      const completion = readCompletion(reply, endpoint.url);
       outcome = "success";
       return completion;
     } finally {

@@ -1,12 +1,10 @@
 /**
  * LM failures in the language model's terms. The classification is made once, in src/http/fetch.ts
- * (the LM client's custom fetch); the openai package wraps what that fetch throws as the `cause`
- * of its own connection error, so `toServiceError` unwraps it and words it by `kind`: the API key
+ * (`fetchOrThrow`, which the LM client calls); `describeLmError` words it by `kind`: the API key
  * (auth), the model not served (not_found), a refused request (rejected), a server failure, a
- * timeout naming --request-timeout. Anything the openai package raised itself (a 2xx body that is
- * not JSON) becomes a retryable `malformed` failure.
+ * timeout naming --request-timeout; the rest (a 2xx body that is not JSON: malformed, retried) as
+ * fetch.ts worded it.
  */
-import { APIConnectionTimeoutError, APIError, OpenAIError } from "openai";
 import { ServiceError, excerpt } from "../errors.ts";
 import { ARBOR_GPU_HOLDERS, arborGpuFix, isArborGpuShortage } from "./arbor-gpus.ts";
 
@@ -77,45 +75,4 @@ export function describeLmError(error: ServiceError, baseUrl: string, model: str
     default:
       return error;
   }
-}
-
-function causeOf(error: unknown): unknown {
-  return error instanceof Error ? error.cause : undefined;
-}
-
-/** Turn anything the LM call threw into a worded ServiceError (retryable per the policy). */
-export function toServiceError(error: unknown, baseUrl: string, model: string, timeoutSeconds: number): ServiceError {
-  const ours = error instanceof ServiceError ? error : causeOf(error) instanceof ServiceError ? causeOf(error) : undefined;
-  if (ours instanceof ServiceError) return describeLmError(ours, baseUrl, model);
-  const base = { service: LM_SERVICE, url: baseUrl, error };
-  if (error instanceof APIConnectionTimeoutError) {
-    return describeLmError(
-      new ServiceError(`the language model did not answer within ${timeoutSeconds} s (--request-timeout): ${baseUrl}`, { ...base, kind: "timeout" }),
-      baseUrl,
-      model,
-    );
-  }
-  if (error instanceof APIError && typeof error.status === "number") {
-    const failure = new ServiceError(`the language model at ${baseUrl} answered HTTP ${error.status}`, {
-      ...base,
-      status: error.status,
-      body: error.message,
-      json: error.error,
-    });
-    return describeLmError(failure, baseUrl, model);
-  }
-  if (error instanceof OpenAIError) {
-    return new ServiceError(`the language model at ${baseUrl} failed: ${excerpt(error.message)}`, {
-      ...base,
-      kind: "reset",
-      fix: START_SERVER_FIX,
-    });
-  }
-  return new ServiceError(`the language model at ${baseUrl} sent a response that is not valid JSON`, {
-    ...base,
-    kind: "malformed",
-    retryable: true,
-    cause: excerpt(error instanceof Error ? error.message : String(error)),
-    fix: "check the server's log; the response was cut off or is not OpenAI-compatible",
-  });
 }

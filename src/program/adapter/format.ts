@@ -43,7 +43,18 @@ export function taskDescription(signature: Signature): string {
   return `In adhering to this structure, your objective is: ${["", ...pythonSplitLines(instructions)].join("\n        ")}`;
 }
 
+/** System messages by signature: the same text for every call of a predictor, built once. */
+const systemMessages = new WeakMap<Signature, string>();
+
 export function systemMessage(signature: Signature): string {
+  const known = systemMessages.get(signature);
+  if (known !== undefined) return known;
+  const message = buildSystemMessage(signature);
+  systemMessages.set(signature, message);
+  return message;
+}
+
+function buildSystemMessage(signature: Signature): string {
   const structure = pythonStrip(
     [STRUCTURE_INTRO, fieldBlocks(signature.inputs, false), fieldBlocks(signature.outputs, true), "[[ ## completed ## ]]\n"].join("\n\n"),
   );
