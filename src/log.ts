@@ -1,7 +1,7 @@
 /**
  * Logs go to stderr (consola, with our one reporter: `[level] message`, the same in a terminal,
  * a pipe or a file; colour only when stderr is a terminal, NO_COLOR / FORCE_COLOR honoured:
- * src/terminal/stream.ts); stdout is reserved for machine-readable output (--json) and for the
+ * src/text/stream.ts); stdout is reserved for machine-readable output (--json) and for the
  * tables a command prints as its result. consola's own reporters are not used: they choose
  * colour by whether *stdout* is a terminal (and always under CI), so colour codes reached log
  * files and pipes, and they printed differently under test. Credentials inside URLs
@@ -14,7 +14,8 @@ import { formatWithOptions } from "node:util";
 import type { LogLevel } from "./config/defaults.ts";
 import { redactCredentials } from "./errors.ts";
 import { RetryLog } from "./http/retry-log.ts";
-import { colourEnabled } from "./terminal/stream.ts";
+import { Progress, type ProgressOptions, type ProgressOutput } from "./text/progress.ts";
+import { colourEnabled } from "./text/stream.ts";
 
 const LEVELS: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
 
@@ -36,10 +37,15 @@ export function formatLogLine(entry: Pick<LogObject, "type" | "args">, colour: b
   return `${label} ${formatWithOptions({ colors: colour }, ...entry.args)}\n`;
 }
 
-/** Writes log lines to stderr. */
+/** The progress line on the terminal, if one is showing: a log line goes above it. */
+let progressLine: string | null = null;
+const CLEAR_LINE = "\r\u001b[2K";
+
+/** Writes log lines to stderr (above a progress line that redraws in place). */
 const stderrReporter: ConsolaReporter = {
   log: (entry) => {
-    process.stderr.write(formatLogLine(entry, colourEnabled(process.stderr)));
+    const text = formatLogLine(entry, colourEnabled(process.stderr));
+    process.stderr.write(progressLine === null ? text : `${CLEAR_LINE}${text}${progressLine}`);
   },
 };
 
@@ -68,4 +74,22 @@ export function setLogLevel(level: LogLevel): void {
 /** True when stderr is a terminal, so progress lines may redraw in place. */
 export function stderrIsTerminal(): boolean {
   return Boolean(process.stderr.isTTY);
+}
+
+/** Where progress lines go: redrawn in place on a terminal; otherwise `[info]` log lines (run.log gets them too). */
+export function progressOutput(terminal: boolean = stderrIsTerminal()): ProgressOutput {
+  if (!terminal) return { redraws: false, show: (line) => log.info(line) };
+  return {
+    redraws: true,
+    show: (line, final) => {
+      if (log.level < LEVELS.info) return;
+      process.stderr.write(`${CLEAR_LINE}${line}${final ? "\n" : ""}`);
+      progressLine = final ? null : line;
+    },
+  };
+}
+
+/** A progress reporter (src/text/progress.ts) writing to stderr, unless `output` is given. */
+export function startProgress(options: Omit<ProgressOptions, "output"> & { output?: ProgressOutput | undefined }): Progress {
+  return new Progress({ ...options, output: options.output ?? progressOutput() });
 }

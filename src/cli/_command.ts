@@ -9,7 +9,7 @@ import type { CommandSchema } from "../config/flags.ts";
 import { parseCommandLine, resolveOptions, wantsHelp } from "../config/resolve.ts";
 import { ExitCode, InterruptedError, isMusiqueError } from "../errors.ts";
 import { log, retryLog, setLogLevel } from "../log.ts";
-import { streamWidth } from "../terminal/stream.ts";
+import { streamWidth } from "../text/stream.ts";
 import { printErrorDocument, wantsJson } from "./_error-document.ts";
 import { commandHelp } from "./_help.ts";
 import { installSignalHandlers, signalExitCode, stopSignal } from "./_signals.ts";

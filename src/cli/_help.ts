@@ -5,7 +5,7 @@
  * Plain text: no colour codes, so it reads the same in a terminal, a pipe or a file.
  */
 import { FLAG_GROUPS, flagsOf, type CommandSchema, type FlagDefinition, type FlagGroup } from "../config/flags.ts";
-import { hangingIndent, wrapText } from "../terminal/wrap.ts";
+import { hangingIndent, wrapText } from "../text/wrap.ts";
 
 /** Widest flag column before the description moves to its own line. */
 const TERM_COLUMN = 26;

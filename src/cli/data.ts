@@ -5,14 +5,9 @@
  */
 import { DataSchema, type DataOptions } from "../config/schemas.ts";
 import { datasetStats, loadExamples, type DatasetStats, type DuplicateRecord, type Example, type Summary } from "../data/index.ts";
+import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
+import { formatTable, type Row } from "../text/table.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
-
-function table(rows: Array<[string, string | number]>, header: [string, string]): string {
-  const all: Array<[string, string]> = [header, ...rows.map(([key, value]): [string, string] => [key, String(value)])];
-  const left = Math.max(...all.map(([key]) => key.length));
-  const right = Math.max(...all.map(([, value]) => value.length));
-  return all.map(([key, value]) => `  ${key.padEnd(left)}  ${value.padStart(right)}`).join("\n");
-}
 
 function summaryText(summary: Summary): string {
   return `min ${summary.min}  mean ${summary.mean.toFixed(2)}  max ${summary.max}`;
@@ -25,11 +20,12 @@ export function formatStats(stats: DatasetStats, skipped: number, duplicates: re
   const lines: string[] = [];
   lines.push(`${stats.examples} examples${skipped > 0 ? ` (${skipped} invalid rows skipped)` : ""}`);
   lines.push("");
-  lines.push(table(stats.bySource.map(({ source, examples }) => [source, examples]), ["source", "examples"]));
-  lines.push("");
-  lines.push(table(Object.entries(stats.byHops).map(([hops, count]) => [`${hops}-hop`, count]), ["hops", "examples"]));
-  lines.push("");
-  lines.push(table(Object.entries(stats.byShape), ["shape", "examples"]));
+  const rows: Row[] = stats.bySource.map(({ source, examples }) => [source, String(examples)]);
+  rows.push({ section: "by hop count" }, ...Object.entries(stats.byHops).map(([hops, count]) => [hopLabel(hops), String(count)]));
+  const shapes = new Set(shapesWorthShowing(Object.keys(stats.byShape)));
+  if (shapes.size > 0) rows.push({ section: "by shape" });
+  for (const [shape, count] of Object.entries(stats.byShape)) if (shapes.has(shape)) rows.push([shape, String(count)]);
+  lines.push(formatTable(["source", "examples"], rows));
   lines.push("");
   const aliases = stats.answerAliases;
   lines.push(`paragraphs per question:  ${summaryText(stats.paragraphs)}`);

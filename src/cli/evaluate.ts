@@ -19,7 +19,7 @@ export default musiqueCommand({
       process.stdout.write(
         `\nAverage answer F1: ${(overall.answer_f1 * overall.n).toFixed(1)} / ${overall.n} (${(100 * overall.answer_f1).toFixed(1)}%)\n\n`,
       );
-      process.stdout.write(scoresTable(summary.scores) + "\n\n");
+      process.stdout.write(scoresTable(summary.scores, options.reward) + "\n\n");
     }
     const fromCache = describeCacheCounts(summary.cache);
     if (fromCache) process.stdout.write(`${fromCache}\n`);

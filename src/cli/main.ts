@@ -6,7 +6,7 @@
  */
 import { ExitCode, UsageError, didYouMean } from "../errors.ts";
 import { log } from "../log.ts";
-import { streamWidth } from "../terminal/stream.ts";
+import { streamWidth } from "../text/stream.ts";
 import { VERSION, versionLine } from "../version.ts";
 import type { CommandDefinition } from "./_command.ts";
 import { printErrorDocument, wantsJson } from "./_error-document.ts";

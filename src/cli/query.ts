@@ -14,6 +14,6 @@ export default musiqueCommand({
   schema: QuerySchema,
   run: async (options, context) => {
     const format = options.json ? "json" : options.format;
-    await runTask("query", { path: options.db, sql: options.sql, format, crlf: options.crlf }, { signal: context.signal });
+    await runTask("query", { path: options.db, sql: options.sql, format, crlf: options.crlf, maxWidth: options.maxWidth }, { signal: context.signal });
   },
 });

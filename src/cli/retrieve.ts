@@ -8,14 +8,11 @@ import { RetrieveSchema } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
 import { DataError } from "../errors.ts";
 import { writeOutputFile } from "../files.ts";
-import { log } from "../log.ts";
+import { log, startProgress } from "../log.ts";
 import { buildRetriever } from "../run/setup.ts";
 import { rankExamples, type QuestionRanking } from "../retrieval/rank.ts";
 import { formatRecallTable, recallReport } from "../retrieval/recall.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
-
-/** Seconds between progress lines on stderr. */
-const PROGRESS_INTERVAL_MS = 2000;
 
 function rankingsJsonl(rankings: readonly QuestionRanking[]): string {
   return rankings
@@ -47,22 +44,13 @@ export default musiqueCommand({
     }
     log.info(`ranking ${examples.length} questions with ${retriever.name} retrieval, top ${options.topN}`);
 
-    const started = performance.now();
-    let lastReport = started;
+    const progress = startProgress({ label: "retrieve", total: examples.length, item: "question" });
     const rankings = await rankExamples(examples, retriever, options.topN, {
       concurrency: DEFAULTS.concurrency,
       signal: context.signal,
-      onProgress: (done, total) => {
-        const now = performance.now();
-        if (now - lastReport < PROGRESS_INTERVAL_MS || done === total) return;
-        lastReport = now;
-        log.info(`ranked ${done}/${total} questions`);
-      },
+      onProgress: (done) => progress.set(done),
     });
-    const seconds = (performance.now() - started) / 1000;
-    log.info(
-      `ranked ${examples.length} questions in ${seconds.toFixed(2)} s (${Math.round(examples.length / Math.max(seconds, 1e-6))} per second)`,
-    );
+    progress.finish();
 
     if (options.output) {
       writeOutputFile(options.output, rankingsJsonl(rankings), "--output");

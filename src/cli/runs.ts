@@ -6,33 +6,97 @@
 import { RunsSchema } from "../config/schemas.ts";
 import { ExitCode, UsageError, didYouMean } from "../errors.ts";
 import { describeCacheCounts } from "../lm/cache.ts";
-import { cacheCountsOf, formatTable, listRuns, openReadOnly, type QueryValue, type RunSummary } from "../store/index.ts";
-import { streamWidth } from "../terminal/stream.ts";
-import { hangingIndent } from "../terminal/wrap.ts";
+import { REWARDS } from "../config/defaults.ts";
+import { rewardFootnote } from "../metrics/reward.ts";
+import { cacheCountsOf, listRuns, openReadOnly, type RunSettings, type RunSummary } from "../store/index.ts";
+import { streamWidth } from "../text/stream.ts";
+import { formatTable, type Column } from "../text/table.ts";
+import { hangingIndent } from "../text/wrap.ts";
 import { musiqueCommand, printJson, reportError, type CommandDefinition } from "./_command.ts";
 import { printErrorDocument, wantsJson } from "./_error-document.ts";
 import { RUN_ACTIONS } from "./runs-actions.ts";
 
-export function runsTable(runs: readonly RunSummary[]): string {
-  const columns = ["run", "kind", "status", "started", "step", "n", "em", "f1", "recall", "support_f1", "reward", "failures", "calls", "tokens", "tags"];
-  const rows = runs.map((run): QueryValue[] => [
-    run.name,
-    run.kind,
-    run.status,
-    run.startedAt.replace("T", " ").slice(0, 19),
-    run.step === null || run.step < 0 ? null : run.step,
-    run.n,
-    run.em,
-    run.f1,
-    run.recall,
-    run.supportF1,
-    run.reward,
-    run.formatFailures + run.lmErrors,
-    run.calls,
-    run.promptTokens + run.completionTokens,
-    run.tags.join(","),
-  ]);
-  return formatTable({ columns, rows }, { nullText: "-", decimals: 3 });
+/** Widest `musique runs` table without --wide. */
+export const RUNS_WIDTH = 120;
+
+type ListedRun = RunSummary & RunSettings;
+
+function score(value: number | null): string {
+  return value === null ? "-" : value.toFixed(3);
+}
+
+/** The model's own name without its organisation ("Qwen/Qwen2.5-7B-Instruct" → "Qwen2.5-7B-Instruct"). */
+function shortModel(model: string | null): string {
+  return model === null ? "-" : (model.split("/").at(-1) ?? model);
+}
+
+/**
+ * The runs, newest first: what ran (kind, status, model, retriever, hops, temperature) and its
+ * headline scores and tags, at most 120 columns (long model and run names are cut with …); `wide` adds
+ * start time, step, recall, support F1, failures, calls, tokens and dataset, and cuts nothing.
+ */
+export function runsTable(runs: readonly ListedRun[], wide = false): string {
+  const columns: Column[] = [
+    { header: "run", minWidth: 16 },
+    { header: "kind", align: "left" },
+    { header: "status", align: "left" },
+    { header: "model", align: "left", minWidth: 10 },
+    { header: "retriever", align: "left" },
+    { header: "hops" },
+    { header: "T" },
+    { header: "n" },
+    { header: "EM" },
+    { header: "F1" },
+    { header: "reward" },
+    { header: "tags", align: "left", minWidth: 4 },
+  ];
+  if (wide) {
+    columns.push(
+      { header: "started", align: "left" },
+      { header: "step" },
+      { header: "recall" },
+      { header: "support F1" },
+      { header: "failures" },
+      { header: "calls" },
+      { header: "tokens" },
+      { header: "dataset", align: "left" },
+    );
+  }
+  const rows = runs.map((run) => {
+    const cells = [
+      run.name,
+      run.kind,
+      run.status,
+      wide ? (run.model ?? "-") : shortModel(run.model),
+      run.retriever ?? "-",
+      run.numHops ?? "-",
+      run.temperature === null ? "-" : String(run.temperature),
+      String(run.n),
+      score(run.em),
+      score(run.f1),
+      score(run.reward),
+      run.tags.length > 0 ? run.tags.join(",") : "-",
+    ];
+    if (wide) {
+      cells.push(
+        run.startedAt.replace("T", " ").slice(0, 19),
+        run.step === null || run.step < 0 ? "-" : String(run.step),
+        score(run.recall),
+        score(run.supportF1),
+        String(run.formatFailures + run.lmErrors),
+        String(run.calls),
+        String(run.promptTokens + run.completionTokens),
+        run.dataset ?? "-",
+      );
+    }
+    return cells;
+  });
+  const versions = REWARDS.filter((version) => runs.some((run) => run.rewardVersion === version));
+  const footnotes = ["", "T: sampling temperature; hops: --num-hops", ...rewardFootnote(versions.length === 1 ? versions[0] : undefined)];
+  return formatTable(wide ? columns.map(({ header, align }) => ({ header, align })) : columns, rows, {
+    footnotes,
+    ...(wide ? {} : { maxWidth: RUNS_WIDTH }),
+  }) + "\n";
 }
 
 const list = musiqueCommand({
@@ -49,7 +113,7 @@ const list = musiqueCommand({
       if (options.json) printJson(cached.map(({ run, cache }) => ({ ...run, cachedCalls: cache.answered })));
       else if (runs.length === 0) process.stdout.write(`no runs${tags.length > 0 ? ` tagged ${tags.join(", ")}` : ""} recorded in ${options.db}\n`);
       else {
-        process.stdout.write(runsTable(runs));
+        process.stdout.write(runsTable(runs, options.wide));
         for (const { run, cache } of cached) {
           const line = describeCacheCounts(cache);
           if (line) process.stdout.write(`${run.name}: ${line}\n`);

@@ -123,6 +123,8 @@ export const DEFAULTS = {
 
   // query / compare
   queryFormat: "table",
+  /** Longest table cell of `musique query` before it is cut (marked …, counted under the table); 0 = no limit. */
+  queryMaxWidth: 80,
   bootstrapResamples: 2000,
 } as const;
 

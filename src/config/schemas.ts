@@ -197,6 +197,11 @@ export const QuerySchema = commandSchema({
   ...globalEntries,
   format: flag(v.optional(enumField(QUERY_FORMATS), DEFAULTS.queryFormat), "table|csv|json", { group: "output", valueHint: "fmt" }),
   crlf: flag(v.optional(booleanField(), false), "end CSV lines with CRLF (RFC 4180, for Excel) instead of LF", { group: "output", kind: "boolean" }),
+  maxWidth: flag(
+    v.optional(integerField(0), DEFAULTS.queryMaxWidth),
+    "cut table cells longer than this (they end in …, and the table says how many); 0: never cut",
+    { group: "output", valueHint: "n" },
+  ),
 });
 
 /** --tag as a filter: the runs carrying every tag given. */
@@ -212,6 +217,10 @@ export const RunsSchema = commandSchema({
   ...globalEntries,
   tag: tagFilterEntry("list"),
   limit: flag(v.optional(integerField(1), 50), "show at most N runs, newest first", { group: "output", valueHint: "n" }),
+  wide: flag(v.optional(booleanField(), false), "every column (start time, recall, support F1, failures, calls, tokens, dataset), not cut to 120", {
+    group: "output",
+    kind: "boolean",
+  }),
 });
 
 /** One or more run names. */

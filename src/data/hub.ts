@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { DEFAULTS } from "../config/defaults.ts";
 import { DataError, ServiceError } from "../errors.ts";
 import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
-import { HUB_METADATA_LIMIT_BYTES, formatBytes } from "../http/limits.ts";
+import { HUB_METADATA_LIMIT_BYTES } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
-import { log, retryLog } from "../log.ts";
+import { log, retryLog, startProgress } from "../log.ts";
 import {
   ensureDir,
   looksLikeParquet,
@@ -27,12 +27,15 @@ import {
   writeManifest,
   type Environment,
 } from "./cache.ts";
-import { DownloadProgress, type ProgressOptions } from "./progress.ts";
+import { formatBytes } from "../text/duration.ts";
+import type { Progress, ProgressOptions } from "../text/progress.ts";
 import { describeSpec, type HubSpec } from "./spec.ts";
 
 const SERVICE = "Hugging Face Hub";
 /** An unfinished download untouched this long (and whose process is gone) is removed. */
 const ORPHAN_QUIET_MS = 60_000;
+/** Downloads smaller than this show no progress line. */
+export const PROGRESS_MIN_BYTES = 5 * 1024 * 1024;
 export const CONVERSION_BRANCH = "refs/convert/parquet";
 
 export interface HubOptions {
@@ -40,7 +43,8 @@ export interface HubOptions {
   signal?: AbortSignal | undefined;
   /** Overrides of the retry policy (tests use short delays). */
   retry?: Partial<RetryPolicy> | undefined;
-  progress?: ProgressOptions | undefined;
+  /** Overrides of the download progress reporter (tests: where lines go, how often). */
+  progress?: Partial<Pick<ProgressOptions, "quietBelow" | "intervalMs" | "now" | "output">> | undefined;
 }
 
 export interface HubSettings {
@@ -238,7 +242,7 @@ async function shardUrls(spec: HubSpec, request: Request): Promise<string[]> {
 }
 
 /** The shard's bytes as they arrive (fetch.ts classifies a cut or a silence), counted for the progress line. */
-async function* bodyChunks(response: ServiceResponse, progress: DownloadProgress): AsyncIterable<Uint8Array> {
+async function* bodyChunks(response: ServiceResponse, progress: Progress): AsyncIterable<Uint8Array> {
   for await (const chunk of response.chunks(Number.POSITIVE_INFINITY)) {
     progress.add(chunk.byteLength);
     yield chunk;
@@ -251,7 +255,7 @@ async function download(url: string, path: string, label: string, request: Reque
       const response = await fetchHub(url, request, Number.POSITIVE_INFINITY);
       const length = Number(response.headers.get("content-length") ?? Number.NaN);
       const total = Number.isFinite(length) ? length : undefined;
-      const progress = new DownloadProgress(`downloading ${label}`, total, request.options.progress);
+      const progress = startProgress({ label: `downloading ${label}`, total, unit: "bytes", quietBelow: PROGRESS_MIN_BYTES, ...request.options.progress });
       const bytes = await streamToFileAtomic(path, bodyChunks(response, progress), async (temporary, written) => {
         // A body cut short (with or without Content-Length) must never become a cache entry.
         if ((total !== undefined && written !== total) || !(await looksLikeParquet(temporary))) {

@@ -10,10 +10,9 @@ import { DataError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Environment } from "./cache.ts";
 import { DuplicateIds, type DuplicateRecord } from "./duplicates.ts";
-import { hubShardFiles } from "./hub.ts";
+import { hubShardFiles, type HubOptions } from "./hub.ts";
 import { parquetRows, readFileRows, readSampleRows, sliceRows, type RowStream } from "./local.ts";
 import { prepareWithPositions } from "./prepare.ts";
-import type { ProgressOptions } from "./progress.ts";
 import { describeSpec, parseDatasetSpecs, type DatasetSpec, type HubSpec } from "./spec.ts";
 import type { Example } from "./types.ts";
 import { RowValidator } from "./validate.ts";
@@ -42,7 +41,7 @@ export interface LoadOptions {
   /** Overrides of the Hub retry policy (tests). */
   retry?: Partial<RetryPolicy> | undefined;
   /** Download progress settings (tests). */
-  progress?: ProgressOptions | undefined;
+  progress?: HubOptions["progress"];
 }
 
 export interface LoadResult {

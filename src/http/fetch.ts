@@ -9,7 +9,8 @@
  */
 import { InterruptedError, ServiceError, excerpt, kindOfStatus, type FailureKind } from "../errors.ts";
 import { Deadline } from "./deadline.ts";
-import { ERROR_BODY_READ_BYTES, formatBytes } from "./limits.ts";
+import { formatBytes } from "../text/duration.ts";
+import { ERROR_BODY_READ_BYTES } from "./limits.ts";
 import { retryAfterMs } from "./retry.ts";
 
 export interface CallSettings {

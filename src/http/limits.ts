@@ -59,11 +59,3 @@ export const MODEL_LIST_LIMIT_BYTES = MEBIBYTE;
  * per file, at most 1,000 per page): 4 MiB holds a few thousand shards.
  */
 export const HUB_METADATA_LIMIT_BYTES = 4 * MEBIBYTE;
-
-/** A readable size (1024-based): 512 B, 2.0 kB, 1.1 MB, 1.00 GB; for limits, downloads and progress. */
-export function formatBytes(bytes: number): string {
-  if (bytes < KIBIBYTE) return `${bytes} B`;
-  if (bytes < MEBIBYTE) return `${(bytes / KIBIBYTE).toFixed(1)} kB`;
-  if (bytes < 1024 * MEBIBYTE) return `${(bytes / MEBIBYTE).toFixed(1)} MB`;
-  return `${(bytes / 1024 / MEBIBYTE).toFixed(2)} GB`;
-}

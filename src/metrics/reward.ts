@@ -101,3 +101,23 @@ export function scoreExample(example: ScoredExample, prediction: PredictionToSco
     components: reward.components,
   };
 }
+
+/** Each reward's base, as the footnote under a score table writes it. */
+const BASE_FORMULAS: Record<RewardVersion, string> = {
+  v1: "0.8 × (0.6·EM + 0.3·F1) + 0.2·recall",
+  v2: "(0.9·EM + F1 + recall) / 2.9",
+};
+
+/** The largest reward a version can give: a 4-hop question answered exactly with full recall. */
+export function maximumReward(version: RewardVersion): number {
+  return combinedReward(version, { em: 1, f1: 1, recall: 1, nHops: 4 }).value;
+}
+
+/** What `reward` in a score table is: the formula and range of each version shown, then the hop weight. */
+export function rewardFootnote(version?: RewardVersion): string[] {
+  const versions = version === undefined ? (Object.keys(BASE_FORMULAS) as RewardVersion[]) : [version];
+  return [
+    ...versions.map((each) => `reward (${each}) = hop weight × (${BASE_FORMULAS[each]}), from 0 to ${maximumReward(each).toFixed(2)}`),
+    "hop weight = min(hops / 2, 2): ×1 for 2 hops, ×1.5 for 3, ×2 for 4; its EM/F1 use the expanded gold answers",
+  ];
+}

@@ -1,4 +1,6 @@
 /** The compact terminal table of `musique compare`. */
+import { hopLabel } from "../text/labels.ts";
+import { tableLines } from "../text/table.ts";
 import type { Interval } from "./bootstrap.ts";
 import type { ComparedRun, Comparison, ComparisonBlock, FlipCounts, FlipLists } from "./compare.ts";
 
@@ -10,16 +12,6 @@ function intervalText(interval: Interval): string {
   return `${signed(interval.mean)} [${signed(interval.low)}, ${signed(interval.high)}]`;
 }
 
-function table(rows: string[][]): string[] {
-  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  return rows.map((row) =>
-    row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
-      .join("  ")
-      .trimEnd(),
-  );
-}
-
 function blockLines(title: string, block: ComparisonBlock, names: readonly string[]): string[] {
   const [first, ...others] = names;
   const header = [title, ...names, ...others.map((name) => `${name} − ${first ?? ""} [95% CI]`)];
@@ -28,7 +20,7 @@ function blockLines(title: string, block: ComparisonBlock, names: readonly strin
     ...metric.runs.map((column) => column.mean.toFixed(3)),
     ...metric.runs.slice(1).map((column) => (column.difference ? intervalText(column.difference) : "-")),
   ]);
-  return table([header, ...rows]);
+  return tableLines(header, rows);
 }
 
 /** "validation after 2 steps", "evaluation", "no predictions". */
@@ -67,12 +59,12 @@ export function formatComparison(comparison: Comparison): string {
   out.push(...blockLines(`overall (n=${comparison.overall.n})`, comparison.overall, names));
   for (const [hops, block] of Object.entries(comparison.byHops)) {
     out.push("");
-    out.push(...blockLines(`${hops} hops (n=${block.n})`, block, names));
+    out.push(...blockLines(`${hopLabel(hops)} (n=${block.n})`, block, names));
   }
   for (const flips of comparison.flips) {
     out.push("");
     out.push(`${flips.run} vs ${flips.against} (answer EM): ${countsText(flips.overall)}`);
-    for (const [hops, lists] of Object.entries(flips.byHops)) out.push(`  ${hops} hops: ${countsText(listCounts(lists))}`);
+    for (const [hops, lists] of Object.entries(flips.byHops)) out.push(`  ${hopLabel(hops)}: ${countsText(listCounts(lists))}`);
   }
   if (comparison.warnings.length > 0) {
     out.push("");

@@ -9,7 +9,11 @@ import { escapeHtml } from "./escape.ts";
 import { standalonePage } from "./style.ts";
 import { hopHtml } from "./trajectory-html.ts";
 import { barChart, lineChart, type LineSeries } from "./svg.ts";
-import { configLines, formatDuration } from "./terminal.ts";
+import { REWARDS, type RewardVersion } from "../config/defaults.ts";
+import { rewardFootnote } from "../metrics/reward.ts";
+import { formatDuration } from "../text/duration.ts";
+import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
+import { configLines } from "./terminal.ts";
 import type { ValidationRow } from "../store/reports.ts";
 import type { TrainingReport } from "./training.ts";
 
@@ -40,16 +44,21 @@ function number(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined ? "-" : value.toFixed(digits);
 }
 
-function scoresTableHtml(scores: RunScores): string {
+/** The score table: overall, by hop count, by shape where a hop count has several; what reward is under it. */
+function scoresTableHtml(scores: RunScores, reward: RewardVersion | undefined): string {
   const header = ["", "n", "EM", "F1", "support F1", "recall", "reward", "format fail", "LM errors"];
   const row = (label: string, block: ScoreBlock) =>
     `<tr><th>${escapeHtml(label)}</th>${[block.n, block.answer_em, block.answer_f1, block.support_f1, block.recall, block.reward]
       .map((value, index) => `<td class="number">${index === 0 ? value : number(value)}</td>`)
       .join("")}<td class="number">${block.format_failures}</td><td class="number">${block.lm_errors}</td></tr>`;
-  const rows = [row("overall", scores.overall)];
-  for (const [hops, block] of Object.entries(scores.by_hops)) rows.push(row(`${hops} hops`, block));
-  for (const [shape, block] of Object.entries(scores.by_shape)) rows.push(row(shape, block));
-  return `<table class="scores"><thead><tr>${header.map((cell) => `<th>${escapeHtml(cell)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  const section = (title: string) => `<tr class="section"><th colspan="${header.length}">${escapeHtml(title)}</th></tr>`;
+  const rows = [row("overall", scores.overall), section("by hop count")];
+  for (const [hops, block] of Object.entries(scores.by_hops)) rows.push(row(hopLabel(hops), block));
+  const shapes = new Set(shapesWorthShowing(Object.keys(scores.by_shape)));
+  if (shapes.size > 0) rows.push(section("by shape"));
+  for (const [shape, block] of Object.entries(scores.by_shape)) if (shapes.has(shape)) rows.push(row(shape, block));
+  const footnote = rewardFootnote(reward).map(escapeHtml).join("<br>");
+  return `<table class="scores"><thead><tr>${header.map((cell) => `<th>${escapeHtml(cell)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table><p class="note">${footnote}</p>`;
 }
 
 function overview(report: RunReport): string {
@@ -125,7 +134,7 @@ function resultCharts(report: RunReport): string {
   if (!scores) return `<p class="note">No predictions recorded yet.</p>`;
   const hops = Object.keys(scores.by_hops);
   const bars = barChart(
-    hops.map((key) => `${key} hops (n=${scores.by_hops[key]?.n ?? 0})`),
+    hops.map((key) => `${hopLabel(key)} (n=${scores.by_hops[key]?.n ?? 0})`),
     [
       { name: "EM", values: hops.map((key) => scores.by_hops[key]?.answer_em ?? 0) },
       { name: "F1", values: hops.map((key) => scores.by_hops[key]?.answer_f1 ?? 0) },
@@ -136,7 +145,7 @@ function resultCharts(report: RunReport): string {
   const series: LineSeries[] = [
     { name: "all", points: recall.hops.map((hop, index) => ({ x: hop, y: recall.overall[index] ?? 0 })) },
     ...Object.entries(recall.byHops).map(([key, curve]) => ({
-      name: `${key}-hop questions`,
+      name: hopLabel(key),
       points: recall.hops.map((hop, index) => ({ x: hop, y: curve[index] ?? 0 })),
     })),
   ];
@@ -151,7 +160,7 @@ function trajectoryHtml(example: ExampleDetail): string {
 
 function examplesSection(examples: readonly ExampleDetail[], total: number): string {
   const hopCounts = [...new Set(examples.map((example) => example.nHops))].sort((a, b) => a - b);
-  const options = ['<option value="all">all hop counts</option>', ...hopCounts.map((hops) => `<option value="${hops}">${hops} hops</option>`)];
+  const options = ['<option value="all">all hop counts</option>', ...hopCounts.map((hops) => `<option value="${hops}">${hopLabel(hops)}</option>`)];
   const bodies = examples.map(
     (example) => `<tbody class="example" data-hops="${example.nHops}" data-id="${escapeHtml(example.id)}">
 <tr><td><code>${escapeHtml(example.id)}</code></td><td class="number">${example.nHops}</td><td class="number">${number(example.f1)}</td><td class="number">${number(example.em, 0)}</td><td class="number">${number(example.reward)}</td><td class="number">${number(example.recall)}</td><td>${escapeHtml(example.status)}</td><td>${escapeHtml(example.question)}</td><td>${escapeHtml(example.answer ?? "(none)")}</td><td>${escapeHtml(example.gold.join(" | "))}</td></tr>
@@ -171,7 +180,7 @@ export function runReportBody(report: RunReport, worst: readonly ExampleDetail[]
   return `<h1>${escapeHtml(report.run.name)} <span class="meta">(${escapeHtml(report.run.kind)} run, <span class="status-${escapeHtml(report.run.status)}">${escapeHtml(report.run.status)}</span>)</span></h1>
 ${overview(report)}
 <h2>Scores</h2>
-${report.scores ? scoresTableHtml(report.scores) : '<p class="note">No predictions recorded yet.</p>'}
+${report.scores ? scoresTableHtml(report.scores, REWARDS.find((version) => version === report.config.reward)) : '<p class="note">No predictions recorded yet.</p>'}
 ${report.training ? trainingSection(report.training) : ""}
 <h2>Per hop count and retrieval</h2>
 ${resultCharts(report)}

@@ -10,6 +10,7 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32
 .meta { color: #4b5563; } .status-completed { color: #15803d; } .status-failed, .status-interrupted { color: #b91c1c; }
 table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 8px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; }
 th { background: #f9fafb; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
+tr.section th { background: #fff; padding-top: 12px; font-weight: 600; color: #374151; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; } .chart { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; }
 .chart-title { font-weight: 600; font-size: 13px; } .tick, .legend, .bar-value { font-size: 11px; fill: #374151; } .axis-label { font-size: 12px; fill: #374151; }
 .grid { stroke: #e5e7eb; } .axis { stroke: #6b7280; }

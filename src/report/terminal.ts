@@ -1,13 +1,14 @@
 /** The terminal form of `musique report RUN`. */
 import { scoresTable } from "../run/scores.ts";
+import { REWARDS, type RewardVersion } from "../config/defaults.ts";
+import { formatDuration } from "../text/duration.ts";
+import { hopLabel } from "../text/labels.ts";
+import { formatTable, type Row } from "../text/table.ts";
 import type { RunReport } from "./data.ts";
 
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null) return "-";
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+/** The reward version a run was scored with (its stored --reward), if known. */
+function rewardVersionOf(config: Record<string, unknown>): RewardVersion | undefined {
+  return REWARDS.find((version) => version === config.reward);
 }
 
 function configValue(value: unknown): string {
@@ -31,19 +32,13 @@ export function configLines(config: Record<string, unknown>, width = 100): strin
   return lines;
 }
 
-function table(rows: string[][]): string {
-  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  return rows
-    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  "))
-    .join("\n");
-}
-
+/** Recall of the supporting paragraphs after each hop, overall and by hop count. */
 function recallTable(report: RunReport): string {
   const { recallAtHop } = report;
-  const rows: string[][] = [["recall after hop", ...recallAtHop.hops.map(String)]];
-  rows.push(["overall", ...recallAtHop.overall.map((value) => value.toFixed(3))]);
-  for (const [hops, curve] of Object.entries(recallAtHop.byHops)) rows.push([`${hops} hops`, ...curve.map((value) => value.toFixed(3))]);
-  return table(rows);
+  const columns = ["recall after hop", ...recallAtHop.hops.map(String)];
+  const rows: Row[] = [["overall", ...recallAtHop.overall.map((value) => value.toFixed(3))], { section: "by hop count" }];
+  for (const [hops, curve] of Object.entries(recallAtHop.byHops)) rows.push([hopLabel(hops), ...curve.map((value) => value.toFixed(3))]);
+  return formatTable(columns, rows);
 }
 
 function trainingLines(report: RunReport): string[] {
@@ -78,7 +73,7 @@ export function formatRunReport(report: RunReport): string {
     const stepText = report.step !== null && report.step >= 0 ? ` (validation step ${report.step})` : "";
     out.push(`scored ${report.predicted} of ${report.examples} examples${stepText}`);
     out.push("");
-    out.push(scoresTable(report.scores));
+    out.push(scoresTable(report.scores, rewardVersionOf(report.config)));
     out.push("");
     out.push(recallTable(report));
   } else {

@@ -4,6 +4,8 @@
  * hop count and per shape ("2hop", "3hop1", …).
  */
 import { retrievalRecall } from "../metrics/retrieval.ts";
+import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
+import { formatTable, type Row } from "../text/table.ts";
 
 export interface RankedQuestion {
   id: string;
@@ -61,21 +63,14 @@ export function recallReport(questions: readonly RankedQuestion[], maxK: number)
   };
 }
 
-/** A readable table: one row per group, one column per k. */
+/** A readable table: one column per k; overall, by hop count, and by shape where a hop count has several. */
 export function formatRecallTable(report: RecallReport): string {
   const ks = Object.keys(report.recall);
-  const rows: string[][] = [["", "examples", ...ks.map((k) => `R@${k}`)]];
-  const add = (name: string, entry: RecallGroup) =>
-    rows.push([name, String(entry.examples), ...ks.map((k) => (entry.recall[k] ?? 0).toFixed(3))]);
-  add("all", report);
-  for (const [hops, entry] of Object.entries(report.byHops)) add(`${hops}-hop`, entry);
-  for (const [shape, entry] of Object.entries(report.byShape)) add(shape, entry);
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-        .join("  "),
-    )
-    .join("\n");
+  const row = (name: string, entry: RecallGroup) => [name, String(entry.examples), ...ks.map((k) => (entry.recall[k] ?? 0).toFixed(3))];
+  const rows: Row[] = [row("all", report), { section: "by hop count" }];
+  for (const [hops, entry] of Object.entries(report.byHops)) rows.push(row(hopLabel(hops), entry));
+  const shapes = new Set(shapesWorthShowing(Object.keys(report.byShape)));
+  if (shapes.size > 0) rows.push({ section: "by shape" });
+  for (const [shape, entry] of Object.entries(report.byShape)) if (shapes.has(shape)) rows.push(row(shape, entry));
+  return formatTable(["", "examples", ...ks.map((k) => `R@${k}`)], rows);
 }

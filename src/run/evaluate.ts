@@ -9,7 +9,7 @@ import { loadExamples } from "../data/index.ts";
 import type { Example } from "../data/types.ts";
 import { UsageError } from "../errors.ts";
 import { writeJsonFile, writeJsonLinesFile, writeOutputFile } from "../files.ts";
-import { log } from "../log.ts";
+import { log, startProgress } from "../log.ts";
 import { runMultiHop } from "../program/multihop.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { ChatClient } from "../lm/types.ts";
@@ -19,7 +19,6 @@ import { completedExampleIds, predictionsOf } from "../store/results.ts";
 import { startResultWriter } from "../store/writer.ts";
 import { runExamples, type ExampleRun } from "./examples.ts";
 import { examplesMarkdown, pickExamples } from "./outputs.ts";
-import { Progress } from "./progress.ts";
 import { officialGold, officialPrediction, scoreRun, type RunScores } from "./scores.ts";
 import { runSession, type RunSession } from "./session.ts";
 import type { Program } from "../program/signatures.ts";
@@ -91,7 +90,7 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
   if (options.cache && options.temperature === 0) {
     log.info(`identical temperature-0 requests are answered from the cache${cacheSoFar ? ` (so far ${cacheSoFar})` : " (--no-cache to re-ask)"}`);
   }
-  const progress = new Progress({ label: "evaluate", total: examples.length, alreadyDone: examples.length - pending.length });
+  const progress = startProgress({ label: "evaluate", total: examples.length, alreadyDone: examples.length - pending.length, item: "example" });
   const totals = { n: 0, em: 0, f1: 0 };
   const writer = await startResultWriter(store.path, store);
   let runs: ExampleRun[];
@@ -111,7 +110,7 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
         totals.n += 1;
         totals.em += score.em;
         totals.f1 += score.f1;
-        progress.tick(`EM ${(totals.em / totals.n).toFixed(3)} F1 ${(totals.f1 / totals.n).toFixed(3)}`);
+        progress.add(1, `EM ${(totals.em / totals.n).toFixed(3)} F1 ${(totals.f1 / totals.n).toFixed(3)}`);
       },
     });
   } finally {

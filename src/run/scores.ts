@@ -5,6 +5,10 @@
  */
 import type { Example } from "../data/types.ts";
 import type { PredictionRecord } from "../store/results.ts";
+import type { RewardVersion } from "../config/defaults.ts";
+import { rewardFootnote } from "../metrics/reward.ts";
+import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
+import { formatTable, type Row } from "../text/table.ts";
 import { averageOf, evaluateOfficialRecords, type GoldRecord, type PredictionRecord as OfficialPrediction } from "../metrics/index.ts";
 
 /** What scoring needs of a recorded prediction (store/results.ts PredictionRecord fits). */
@@ -124,27 +128,28 @@ export function scoreRun(examples: readonly Example[], predictions: readonly Sco
   return { overall: block(examples, byId), by_hops: byHops, by_shape: byShape };
 }
 
-/** A table like DSPy's Evaluate summary: overall, per hop count and per shape. */
-export function scoresTable(scores: RunScores): string {
-  const header = ["", "n", "EM", "F1", "support F1", "recall", "reward", "format fail", "LM errors"];
-  const rows: string[][] = [header];
-  const add = (label: string, score: ScoreBlock) =>
-    rows.push([
-      label,
-      String(score.n),
-      score.answer_em.toFixed(3),
-      score.answer_f1.toFixed(3),
-      score.support_f1.toFixed(3),
-      score.recall.toFixed(3),
-      score.reward.toFixed(3),
-      String(score.format_failures),
-      String(score.lm_errors),
-    ]);
-  add("overall", scores.overall);
-  for (const [hops, score] of Object.entries(scores.by_hops)) add(`${hops} hops`, score);
-  for (const [shape, score] of Object.entries(scores.by_shape)) add(shape, score);
-  const widths = header.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  return rows
-    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  "))
-    .join("\n");
+/**
+ * A table like DSPy's Evaluate summary, in labelled sections: overall, by hop count ("2 hops"),
+ * and by shape only for hop counts with several shapes (a lone "2hop" row would repeat "2 hops");
+ * a footnote says what `reward` is.
+ */
+export function scoresTable(scores: RunScores, reward?: RewardVersion): string {
+  const columns = ["", "n", "EM", "F1", "support F1", "recall", "reward", "format fail", "LM errors"];
+  const row = (label: string, score: ScoreBlock) => [
+    label,
+    String(score.n),
+    score.answer_em.toFixed(3),
+    score.answer_f1.toFixed(3),
+    score.support_f1.toFixed(3),
+    score.recall.toFixed(3),
+    score.reward.toFixed(3),
+    String(score.format_failures),
+    String(score.lm_errors),
+  ];
+  const rows: Row[] = [row("overall", scores.overall), { section: "by hop count" }];
+  for (const [hops, score] of Object.entries(scores.by_hops)) rows.push(row(hopLabel(hops), score));
+  const shapes = new Set(shapesWorthShowing(Object.keys(scores.by_shape)));
+  if (shapes.size > 0) rows.push({ section: "by shape" });
+  for (const [shape, score] of Object.entries(scores.by_shape)) if (shapes.has(shape)) rows.push(row(shape, score));
+  return formatTable(columns, rows, { footnotes: ["", ...rewardFootnote(reward)] });
 }

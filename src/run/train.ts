@@ -18,7 +18,7 @@ import { settlePreviousJobs } from "../grpo/resume.ts";
 import { runOnce } from "../grpo/rollouts.ts";
 import { validateTrainConfig } from "../grpo/validate.ts";
 import type { ChatClient } from "../lm/types.ts";
-import { log } from "../log.ts";
+import { log, progressOutput, startProgress } from "../log.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { Store } from "../store/database.ts";
 import { predictionsOf } from "../store/results.ts";
@@ -26,7 +26,6 @@ import type { RunRecord } from "../store/runs.ts";
 import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep, newestCheckpoint, validationsOf } from "../store/training.ts";
 import { startResultWriter, type ResultWriter } from "../store/writer.ts";
 import { runExamples, type ServiceEndpoints } from "./examples.ts";
-import { formatDuration } from "./progress.ts";
 import { officialPrediction, scoreRun } from "./scores.ts";
 import { runSession, type RunSession } from "./session.ts";
 import type { Program } from "../program/signatures.ts";
@@ -126,15 +125,14 @@ async function continueFrom(session: RunSession<TrainOptions>, arbor: ArborClien
   return { attempt: settled.nextAttempt, finalValidated, ...(initialModel ? { initialModel } : {}) };
 }
 
-function progressReporter(startedAt: number, startStep: number): (progress: StepProgress) => void {
-  return (progress) => {
-    const fresh = progress.completed - startStep;
-    const perStep = (Date.now() - startedAt) / 1000 / Math.max(1, fresh);
-    const eta = formatDuration(perStep * (progress.total - progress.completed));
-    log.info(
-      `step ${progress.completed}/${progress.total} | reward ${progress.meanReward.toFixed(4)} ± ${progress.rewardSpread.toFixed(4)} | ` +
-        `format failures ${progress.formatFailures} | groups ${progress.groups} | ` +
-        `validation ${progress.validation === null ? "—" : progress.validation.toFixed(4)} | ETA ${eta}`,
+/** One log line per training step (kept in train.log, never redrawn in place): reward, failures, validation, ETA. */
+function progressReporter(total: number, startStep: number): (progress: StepProgress) => void {
+  const progress = startProgress({ label: "train", total, alreadyDone: startStep, item: "step", intervalMs: 0, output: progressOutput(false) });
+  return (step) => {
+    progress.set(
+      step.completed,
+      `reward ${step.meanReward.toFixed(4)} ± ${step.rewardSpread.toFixed(4)} | format failures ${step.formatFailures} | ` +
+        `groups ${step.groups} | validation ${step.validation === null ? "—" : step.validation.toFixed(4)}`,
     );
   };
 }
@@ -245,7 +243,7 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
       initialBest: resume.best,
       ...continuation,
       onStop: options.onInterrupt,
-      onStep: progressReporter(Date.now(), resume.startStep),
+      onStep: progressReporter(options.numTrainSteps, resume.startStep),
       ...(groupsFile ? { onGroups: () => writeGroupsFile(store, run.id, groupsFile) } : {}),
     });
   } finally {

@@ -1,85 +1,104 @@
 /**
- * Printing query results: an aligned text table, CSV (RFC 4180 quoting, LF line ends unless CRLF
- * is asked for) or JSON
- * objects. `rowFormatter` turns rows into text as they arrive, so `musique query` never holds a
- * whole result: CSV and JSON write each row at once; the table measures its column widths on the
- * first TABLE_SAMPLE_ROWS rows (a result that fits is laid out exactly as formatTable does) and
- * prints later rows in those widths. Integers are exact at any size (bigint from safeIntegers).
+ * Printing query results: an aligned text table (src/text/table.ts), CSV (RFC 4180 quoting, LF
+ * line ends unless CRLF is asked for) or JSON objects. `rowFormatter` turns rows into text as they arrive, so `musique
+ * query` never holds a whole result: CSV and JSON write each row at once; the table measures its
+ * column widths on the first TABLE_SAMPLE_ROWS rows (a result that fits is laid out exactly as
+ * formatTable does) and prints later rows in those widths (a wider later cell is printed whole).
+ * Integers are exact at any size (bigint from safeIntegers); other numbers read as SQLite's own
+ * shell prints them (at most 15 significant digits: round(f1, 3) → 0.667). A table cell longer
+ * than `maxWidth` is cut and ends in "…", and the table says how many were cut (never silently);
+ * CSV and JSON are never cut.
  */
 import type { QueryFormat } from "../config/defaults.ts";
+import { displayWidth, measureTable, tableHeader, tableLine, type TableLayout } from "../text/table.ts";
 import type { QueryResult, QueryValue } from "./query.ts";
-
-const MAX_CELL = 80;
 
 /** Rows a streamed table reads before it fixes its column widths. */
 export const TABLE_SAMPLE_ROWS = 1000;
 
 export interface TableOptions {
-  /** Shown for SQL NULL (default "NULL"). */
-  nullText?: string;
-  /** Decimals shown for non-integer numbers (default 4). */
-  decimals?: number;
+  /** Longest cell of a table in characters; 0 = no limit (default 80). */
+  maxWidth?: number;
 }
 
-function tableCell(value: QueryValue, options: Required<TableOptions>): string {
-  if (value === null) return options.nullText;
-  if (value instanceof Uint8Array) return `<blob ${value.byteLength} bytes>`;
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(options.decimals);
+/** How `musique query` prints: table cell width, CSV line ends. */
+export interface OutputOptions extends TableOptions {
+  /** CSV lines end in CRLF instead of LF. */
+  crlf?: boolean;
+}
+
+export const DEFAULT_MAX_CELL = 80;
+
+/** A number as SQLite's shell prints it: integers whole, others with at most 15 significant digits. */
+export function sqliteNumber(value: number | bigint): string {
+  if (typeof value === "bigint" || Number.isInteger(value) || !Number.isFinite(value)) return String(value);
+  return String(Number(value.toPrecision(15)));
+}
+
+/** The text of one table cell, and whether it was cut to `maxWidth`. */
+function tableCell(value: QueryValue, maxWidth: number): { text: string; cut: boolean } {
+  if (value === null) return { text: "NULL", cut: false };
+  if (value instanceof Uint8Array) return { text: `<blob ${value.byteLength} bytes>`, cut: false };
+  if (typeof value === "number" || typeof value === "bigint") return { text: sqliteNumber(value), cut: false };
   const text = String(value).replace(/\r?\n/g, "⏎").replace(/\t/g, " ");
-  return text.length > MAX_CELL ? text.slice(0, MAX_CELL - 1) + "…" : text;
+  if (maxWidth <= 0 || displayWidth(text) <= maxWidth) return { text, cut: false };
+  let kept = "";
+  for (const character of text) {
+    if (displayWidth(kept + character) > maxWidth - 1) break;
+    kept += character;
+  }
+  return { text: kept + "…", cut: true };
 }
 
 function isNumeric(value: QueryValue): boolean {
   return typeof value === "number" || typeof value === "bigint";
 }
 
-function rowCount(count: number): string {
-  return `(${count} row${count === 1 ? "" : "s"})\n`;
+/** The closing lines: the row count, and how many cells were cut (with the way to see them whole). */
+function tableEnd(count: number, cuts: number, maxWidth: number): string {
+  const rows = `(${count} row${count === 1 ? "" : "s"})\n`;
+  if (cuts === 0) return rows;
+  return rows + `(${cuts} cell${cuts === 1 ? "" : "s"} cut at ${maxWidth} characters, ending in …: --max-width 0 shows them whole, --format csv or json never cuts)\n`;
 }
 
-/** A table's layout (widths, numeric columns) measured on some rows, and how it prints a row. */
-class TableLayout {
-  private readonly widths: number[];
-  private readonly numeric: boolean[];
+/** A query table's layout measured on some rows: numbers right-aligned, text left. */
+class QueryTable {
+  private readonly layout: TableLayout;
+  cuts = 0;
 
   constructor(
     private readonly columns: readonly string[],
     rows: readonly QueryValue[][],
-    private readonly settings: Required<TableOptions>,
+    private readonly maxWidth: number,
   ) {
-    this.widths = columns.map((column) => column.length);
-    for (const row of rows) {
-      row.forEach((value, index) => {
-        this.widths[index] = Math.max(this.widths[index] ?? 0, tableCell(value, settings).length);
-      });
-    }
-    this.numeric = columns.map((_column, index) => rows.length > 0 && rows.every((row) => row[index] === null || isNumeric(row[index] ?? null)));
-  }
-
-  private line(values: readonly string[]): string {
-    const text = values
-      .map((value, index) => {
-        const width = this.widths[index] ?? 0;
-        return this.numeric[index] ? value.padStart(width) : value.padEnd(width);
-      })
-      .join("  ")
-      .trimEnd();
-    return text + "\n";
+    const numeric = columns.map((_column, index) => rows.length > 0 && rows.every((row) => row[index] === null || isNumeric(row[index] ?? null)));
+    const measured = rows.map((row) => row.map((value) => tableCell(value, maxWidth).text));
+    this.layout = measureTable(
+      columns.map((header, index) => ({ header, align: numeric[index] ? "right" : "left" })),
+      measured,
+    );
   }
 
   header(): string {
-    return this.line(this.columns) + this.widths.map((width) => "-".repeat(width)).join("  ") + "\n";
+    return tableHeader(this.layout, this.columns).join("\n") + "\n";
   }
 
   row(values: readonly QueryValue[]): string {
-    return this.line(values.map((value) => tableCell(value, this.settings)));
+    const cells = values.map((value) => {
+      const cell = tableCell(value, this.maxWidth);
+      if (cell.cut) this.cuts++;
+      return cell.text;
+    });
+    return tableLine(this.layout, cells) + "\n";
   }
 }
 
 /** Columns padded to their widest cell; numbers right-aligned. */
 export function formatTable(result: QueryResult, options: TableOptions = {}): string {
-  const layout = new TableLayout(result.columns, result.rows, { nullText: options.nullText ?? "NULL", decimals: options.decimals ?? 4 });
-  return layout.header() + result.rows.map((row) => layout.row(row)).join("") + rowCount(result.rows.length);
+  const maxWidth = options.maxWidth ?? DEFAULT_MAX_CELL;
+  const table = new QueryTable(result.columns, result.rows, maxWidth);
+  const body = result.rows.map((row) => table.row(row)).join("");
+  return table.header() + body + tableEnd(result.rows.length, table.cuts, maxWidth);
 }
 
 function csvField(value: QueryValue): string {
@@ -131,17 +150,17 @@ export interface RowFormatter {
 
 class StreamedTable implements RowFormatter {
   private sample: QueryValue[][] | null = [];
-  private layout: TableLayout | null = null;
+  private table: QueryTable | null = null;
   private count = 0;
 
   constructor(
     private readonly columns: readonly string[],
-    private readonly settings: Required<TableOptions>,
+    private readonly maxWidth: number,
   ) {}
 
   row(values: QueryValue[]): string {
     this.count++;
-    if (this.layout) return this.layout.row(values);
+    if (this.table) return this.table.row(values);
     this.sample?.push(values);
     if ((this.sample?.length ?? 0) < TABLE_SAMPLE_ROWS) return "";
     return this.fix();
@@ -151,22 +170,19 @@ class StreamedTable implements RowFormatter {
   private fix(): string {
     const rows = this.sample ?? [];
     this.sample = null;
-    const layout = new TableLayout(this.columns, rows, this.settings);
-    this.layout = layout;
-    return layout.header() + rows.map((row) => layout.row(row)).join("");
+    const table = new QueryTable(this.columns, rows, this.maxWidth);
+    this.table = table;
+    return table.header() + rows.map((row) => table.row(row)).join("");
   }
 
   end(): string {
-    return (this.layout ? "" : this.fix()) + rowCount(this.count);
+    const rest = this.table ? "" : this.fix();
+    return rest + tableEnd(this.count, this.table?.cuts ?? 0, this.maxWidth);
   }
 }
 
 /** A streaming formatter for `format` over `columns` (CSV lines end in CRLF with `crlf`). */
-export function rowFormatter(
-  format: QueryFormat,
-  columns: readonly string[],
-  options: { crlf?: boolean } = {},
-): { begin: string; formatter: RowFormatter } {
+export function rowFormatter(format: QueryFormat, columns: readonly string[], options: OutputOptions = {}): { begin: string; formatter: RowFormatter } {
   if (format === "csv") {
     const end = options.crlf ? "\r\n" : "\n";
     return { begin: csvLine(columns, end), formatter: { row: (values) => csvLine(values, end), end: () => "" } };
@@ -181,5 +197,5 @@ export function rowFormatter(
       },
     };
   }
-  return { begin: "", formatter: new StreamedTable(columns, { nullText: "NULL", decimals: 4 }) };
+  return { begin: "", formatter: new StreamedTable(columns, options.maxWidth ?? DEFAULT_MAX_CELL) };
 }

@@ -18,6 +18,7 @@ export {
   type RunKind,
   type RunRecord,
   type RunStatus,
+  type RunSettings,
   type RunSummary,
 } from "./runs.ts";
 export {

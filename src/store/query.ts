@@ -9,7 +9,7 @@ import type { Statement } from "bun:sqlite";
 import { StoreError, UsageError } from "../errors.ts";
 import type { QueryFormat } from "../config/defaults.ts";
 import { storeFailure, type Store } from "./database.ts";
-import { rowFormatter } from "./format.ts";
+import { rowFormatter, type OutputOptions } from "./format.ts";
 
 export type QueryValue = string | number | bigint | boolean | null | Uint8Array;
 
@@ -132,7 +132,7 @@ export async function streamReadOnlyQuery(
   sql: string,
   format: QueryFormat,
   emit: (text: string) => Promise<void>,
-  options: { crlf?: boolean } = {},
+  options: OutputOptions = {},
 ): Promise<number> {
   const statement = prepareReadOnly(store, sql);
   try {

@@ -172,13 +172,22 @@ export interface ListRunsOptions {
   tags?: readonly string[];
 }
 
-type SummaryRow = Omit<RunSummary, "tags"> & { tagsJson: string };
+/** What `musique runs` shows beside the summary: the run's hops and temperature (from its stored configuration). */
+export interface RunSettings {
+  /** --num-hops: a count, "auto" or "gold"; null when not stored (a retrieve run). */
+  numHops: string | null;
+  temperature: number | null;
+  /** --reward: the formula its reward column used. */
+  rewardVersion: string | null;
+}
+
+type SummaryRow = Omit<RunSummary, "tags"> & RunSettings & { tagsJson: string };
 
 /**
- * Runs, newest first, with the run_summary view's headline numbers and their tags (what
- * `musique runs` prints and the dashboard's runs page lists).
+ * Runs, newest first, with the run_summary view's headline numbers, their hops, temperature and
+ * reward version, and their tags (what `musique runs` prints and the dashboard's runs page lists).
  */
-export function listRuns(store: Store, options: ListRunsOptions = {}): RunSummary[] {
+export function listRuns(store: Store, options: ListRunsOptions = {}): Array<RunSummary & RunSettings> {
   const tags = [...new Set(options.tags ?? [])];
   const rows = guarded(store, () =>
     store.database
@@ -187,8 +196,11 @@ export function listRuns(store: Store, options: ListRunsOptions = {}): RunSummar
            s.model, s.retriever, s.dataset, s.step, s.n, s.em, s.f1, s.recall, s.support_f1 AS supportF1, s.reward,
            s.format_failures AS formatFailures, s.lm_errors AS lmErrors, s.calls, s.failed_calls AS failedCalls,
            s.prompt_tokens AS promptTokens, s.completion_tokens AS completionTokens,
-           (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags WHERE run_id = s.run_id ORDER BY tag)) AS tagsJson
-         FROM run_summary s
+           (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags WHERE run_id = s.run_id ORDER BY tag)) AS tagsJson,
+           -- the stored configuration's keys are snake_case (num_hops); runs recorded before were camelCase (numHops)
+           CAST(COALESCE(json_extract(r.config_json, '$.num_hops'), json_extract(r.config_json, '$.numHops')) AS TEXT) AS numHops,
+           json_extract(r.config_json, '$.temperature') AS temperature, json_extract(r.config_json, '$.reward') AS rewardVersion
+         FROM run_summary s JOIN runs r ON r.id = s.run_id
          WHERE (SELECT COUNT(*) FROM run_tags t WHERE t.run_id = s.run_id AND t.tag IN (SELECT value FROM json_each(?1))) = ?2
          ORDER BY s.started_at DESC, s.run_id DESC LIMIT ?3`,
       )

@@ -13,7 +13,7 @@ import { openReadOnly, streamReadOnlyQuery } from "../store/index.ts";
 export type Emit = (text: string) => Promise<void>;
 
 export interface TaskTypes {
-  query: { input: { path: string; sql: string; format: QueryFormat; crlf: boolean }; output: { rows: number } };
+  query: { input: { path: string; sql: string; format: QueryFormat; crlf: boolean; maxWidth: number }; output: { rows: number } };
   compare: { input: { path: string; runs: string[]; resamples: number; seed: number }; output: DetailedComparison };
 }
 
@@ -25,7 +25,7 @@ export const TASKS: { [K in TaskName]: (input: TaskInput<K>, emit: Emit) => Prom
   query: async (input, emit) => {
     const store = openReadOnly(input.path);
     try {
-      return { rows: await streamReadOnlyQuery(store, input.sql, input.format, emit, { crlf: input.crlf }) };
+      return { rows: await streamReadOnlyQuery(store, input.sql, input.format, emit, { crlf: input.crlf, maxWidth: input.maxWidth }) };
     } finally {
       store.close();
     }

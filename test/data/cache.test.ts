@@ -3,8 +3,6 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cacheRoot, readManifest, safeComponent, splitCacheDir, streamToFileAtomic, writeManifest } from "../../src/data/cache.ts";
-import { DownloadProgress } from "../../src/data/progress.ts";
-import { formatBytes } from "../../src/http/limits.ts";
 
 const directory = await mkdtemp(join(tmpdir(), "musique-cache-"));
 afterAll(() => rm(directory, { recursive: true, force: true }));
@@ -55,50 +53,5 @@ describe("atomic writes", () => {
     expect(await readManifest(dir)).toBeUndefined();
     await Bun.write(join(dir, "0000.parquet"), "x");
     expect(await readManifest(dir)).toMatchObject({ shards: ["0000.parquet"] });
-  });
-});
-
-describe("download progress", () => {
-  function capture(total: number | undefined, minBytes: number) {
-    const lines: Array<[string, boolean, boolean]> = [];
-    let now = 0;
-    const progress = new DownloadProgress("downloading x", total, {
-      minBytes,
-      intervalMs: 1000,
-      terminal: false,
-      now: () => now,
-      write: (line, redraw, final) => lines.push([line, redraw, final]),
-    });
-    return { lines, progress, advance: (ms: number) => (now += ms) };
-  }
-
-  test("reports bytes / total at most once per interval, then a final line", () => {
-    const { lines, progress, advance } = capture(4 * 1024 * 1024, 1024);
-    progress.add(1024 * 1024); // no time has passed: throttled
-    advance(1000);
-    progress.add(1024 * 1024);
-    advance(10);
-    progress.add(1024 * 1024); // throttled
-    advance(1000);
-    progress.add(1024 * 1024);
-    progress.finish();
-    expect(lines.map(([line]) => line)).toEqual([
-      "downloading x: 2.0 MB / 4.0 MB (50%)",
-      "downloading x: 4.0 MB / 4.0 MB (100%)",
-      "downloading x: 4.0 MB / 4.0 MB (100%)",
-    ]);
-    expect(lines.at(-1)?.[2]).toBe(true);
-  });
-
-  test("small downloads stay quiet", () => {
-    const { lines, progress, advance } = capture(1000, 1024 * 1024);
-    advance(5000);
-    progress.add(1000);
-    progress.finish();
-    expect(lines).toEqual([]);
-  });
-
-  test("formatBytes", () => {
-    expect([formatBytes(10), formatBytes(2048), formatBytes(30 * 1024 * 1024)]).toEqual(["10 B", "2.0 kB", "30.0 MB"]);
   });
 });

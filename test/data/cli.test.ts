@@ -33,9 +33,9 @@ describe("musique data against the (fake) Hub", () => {
     const first = await runCli(["data", "bdsaglam/musique,answerable,validation"], { env });
     expect(first.stderr).toContain("downloading bdsaglam/musique,answerable,validation");
     expect(first.exitCode).toBe(0);
-    expect(first.stdout).toMatch(/2-hop\s+109\n/);
-    expect(first.stdout).toMatch(/3-hop\s+23\n/);
-    expect(first.stdout).toMatch(/4-hop\s+18\n/);
+    expect(first.stdout).toMatch(/2 hops\s+109\n/);
+    expect(first.stdout).toMatch(/3 hops\s+23\n/);
+    expect(first.stdout).toMatch(/4 hops\s+18\n/);
     expect(first.stdout).toMatch(/bdsaglam\/musique,answerable,validation\s+150\n/);
     await hub.stop();
     const second = await runCli(["data", "bdsaglam/musique,answerable,validation"], { env });
@@ -58,7 +58,7 @@ describe("musique data on local and embedded data", () => {
     const result = await runCli(["data", "sample"]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toStartWith("150 examples\n");
-    expect(result.stdout).toMatch(/2-hop\s+109\n[\s\S]*3-hop\s+23\n[\s\S]*4-hop\s+18\n/);
+    expect(result.stdout).toMatch(/by hop count\n2 hops\s+109\n3 hops\s+23\n4 hops\s+18\n/);
   });
 
   test("--json prints one JSON document on stdout (logs stay on stderr)", async () => {

@@ -278,10 +278,10 @@ describe("Hub errors", () => {
     const lines: string[] = [];
     await loadExamples(
       `${MUSIQUE},answerable,train`,
-      options({ HF_ENDPOINT: hub.url, HF_HOME: home }, { progress: { minBytes: 1, intervalMs: 0, terminal: false, write: (line) => lines.push(line) } }),
+      options({ HF_ENDPOINT: hub.url, HF_HOME: home }, { progress: { quietBelow: 1, intervalMs: 0, output: { redraws: false, show: (line) => lines.push(line) } } }),
     );
     expect(lines.length).toBeGreaterThan(0);
-    expect(lines.at(-1)).toMatch(new RegExp(`^downloading ${MUSIQUE},answerable,train: [\\d.]+ kB / [\\d.]+ kB \\(100%\\)$`));
+    expect(lines.at(-1)).toMatch(new RegExp(`^downloading ${MUSIQUE},answerable,train: [\\d.]+ kB / [\\d.]+ kB \\(100%\\)( \\| [\\d.]+ [kM]?B/s \\| in \\S+)?$`));
   });
 });
 

@@ -84,8 +84,10 @@ describe("musique retrieve --retriever lexical", () => {
     expect(result.stdout).toContain("R@1");
     expect(result.stdout).toContain("R@2");
     expect(result.stdout).toMatch(/^all\s+150\s/m);
-    expect(result.stdout).toMatch(/^3-hop\s+23\s/m);
+    expect(result.stdout).toMatch(/^by hop count\n2 hops\s+109\s[^\n]*\n3 hops\s+23\s[^\n]*\n4 hops\s+18\s/m);
+    expect(result.stdout).toMatch(/^by shape\n3hop1\s+19\s/m);
     expect(result.stdout).toMatch(/^4hop1\s/m);
+    expect(result.stdout).not.toMatch(/^2hop\s/m); // the only 2-hop shape would repeat the "2 hops" row
   });
 });
 

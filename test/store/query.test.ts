@@ -24,7 +24,14 @@ afterAll(() => directory.remove());
 
 beforeAll(() => {
   const store = openStore(path);
-  const first = createRun(store, { name: "eval-one", kind: "evaluate", config: {}, toolVersion: "test" });
+  const first = createRun(store, {
+    name: "eval-one",
+    kind: "evaluate",
+    config: { num_hops: 2, temperature: 0.5, reward: "v1" },
+    toolVersion: "test",
+    model: "Qwen/Qwen2.5-7B-Instruct",
+    retriever: "lexical",
+  });
   for (const [exampleId, answer] of [
     ["2hop__1", "Paris"],
     ["2hop__2", "Lyon"],
@@ -114,10 +121,10 @@ describe("formatting", () => {
   test("table output aligns columns and right-aligns numbers", () => {
     expect(formatTable(result)).toBe(
       [
-        "name             f1   n  note",
-        "-----------  ------  --  -----",
-        "a            0.5000   3  NULL",
-        "longer name  0.1235  12  x,\"y\"",
+        "name               f1   n  note",
+        "-----------  --------  --  -----",
+        "a                 0.5   3  NULL",
+        "longer name  0.123456  12  x,\"y\"",
         "(2 rows)",
         "",
       ].join("\n"),
@@ -206,7 +213,7 @@ describe("musique query and musique runs", () => {
     const table = await runCli(["query", sql, "--db", path]);
     expect(table.exitCode).toBe(0);
     expect(table.stdout).toBe(
-      ["run_name  n      em", "--------  -  ------", "eval-one  3  0.6667", "eval-two  0    NULL", "(2 rows)", ""].join("\n"),
+      ["run_name  n                 em", "--------  -  -----------------", "eval-one  3  0.666666666666667", "eval-two  0               NULL", "(2 rows)", ""].join("\n"),
     );
     const csv = await runCli(["query", sql, "--db", path, "--format", "csv"]);
     expect(csv.stdout).toBe("run_name,n,em\neval-one,3,0.6666666666666666\neval-two,0,\n");
@@ -227,13 +234,58 @@ describe("musique query and musique runs", () => {
     expect(existsSync(missing)).toBe(false);
   });
 
-  test("musique runs lists runs newest first with status and scores", async () => {
+  test("musique runs lists runs newest first: what ran (model, retriever, hops, temperature), status and scores", async () => {
     const result = await runCli(["runs", "--db", path]);
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+started\s+step\s+n\s+em\s+f1\s+recall\s+support_f1\s+reward\s+failures\s+calls\s+tokens\s+tags$/);
-    expect(lines[2]).toMatch(/^eval-two\s+evaluate\s+running\s/);
-    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s.*\s3\s+0\.667\s+0\.667\s+1\s+1\s+0\.680\s+0\s+15\s+1800$/);
+    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+model\s+retriever\s+hops\s+T\s+n\s+EM\s+F1\s+reward\s+tags$/);
+    expect(lines[2]).toMatch(/^eval-two\s+evaluate\s+running\s+-\s+-\s+-\s+-\s+0\s+-\s+-\s+-\s+-$/);
+    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+Qwen2\.5-7B-Instruct\s+lexical\s+2\s+0\.5\s+3\s+0\.667\s+0\.667\s+0\.680\s+-$/);
+    expect(result.stdout).toContain("reward (v1) = hop weight × (0.8 × (0.6·EM + 0.3·F1) + 0.2·recall), from 0 to 1.84");
+  });
+
+  test("musique runs --wide adds start time, step, recall, support F1, failures, calls, tokens, dataset and the full model", async () => {
+    const result = await runCli(["runs", "--db", path, "--wide"]);
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toMatch(/\sreward\s+tags\s+started\s+step\s+recall\s+support F1\s+failures\s+calls\s+tokens\s+dataset$/);
+    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+Qwen\/Qwen2\.5-7B-Instruct\s.*\s1\.000\s+1\.000\s+0\s+15\s+1800\s+-$/);
+  });
+
+  test("musique runs fits 120 columns with long run and model names (cut with …); a run recorded with camelCase settings still shows them", async () => {
+    const database = directory.database("wide.db");
+    const store = openStore(database);
+    createRun(store, {
+      name: "evaluate-a-rather-long-run-name-with-every-setting-in-it-20260101-120000-abcdef",
+      kind: "evaluate",
+      config: { numHops: "auto", temperature: 0.7, reward: "v2" },
+      toolVersion: "test",
+      model: "some-organisation/an-extremely-long-model-name-with-a-quantisation-suffix-AWQ-4bit",
+      retriever: "hybrid",
+    });
+    store.close();
+    const result = await runCli(["runs", "--db", database]);
+    expect(result.exitCode).toBe(0);
+    expect(Math.max(...result.stdout.split("\n").map((line) => Bun.stringWidth(line)))).toBeLessThanOrEqual(120);
+    expect(result.stdout).toMatch(/^evaluate-a-rather[^ ]*…\s+evaluate\s+running\s+an-extremely[^ ]*…\s+hybrid\s+auto\s+0\.7\s/m);
+    const wide = await runCli(["runs", "--db", database, "--wide"]);
+    expect(wide.stdout).toContain("some-organisation/an-extremely-long-model-name-with-a-quantisation-suffix-AWQ-4bit");
+  });
+
+  test("musique query prints numbers as SQLite gives them: round(x, 3) is 0.667, integers whole", async () => {
+    const result = await runCli(["query", "SELECT round(em, 3) AS em, round(2.0/3, 2) AS two, 0.1 + 0.2 AS sum, 10 AS ten FROM run_summary WHERE run_name = 'eval-one'", "--db", path]);
+    expect(result.stdout.split("\n")[2]).toBe("0.667  0.67  0.3   10");
+  });
+
+  test("musique query cuts a long cell at --max-width (80) with … and says how many were cut; --max-width 0 never cuts", async () => {
+    const sql = "SELECT printf('%.100c', 'x') AS long, 'short' AS short";
+    const cut = await runCli(["query", sql, "--db", path]);
+    expect(cut.stdout).toContain(`${"x".repeat(79)}…  short`);
+    expect(cut.stdout).toContain("(1 cell cut at 80 characters, ending in …: --max-width 0 shows them whole, --format csv or json never cuts)");
+    const narrow = await runCli(["query", sql, "--db", path, "--max-width", "10"]);
+    expect(narrow.stdout).toContain(`${"x".repeat(9)}…  short`);
+    const whole = await runCli(["query", sql, "--db", path, "--max-width", "0"]);
+    expect(whole.stdout).toContain(`${"x".repeat(100)}  short`);
+    expect(whole.stdout).not.toContain("cut at");
   });
 
   test("musique runs --json prints the summaries", async () => {

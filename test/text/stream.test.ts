@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { formatLogLine } from "../../src/log.ts";
-import { colourEnabled, streamWidth } from "../../src/terminal/stream.ts";
+import { colourEnabled, streamWidth } from "../../src/text/stream.ts";
 import { runCli } from "../helpers/cli.ts";
 
 const terminal = { isTTY: true, columns: 132 };
