@@ -51,10 +51,13 @@ export function pythonRound(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-/** "2hop" from "2hop__123_456", "3hop" from "3hop1__…"; "other" if the id has no hop prefix. */
+/**
+ * The by_hops key of an id: its hop count, "2" from "2hop__123_456", "3" from "3hop1__…" (the key
+ * scores.json uses too); "other" if the id has no hop prefix.
+ */
 export function hopKey(id: string): string {
   const match = /^(\d+)hop/.exec(id);
-  return match ? `${match[1]}hop` : "other";
+  return match?.[1] ?? "other";
 }
 
 interface Accumulator {

@@ -65,9 +65,9 @@ describe("official evaluation (evaluate_v1.0.py)", () => {
       answer_em: 0.333,
       support_f1: 0.733,
       by_hops: {
-        "2hop": { answer_f1: 0.504, answer_em: 0.339, support_f1: 0.748, count: 109 },
-        "3hop": { answer_f1: 0.517, answer_em: 0.304, support_f1: 0.687, count: 23 },
-        "4hop": { answer_f1: 0.439, answer_em: 0.333, support_f1: 0.704, count: 18 },
+        "2": { answer_f1: 0.504, answer_em: 0.339, support_f1: 0.748, count: 109 },
+        "3": { answer_f1: 0.517, answer_em: 0.304, support_f1: 0.687, count: 23 },
+        "4": { answer_f1: 0.439, answer_em: 0.333, support_f1: 0.704, count: 18 },
       },
     });
   });
@@ -123,7 +123,7 @@ describe("musique score", () => {
     expect(result.exitCode).toBe(0);
     const printed = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(printed).toMatchObject({ answer_f1: 1, answer_em: 1, support_f1: 1 });
-    expect(Object.keys(printed.by_hops as object)).toEqual(["2hop", "3hop", "4hop"]);
+    expect(Object.keys(printed.by_hops as object)).toEqual(["2", "3", "4"]);
   });
 
   test("a mismatched predictions file exits 3 with the mismatch on stderr", async () => {
