@@ -39,7 +39,6 @@ export {
   lastCompletedStep,
   newestCheckpoint,
   stepOfBatch,
-  validationsOf,
   recordCheckpoint,
   recordGroup,
   recordGroups,

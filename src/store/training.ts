@@ -334,20 +334,3 @@ export function stepOfBatch(store: Store, runId: number, fromStep: number, batch
   ) as { step: number | null } | null;
   return row?.step ?? null;
 }
-
-/** Every validation of a run, by step. */
-export function validationsOf(store: Store, runId: number): ValidationRecord[] {
-  const rows = guarded(store, () =>
-    store.database.query("SELECT * FROM validations WHERE run_id = ? ORDER BY step").all(runId),
-  ) as { step: number; em: number | null; f1: number | null; recall: number | null; support_f1: number | null; reward: number | null; n_examples: number; is_best: number }[];
-  return rows.map((row) => ({
-    step: row.step,
-    em: row.em,
-    f1: row.f1,
-    recall: row.recall,
-    supportF1: row.support_f1,
-    reward: row.reward,
-    nExamples: row.n_examples,
-    isBest: row.is_best === 1,
-  }));
-}
