@@ -6,6 +6,7 @@ import { flagsOf, type CommandSchema, type FlagDefinition } from "../src/config/
 import * as schemas from "../src/config/schemas.ts";
 
 const commands: Record<string, CommandSchema> = {
+  init: schemas.InitSchema,
   data: schemas.DataSchema,
   retrieve: schemas.RetrieveSchema,
   ask: schemas.AskSchema,
@@ -23,6 +24,7 @@ const commands: Record<string, CommandSchema> = {
   compare: schemas.CompareSchema,
   serve: schemas.ServeSchema,
   view: schemas.ViewSchema,
+  schema: schemas.SchemaSchema,
 };
 
 export function flagsTable(): string {

@@ -19,6 +19,7 @@ const ALLOWED = {
   http: ["errors", "text"],
   config: ["errors"],
   files: ["errors"],
+  init: ["files"],
   log: ["errors", "config", "http", "text"],
   data: ["errors", "config", "log", "files", "http", "text"],
   lm: ["errors", "config", "log", "http"],
@@ -32,7 +33,7 @@ const ALLOWED = {
   view: ["errors", "config", "log", "files", "text", "data", "metrics", "store", "report", "grpo", "worker"],
   worker: ["errors", "config", "log", "files", "store", "report"],
   cli: [
-    "errors", "config", "log", "files", "version", "text", "http", "data", "lm", "retrieval", "program",
+    "init", "errors", "config", "log", "files", "version", "text", "http", "data", "lm", "retrieval", "program",
     "metrics", "store", "grpo", "run", "report", "view", "worker",
   ],
 } as const satisfies Record<string, readonly string[]>;
@@ -50,7 +51,13 @@ const PENDING: Record<string, string> = {
 };
 
 /** Files outside src/ that src/ may import: "area → path relative to the repository". */
-const OUTSIDE_ALLOWED = new Set(["version → package.json"]);
+const OUTSIDE_ALLOWED = new Set([
+  "version → package.json",
+  // embedded in the binary, so the user has them without the repository (issue 18 item 1)
+  "init → arbor.yaml",
+  "init → docker-compose.yml",
+  "cli → docs/store.md",
+]);
 
 function areaOf(path: string): string {
   const parts = relative(SOURCE, path).split("/");

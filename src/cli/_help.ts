@@ -73,7 +73,8 @@ export function mainHelp(version: string, commands: readonly CommandSummary[], w
     "",
     "Commands:",
   ];
-  for (const command of commands) out.push(...hangingIndent(command.name, command.description, nameWidth, width));
+  // A command's first paragraph; its --help has the rest.
+  for (const command of commands) out.push(...hangingIndent(command.name, command.description.split("\n")[0] ?? "", nameWidth, width));
   out.push(
     "",
     ...wrapText(

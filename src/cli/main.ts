@@ -14,6 +14,7 @@ import { mainHelp } from "./_help.ts";
 
 /** Registered commands, in the order `musique --help` lists them. */
 const COMMANDS: Record<string, () => Promise<CommandDefinition>> = {
+  init: () => import("./init.ts").then((module) => module.default),
   data: () => import("./data.ts").then((module) => module.default),
   retrieve: () => import("./retrieve.ts").then((module) => module.default),
   ask: () => import("./ask.ts").then((module) => module.default),
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<CommandDefinition>> = {
   import: () => import("./import.ts").then((module) => module.default),
   report: () => import("./report.ts").then((module) => module.default),
   compare: () => import("./compare.ts").then((module) => module.default),
+  schema: () => import("./schema.ts").then((module) => module.default),
   serve: () => import("./serve.ts").then((module) => module.default),
   view: () => import("./view.ts").then((module) => module.default),
 };

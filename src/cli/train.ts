@@ -4,7 +4,7 @@ import { printJson, musiqueCommand } from "./_command.ts";
 
 /** `musique train --help`: what it needs, what it checks, how GPUs are held and freed, how to recover (README "Train"). */
 const TRAIN_HELP = [
-  "Train the program's model with GRPO on an Arbor server (python -m arbor.cli serve --arbor-config arbor.yaml); --dry-run checks rollouts and groups against any OpenAI-compatible server.",
+  "Train the program's model with GRPO on an Arbor server (python -m arbor.cli serve --arbor-config arbor.yaml; musique init writes arbor.yaml); --dry-run checks rollouts and groups against any OpenAI-compatible server.",
   "",
   "Arbor: commit 2c1b904 (pyproject 0.2.16; musique's conformance suite runs against it) or the arbor-ai 0.2.16 release; up to 0.2.8 is refused (no …/grpo/status), 0.2.9–0.2.15 are untested.",
   "Checked before any GPU time: --num-rollouts-per-step ≥ 2, ≥ --num-training-gpus × --gradient-accumulation and a multiple of it, dividing --batch-size × --num-training-gpus × --gradient-accumulation (Arbor's trainer rules; the message lists values that work); --temperature > 0; dataset sizes; --base-url is the Arbor server; Arbor answers (waits up to 300 s while Arbor launches a model).",

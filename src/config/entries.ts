@@ -16,7 +16,7 @@ const databaseField = v.pipe(
 );
 
 export const globalEntries = {
-  db: flag(v.optional(databaseField, DEFAULTS.db), "results database (SQLite; README \"The results database\")", {
+  db: flag(v.optional(databaseField, DEFAULTS.db), "results database (an SQLite file; musique schema describes its tables)", {
     group: "general",
     valueHint: "file",
     env: "MUSIQUE_DB",

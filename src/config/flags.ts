@@ -11,6 +11,7 @@ import * as v from "valibot";
 /** Help sections, in the order --help prints them. */
 export const FLAG_GROUPS = {
   arguments: "Arguments",
+  runs: "Runs and tags",
   data: "Data",
   retrieval: "Retrieval",
   model: "Model (an OpenAI-compatible server)",

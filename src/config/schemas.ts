@@ -207,7 +207,7 @@ export const QuerySchema = commandSchema({
 /** --tag as a filter: the runs carrying every tag given. */
 function tagFilterEntry(what: string) {
   return flag(v.optional(stringListField("a tag")), `${what} every run carrying this tag (repeat: runs carrying all of them)`, {
-    group: "arguments",
+    group: "runs",
     kind: "list",
     valueHint: "tag",
   });
@@ -255,7 +255,7 @@ export const RunsRenameSchema = commandSchema({
 export const RunsTagSchema = commandSchema({
   runs: runNamesEntry("the runs to tag or untag"),
   tag: flag(v.pipe(stringListField("a tag"), v.minLength(1, "needs at least one tag")), "the tag to add or remove (repeat for several)", {
-    group: "arguments",
+    group: "runs",
     kind: "list",
     valueHint: "tag",
   }),
@@ -278,7 +278,7 @@ export const ExportSchema = commandSchema({
   runs: flag(v.optional(v.array(v.string()), []), "the runs to copy (and/or --tag)", { group: "arguments", kind: "positionals" }),
   tag: tagFilterEntry("also copy"),
   to: flag(stringField("a database file"), "the musique database to copy the runs into (created if missing)", {
-    group: "arguments",
+    group: "output",
     valueHint: "file",
   }),
   ...globalEntries,
@@ -335,6 +335,23 @@ export const ViewSchema = commandSchema({
     valueHint: "host",
   }),
   port: flag(v.optional(integerField(0, 65535), DEFAULTS.viewPort), "port to listen on (0: any free port)", { group: "service", valueHint: "n" }),
+});
+
+export const InitSchema = commandSchema({
+  directory: flag(v.optional(stringField("a folder"), "."), "the folder to write the files into (created if missing)", {
+    group: "arguments",
+    kind: "positional",
+  }),
+  ...globalEntries,
+  force: flag(v.optional(booleanField(), false), "overwrite files already there", { group: "output", kind: "boolean" }),
+});
+
+export const SchemaSchema = commandSchema({
+  ...globalEntries,
+  sql: flag(v.optional(booleanField(), false), "print the CREATE statements of the tables and views instead", {
+    group: "output",
+    kind: "boolean",
+  }),
 });
 
 export type GlobalOptions = v.InferOutput<v.ObjectSchema<typeof globalEntries, undefined>>;

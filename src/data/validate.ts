@@ -233,7 +233,9 @@ export class RowValidator {
     const message = `${this.where.source} ${this.where.unit} ${raw.row}: ${problem}`;
     if (!this.skipInvalid) {
       throw new DataError(message, {
-        cause: "the row does not follow the official MuSiQue format (datasets.md)",
+        cause:
+          "the row does not follow the official MuSiQue format (id, question, paragraphs [{idx, title, paragraph_text, is_supporting}], " +
+          "question_decomposition, answer, answer_aliases, answerable)",
         fix: "fix or remove the row, or pass --skip-invalid to skip (and count) invalid rows",
       });
     }

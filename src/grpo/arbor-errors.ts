@@ -11,7 +11,9 @@
 import { ServiceError, excerpt } from "../errors.ts";
 
 export const ARBOR_SERVICE = "Arbor";
-export const ARBOR_START_COMMAND = "python -m arbor.cli serve --arbor-config arbor.yaml";
+const ARBOR_START_COMMAND = "python -m arbor.cli serve --arbor-config arbor.yaml";
+/** How to start Arbor, in a message: the command and where its arbor.yaml comes from. */
+export const ARBOR_START = `\`${ARBOR_START_COMMAND}\` (\`musique init\` writes arbor.yaml)`;
 /** The first release with the batch-id protocol, step metrics and checkpoint records musique relies on. */
 export const ARBOR_MINIMUM_VERSION = "0.2.16";
 export const ARBOR_UPGRADE_COMMAND = `pip install -U "arbor-ai>=${ARBOR_MINIMUM_VERSION}"`;
@@ -135,7 +137,7 @@ export function describeArborError(error: ServiceError, context: ArborErrorConte
     return rebuild(error, context, `Arbor is not running at ${baseUrl} (${operation} could not connect)`, {
       cause: error.hint ?? "connection refused",
       fix:
-        `start it with \`${ARBOR_START_COMMAND}\` (it listens on port 7453 by default), ` +
+        `start it with ${ARBOR_START} (it listens on port 7453 by default), ` +
         "or point musique at it with --port or --arbor-url",
     });
   }
@@ -149,7 +151,7 @@ export function describeArborError(error: ServiceError, context: ArborErrorConte
     if (operation === "status" || operation === "probe") {
       return rebuild(error, context, `Arbor at ${baseUrl} is too old: it has no fine_tuning/grpo/status route`, {
         cause: `musique speaks the batch-id GRPO protocol of Arbor ≥ 0.2.9 (HEAD, ${ARBOR_MINIMUM_VERSION}+); this server is an older release (≤ 0.2.8)`,
-        fix: `upgrade Arbor on the GPU machine: ${ARBOR_UPGRADE_COMMAND}, then restart it with \`${ARBOR_START_COMMAND}\``,
+        fix: `upgrade Arbor on the GPU machine: ${ARBOR_UPGRADE_COMMAND}, then restart it with ${ARBOR_START}`,
         retryable: false,
       });
     }
@@ -201,7 +203,7 @@ export function describeArborError(error: ServiceError, context: ArborErrorConte
       fix:
         operation === "initialize"
           ? "check --num-rollouts-per-step, --batch-size, --gradient-accumulation and --num-training-gpus, and the model name"
-          : "check the request against docs/specs/arbor.md §2d",
+          : "check that the server is Arbor HEAD (>= 0.2.16); if it is, report this message as a musique bug",
       retryable: false,
     });
   }

@@ -18,7 +18,7 @@ import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { log, retryLog } from "../log.ts";
 import {
   ARBOR_SERVICE,
-  ARBOR_START_COMMAND,
+  ARBOR_START,
   ARBOR_UPGRADE_COMMAND,
   describeArborError,
   type ArborOperation,
@@ -208,7 +208,7 @@ export class ArborClient {
               timeoutMs: spec.timeoutSeconds * 1000,
               service: ARBOR_SERVICE,
               timeoutFlag: spec.timeoutFlag,
-              fix: `start Arbor with \`${ARBOR_START_COMMAND}\``,
+              fix: `start Arbor with ${ARBOR_START}`,
               maxBodyBytes: ARBOR_STATUS_LIMIT_BYTES,
             },
             signal,
@@ -277,7 +277,7 @@ export async function probeArbor(
         timeoutMs: (options.timeoutSeconds ?? PROBE_TIMEOUT_SECONDS) * 1000,
         service: ARBOR_SERVICE,
         timeoutFlag: "--arbor-timeout",
-        fix: `start Arbor with \`${ARBOR_START_COMMAND}\``,
+        fix: `start Arbor with ${ARBOR_START}`,
         maxBodyBytes: ARBOR_STATUS_LIMIT_BYTES,
       },
       options.signal,

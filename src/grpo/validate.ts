@@ -202,7 +202,7 @@ export function checkEndpoints(settings: TrainValidationSettings): void {
   if (needsRerank && origin(settings.rerankUrl) === origin(arbor)) {
     throw new UsageError(`--rerank-url ${settings.rerankUrl} points at the Arbor server ${arbor}`, {
       cause: "the rerank service and Arbor cannot share a port",
-      fix: `start the rerank service elsewhere (docker compose up rerank; default http://localhost:8931) or move Arbor with --port`,
+      fix: `start the rerank service elsewhere (docker compose up rerank in a folder \`musique init\` set up; default http://localhost:8931) or move Arbor with --port`,
     });
   }
 }

@@ -11,7 +11,7 @@ import { ARBOR_GPU_HOLDERS, arborGpuFix, isArborGpuShortage } from "./arbor-gpus
 export const LM_SERVICE = "language model";
 
 export const START_SERVER_FIX =
-  "start the server (Arbor: `python -m arbor.cli serve --arbor-config arbor.yaml`, port 7453 by default) " +
+  "start the server (Arbor: `python -m arbor.cli serve --arbor-config arbor.yaml`, with the arbor.yaml `musique init` writes; port 7453 by default) " +
   "and pass its URL with --base-url or --port";
 
 const API_KEY_FIX = "check --api-key or OPENAI_API_KEY (local servers such as Arbor accept any key)";

@@ -35,7 +35,9 @@ async function readJsonLines(path: string, what: string): Promise<{ line: number
 
 function fieldError(path: string, line: number, field: string, expected: string): DataError {
   return new DataError(`${path}:${line}: "${field}" must be ${expected}`, {
-    fix: "see docs/specs/metrics.md \"Official evaluation\" for the file format",
+    fix:
+      "each line is one JSON object in MuSiQue's official format: gold {id, question, paragraphs, answer, answer_aliases, answerable}, " +
+      "predictions {id, predicted_answer, predicted_support_idxs, predicted_answerable}",
   });
 }
 

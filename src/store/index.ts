@@ -53,6 +53,7 @@ export {
   type ValidationRecord,
 } from "./training.ts";
 export { cacheCountsOf, createStoreCache, type StoreResponseCache } from "./cache.ts";
+export { schemaStatements } from "./describe.ts";
 export { runReadOnlyQuery, splitStatements, streamReadOnlyQuery, type QueryResult, type QueryValue } from "./query.ts";
 export { TABLE_SAMPLE_ROWS, formatCsv, formatJson, formatTable, rowFormatter, type RowFormatter } from "./format.ts";
 export { addTags, checkNewRunName, deleteRun, lockOf, removeTags, renameRun, requireRuns, runsWithTags, tagsOf, type RunRename } from "./manage.ts";

@@ -86,7 +86,7 @@ function prepareReadOnly(store: Store, sql: string): Statement {
     const code = sqliteCode(error);
     if (code !== undefined && code !== "SQLITE_ERROR") throw storeFailure(store.path, error);
     throw new UsageError(`SQL error: ${error instanceof Error ? error.message : String(error)}`, {
-      fix: "check the statement; the tables and views are described in docs/store.md",
+      fix: "check the statement; `musique schema` lists the tables and views",
     });
   }
   try {

@@ -21,6 +21,21 @@ describe("README", () => {
     expect(readme).toContain("bun run musique retrieve --datasets sample --retriever lexical");
   });
 
+  test("the first screen goes from install (no root) to a first evaluation on an OpenAI-compatible server, then runs/report/view and compare", () => {
+    const first = readme.split("\n").slice(0, 60).join("\n");
+    expect(first).toContain("npm install --global --prefix ~/.local bun@1.4.5");
+    expect(first).toMatch(/vLLM, Ollama or a hosted API/);
+    expect(first).toMatch(/musique evaluate --base-url http:\/\/localhost:8000\/v1/);
+    for (const command of ["musique runs", "musique report RUN", "musique view", "musique compare RUN_A RUN_B"]) expect(first).toContain(command);
+  });
+
+  test("the ordinary user's install needs no root: no sudo, and npm installs globally only under --prefix ~/.local", () => {
+    const block = /## From install to a first evaluation\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    expect(block).toContain("bun run build");
+    expect(block).not.toContain("sudo");
+    for (const line of block.split("\n").filter((text) => /npm install\b.*(-g|--global)\b/.test(text))) expect(line).toContain("--prefix ~/.local");
+  });
+
   test("documents every exit code the code defines", async () => {
     const { ExitCode } = await import("../../src/errors.ts");
     for (const code of Object.values(ExitCode)) expect(readme).toContain(`| ${code} |`);

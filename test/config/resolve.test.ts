@@ -37,6 +37,8 @@ describe("a flag is defined in one place", () => {
       for (const flag of flagsOf(schema as CommandSchema)) {
         expect(flag.description.length).toBeGreaterThan(0);
         expect(flag.name).toMatch(/^[a-z][a-z0-9-]*$/);
+        // --help's "Arguments" section holds the positional arguments and nothing else
+        expect(flag.group === "arguments").toBe(flag.kind === "positional" || flag.kind === "positionals");
       }
     }
   });

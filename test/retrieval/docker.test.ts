@@ -8,7 +8,8 @@ interface ComposeService {
   build?: string;
   command?: string[];
   ports?: string[];
-  volumes?: string[];
+  volumes?: Array<string | { type: string; source: string; target: string; read_only?: boolean; bind?: Record<string, unknown> }>;
+  entrypoint?: string[];
   environment?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[]; start_period?: string };
@@ -47,12 +48,27 @@ describe("docker-compose.yml", () => {
   test("tei-reranker: health check on /health with a long start period; model cache in a volume", () => {
     expect(tei.healthcheck?.test.join(" ")).toContain("/health");
     expect(seconds(tei.healthcheck?.start_period)).toBeGreaterThanOrEqual(120);
-    const cache = tei.volumes?.[0]?.split(":")[0] ?? "";
+    const volume = tei.volumes?.[0];
+    const cache = typeof volume === "string" ? (volume.split(":")[0] ?? "") : "";
     expect(Object.keys(compose.volumes)).toContain(cache);
   });
 
-  test("rerank: built here, host port 8931, TEI at http://tei-reranker:80, waits for TEI to be healthy", () => {
-    expect(rerank.build).toBe(".");
+  test("rerank: the musique binary itself (MUSIQUE_BINARY, ./musique by default) mounted read-only into a slim image, never created as a folder", () => {
+    expect(rerank.build).toBeUndefined();
+    expect(rerank.image).toBe("debian:bookworm-slim");
+    expect(rerank.entrypoint).toEqual(["/usr/local/bin/musique"]);
+    expect(rerank.volumes).toEqual([
+      {
+        type: "bind",
+        source: "${MUSIQUE_BINARY:-./musique}",
+        target: "/usr/local/bin/musique",
+        read_only: true,
+        bind: { create_host_path: false },
+      },
+    ]);
+  });
+
+  test("rerank: host port 8931, TEI at http://tei-reranker:80, waits for TEI to be healthy", () => {
     expect(rerank.ports).toEqual(["8931:8931"]);
     expect(new URL(DEFAULTS.rerankUrl).port).toBe("8931");
     expect(rerank.environment).toContain("TEI_RERANK_URL=http://tei-reranker:80");

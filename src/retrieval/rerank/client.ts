@@ -50,8 +50,8 @@ function trimSlash(url: string): string {
 /** What to tell the user when the rerank service fails. */
 export function rerankFix(api: RerankApi): string {
   if (api === "cohere") return "check --rerank-url and --rerank-api-key (RERANK_API_KEY), or use --retriever lexical";
-  if (api === "tei") return "start TEI with `docker compose up tei-reranker`, or use --retriever lexical";
-  return "start it with `docker compose up rerank` (TEI behind it needs a GPU), or use --retriever lexical";
+  if (api === "tei") return "start TEI with `docker compose up tei-reranker` (in a folder `musique init` set up), or use --retriever lexical";
+  return "start it with `docker compose up rerank` in a folder `musique init` set up (TEI behind it needs a GPU), or use --retriever lexical";
 }
 
 /** Best first; equal scores keep the lower index first. */
