@@ -24,8 +24,8 @@ export default musiqueCommand({
     }
     const lines = [`run: ${summary.run}`, `steps completed: ${summary.stepsCompleted}`];
     if (summary.jobId) lines.push(`Arbor job: ${summary.jobId}`);
-    if (summary.best) lines.push(`best validation: reward ${summary.best.reward.toFixed(4)}, F1 ${summary.best.f1.toFixed(3)} after step ${summary.best.step}`);
-    for (const checkpoint of summary.checkpoints) lines.push(`checkpoint ${checkpoint.name} (step ${checkpoint.step}): ${checkpoint.directory ?? "?"}`);
+    if (summary.best) lines.push(`best validation: reward ${summary.best.reward.toFixed(4)}, F1 ${summary.best.f1.toFixed(3)} after ${summary.best.step} steps`);
+    for (const checkpoint of summary.checkpoints) lines.push(`checkpoint ${checkpoint.name} (after ${checkpoint.step} steps): ${checkpoint.directory ?? "?"}`);
     if (summary.groupsFile) lines.push(`groups: ${summary.groupsFile}`);
     lines.push(`outputs: ${summary.outputDirectory}`, `database: ${summary.database}`);
     process.stdout.write(lines.join("\n") + "\n");

@@ -241,6 +241,17 @@ export function recordJobCheckpoints(
  * the job's checkpoints folder; a requested checkpoint at the same optimizer step takes that
  * folder over (Arbor renames it). Record the rest, with the training step whose group N ended.
  */
+/**
+ * Steps completed once the job's trainer has trained batch `batchId`: the step that posted it
+ * (this job's steps are startStep + 1, …) if it was that step's last group, else one less (the
+ * step was under way); startStep when no step posted it.
+ */
+function stepsCompletedAtBatch(store: Store, runId: number, startStep: number, batchId: number): number {
+  const step = stepOfBatch(store, runId, startStep + 1, batchId);
+  if (step === null) return startStep;
+  return stepOfBatch(store, runId, startStep + 1, batchId + 1) === step ? step - 1 : step;
+}
+
 function recordAutomaticCheckpoints(store: Store, runId: number, jobId: string, startStep: number, status: GrpoStatus, final: CheckpointRecord): void {
   const lastStep = final.globalStep ?? 0;
   const folder = final.directory.slice(0, final.directory.lastIndexOf("/"));
@@ -249,7 +260,7 @@ function recordAutomaticCheckpoints(store: Store, runId: number, jobId: string, 
     if (named.has(saved)) continue;
     recordCheckpoint(store, runId, {
       jobId,
-      step: stepOfBatch(store, runId, startStep, saved - 1) ?? startStep,
+      step: stepsCompletedAtBatch(store, runId, startStep, saved - 1),
       name: `checkpoint-${saved}`,
       directory: `${folder}/checkpoint-${saved}`,
       globalStep: saved,

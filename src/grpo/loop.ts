@@ -12,7 +12,9 @@
  * job, its checkpoints recorded with it, ended by terminate, or on a failure or stop signal by
  * --on-interrupt (terminate or cancel; a lost trainer is always cancelled).
  *
- * Steps are counted from 0; a validation's step is the number of steps completed. With
+ * Steps are numbered from 1: step N's rollouts, groups and rewards are recorded under N, and a
+ * validation under the number of steps completed (0 = before training), so step N is followed by
+ * the validation "after N steps" with the same number (docs/store.md "Conventions"). With
  * `arbor: null` (--dry-run) nothing is sent: rollouts use `model`, groups go to `onGroups`, and
  * there is no validation or checkpoint. The caller (src/run/) loads data, creates the run,
  * validates the configuration (validate.ts) and owns the run status.
@@ -203,15 +205,15 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
 
   try {
     if (startStep === 0) await validate(0);
-    for (let step = startStep; step < totalSteps; step++) {
+    for (let step = startStep + 1; step <= totalSteps; step++) {
       if (signal.aborted) throw signal.reason ?? new InterruptedError();
       const result = await runStep(context, step, sampler, program, feeder);
-      summary.stepsCompleted = step + 1;
+      summary.stepsCompleted = step;
       summary.groupsPosted = feeder?.postedCount ?? 0;
       if (job && feeder) job.notePosted(feeder.postedCount);
-      if (validationDue(step + 1, settings.numStepsForVal, totalSteps)) await validate(step + 1);
+      if (validationDue(step, settings.numStepsForVal, totalSteps)) await validate(step);
       context.onStep?.({
-        completed: step + 1,
+        completed: step,
         total: totalSteps,
         meanReward: result.meanReward,
         rewardSpread: result.rewardSpread,
@@ -287,7 +289,8 @@ async function runStep(
 ): Promise<StepResult> {
   const { store, runId, settings, signal } = context;
   recordTrainingStep(store, runId, { step, status: "running" });
-  const examples = sampler.select(context.train, step);
+  // The sampler counts from 0: step N takes the N-th slice of the epochs.
+  const examples = sampler.select(context.train, step - 1);
   const rollouts = await runRollouts(examples, settings.numRolloutsPerStep, program, signal);
   const flat = rollouts.flat();
   recordRollouts(
@@ -299,7 +302,7 @@ async function runStep(
   const usable = flat.filter((run) => !isServiceFailure(run.result.failure));
   if (usable.length === 0) {
     recordTrainingStep(store, runId, { step, status: "failed", numGroups: 0 });
-    throw new ServiceError(`every rollout of step ${step + 1} failed on a service error`, {
+    throw new ServiceError(`every rollout of step ${step} failed on a service error`, {
       service: ARBOR_SERVICE,
       url: context.arbor?.baseUrl ?? program.model,
       retryable: false,
@@ -314,7 +317,7 @@ async function runStep(
   const allGroups = stepGroups.flatMap((entry) => entry.groups);
   const formatFailures = flat.filter((run) => run.result.failure?.kind === "format").length;
   const rewards = usable.map((run) => run.reward);
-  const metrics = { mean_reward: mean(rewards), format_failures: formatFailures, step: step + 1 };
+  const metrics = { mean_reward: mean(rewards), format_failures: formatFailures, step };
 
   let arborResponse: GrpoStatus | null = null;
   if (feeder && allGroups.length > 0) {
@@ -331,7 +334,7 @@ async function runStep(
       if (entry) entry.batchIds[group] = posted.batchIds[index] ?? null;
     });
   } else if (allGroups.length === 0) {
-    log.warn(`step ${step + 1}: no trainable groups (every rollout failed before its first module call finished)`);
+    log.warn(`step ${step}: no trainable groups (every rollout failed before its first module call finished)`);
   }
 
   recordGroups(
@@ -373,11 +376,11 @@ function exampleGroups(step: number, runs: readonly ScoredRun[], options: GroupB
     options,
   );
   if (built.droppedRollouts.length > 0) {
-    log.debug(`step ${step + 1}, example ${example.id}: ${built.droppedRollouts.length} rollouts left out after LM errors`);
+    log.debug(`step ${step}, example ${example.id}: ${built.droppedRollouts.length} rollouts left out after LM errors`);
   }
   for (const group of built.groups) {
     if (new Set(group.samples.map((sample) => JSON.stringify(sample))).size < 2) {
-      log.debug(`step ${step + 1}, example ${example.id}: the ${group.module} group has no diversity (identical samples)`);
+      log.debug(`step ${step}, example ${example.id}: the ${group.module} group has no diversity (identical samples)`);
     }
   }
   return { step, example, groups: built.groups, batchIds: built.groups.map(() => null) };

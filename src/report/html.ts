@@ -71,7 +71,7 @@ function overview(report: RunReport): string {
     ["model", run.model ?? "-"],
     ["dataset", run.dataset ?? "-"],
     ["retriever", run.retriever ?? "-"],
-    ["examples scored", `${report.predicted} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation step ${report.step})` : ""}`],
+    ["examples scored", `${report.predicted} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : ""}`],
     ["LM calls", `${usage.calls} (${usage.cachedCalls} cached)`],
     ["tokens", `${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens}`],
     ["failures", `${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ${failures.lmErrors} LM errors, ${failures.retries} retries`],
@@ -125,7 +125,7 @@ function trainingSection(training: TrainingReport): string {
       : `<p class="note" id="trainer-metrics">KL / loss: not reported (Arbor returned no such metrics in training_steps.metrics_json).</p>`;
   const best = training.best;
   return `<h2>Training</h2>
-<p>${training.completedSteps} of ${training.steps} recorded steps completed${best ? `; best validation at step ${best.step} (reward ${number(best.reward)}, F1 ${number(best.f1)})` : ""}.</p>
+<p>${training.completedSteps} of ${training.steps} recorded steps completed${best ? `; best validation after ${best.step} steps (reward ${number(best.reward)}, F1 ${number(best.f1)})` : ""}.</p>
 <div class="charts">${charts.join("\n")}${trainerHtml}</div>`;
 }
 

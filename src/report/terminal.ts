@@ -50,7 +50,7 @@ function trainingLines(report: RunReport): string[] {
   const best = training.best;
   if (best) {
     lines.push(
-      `  best validation: step ${best.step}, reward ${best.reward?.toFixed(3) ?? "-"}, EM ${best.em?.toFixed(3) ?? "-"}, F1 ${best.f1?.toFixed(3) ?? "-"} (n=${best.nExamples})`,
+      `  best validation: after ${best.step} steps, reward ${best.reward?.toFixed(3) ?? "-"}, EM ${best.em?.toFixed(3) ?? "-"}, F1 ${best.f1?.toFixed(3) ?? "-"} (n=${best.nExamples})`,
     );
   }
   const metrics = Object.keys(training.trainerMetrics);
@@ -70,7 +70,7 @@ export function formatRunReport(report: RunReport): string {
   for (const line of configLines(report.config)) out.push(`  ${line}`);
   out.push("");
   if (report.scores) {
-    const stepText = report.step !== null && report.step >= 0 ? ` (validation step ${report.step})` : "";
+    const stepText = report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : "";
     out.push(`scored ${report.predicted} of ${report.examples} examples${stepText}`);
     out.push("");
     out.push(scoresTable(report.scores, rewardVersionOf(report.config)));

@@ -61,8 +61,8 @@ async function loadSplits(options: TrainOptions, signal: AbortSignal): Promise<{
 
 /** Where a resumed run continues (steps, best score), before its earlier Arbor jobs are settled. */
 function resumePoint(store: Store, run: RunRecord): ResumePoint {
-  const last = lastCompletedStep(store, run.id);
-  const startStep = last === null ? 0 : last + 1;
+  // Steps are numbered from 1, so the last completed step is the number of steps completed.
+  const startStep = lastCompletedStep(store, run.id) ?? 0;
   const bestRecord = bestValidation(store, run.id);
   const best: DevScores | null =
     bestRecord && bestRecord.reward !== null
@@ -78,7 +78,7 @@ function resumePoint(store: Store, run: RunRecord): ResumePoint {
           lmErrors: 0,
         }
       : null;
-  log.info(`resuming ${run.name} at step ${startStep + 1} (${startStep} completed)${best ? `, best validation reward ${best.reward.toFixed(4)} at step ${best.step}` : ""}`);
+  log.info(`resuming ${run.name} at step ${startStep + 1} (${startStep} completed)${best ? `, best validation reward ${best.reward.toFixed(4)} after ${best.step} steps` : ""}`);
   return { startStep, best, initialModel: undefined };
 }
 
@@ -97,7 +97,7 @@ function initialModelFor(store: Store, run: RunRecord, options: TrainOptions, st
     );
     return undefined;
   }
-  log.info(`the new Arbor job starts from the newest checkpoint, ${checkpoint.name} (step ${checkpoint.step}) at ${checkpoint.directory}`);
+  log.info(`the new Arbor job starts from the newest checkpoint, ${checkpoint.name} (after ${checkpoint.step} steps) at ${checkpoint.directory}`);
   return checkpoint.directory;
 }
 
@@ -199,7 +199,7 @@ export async function runTrain(requested: TrainOptions, signal: AbortSignal): Pr
       ...dev.map((example, position) => ({ exampleId: example.id, position, role: "dev" as const, nHops: example.nHops, shape: example.shape })),
     ],
     work: async (session, prepared) => ({ outcome: "completed", summary: await train(session, prepared) }),
-    progress: (session) => `${(lastCompletedStep(session.store, session.run.id) ?? -1) + 1} completed steps`,
+    progress: (session) => `${lastCompletedStep(session.store, session.run.id) ?? 0} completed steps`,
   });
 }
 

@@ -3,8 +3,9 @@
  * from `PRAGMA user_version` i−1 to i; never edit a released migration, append a new one.
  *
  * Conventions: times are ISO-8601 UTC text; JSON columns end in `_json`; `step = -1` marks plain
- * evaluation (training uses its step numbers) and `rollout_index = -1` marks "not a rollout", so
- * the UNIQUE keys work (SQLite treats NULLs as distinct).
+ * evaluation; training steps count from 1 and a validation's step is the steps completed (0 =
+ * before training); `rollout_index = -1` marks "not a rollout", so the UNIQUE keys work (SQLite
+ * treats NULLs as distinct); `hop` counts from 0 (the answer call carries the hops run).
  */
 
 const MIGRATION_1 = `
@@ -310,7 +311,26 @@ CREATE TABLE run_tags (
 CREATE INDEX run_tags_tag ON run_tags (tag);
 `;
 
+/**
+ * One step numbering (docs/store.md "Conventions"): training steps count from 1 — step N's row,
+ * rollouts, groups and rollout module calls are recorded under N, and the validation after it
+ * under N too (validations already counted steps completed, 0 = before training). Before this,
+ * training rows counted from 0, so the validation after step s was at s + 1. In two passes through
+ * negative numbers (-2, -3, …: never a real step, -1 being plain evaluation), because SQLite checks
+ * UNIQUE keys row by row and s → s + 1 would collide with the next step mid-update.
+ */
+const MIGRATION_6 = `
+UPDATE training_steps SET step = -step - 2;
+UPDATE training_steps SET step = -step - 1;
+UPDATE rollouts SET step = -step - 2;
+UPDATE rollouts SET step = -step - 1;
+UPDATE groups SET step = -step - 2;
+UPDATE groups SET step = -step - 1;
+UPDATE module_calls SET step = -step - 2 WHERE rollout_index >= 0 AND step >= 0;
+UPDATE module_calls SET step = -step - 1 WHERE rollout_index >= 0 AND step <= -2;
+`;
+
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5];
+export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,9 +3,9 @@
  * scores, per-step training health (rollouts, groups, completion lengths), one step's groups
  * and rollouts, one prediction, and the database's change counter. Nothing here writes.
  *
- * Steps are the database's: training_steps / rollouts / groups rows of step s hold the rollouts
- * sampled after s completed steps; predictions and validations of step N are the validation after
- * N steps (0 = before training); step -1 is a plain evaluation.
+ * Steps are the database's (docs/store.md "Conventions"): training_steps / rollouts / groups rows
+ * of step N are the N-th step (counted from 1); predictions and validations of step N are the
+ * validation after N steps (0 = before training); step -1 is a plain evaluation.
  */
 import { guarded, type Store } from "./database.ts";
 import type { RunSummary } from "./runs.ts";

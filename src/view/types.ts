@@ -1,9 +1,9 @@
 /**
  * The JSON API of `musique view` (docs in README "musique view"): what each GET /api/… returns.
  * Shared by the server's data layer (src/view/data/) and the page code (src/view/page/), which
- * imports these types only. Steps follow one convention: a training step's rollouts and groups
- * are shown at "after N steps" (N = steps completed when they were sampled, the database's step),
- * validations at the steps completed (0 = before training); hops are 1-based on screen.
+ * imports these types only. Steps follow one convention (docs/store.md): training steps count from
+ * 1 (step N's rollouts, groups and updates), validations sit at the steps completed (0 = before
+ * training), so the validation after step N is at N; hops are 1-based on screen.
  */
 import type { CompareExample, Comparison } from "../report/compare.ts";
 import type { ExampleDetail, RunReport } from "../report/data.ts";
@@ -56,7 +56,7 @@ export interface CompletionHealth {
   rescuedCalls: number | null;
 }
 
-/** One training step (its rollouts were sampled after `step` steps). */
+/** One training step (the step-th: its rollouts were sampled after step − 1 steps). */
 export interface StepHealth {
   step: number;
   status: string;

@@ -163,7 +163,7 @@ describe("train: SIGKILL at random points, then --resume", () => {
       expect(resumed.stderr).not.toContain("this is a bug");
       expect(resumed.exitCode).toBe(0);
       expect(queryAll(database, "SELECT step, status FROM training_steps ORDER BY step")).toEqual(
-        Array.from({ length: steps }, (_, step) => ({ step, status: "completed" })),
+        Array.from({ length: steps }, (_, index) => ({ step: index + 1, status: "completed" })),
       );
       const rollouts = queryAll<{ n: number; keys: number }>(
         database,

@@ -186,7 +186,7 @@ describe("a failed write exits 6 and never leaves a cut or replaced file", () =>
       expect(after.length).toBe(recorded ?? -1);
       expect(after.slice(0, before.length)).toEqual(before); // nothing written before the kill was lost
       const steps = after.map((line) => (JSON.parse(line) as { step: number }).step);
-      expect(new Set(steps)).toEqual(new Set([0, 1, 2, 3]));
+      expect(new Set(steps)).toEqual(new Set([1, 2, 3, 4]));
     } finally {
       await slow.stop();
     }

@@ -93,7 +93,7 @@ describe("train under injected faults", () => {
     const runRow = queryOne<{ id: number; status: string }>(database, "SELECT id, status FROM runs WHERE name = ?", run);
     expect(runRow.status).toBe("completed");
     const stepRows = queryAll<{ step: number; status: string }>(database, "SELECT step, status FROM training_steps ORDER BY step");
-    expect(stepRows).toEqual(Array.from({ length: steps }, (_, step) => ({ step, status: "completed" })));
+    expect(stepRows).toEqual(Array.from({ length: steps }, (_, index) => ({ step: index + 1, status: "completed" })));
     const rollouts = queryOne<{ n: number; distinct_keys: number; format: number }>(
       database,
       "SELECT COUNT(*) AS n, COUNT(DISTINCT step || ':' || example_id || ':' || rollout_index) AS distinct_keys, SUM(format_failures > 0) AS format FROM rollouts",

@@ -187,8 +187,8 @@ function trajectoryResult(answer: string, retrieved: Array<{ id: string; support
 }
 
 /**
- * A training run written through src/store/training.ts: 4 steps × 2 examples × 4 rollouts, step
- * metrics (with KL and loss when `withTrainerMetrics`), validations at steps 0 and 2 (best: 2)
+ * A training run written through src/store/training.ts: steps 1–4 × 2 examples × 4 rollouts, step
+ * metrics (with KL and loss when `withTrainerMetrics`), validations before training and after step 2 (best)
  * and their predictions (the 2-hop example is fixed by training, the 3-hop one stays wrong).
  */
 export function writeTrainingRun(database: string, name: string, withTrainerMetrics: boolean): void {
@@ -200,10 +200,10 @@ export function writeTrainingRun(database: string, name: string, withTrainerMetr
       { id: "3hop1__4_5_6", answers: ["Bern"], supportingIds: ["2", "4", "6"], nHops: 3, shape: "3hop1" },
     ];
     recordRunExamples(store, run.id, examples.map((example, position) => ({ exampleId: example.id, position, role: "dev", nHops: example.nHops, shape: example.shape })));
-    for (let step = 0; step < 4; step++) {
+    for (let step = 1; step <= 4; step++) {
       const rollouts = examples.flatMap((example) =>
         [0, 1, 2, 3].map((rolloutIndex) => {
-          const right = rolloutIndex <= step % 4;
+          const right = rolloutIndex < step;
           const result = trajectoryResult(right ? (example.answers[0] ?? "") : "wrong", [
             { id: example.supportingIds[0] ?? "0", supporting: true },
             { id: "9", supporting: false },
@@ -219,7 +219,7 @@ export function writeTrainingRun(database: string, name: string, withTrainerMetr
         status: "completed",
         meanReward,
         numGroups: 2,
-        metrics: withTrainerMetrics ? { loss: 0.5 / (step + 1), kl: 0.01 * step, learning_rate: 2e-5 } : undefined,
+        metrics: withTrainerMetrics ? { loss: 0.5 / step, kl: 0.01 * (step - 1), learning_rate: 2e-5 } : undefined,
       });
     }
     recordValidation(store, run.id, { step: 0, em: 0, f1: 0.1, recall: 0.4, supportF1: 0.4, reward: 0.1, nExamples: 2 });

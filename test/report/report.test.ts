@@ -112,7 +112,7 @@ describe("musique report on training runs (rows written through src/store/traini
     const report = await reportJson("t-metrics", trainingDatabase);
     const training = report.training;
     expect(training?.steps).toBe(4);
-    expect(training?.rewardCurve.map((point) => point.step)).toEqual([0, 1, 2, 3]);
+    expect(training?.rewardCurve.map((point) => point.step)).toEqual([1, 2, 3, 4]);
     for (const point of training?.rewardCurve ?? []) {
       expect(point.rollouts).toBe(8);
       expect(point.low).toBeLessThanOrEqual(point.mean);

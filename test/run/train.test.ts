@@ -95,7 +95,7 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
 
     const database = join(directory, "m.db");
     const steps = rows<{ step: number; status: string }>(database, "SELECT step, status FROM training_steps ORDER BY step");
-    expect(steps).toEqual([0, 1, 2].map((step) => ({ step, status: "completed" })));
+    expect(steps).toEqual([1, 2, 3].map((step) => ({ step, status: "completed" })));
     expect(rows<{ n: number }>(database, "SELECT COUNT(*) AS n FROM rollouts")[0]?.n).toBe(3 * 2 * 8);
     expect(rows<{ step: number }>(database, "SELECT step FROM validations ORDER BY step").map((row) => row.step)).toEqual([0, 2, 3]);
     expect(rows<{ n: number }>(database, "SELECT COUNT(*) AS n FROM groups WHERE batch_id IS NOT NULL")[0]?.n).toBe(job?.groups.length);
@@ -125,7 +125,7 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
       .map((line) => JSON.parse(line) as { step: number; batch: unknown[] });
     expect(groups.length).toBeGreaterThan(0);
     expect(groups.every((group) => group.batch.length === 8)).toBe(true);
-    expect(new Set(groups.map((group) => group.step))).toEqual(new Set([0, 1]));
+    expect(new Set(groups.map((group) => group.step))).toEqual(new Set([1, 2]));
   });
 
   test("a group size that does not divide the effective batch is refused before any request", async () => {
@@ -181,7 +181,7 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
     expect(resumed.stderr).toContain(`resuming crash at step ${before + 1}`);
     expect(resumed.stderr).toContain("not restored on resume");
     const steps = rows<{ step: number; status: string }>(database, "SELECT step, status FROM training_steps ORDER BY step");
-    expect(steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((step) => ({ step, status: "completed" })));
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((step) => ({ step, status: "completed" })));
     expect(rows<{ n: number }>(database, "SELECT COUNT(*) AS n FROM rollouts")[0]?.n).toBe(8 * 2 * 8);
     const initializes = arbor.requestsTo("initialize").map((entry) => (entry.body as { model: string }).model);
     expect(initializes).toHaveLength(2);

@@ -112,7 +112,7 @@ describe.skipIf(!chromium)("musique view in headless Chromium", () => {
   test("the group inspector: clicking a step on the reward chart shows its groups, and a group's rollouts with rewards and advantages", async () => {
     await open("/run/trained/training");
     await page.evaluate(`document.querySelector('[data-chart="reward"] rect.step-target[data-step="1"]').dispatchEvent(new MouseEvent("click", { bubbles: true }))`);
-    await page.waitFor(`(document.getElementById("inspector-title")?.textContent ?? "").includes("after 1 step")`);
+    await page.waitFor(`(document.getElementById("inspector-title")?.textContent ?? "").includes("Rollouts of step 1")`);
     expect(await page.evaluate<string>(`location.search`)).toBe("?step=1");
     const groupId = await page.evaluate<string>(`document.querySelector("#inspector tr.group").dataset.group`);
     await page.evaluate(`document.querySelector('button.show-samples[data-group="${groupId}"]').click()`);

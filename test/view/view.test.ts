@@ -61,7 +61,7 @@ describe("musique view's JSON API", () => {
 
   test("a training run's health per step: within-group spread and zero-spread groups from the groups table, mean reward from the rollouts", async () => {
     const { body } = await get<TrainingPayload>("/api/runs/trained/training");
-    expect(body.steps.map((step) => step.step)).toEqual([0, 1, 2]);
+    expect(body.steps.map((step) => step.step)).toEqual([1, 2, 3]);
     for (const step of body.steps) {
       const groups = rows<{ rewards_json: string }>(
         "SELECT rewards_json FROM groups WHERE run_id = (SELECT id FROM runs WHERE name = 'trained') AND step = ?",
@@ -108,7 +108,7 @@ describe("musique view's JSON API", () => {
     copyFileSync(fixture.database, copy);
     const db = new Database(copy);
     if (!columns.includes("adapter")) db.run("ALTER TABLE module_calls ADD COLUMN adapter TEXT NOT NULL DEFAULT 'chat'");
-    db.run(`UPDATE module_calls SET adapter = 'json' WHERE id IN (SELECT id FROM module_calls WHERE step = 1 AND rollout_index >= 0
+    db.run(`UPDATE module_calls SET adapter = 'json' WHERE id IN (SELECT id FROM module_calls WHERE step = 2 AND rollout_index >= 0
       AND run_id = (SELECT id FROM runs WHERE name = 'trained') ORDER BY id LIMIT 3)`);
     db.run(`UPDATE module_calls SET status = 'parse_error' WHERE id = (SELECT id FROM module_calls WHERE adapter = 'json' ORDER BY id LIMIT 1)`);
     db.close();
@@ -179,7 +179,7 @@ describe("musique view's JSON API", () => {
 
   test("browsing every API leaves the database file byte for byte unchanged", async () => {
     const before = createHash("sha256").update(readFileSync(fixture.database)).digest("hex");
-    for (const path of ["/api/runs", "/api/runs/base", "/api/runs/trained", "/api/runs/trained/training", "/api/runs/trained/steps/0", "/api/compare?side=trained@0&side=trained@best"]) {
+    for (const path of ["/api/runs", "/api/runs/base", "/api/runs/trained", "/api/runs/trained/training", "/api/runs/trained/steps/1", "/api/compare?side=trained@0&side=trained@best"]) {
       expect((await get<unknown>(path)).status).toBe(200);
     }
     expect(createHash("sha256").update(readFileSync(fixture.database)).digest("hex")).toBe(before);

@@ -69,7 +69,7 @@ function healthWarnings(steps: readonly StepHealth[]): string[] {
   }
   const last = steps.at(-1);
   if (last && last.rollouts > 0 && last.formatFailureRollouts * 2 > last.rollouts) {
-    warnings.push(`after ${last.step} steps, ${last.formatFailureRollouts} of ${last.rollouts} rollouts broke the ChatAdapter format (reward −1)`);
+    warnings.push(`in step ${last.step}, ${last.formatFailureRollouts} of ${last.rollouts} rollouts broke the ChatAdapter format (reward −1)`);
   }
   return warnings;
 }

@@ -38,6 +38,11 @@ export function formatNumber(value: number | null | undefined, digits = 3): stri
 }
 
 /** "before training" for 0, else "after N steps". */
+/** A training step: "step N" (its rollouts were sampled after N − 1 steps; its updates make N). */
+export function stepName(step: number): string {
+  return `step ${step}`;
+}
+
 export function afterSteps(step: number): string {
   return step === 0 ? "before training (after 0 steps)" : `after ${step} step${step === 1 ? "" : "s"}`;
 }

@@ -6,7 +6,7 @@
  */
 import { hopHtml } from "../../report/trajectory-html.ts";
 import type { GroupPayload, GroupSummary, RolloutPayload, StepExample, StepPayload } from "../types.ts";
-import { afterSteps, apiRunPath, errorHtml, escapeHtml, formatNumber, getJson } from "./dom.ts";
+import { apiRunPath, stepName, errorHtml, escapeHtml, formatNumber, getJson } from "./dom.ts";
 
 function list(values: readonly number[]): string {
   return values.map((value) => formatNumber(value)).join(", ");
@@ -113,7 +113,7 @@ export function createInspector(element: HTMLElement, name: string): Inspector {
       const payload = await getJson<StepPayload>(`${apiRunPath(name)}/steps/${step}`);
       if (current !== step) return;
       complete = payload.status === "completed" || payload.status === "skipped" || payload.status === "failed";
-      element.innerHTML = `<h2 id="inspector-title">Rollouts sampled ${escapeHtml(afterSteps(step))}: ${payload.examples.length} examples, mean reward ${formatNumber(payload.meanReward)}${
+      element.innerHTML = `<h2 id="inspector-title">Rollouts of ${escapeHtml(stepName(step))} (sampled after ${step - 1} step${step === 2 ? "" : "s"}): ${payload.examples.length} examples, mean reward ${formatNumber(payload.meanReward)}${
         payload.status && payload.status !== "completed" ? ` (${escapeHtml(payload.status)})` : ""
       }</h2>${payload.examples.map((example) => exampleHtml(example, step)).join("") || '<p class="note">No rollouts recorded for this step yet.</p>'}`;
     },

@@ -1,14 +1,15 @@
 /**
  * The training page's charts, from GET /api/runs/NAME/training, drawn with the report's SVG kit
  * (src/report/svg.ts: the same charts as report --html; redrawing a few hundred points per update
- * is cheap, so no charting library is needed). The x axis is "steps completed": a step's
- * rollouts sit at the steps completed when they were sampled, validations at the steps completed
- * when they ran (0 = before training). The reward chart has a click target per step.
+ * is cheap, so no charting library is needed). The x axis is "steps completed": step N's
+ * rollouts, groups and trainer updates sit at N (the steps completed once it is done), validations
+ * at the steps completed when they ran (0 = before training), so the validation after step N
+ * shares its x. The reward chart has a click target per step.
  */
 import { validationSeries } from "../../report/html.ts";
 import { lineChart, type LineSeries } from "../../report/svg.ts";
 import type { StepHealth, TrainingPayload } from "../types.ts";
-import { afterSteps, escapeHtml } from "./dom.ts";
+import { escapeHtml, stepName } from "./dom.ts";
 
 const X_LABEL = "steps completed";
 
@@ -45,7 +46,7 @@ export function rewardChart(payload: TrainingPayload, selected: number | null): 
     xLabel: X_LABEL,
     yLabel: "reward",
     width: 600,
-    stepTargets: { selected, label: (x) => `rollouts sampled ${afterSteps(x)}: click to inspect` },
+    stepTargets: { selected, label: (x) => `${stepName(x)}: click to inspect its groups` },
   });
 }
 

@@ -5,7 +5,7 @@
  * and table redraw on every database change; the inspector re-fetches while its step is running.
  */
 import type { StepHealth, TrainingPayload } from "../types.ts";
-import { afterSteps, apiRunPath, byId, escapeHtml, formatNumber, getJson, runPath, type Page } from "./dom.ts";
+import { afterSteps, apiRunPath, stepName, byId, escapeHtml, formatNumber, getJson, runPath, type Page } from "./dom.ts";
 import { createInspector } from "./inspector.ts";
 import { failureChart, fallbackNote, lengthChart, moduleChart, rewardChart, signalChart, trainerChart, validationChart } from "./training-charts.ts";
 
@@ -16,7 +16,7 @@ function box(name: string, html: string): string {
 function stepRow(step: StepHealth, selected: number | null): string {
   const completion = step.completion;
   return `<tr class="step-row${step.step === selected ? " selected" : ""}" data-step="${step.step}">
-<td>${escapeHtml(afterSteps(step.step))}</td><td class="status-${escapeHtml(step.status)}">${escapeHtml(step.status)}</td>
+<td>${escapeHtml(stepName(step.step))}</td><td class="status-${escapeHtml(step.status)}">${escapeHtml(step.status)}</td>
 <td class="number">${step.rollouts}</td><td class="number">${formatNumber(step.meanReward)}</td><td class="number">${formatNumber(step.meanGroupSpread)}</td>
 <td class="number${step.groups > 0 && step.zeroSpreadGroups * 2 > step.groups ? " zero-spread" : ""}">${step.zeroSpreadGroups} of ${step.groups}</td>
 <td class="number">${step.formatFailureRollouts}</td><td class="number">${formatNumber(completion?.meanTokens ?? null, 0)}</td><td class="number">${completion?.truncated ?? "-"}</td></tr>`;
@@ -47,7 +47,7 @@ function checkpointsHtml(payload: TrainingPayload): string {
 
 export function mountTrainingPage(app: HTMLElement, name: string): Page {
   app.innerHTML = `<div id="training-header"></div><div class="charts" id="training-charts"></div><div id="training-notes"></div>
-<h2>Steps</h2><table class="steps"><thead><tr><th>rollouts sampled</th><th>status</th><th>rollouts</th><th>mean reward</th><th>within-group spread</th>
+<h2>Steps</h2><table class="steps"><thead><tr><th>step</th><th>status</th><th>rollouts</th><th>mean reward</th><th>within-group spread</th>
 <th>zero-spread groups</th><th>format failures</th><th>mean tokens</th><th>truncated</th></tr></thead><tbody id="steps-body"></tbody></table>
 <div id="checkpoints"></div><div class="inspector" id="inspector"></div>`;
   const inspector = createInspector(byId(app, "inspector"), name);
