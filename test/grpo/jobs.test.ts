@@ -21,8 +21,8 @@ describe("checkpoints a job wrote", () => {
     const store = openStore(directory.database());
     try {
       const run = createRun(store, { name: "run", kind: "train", config: {}, toolVersion: "test" });
-      // The job started at step 40 (a resume); each step posted 300 groups with batch ids 0, 1, 2, …
-      for (const step of [40, 41, 42, 43]) {
+      // The job started after 40 steps (a resume): steps 41–44 each posted 300 groups with batch ids 0, 1, 2, …
+      for (const step of [41, 42, 43, 44]) {
         recordGroups(
           store,
           run.id,
@@ -31,7 +31,7 @@ describe("checkpoints a job wrote", () => {
             exampleId: `e${index}`,
             module: "generate_answer",
             invocation: 0,
-            batchId: (step - 40) * 300 + index,
+            batchId: (step - 41) * 300 + index,
             rewards: [0, 1],
           })),
         );
@@ -49,10 +49,43 @@ describe("checkpoints a job wrote", () => {
       expect(final?.name).toBe("checkpoint_final");
       const rows = checkpointsOf(store, run.id).map(({ name, step, globalStep, automatic, jobId, directory: folder }) => ({ name, step, globalStep, automatic, jobId, folder }));
       expect(rows).toEqual([
-        // checkpoint-500: the trainer's 500th group is batch 499, posted in step 41
+        // checkpoint-500: the trainer's 500th group is batch 499, posted in step 42, which was under way: 41 steps completed
         { name: "checkpoint-500", step: 41, globalStep: 500, automatic: true, jobId: JOB, folder: `${FOLDER}/checkpoint-500` },
         { name: "best", step: 43, globalStep: 1000, automatic: false, jobId: JOB, folder: `${FOLDER}/best` },
         { name: "checkpoint_final", step: 44, globalStep: 1150, automatic: false, jobId: JOB, folder: `${FOLDER}/checkpoint_final` },
+      ]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("the step of HF's own checkpoints", () => {
+  test("a checkpoint saved right after the last group of a step counts that step as completed", () => {
+    const store = openStore(directory.database("last-group.db"));
+    try {
+      const run = createRun(store, { name: "run", kind: "train", config: {}, toolVersion: "test" });
+      // A new run's job: steps 1, 2, … each posted 250 groups, so batch 499 is the last group of step 2.
+      for (const step of [1, 2, 3]) {
+        recordGroups(
+          store,
+          run.id,
+          step,
+          Array.from({ length: 250 }, (_, index) => ({ exampleId: `e${index}`, module: "generate_answer", invocation: 0, batchId: (step - 1) * 250 + index, rewards: [0, 1] })),
+        );
+      }
+      const status: GrpoStatus = {
+        jobId: JOB,
+        status: "running",
+        currentModel: JOB,
+        checkpoints: { checkpoint_final: record("checkpoint_final", 750) },
+        lastCheckpoint: "checkpoint_final",
+        pendingBatchIds: [],
+      };
+      recordJobCheckpoints(store, run.id, JOB, 0, status, 3);
+      expect(checkpointsOf(store, run.id).map(({ name, step }) => ({ name, step }))).toEqual([
+        { name: "checkpoint-500", step: 2 },
+        { name: "checkpoint_final", step: 3 },
       ]);
     } finally {
       store.close();
