@@ -1,4 +1,5 @@
 import { TrainSchema } from "../config/schemas.ts";
+import { healthLines } from "../metrics/training-health.ts";
 import { runTrain } from "../run/train.ts";
 import { printJson, musiqueCommand } from "./_command.ts";
 
@@ -23,6 +24,7 @@ export default musiqueCommand({
       return;
     }
     const lines = [`run: ${summary.run}`, `steps completed: ${summary.stepsCompleted}`];
+    lines.push(`health: ${healthLines(summary.health).join("\n")}`, ...summary.warnings.map((warning) => `WARNING: ${warning}`));
     if (summary.jobId) lines.push(`Arbor job: ${summary.jobId}`);
     if (summary.best) lines.push(`best validation: reward ${summary.best.reward.toFixed(4)}, F1 ${summary.best.f1.toFixed(3)} after ${summary.best.step} steps`);
     for (const checkpoint of summary.checkpoints) lines.push(`checkpoint ${checkpoint.name} (after ${checkpoint.step} steps): ${checkpoint.directory ?? "?"}`);

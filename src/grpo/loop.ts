@@ -37,6 +37,8 @@ import { buildGroups, postingOrder, type GroupBuildOptions, type GrpoGroup } fro
 import type { Program } from "../program/signatures.ts";
 import { runRollouts, type ProgramSettings, type ScoredRun } from "./rollouts.ts";
 import { StepSampler } from "./sampler.ts";
+import { stepHealth } from "./step-health.ts";
+import type { HealthNumbers } from "../metrics/training-health.ts";
 import { ArborJob, isTimeout } from "./jobs.ts";
 import { arborRunName, buildInitializeRequest, type ArborTrainSettings } from "./trainer-config.ts";
 import type { ArborJobRecord } from "../store/jobs.ts";
@@ -119,24 +121,14 @@ export interface GrpoLoopSummary {
   groupsPosted: number;
 }
 
-interface StepResult {
-  meanReward: number;
-  rewardSpread: number;
-  formatFailures: number;
-  groups: number;
-}
-
 export interface StepProgress {
-  /** Steps completed (1-based count). */
+  /** Steps completed (the step just finished: steps count from 1). */
   completed: number;
   total: number;
-  meanReward: number;
-  /** Unbiased standard deviation of the rollout rewards of the step. */
-  rewardSpread: number;
-  formatFailures: number;
-  groups: number;
-  /** The latest validation reward, if any. */
-  validation: number | null;
+  /** The step's rewards, learning signal, format failures and JSON fallback (step-health.ts). */
+  health: HealthNumbers;
+  /** The latest validation (reward, and after how many steps it ran), if any. */
+  validation: { reward: number; step: number } | null;
 }
 
 /** Run GRPO training to the end (or --dry-run-steps); throws InterruptedError on Ctrl-C. */
@@ -207,20 +199,13 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     if (startStep === 0) await validate(0);
     for (let step = startStep + 1; step <= totalSteps; step++) {
       if (signal.aborted) throw signal.reason ?? new InterruptedError();
-      const result = await runStep(context, step, sampler, program, feeder);
+      const health = await runStep(context, step, sampler, program, feeder);
       summary.stepsCompleted = step;
       summary.groupsPosted = feeder?.postedCount ?? 0;
       if (job && feeder) job.notePosted(feeder.postedCount);
       if (validationDue(step, settings.numStepsForVal, totalSteps)) await validate(step);
-      context.onStep?.({
-        completed: step,
-        total: totalSteps,
-        meanReward: result.meanReward,
-        rewardSpread: result.rewardSpread,
-        formatFailures: result.formatFailures,
-        groups: result.groups,
-        validation: summary.validations.at(-1)?.reward ?? null,
-      });
+      const validation = summary.validations.at(-1);
+      context.onStep?.({ completed: step, total: totalSteps, health, validation: validation ? { reward: validation.reward, step: validation.step } : null });
     }
     if (job && startStep >= totalSteps && !context.finalValidated) await validate(totalSteps);
     if (job && job.state === "running") {
@@ -286,7 +271,7 @@ async function runStep(
   sampler: StepSampler,
   program: ProgramSettings,
   feeder: BatchFeeder | null,
-): Promise<StepResult> {
+): Promise<HealthNumbers> {
   const { store, runId, settings, signal } = context;
   recordTrainingStep(store, runId, { step, status: "running" });
   // The sampler counts from 0: step N takes the N-th slice of the epochs.
@@ -365,7 +350,7 @@ async function runStep(
     arborResponse,
     metrics,
   });
-  return { meanReward: metrics.mean_reward, rewardSpread: unbiasedStandardDeviation(rewards), formatFailures, groups: allGroups.length };
+  return stepHealth(flat, allGroups);
 }
 
 function exampleGroups(step: number, runs: readonly ScoredRun[], options: GroupBuildOptions): StepGroups {

@@ -17,6 +17,7 @@ import {
   type ReportPrediction,
 } from "../store/reports.ts";
 import { findRun, type RunRecord } from "../store/runs.ts";
+import { rolloutStepsOf, type RolloutStep } from "./rollouts.ts";
 import { loadTrainingReport, type TrainingReport } from "./training.ts";
 import {
   hopsOfId,
@@ -72,6 +73,8 @@ export interface RunReport {
   };
   recallAtHop: RecallAtHop;
   training: TrainingReport | null;
+  /** A dry run (train --dry-run): it validates nothing, so its steps' rollouts and groups stand in for scores; null otherwise. */
+  dryRun: RolloutStep[] | null;
 }
 
 export interface ScoredExample {
@@ -216,6 +219,8 @@ export function loadRunReport(store: Store, name: string): RunReport {
   const usage = callUsageOf(store, run.id);
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : Number.NaN;
   const durationMs = finished - Date.parse(run.startedAt);
+  const config = parseConfig(run.configJson);
+  const training = run.kind === "train" ? loadTrainingReport(store, run.id) : null;
   return {
     run: {
       name: run.name,
@@ -232,7 +237,7 @@ export function loadRunReport(store: Store, name: string): RunReport {
       error: run.error,
       outputDir: run.outputDir,
     },
-    config: parseConfig(run.configJson),
+    config,
     step,
     examples: plannedIds.length,
     predicted: scored.length,
@@ -254,7 +259,8 @@ export function loadRunReport(store: Store, name: string): RunReport {
       lmErrorExamples: scored.filter((item) => item.prediction.status === "lm_error").length,
     },
     recallAtHop: recallAtHopOf(scored),
-    training: run.kind === "train" ? loadTrainingReport(store, run.id) : null,
+    training,
+    dryRun: training && config.dryRun === true ? rolloutStepsOf(store, run.id, training.rewardCurve.map((point) => point.step)) : null,
   };
 }
 

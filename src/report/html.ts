@@ -16,6 +16,8 @@ import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
 import { configLines } from "./terminal.ts";
 import type { ValidationRow } from "../store/reports.ts";
 import type { TrainingReport } from "./training.ts";
+import { rolloutsSection } from "./rollouts-format.ts";
+import { healthLines } from "../metrics/training-health.ts";
 
 const FILTER_SCRIPT = `
 (function () {
@@ -71,7 +73,9 @@ function overview(report: RunReport): string {
     ["model", run.model ?? "-"],
     ["dataset", run.dataset ?? "-"],
     ["retriever", run.retriever ?? "-"],
-    ["examples scored", `${report.predicted} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : ""}`],
+    report.dryRun && report.training
+      ? ["rollouts", `${report.training.health.total.rollouts} in ${report.training.health.total.steps} steps (a dry run: nothing trained or validated)`]
+      : ["examples scored", `${report.predicted} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : ""}`],
     ["LM calls", `${usage.calls} (${usage.cachedCalls} cached)`],
     ["tokens", `${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens}`],
     ["failures", `${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ${failures.lmErrors} LM errors, ${failures.retries} retries`],
@@ -96,6 +100,14 @@ export function validationSeries(validations: readonly ValidationRow[]): LineSer
   }));
 }
 
+/** One x axis for a run's training charts: step N is the N-th step and the validation after it; 0 is before training. */
+const STEP_AXIS = "step (0 = before training)";
+
+function stepDomain(training: TrainingReport): [number, number] {
+  const last = Math.max(0, ...training.rewardCurve.map((point) => point.step), ...training.validations.map((row) => row.step));
+  return [0, last];
+}
+
 function trainingSection(training: TrainingReport): string {
   const charts: string[] = [];
   if (training.rewardCurve.length > 0) {
@@ -108,12 +120,12 @@ function trainingSection(training: TrainingReport): string {
             band: training.rewardCurve.map((point) => ({ x: point.step, low: point.low, high: point.high })),
           },
         ],
-        { title: "Reward per training step", xLabel: "step", yLabel: "reward" },
+        { title: "Reward per training step", xLabel: STEP_AXIS, yLabel: "reward", xDomain: stepDomain(training) },
       ),
     );
   } else charts.push(`<p class="note">No rollouts or step rewards recorded yet.</p>`);
   if (training.validations.length > 0) {
-    charts.push(lineChart(validationSeries(training.validations), { title: "Validation over steps", xLabel: "step", yLabel: "score" }));
+    charts.push(lineChart(validationSeries(training.validations), { title: "Validation over steps", xLabel: STEP_AXIS, yLabel: "score", xDomain: stepDomain(training) }));
   } else charts.push(`<p class="note">No validations recorded.</p>`);
   const trainer = Object.entries(training.trainerMetrics);
   const trainerHtml =
@@ -124,8 +136,10 @@ function trainingSection(training: TrainingReport): string {
         )
       : `<p class="note" id="trainer-metrics">KL / loss: not reported (Arbor returned no such metrics in training_steps.metrics_json).</p>`;
   const best = training.best;
+  const warnings = training.warnings.map((warning) => `<p class="warning health-warning">WARNING: ${escapeHtml(warning)}</p>`).join("");
   return `<h2>Training</h2>
 <p>${training.completedSteps} of ${training.steps} recorded steps completed${best ? `; best validation after ${best.step} steps (reward ${number(best.reward)}, F1 ${number(best.f1)})` : ""}.</p>
+${warnings}<pre class="config" id="training-health">${escapeHtml(healthLines(training.health).join("\n"))}</pre>
 <div class="charts">${charts.join("\n")}${trainerHtml}</div>`;
 }
 
@@ -175,8 +189,16 @@ function examplesSection(examples: readonly ExampleDetail[], total: number): str
 <table class="examples"><thead><tr>${header.map((cell) => `<th>${cell}</th>`).join("")}</tr></thead>${bodies.join("\n")}</table>`;
 }
 
-/** The report's content (heading, overview, scores, training, charts, worst examples), without the filter script. */
+/** The report's content (heading, overview, scores, training, charts, worst examples — a dry run's rollouts instead), without the filter script. */
 export function runReportBody(report: RunReport, worst: readonly ExampleDetail[]): string {
+  if (report.dryRun) {
+    return `<h1>${escapeHtml(report.run.name)} <span class="meta">(dry run, <span class="status-${escapeHtml(report.run.status)}">${escapeHtml(report.run.status)}</span>)</span></h1>
+${overview(report)}
+<h2>Scores</h2>
+<p class="note">A dry run validates nothing, so it has no scores: its rollouts and groups are <a href="#rollouts">below</a>.</p>
+${report.training ? trainingSection(report.training) : ""}
+${rolloutsSection(report.dryRun)}`;
+  }
   return `<h1>${escapeHtml(report.run.name)} <span class="meta">(${escapeHtml(report.run.kind)} run, <span class="status-${escapeHtml(report.run.status)}">${escapeHtml(report.run.status)}</span>)</span></h1>
 ${overview(report)}
 <h2>Scores</h2>

@@ -38,6 +38,8 @@ export interface ChartOptions {
   height?: number;
   /** Fixed y range (e.g. [0, 1] for scores); otherwise from the data. */
   yRange?: [number, number];
+  /** Line charts: the x range to cover at least (e.g. 0 … the last step, so charts of one run share their x axis). */
+  xDomain?: [number, number];
   /**
    * Line charts: a transparent full-height target over every x value (`rect.step-target`, with
    * `data-step`), for pages that open a step on click; `selectedStep` gets the class "selected".
@@ -134,8 +136,8 @@ export function lineChart(series: readonly LineSeries[], options: ChartOptions):
   const values = series.flatMap((line) => [...line.points.map((point) => point.y), ...(line.band ?? []).flatMap((band) => [band.low, band.high])]);
   const chart = frame(options, values);
   const xs = series.flatMap((line) => line.points.map((point) => point.x));
-  let xMin = Math.min(...xs);
-  let xMax = Math.max(...xs);
+  let xMin = Math.min(...xs, ...(options.xDomain ? [options.xDomain[0]] : []));
+  let xMax = Math.max(...xs, ...(options.xDomain ? [options.xDomain[1]] : []));
   if (!Number.isFinite(xMin) || !Number.isFinite(xMax)) [xMin, xMax] = [0, 1];
   const padding = xMin === xMax ? 1 : 0;
   const x = (value: number) => MARGIN.left + (chart.plotWidth * (value - xMin + padding)) / (xMax - xMin + 2 * padding);

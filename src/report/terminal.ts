@@ -4,7 +4,9 @@ import { REWARDS, type RewardVersion } from "../config/defaults.ts";
 import { formatDuration } from "../text/duration.ts";
 import { hopLabel } from "../text/labels.ts";
 import { formatTable, type Row } from "../text/table.ts";
+import { healthLines } from "../metrics/training-health.ts";
 import type { RunReport } from "./data.ts";
+import { rolloutLines } from "./rollouts-format.ts";
 
 /** The reward version a run was scored with (its stored --reward), if known. */
 function rewardVersionOf(config: Record<string, unknown>): RewardVersion | undefined {
@@ -55,6 +57,7 @@ function trainingLines(report: RunReport): string[] {
   }
   const metrics = Object.keys(training.trainerMetrics);
   lines.push(`  KL / loss: ${metrics.length > 0 ? metrics.join(", ") : "not reported"}`);
+  lines.push(`health: ${healthLines(training.health).join("\n")}`, ...training.warnings.map((warning) => `WARNING: ${warning}`));
   return lines;
 }
 
@@ -76,6 +79,9 @@ export function formatRunReport(report: RunReport): string {
     out.push(scoresTable(report.scores, rewardVersionOf(report.config)));
     out.push("");
     out.push(recallTable(report));
+  } else if (report.dryRun) {
+    out.push("a dry run trains and validates nothing: its rollouts (GRPO rewards, −1 for a format failure) and groups by step");
+    out.push(...rolloutLines(report.dryRun));
   } else {
     out.push("no predictions recorded yet");
   }

@@ -2,7 +2,9 @@
  * The training side of a report: the reward curve per step (mean and spread across rollouts),
  * validation scores over steps, and the KL / loss values Arbor reported (metrics_json), if any.
  */
+import { healthWarnings, type TrainingHealth } from "../metrics/training-health.ts";
 import type { Store } from "../store/database.ts";
+import { trainingHealthOf } from "../store/health.ts";
 import { rolloutRewardsByStep, trainingStepsOf, validationsOf, type ValidationRow } from "../store/reports.ts";
 
 export interface RewardPoint {
@@ -30,6 +32,10 @@ export interface TrainingReport {
   best: ValidationRow | null;
   /** KL / loss series by metric name (from metrics_json); empty when Arbor reported none. */
   trainerMetrics: Record<string, SeriesPoint[]>;
+  /** Rewards, the groups' learning signal, format failures and JSON fallback, per step and in total. */
+  health: TrainingHealth;
+  /** Warnings about the health (most groups without signal, most rollouts broken). */
+  warnings: string[];
 }
 
 /** Numeric leaves of a metrics object, nested keys joined with "." (one level of arrays ignored). */
@@ -74,6 +80,7 @@ export function loadTrainingReport(store: Store, runId: number): TrainingReport 
   const steps = trainingStepsOf(store, runId);
   const rollouts = rolloutRewardsByStep(store, runId);
   const validations = validationsOf(store, runId);
+  const health = trainingHealthOf(store, runId);
   let rewardCurve: RewardPoint[];
   let rewardBand: string;
   if (rollouts.length > 0) {
@@ -101,5 +108,7 @@ export function loadTrainingReport(store: Store, runId: number): TrainingReport 
     validations,
     best,
     trainerMetrics: trainerMetricsOf(steps),
+    health,
+    warnings: healthWarnings(health),
   };
 }

@@ -19,6 +19,8 @@ import { runOnce } from "../grpo/rollouts.ts";
 import { validateTrainConfig } from "../grpo/validate.ts";
 import type { ChatClient } from "../lm/types.ts";
 import { log, progressOutput, startProgress } from "../log.ts";
+import { healthWarnings, stepHealthText, type TrainingHealth } from "../metrics/training-health.ts";
+import { trainingHealthOf } from "../store/health.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { Store } from "../store/database.ts";
 import { predictionsOf } from "../store/results.ts";
@@ -43,6 +45,10 @@ export interface TrainSummary {
   best: DevScores | null;
   checkpoints: GrpoLoopSummary["checkpoints"];
   groupsFile: string | null;
+  /** Rewards, learning signal, format failures and JSON fallback over every step (README "Training health"). */
+  health: TrainingHealth;
+  /** Loud warnings about the health (e.g. most groups carry no signal); also logged. */
+  warnings: string[];
 }
 
 interface ResumePoint {
@@ -126,15 +132,21 @@ async function continueFrom(session: RunSession<TrainOptions>, arbor: ArborClien
   return { attempt: settled.nextAttempt, finalValidated, ...(initialModel ? { initialModel } : {}) };
 }
 
-/** One log line per training step (kept in train.log, never redrawn in place): reward, failures, validation, ETA. */
-function progressReporter(total: number, startStep: number): (progress: StepProgress) => void {
-  const progress = startProgress({ label: "train", total, alreadyDone: startStep, item: "step", intervalMs: 0, output: progressOutput(false) });
+/** The steps this run makes: --num-train-steps, or --dry-run-steps of them in a dry run. */
+function plannedSteps(options: TrainOptions): number {
+  return options.dryRun ? Math.min(options.dryRunSteps, options.numTrainSteps) : options.numTrainSteps;
+}
+
+/**
+ * One log line per training step (kept in train.log, never redrawn in place): `step N/T`, the
+ * step's health (GRPO reward, the spread inside its groups, groups with no spread, format
+ * failures, JSON fallback), the latest validation, ETA.
+ */
+function progressReporter(total: number, startStep: number, dryRun: boolean): (progress: StepProgress) => void {
+  const progress = startProgress({ label: "step", total, alreadyDone: startStep, item: "step", intervalMs: 0, output: progressOutput(false) });
   return (step) => {
-    progress.set(
-      step.completed,
-      `reward ${step.meanReward.toFixed(4)} ± ${step.rewardSpread.toFixed(4)} | format failures ${step.formatFailures} | ` +
-        `groups ${step.groups} | validation ${step.validation === null ? "—" : step.validation.toFixed(4)}`,
-    );
+    const validation = step.validation === null ? "validation —" : `validation ${step.validation.reward.toFixed(4)} (after ${step.validation.step} steps)`;
+    progress.set(step.completed, dryRun ? stepHealthText(step.health) : `${stepHealthText(step.health)} | ${validation}`);
   };
 }
 
@@ -220,7 +232,7 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
       });
   log.info(
     options.dryRun
-      ? `dry run ${run.name}: ${Math.min(options.dryRunSteps, options.numTrainSteps)} steps against ${options.model}, no Arbor; groups go to ${groupsFile}`
+      ? `dry run ${run.name}: ${plannedSteps(options)} steps against ${options.model}, no Arbor; groups go to ${groupsFile}`
       : `training ${run.name}: ${options.numTrainSteps} steps × ${options.numExamplesPerStep} examples × ${options.numRolloutsPerStep} rollouts on Arbor at ${arborUrl}`,
   );
   const continuation = arbor && session.resumed ? await continueFrom(session, arbor, resume) : {};
@@ -244,13 +256,16 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
       initialBest: resume.best,
       ...continuation,
       onStop: options.onInterrupt,
-      onStep: progressReporter(options.numTrainSteps, resume.startStep),
+      onStep: progressReporter(plannedSteps(options), resume.startStep, options.dryRun),
       ...(groupsFile ? { onGroups: () => writeGroupsFile(store, run.id, groupsFile) } : {}),
     });
   } finally {
     await writer.close();
   }
   writeTrainOutputs(session, dev, summary);
+  const health = trainingHealthOf(store, run.id);
+  const warnings = healthWarnings(health);
+  for (const warning of warnings) log.warn(warning);
   return {
     run: run.name,
     status: "completed",
@@ -262,6 +277,8 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
     best: summary.best,
     checkpoints: summary.checkpoints,
     groupsFile,
+    health,
+    warnings,
   };
 }
 

@@ -166,6 +166,10 @@ export interface GroupLine {
   example_id: string;
   module: string;
   invocation: number;
+  /** The GRPO reward of each sample (the metric; −1 for a format failure), in the order of `batch`. */
+  rewards: number[];
+  /** Each sample's advantage as Arbor computes it (reward − group mean, over the group's spread; all 0 when every reward is equal). */
+  advantages: number[] | null;
   /** The group's samples as sent (GRPOChatData items). */
   batch: unknown;
 }
@@ -174,14 +178,16 @@ export interface GroupLine {
 export function groupLinesOf(store: Store, runId: number): GroupLine[] {
   const rows = guarded(store, () =>
     store.database
-      .query("SELECT step, example_id, module, invocation, request_json FROM groups WHERE run_id = ? ORDER BY step, id")
+      .query("SELECT step, example_id, module, invocation, rewards_json, advantages_json, request_json FROM groups WHERE run_id = ? ORDER BY step, id")
       .all(runId),
-  ) as { step: number; example_id: string; module: string; invocation: number; request_json: string | null }[];
+  ) as { step: number; example_id: string; module: string; invocation: number; rewards_json: string; advantages_json: string | null; request_json: string | null }[];
   return rows.map((row) => ({
     step: row.step,
     example_id: row.example_id,
     module: row.module,
     invocation: row.invocation,
+    rewards: JSON.parse(row.rewards_json) as number[],
+    advantages: row.advantages_json === null ? null : (JSON.parse(row.advantages_json) as number[]),
     batch: row.request_json === null ? null : (JSON.parse(row.request_json) as unknown),
   }));
 }

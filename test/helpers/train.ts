@@ -1,10 +1,14 @@
 /**
  * The command line of a small `musique train` run on the fixture records against a (fake) Arbor:
  * 30 train / 6 dev examples, 3 steps of 2 examples, validation every 2 steps, lexical retrieval.
- * `extra` flags come last, so they override (our parser takes the last value). Also a
- * fake-model responder whose answers vary between rollouts, so GRPO rewards differ.
+ * `extra` flags come last, so they override (our parser takes the last value). Also fake-model
+ * responders whose answers vary between rollouts, so GRPO rewards differ.
  */
-import { dspyCompletion, dspyResponder, userFields, type FakeResponder } from "../fakes/openai.ts";
+import { readFileSync } from "node:fs";
+import { dspyCompletion, dspyResponder, isJsonRequest, userFields, type FakeResponder } from "../fakes/openai.ts";
+
+/** The training records the train tests use. */
+export const TRAIN_RECORDS = "test/fixtures/musique_ans_train_sample100.jsonl";
 
 export interface TrainRun {
   arborUrl: string;
@@ -18,7 +22,7 @@ export function trainArgs({ arborUrl, database, outputDir, run, extra = [] }: Tr
   return [
     "train",
     "--datasets",
-    "test/fixtures/musique_ans_train_sample100.jsonl",
+    TRAIN_RECORDS,
     "--eval-datasets",
     "test/fixtures/musique_ans_dev_sample150.jsonl",
     "--train-size",
@@ -60,3 +64,32 @@ export function varyingResponder(): FakeResponder {
   };
 }
 
+
+/** The gold answer of each question of the training fixture (TRAIN_RECORDS). */
+function goldAnswers(): Map<string, string> {
+  const lines = readFileSync(TRAIN_RECORDS, "utf8").split("\n").filter((line) => line.trim() !== "");
+  return new Map(
+    lines.map((line) => {
+      const record = JSON.parse(line) as { question: string; answer: string };
+      return [record.question.trim(), record.answer];
+    }),
+  );
+}
+
+/**
+ * Every other answer to the same prompt (so within each group) is the gold answer, the others
+ * "unknown": the rewards inside every group differ, as GRPO needs.
+ */
+export function spreadResponder(): FakeResponder {
+  const base = dspyResponder();
+  const gold = goldAnswers();
+  const asked = new Map<string, number>();
+  return (request) => {
+    const user = request.messages.at(-1)?.content ?? "";
+    if (isJsonRequest(request) || !user.includes("[[ ## all_information ## ]]") || user.includes("has_collected_enough_info")) return base(request);
+    const count = (asked.get(user) ?? 0) + 1;
+    asked.set(user, count);
+    const answer = count % 2 === 1 ? (gold.get((userFields(user).question ?? "").trim()) ?? "unknown") : "unknown";
+    return dspyCompletion({ reasoning: "From the collected information.", answer });
+  };
+}

@@ -5,14 +5,14 @@
  * /api/runs/NAME/groups/ID —, and one rollout's trajectory.
  */
 import { UsageError } from "../../errors.ts";
-import { groupAdvantages, unbiasedStandardDeviation } from "../../grpo/advantage.ts";
+import { groupAdvantages } from "../../grpo/advantage.ts";
+import { isZeroSpread, unbiasedStandardDeviation } from "../../metrics/group-signal.ts";
 import { requireRun } from "../../report/data.ts";
 import { parseTrajectory, questionFromMessages } from "../../report/trajectory.ts";
 import type { Store } from "../../store/database.ts";
 import { firstRequestMessagesOf, trainingStepsOf } from "../../store/reports.ts";
 import { groupRequestOf, rolloutTrajectoryOf, stepGroupsOf, stepRolloutsOf, type GroupRewardRow } from "../../store/view.ts";
 import type { GroupPayload, GroupSample, GroupSummary, RolloutPayload, StepExample, StepPayload } from "../types.ts";
-import { isZeroSpread } from "./training.ts";
 
 export function groupSummary(row: GroupRewardRow): GroupSummary {
   const stored = row.advantages !== null && row.advantages.length === row.rewards.length;

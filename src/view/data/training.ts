@@ -5,7 +5,7 @@
  * completion length and truncation, reward per module; validations over steps; checkpoints; and
  * the trainer's loss / KL / grad norm / learning rate when the database has them, otherwise why not.
  */
-import { unbiasedStandardDeviation } from "../../grpo/advantage.ts";
+import { isZeroSpread, noSignalWarning, unbiasedStandardDeviation } from "../../metrics/group-signal.ts";
 import { parseConfig, requireRun } from "../../report/data.ts";
 import { TRAINER_HEALTH_METRIC, trainerMetricsOf } from "../../report/training.ts";
 import type { Store } from "../../store/database.ts";
@@ -14,11 +14,6 @@ import { checkpointsOf } from "../../store/training.ts";
 import { completionStatsByStep, groupRewardsOf, recordsAdapter, rolloutStatsByStep, type GroupRewardRow } from "../../store/view.ts";
 import type { StepHealth, TrainingPayload } from "../types.ts";
 import { kindLabel, plannedStepsOf } from "./runs.ts";
-
-/** All rewards equal: every advantage is 0, the group teaches nothing. */
-export function isZeroSpread(rewards: readonly number[]): boolean {
-  return rewards.every((reward) => reward === rewards[0]);
-}
 
 interface GroupAggregate {
   groups: number;
@@ -59,14 +54,11 @@ const FALLBACK_REASON =
 
 function healthWarnings(steps: readonly StepHealth[]): string[] {
   const warnings: string[] = [];
-  const groups = steps.reduce((sum, step) => sum + step.groups, 0);
-  const zero = steps.reduce((sum, step) => sum + step.zeroSpreadGroups, 0);
-  if (groups > 0 && zero * 2 > groups) {
-    warnings.push(
-      `${zero} of ${groups} groups (${Math.round((100 * zero) / groups)} %) had identical rewards for every rollout: ` +
-        "their advantages are all 0 and GRPO learns nothing from them (raise --temperature or --num-rollouts-per-step, or pick harder or easier examples)",
-    );
-  }
+  const signal = noSignalWarning({
+    groups: steps.reduce((sum, step) => sum + step.groups, 0),
+    zeroSpreadGroups: steps.reduce((sum, step) => sum + step.zeroSpreadGroups, 0),
+  });
+  if (signal) warnings.push(signal);
   const last = steps.at(-1);
   if (last && last.rollouts > 0 && last.formatFailureRollouts * 2 > last.rollouts) {
     warnings.push(`in step ${last.step}, ${last.formatFailureRollouts} of ${last.rollouts} rollouts broke the ChatAdapter format (reward −1)`);
