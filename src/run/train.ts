@@ -30,6 +30,7 @@ import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep, newestC
 import { startResultWriter, type ResultWriter } from "../store/writer.ts";
 import { runExamples, type ServiceEndpoints } from "./examples.ts";
 import { officialPrediction, scoreRun } from "./scores.ts";
+import { nextSteps, type NextSteps } from "./next-steps.ts";
 import { runSession, type RunSession } from "./session.ts";
 import type { Program } from "../program/signatures.ts";
 import { baseUrlsOf, buildChatClient, buildRetriever, loadProgram, preflight, programOfRun } from "./setup.ts";
@@ -49,6 +50,8 @@ export interface TrainSummary {
   health: TrainingHealth;
   /** Loud warnings about the health (e.g. most groups carry no signal); also logged. */
   warnings: string[];
+  /** How to serve, evaluate and compare the best checkpoint (null for a dry run, or without a checkpoint folder). */
+  next: NextSteps | null;
 }
 
 interface ResumePoint {
@@ -279,6 +282,7 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
     groupsFile,
     health,
     warnings,
+    next: options.dryRun ? null : nextSteps({ options, run: run.name, database: store.path, arborUrl, best: summary.best, checkpoints: checkpointsOf(store, run.id) }),
   };
 }
 
