@@ -57,6 +57,8 @@ export const DEFAULTS = {
   jsonFallback: true,
   /** GRPO samples of calls the JSON fallback rescued (or that failed): DSPy's, or on-policy. */
   fallbackSamples: "dspy",
+  /** The trainer reports to nothing but its own log (trainer_state.json), which musique reads when it can. */
+  reportTo: "none",
   numHops: 2,
   maxHops: 4,
   reward: "v1",
@@ -146,6 +148,10 @@ export const CHECKPOINT_POLICIES = ["single-best", "improvements", "none"] as co
 export type CheckpointPolicy = (typeof CHECKPOINT_POLICIES)[number];
 
 export const FALLBACK_SAMPLES = ["dspy", "on-policy"] as const;
+
+/** Where Arbor's trainer sends its own metrics (HF TrainingArguments.report_to): nowhere, W&B or TensorBoard. */
+export const REPORT_TO = ["none", "wandb", "tensorboard"] as const;
+export type ReportTo = (typeof REPORT_TO)[number];
 export type FallbackSamples = (typeof FALLBACK_SAMPLES)[number];
 
 export const QUERY_FORMATS = ["table", "csv", "json"] as const;

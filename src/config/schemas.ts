@@ -3,7 +3,7 @@
  * and its help (src/config/flags.ts), in one place. Flags several commands share are in entries.ts.
  */
 import * as v from "valibot";
-import { CHECKPOINT_POLICIES, DEFAULTS, FALLBACK_SAMPLES, QUERY_FORMATS } from "./defaults.ts";
+import { CHECKPOINT_POLICIES, DEFAULTS, FALLBACK_SAMPLES, QUERY_FORMATS, REPORT_TO } from "./defaults.ts";
 import {
   baseUrlEntry,
   concurrencyEntry,
@@ -151,6 +151,11 @@ const trainingEntries = {
     v.optional(enumField(["terminate", "cancel"] as const), DEFAULTS.onInterrupt),
     "on Ctrl-C, SIGTERM, SIGHUP or failure: terminate the Arbor job (saves checkpoint_final) or cancel it (frees GPUs)",
     { group: "training", valueHint: "terminate|cancel" },
+  ),
+  reportTo: flag(
+    v.optional(enumField(REPORT_TO), DEFAULTS.reportTo),
+    "where Arbor's trainer also sends loss, KL, grad norm and learning rate: none, wandb (WANDB_API_KEY and WANDB_PROJECT set for Arbor) or tensorboard (under the job's checkpoints folder, runs/)",
+    { group: "training", valueHint: "none|wandb|tensorboard" },
   ),
   fallbackSamples: flag(
     v.optional(enumField(FALLBACK_SAMPLES), DEFAULTS.fallbackSamples),

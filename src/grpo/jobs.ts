@@ -17,6 +17,7 @@ import type { ArborClient } from "./arbor.ts";
 import { cancelCommand } from "./arbor-errors.ts";
 import type { CheckpointRecord, GrpoStatus, InitializeRequest } from "./arbor-wire.ts";
 import { gpuShortage } from "./gpu-messages.ts";
+import { harvestTrainerLog } from "./trainer-log.ts";
 import { expectedJobId, HF_SAVE_STEPS } from "./trainer-config.ts";
 
 /** How long stopping a job may wait for Arbor: within the shutdown grace after a signal, with time left to record. */
@@ -119,6 +120,7 @@ export class ArborJob {
       metadata,
       arborRecord: record,
     });
+    harvestTrainerLog(this.store, this.runId, { jobId: this.jobId, startStep: this.startStep }, { name, directory: record?.directory ?? null });
     return record;
   }
 
@@ -233,6 +235,8 @@ export function recordJobCheckpoints(
   }
   const final = status.checkpoints.checkpoint_final ?? null;
   if (final && final.globalStep !== null) recordAutomaticCheckpoints(store, runId, jobId, startStep, status, final);
+  // The final checkpoint's log holds every optimizer step of the job.
+  if (final) harvestTrainerLog(store, runId, { jobId, startStep }, final);
   return final;
 }
 

@@ -46,12 +46,16 @@ export const FIXED_TRAINER_CONFIG = {
   bf16: true,
   /** reference (LEGACY Arbor forced it on anyway) and HEAD client: true. HEAD server default: false. */
   scale_rewards: true,
-  /** reference used wandb; musique logs metrics itself, so "none" (HEAD client's value). */
-  report_to: "none",
-  /** reference and HEAD client: true. */
+  /** reference and HEAD client: true. With report_to wandb, a table of the step's completions goes to W&B. */
   log_completions: true,
-  /** HEAD client: 10. reference: 100. Affects trainer logs only. */
-  logging_steps: 10,
+  /**
+   * 1 (HEAD client: 10; reference: 100): HF's trainer logs loss, grad norm, learning rate and the
+   * trainer's own metrics (kl, reward, …) every `logging_steps` optimizer steps into its
+   * `log_history` (saved in every checkpoint's trainer_state.json, and sent to --report-to). One
+   * optimizer step is one group here, so 1 gives musique each group's numbers to put under the
+   * step that posted it (trainer-log.ts); a coarser window would straddle musique's steps.
+   */
+  logging_steps: 1,
   /**
    * "dapo", as Arbor's own client sends, because it is the HEAD loss that gives the reference's
    * semantics: a mean over the completion tokens of the step's batch, with the gradient averaged
@@ -110,6 +114,7 @@ export type ArborTrainSettings = Pick<
   | "numExamplesPerStep"
   | "numHops"
   | "maxHops"
+  | "reportTo"
 >;
 
 /** MuSiQue-Ans questions have at most 4 supporting paragraphs (--num-hops gold). */
@@ -169,6 +174,8 @@ export function buildTrainerConfig(settings: ArborTrainSettings, steps: number =
     max_steps: trainerMaxSteps(settings, steps),
     // Must match gpu_config: HEAD sizes the generation batch with it.
     num_training_gpus: settings.numTrainingGpus,
+    // reference: wandb. Default none: musique records the metrics itself (trainer-log.ts).
+    report_to: settings.reportTo,
     ...FIXED_TRAINER_CONFIG,
   };
   if (settings.useLora) {

@@ -220,7 +220,7 @@ export function loadRunReport(store: Store, name: string): RunReport {
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : Number.NaN;
   const durationMs = finished - Date.parse(run.startedAt);
   const config = parseConfig(run.configJson);
-  const training = run.kind === "train" ? loadTrainingReport(store, run.id) : null;
+  const training = run.kind === "train" ? loadTrainingReport(store, run, config) : null;
   return {
     run: {
       name: run.name,

@@ -127,14 +127,21 @@ function trainingSection(training: TrainingReport): string {
   if (training.validations.length > 0) {
     charts.push(lineChart(validationSeries(training.validations), { title: "Validation over steps", xLabel: STEP_AXIS, yLabel: "score", xDomain: stepDomain(training) }));
   } else charts.push(`<p class="note">No validations recorded.</p>`);
+  // One chart per metric: a learning rate of 2e-5 and a loss of 0.1 share no scale.
   const trainer = Object.entries(training.trainerMetrics);
   const trainerHtml =
     trainer.length > 0
-      ? lineChart(
-          trainer.map(([name, points]) => ({ name, points: points.map((point) => ({ x: point.step, y: point.value })) })),
-          { title: "KL / loss (reported by Arbor)", xLabel: "step", yLabel: "value" },
-        )
-      : `<p class="note" id="trainer-metrics">KL / loss: not reported (Arbor returned no such metrics in training_steps.metrics_json).</p>`;
+      ? trainer
+          .map(([name, points]) =>
+            lineChart([{ name, points: points.map((point) => ({ x: point.step, y: point.value })) }], {
+              title: `Trainer ${name.replaceAll("_", " ")} per step`,
+              xLabel: STEP_AXIS,
+              yLabel: name,
+              xDomain: stepDomain(training),
+            }),
+          )
+          .join("\n") + `<p class="note" id="trainer-metrics">Trainer metrics from ${escapeHtml(training.trainerMetricsSource ?? "-")}.</p>`
+      : `<p class="note" id="trainer-metrics">Trainer loss / KL / grad norm / learning rate: not recorded: ${escapeHtml(training.trainerMetricsReason ?? "unknown")}.</p>`;
   const best = training.best;
   const warnings = training.warnings.map((warning) => `<p class="warning health-warning">WARNING: ${escapeHtml(warning)}</p>`).join("");
   return `<h2>Training</h2>

@@ -43,6 +43,17 @@ function recallTable(report: RunReport): string {
   return formatTable(columns, rows);
 }
 
+/** The trainer's loss / KL / grad norm / learning rate at the last step that has them, or why there are none. */
+function trainerMetricsLines(training: NonNullable<RunReport["training"]>): string[] {
+  const series = Object.entries(training.trainerMetrics);
+  if (series.length === 0) return [`  trainer loss / KL / grad norm / learning rate: not recorded: ${training.trainerMetricsReason ?? "unknown"}`];
+  const last = series.map(([name, points]) => {
+    const point = points.at(-1);
+    return point ? `${name} ${Math.abs(point.value) < 0.001 && point.value !== 0 ? point.value.toExponential(2) : point.value.toFixed(4)} (step ${point.step})` : name;
+  });
+  return [`  trainer metrics, last logged: ${last.join(", ")}; from ${training.trainerMetricsSource ?? "-"}`];
+}
+
 function trainingLines(report: RunReport): string[] {
   const training = report.training;
   if (!training) return [];
@@ -55,8 +66,7 @@ function trainingLines(report: RunReport): string[] {
       `  best validation: after ${best.step} steps, reward ${best.reward?.toFixed(3) ?? "-"}, EM ${best.em?.toFixed(3) ?? "-"}, F1 ${best.f1?.toFixed(3) ?? "-"} (n=${best.nExamples})`,
     );
   }
-  const metrics = Object.keys(training.trainerMetrics);
-  lines.push(`  KL / loss: ${metrics.length > 0 ? metrics.join(", ") : "not reported"}`);
+  lines.push(...trainerMetricsLines(training));
   lines.push(`health: ${healthLines(training.health).join("\n")}`, ...training.warnings.map((warning) => `WARNING: ${warning}`));
   return lines;
 }

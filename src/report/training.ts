@@ -1,11 +1,14 @@
 /**
  * The training side of a report: the reward curve per step (mean and spread across rollouts),
- * validation scores over steps, and the KL / loss values Arbor reported (metrics_json), if any.
+ * validation scores over steps, the health of the steps (store/health.ts), and the trainer's
+ * loss / KL / grad norm / learning rate or why there are none (trainer-metrics.ts).
  */
 import { healthWarnings, type TrainingHealth } from "../metrics/training-health.ts";
 import type { Store } from "../store/database.ts";
 import { trainingHealthOf } from "../store/health.ts";
 import { rolloutRewardsByStep, trainingStepsOf, validationsOf, type ValidationRow } from "../store/reports.ts";
+import type { RunRecord } from "../store/runs.ts";
+import { trainerMetricsOfRun, type SeriesPoint } from "./trainer-metrics.ts";
 
 export interface RewardPoint {
   step: number;
@@ -17,10 +20,7 @@ export interface RewardPoint {
   rollouts: number;
 }
 
-export interface SeriesPoint {
-  step: number;
-  value: number;
-}
+export { TRAINER_HEALTH_METRIC, trainerMetricsOf, type SeriesPoint } from "./trainer-metrics.ts";
 
 export interface TrainingReport {
   steps: number;
@@ -30,57 +30,25 @@ export interface TrainingReport {
   rewardCurve: RewardPoint[];
   validations: ValidationRow[];
   best: ValidationRow | null;
-  /** KL / loss series by metric name (from metrics_json); empty when Arbor reported none. */
+  /** The trainer's loss / KL / grad norm / learning rate per step by name; empty when there are none. */
   trainerMetrics: Record<string, SeriesPoint[]>;
+  /** Where they come from; null without any. */
+  trainerMetricsSource: string | null;
+  /** Why there are none and how to get them; null with some. */
+  trainerMetricsReason: string | null;
   /** Rewards, the groups' learning signal, format failures and JSON fallback, per step and in total. */
   health: TrainingHealth;
   /** Warnings about the health (most groups without signal, most rollouts broken). */
   warnings: string[];
 }
 
-/** Numeric leaves of a metrics object, nested keys joined with "." (one level of arrays ignored). */
-function numericLeaves(value: unknown, prefix = "", out: Map<string, number> = new Map()): Map<string, number> {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return out;
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    const name = prefix ? `${prefix}.${key}` : key;
-    if (typeof item === "number" && Number.isFinite(item)) out.set(name, item);
-    else if (item !== null && typeof item === "object") numericLeaves(item, name, out);
-  }
-  return out;
-}
-
-/** "kl", "train/kl", "kl_divergence", "loss", "policy_loss" — not "klBeta". */
-const TRAINER_METRIC = /(^|[^a-z])kl($|[^a-z])|loss/i;
-
-/** KL and loss as above, plus the gradient norm and the learning rate (musique view's training page). */
-export const TRAINER_HEALTH_METRIC = /(^|[^a-z])kl($|[^a-z])|loss|grad_?norm|learning_?rate|(^|[^a-z])lr($|[^a-z])/i;
-
-export function trainerMetricsOf(
-  steps: readonly { step: number; metricsJson: string | null }[],
-  pattern: RegExp = TRAINER_METRIC,
-): Record<string, SeriesPoint[]> {
-  const series: Record<string, SeriesPoint[]> = {};
-  for (const step of steps) {
-    if (step.metricsJson === null) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(step.metricsJson);
-    } catch {
-      continue;
-    }
-    for (const [name, value] of numericLeaves(parsed)) {
-      if (!pattern.test(name)) continue;
-      (series[name] ??= []).push({ step: step.step, value });
-    }
-  }
-  return series;
-}
-
-export function loadTrainingReport(store: Store, runId: number): TrainingReport {
+export function loadTrainingReport(store: Store, run: RunRecord, config: Record<string, unknown>): TrainingReport {
+  const runId = run.id;
   const steps = trainingStepsOf(store, runId);
   const rollouts = rolloutRewardsByStep(store, runId);
   const validations = validationsOf(store, runId);
   const health = trainingHealthOf(store, runId);
+  const trainer = trainerMetricsOfRun(store, run, config, steps);
   let rewardCurve: RewardPoint[];
   let rewardBand: string;
   if (rollouts.length > 0) {
@@ -107,7 +75,9 @@ export function loadTrainingReport(store: Store, runId: number): TrainingReport 
     rewardCurve,
     validations,
     best,
-    trainerMetrics: trainerMetricsOf(steps),
+    trainerMetrics: trainer.series,
+    trainerMetricsSource: trainer.source,
+    trainerMetricsReason: trainer.reason,
     health,
     warnings: healthWarnings(health),
   };

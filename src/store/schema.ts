@@ -330,7 +330,42 @@ UPDATE module_calls SET step = -step - 2 WHERE rollout_index >= 0 AND step >= 0;
 UPDATE module_calls SET step = -step - 1 WHERE rollout_index >= 0 AND step <= -2;
 `;
 
+/**
+ * What Arbor's trainer logged (HF's `log_history`, read from a checkpoint's trainer_state.json
+ * where musique can read it): one row per optimizer step of a job with loss, KL, grad norm and
+ * learning rate as columns, the whole entry as JSON, and the musique step whose group it trained
+ * (NULL when no group of the job has that batch id). `trainer_log_reads` keeps, per job, the last
+ * attempt to read it and why nothing could be read, so reports can say why metrics are missing.
+ */
+const MIGRATION_7 = `
+CREATE TABLE trainer_logs (
+  id             INTEGER PRIMARY KEY,
+  run_id         INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  job_id         TEXT NOT NULL,
+  global_step    INTEGER NOT NULL,
+  step           INTEGER,
+  loss           REAL,
+  kl             REAL,
+  grad_norm      REAL,
+  learning_rate  REAL,
+  entry_json     TEXT NOT NULL,
+  created_at     TEXT NOT NULL,
+  UNIQUE (run_id, job_id, global_step)
+);
+CREATE INDEX trainer_logs_run_step ON trainer_logs (run_id, step);
+
+CREATE TABLE trainer_log_reads (
+  run_id    INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  job_id    TEXT NOT NULL,
+  path      TEXT,
+  entries   INTEGER NOT NULL,
+  problem   TEXT,
+  read_at   TEXT NOT NULL,
+  PRIMARY KEY (run_id, job_id)
+);
+`;
+
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6];
+export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -71,6 +71,8 @@ export interface FakeArborOptions {
   /** Initialize blocks this long (vLLM + trainer launch). */
   initializeDelayMs?: number;
   storagePath?: string;
+  /** Write each checkpoint folder under storagePath as HF's trainer does (weights, trainer_state.json with log_history). */
+  writeCheckpoints?: boolean;
   /** Size of the pending-batch-id window (HEAD: current + one ahead = 2). */
   pendingWindow?: number;
   /** GPUs the fake NVML reports (default 64). */

@@ -28,7 +28,8 @@
  *   hang while status says "running" with frozen pending ids.
  * - step assigns batch ids 0,1,2… and checks the group size; checkpoint records {checkpoint_name,
  *   checkpoint_dir: <storage>/<job>/checkpoints/<name>, global_step, requested, metadata,
- *   timestamp}; terminate adds checkpoint_final, stops the trainer and keeps vLLM and every GPU;
+ *   timestamp} (with `writeCheckpoints`, the folder is written as HF's trainer writes it:
+ *   arbor-checkpoints.ts); terminate adds checkpoint_final, stops the trainer and keeps vLLM and every GPU;
  *   cancel stops both and frees the GPUs (unknown or cancelled job → 404 {"detail"}).
  *
  * legacy: true imitates Arbor ≤ 0.2.8: initialize ignores extra keys and answers status
@@ -36,6 +37,7 @@
  */
 export { headError, stripModelPrefix } from "./arbor-schema.ts";
 import { chatHandler } from "./arbor-chat.ts";
+import { writeCheckpointFolder } from "./arbor-checkpoints.ts";
 import { CHECKPOINT_REQUEST, dateStamp, headError, json } from "./arbor-schema.ts";
 import { INITIALIZE_REQUEST, JOB_REQUEST, STEP_REQUEST, validate, type FieldSpec } from "./arbor-schema.ts";
 import { configError, GpuPool, groupsBeforeTrainerExit, trainerConfigOf, trainerStartError } from "./arbor-trainer.ts";
@@ -129,6 +131,7 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
       timestamp: now().getTime() / 1000,
     };
     job.lastCheckpoint = name;
+    if (options.writeCheckpoints) writeCheckpointFolder(`${storage}/${job.id}/checkpoints/${name}`, job);
   };
 
   const initialize = async (body: unknown, entry: ArborRecordedRequest): Promise<Response> => {

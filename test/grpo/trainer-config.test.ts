@@ -48,6 +48,7 @@ describe("initialize request", () => {
       max_grad_norm: 0.5,
       report_to: "none",
       log_completions: true,
+      logging_steps: 1,
       max_steps: 12032,
       num_training_gpus: 2,
       lora_config: { r: 16, lora_alpha: 64, target_modules: LORA_TARGET_MODULES, lora_dropout: 0.05 },

@@ -95,7 +95,7 @@ describe.skipIf(!chromium)("the HTML report in headless Chromium", () => {
     expect(state).toEqual({ images: 0, shown: true });
   });
 
-  test("a training run shows the reward band, the validation lines and the KL / loss chart", async () => {
+  test("a training run shows the reward band, the validation lines and a chart per trainer metric", async () => {
     const state = await trainingPage.evaluate<{ bandHeight: number; titles: string[]; lines: number }>(`(() => {
       const band = document.querySelector("path.series-band");
       return {
@@ -108,14 +108,15 @@ describe.skipIf(!chromium)("the HTML report in headless Chromium", () => {
     expect(state.titles).toEqual([
       "Reward per training step",
       "Validation over steps",
-      "KL / loss (reported by Arbor)",
+      "Trainer loss per step",
+      "Trainer kl per step",
       "Answer EM and F1 per hop count",
       "Retrieval recall after each hop",
     ]);
     expect(state.lines).toBeGreaterThanOrEqual(1 + 5 + 2);
   });
 
-  test("a run of the real musique train draws its reward band and validation lines and says KL / loss were not reported", async () => {
+  test("a run of the real musique train draws its reward band and validation lines and says why the trainer's metrics were not recorded", async () => {
     const state = await trainedPage.evaluate<{ bandHeight: number; validationLines: number; note: string }>(`(() => {
       const band = document.querySelector("path.series-band");
       const validation = [...document.querySelectorAll("svg.chart")].find((svg) => svg.querySelector("title")?.textContent === "Validation over steps");
@@ -127,7 +128,7 @@ describe.skipIf(!chromium)("the HTML report in headless Chromium", () => {
     })()`);
     expect(state.bandHeight).toBeGreaterThan(0);
     expect(state.validationLines).toBe(5);
-    expect(state.note).toContain("not reported");
+    expect(state.note).toContain("Trainer loss / KL / grad norm / learning rate: not recorded: the trainer's log");
   });
 
   test("no console errors, exceptions or error log entries; a full-page screenshot can be taken", async () => {

@@ -127,7 +127,7 @@ describe("musique report on training runs (rows written through src/store/traini
     expect(report.scores?.overall.n).toBe(2);
   });
 
-  test("the page draws the reward band, the validation lines and the KL / loss chart", async () => {
+  test("the page draws the reward band, the validation lines and a chart per trainer metric", async () => {
     const path = join(fixture.directory, "t-metrics.html");
     expect((await runCli(["report", "t-metrics", "--db", trainingDatabase, "--html", path])).exitCode).toBe(0);
     const html = readFileSync(path, "utf8");
@@ -135,20 +135,21 @@ describe("musique report on training runs (rows written through src/store/traini
     expect(html.includes("Reward per training step")).toBe(true);
     expect(/<path d="M [^"]+ Z"[^>]*class="series-band"/.test(html)).toBe(true);
     expect(html.includes("Validation over steps")).toBe(true);
-    expect(html.includes("KL / loss (reported by Arbor)")).toBe(true);
+    expect(html.includes("Trainer loss per step")).toBe(true);
+    expect(html.includes("Trainer kl per step")).toBe(true);
   });
 
-  test("without trainer metrics the page and the summary say KL / loss were not reported", async () => {
+  test("without trainer metrics the page and the summary say why", async () => {
     const path = join(fixture.directory, "t-plain.html");
     const result = await runCli(["report", "t-plain", "--db", trainingDatabase, "--html", path]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain("KL / loss: not reported");
-    expect(readFileSync(path, "utf8").includes("KL / loss: not reported")).toBe(true);
+    expect(result.stdout).toContain("trainer loss / KL / grad norm / learning rate: not recorded: no Arbor job was started, so nothing was trained");
+    expect(readFileSync(path, "utf8").includes("Trainer loss / KL / grad norm / learning rate: not recorded: no Arbor job was started")).toBe(true);
   });
 });
 
 describe("musique report on a run recorded by musique train against the fake Arbor", () => {
-  test("scores equal the run's scores.json; the reward curve matches training_steps; KL / loss not reported", async () => {
+  test("scores equal the run's scores.json; the reward curve matches training_steps; the trainer's metrics not recorded, saying why", async () => {
     const trained = await trainDatabase();
     const report = await reportJson(trained.run, trained.database);
     const written = JSON.parse(readFileSync(join(trained.outputs, trained.run, "scores.json"), "utf8")) as Record<string, unknown> & { step: number };
@@ -169,9 +170,9 @@ describe("musique report on a run recorded by musique train against the fake Arb
     const path = join(trained.directory, "trained.html");
     const result = await runCli(["report", trained.run, "--db", trained.database, "--html", path]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain("KL / loss: not reported");
+    expect(result.stdout).toContain("trainer loss / KL / grad norm / learning rate: not recorded: the trainer's log /home/fake/.arbor/storage/");
     const html = readFileSync(path, "utf8");
     expect(html.includes("Reward per training step")).toBe(true);
-    expect(html.includes("KL / loss: not reported")).toBe(true);
+    expect(html.includes("Trainer loss / KL / grad norm / learning rate: not recorded: the trainer&#39;s log /home/fake/.arbor/storage/")).toBe(true);
   }, 120_000);
 });

@@ -45,6 +45,8 @@ describe("openStore", () => {
       "run_summary",
       "run_tags",
       "runs",
+      "trainer_log_reads",
+      "trainer_logs",
       "training_steps",
       "validations",
     ]);

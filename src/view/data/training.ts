@@ -7,7 +7,7 @@
  */
 import { isZeroSpread, noSignalWarning, unbiasedStandardDeviation } from "../../metrics/group-signal.ts";
 import { parseConfig, requireRun } from "../../report/data.ts";
-import { TRAINER_HEALTH_METRIC, trainerMetricsOf } from "../../report/training.ts";
+import { TRAINER_HEALTH_METRIC, trainerMetricsOfRun } from "../../report/trainer-metrics.ts";
 import type { Store } from "../../store/database.ts";
 import { trainingStepsOf, validationsOf } from "../../store/reports.ts";
 import { checkpointsOf } from "../../store/training.ts";
@@ -40,13 +40,6 @@ function aggregateGroups(rows: readonly GroupRewardRow[]): Map<number, GroupAggr
   return byStep;
 }
 
-function trainerReason(dryRun: boolean): string {
-  if (dryRun) return "a dry run trains nothing: there is no loss, KL, grad norm or learning rate";
-  return (
-    "Arbor's replies carried no trainer loss, KL, grad norm or learning rate, so training_steps.metrics_json holds only " +
-    "musique's own numbers (mean reward, format failures); the trainer's own log in Arbor's storage folder has them"
-  );
-}
 
 const FALLBACK_REASON =
   "this database records no JSONAdapter fallback (module_calls has no adapter column: it was written by a musique without the " +
@@ -110,7 +103,7 @@ export function trainingPayload(store: Store, name: string): TrainingPayload {
     };
   });
   const validations = validationsOf(store, run.id);
-  const series = trainerMetricsOf(rows, TRAINER_HEALTH_METRIC);
+  const trainer = trainerMetricsOfRun(store, run, config, rows, TRAINER_HEALTH_METRIC);
   const numberOf = (value: unknown) => (typeof value === "number" ? value : null);
   return {
     run: { name: run.name, kind, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt, error: run.error, model: run.model },
@@ -122,7 +115,7 @@ export function trainingPayload(store: Store, name: string): TrainingPayload {
     validations,
     best: validations.find((row) => row.isBest) ?? null,
     checkpoints: checkpointsOf(store, run.id).map((checkpoint) => ({ step: checkpoint.step, name: checkpoint.name, directory: checkpoint.directory })),
-    trainer: Object.keys(series).length > 0 ? { recorded: true, series } : { recorded: false, reason: trainerReason(kind === "dry run") },
+    trainer: trainer.reason === null ? { recorded: true, series: trainer.series } : { recorded: false, reason: trainer.reason },
     fallback: recordsAdapter(store) ? { recorded: true } : { recorded: false, reason: FALLBACK_REASON },
     warnings: healthWarnings(steps),
   };
