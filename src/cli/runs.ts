@@ -32,14 +32,16 @@ function shortModel(model: string | null): string {
 
 /**
  * The runs, newest first: what ran (kind, status, model, retriever, hops, temperature) and its
- * headline scores and tags, at most 120 columns (long model and run names are cut with …); `wide` adds
- * start time, step, recall, support F1, failures, calls, tokens and dataset, and cuts nothing.
+ * training steps completed / planned, headline scores and tags, at most 120 columns (long model
+ * and run names are cut with …); `wide` adds start time, after how many steps a training run's
+ * scores were measured, recall, support F1, failures, calls, tokens and dataset, and cuts nothing.
  */
 export function runsTable(runs: readonly ListedRun[], wide = false): string {
   const columns: Column[] = [
     { header: "run", minWidth: 16 },
     { header: "kind", align: "left" },
     { header: "status", align: "left" },
+    { header: "steps" },
     { header: "model", align: "left", minWidth: 10 },
     { header: "retriever", align: "left" },
     { header: "hops" },
@@ -53,7 +55,7 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
   if (wide) {
     columns.push(
       { header: "started", align: "left" },
-      { header: "step" },
+      { header: "scored after" },
       { header: "recall" },
       { header: "support F1" },
       { header: "failures" },
@@ -67,6 +69,7 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
       run.name,
       run.kind,
       run.status,
+      run.stepsCompleted === null ? "-" : `${run.stepsCompleted}/${run.plannedSteps ?? "?"}`,
       wide ? (run.model ?? "-") : shortModel(run.model),
       run.retriever ?? "-",
       run.numHops ?? "-",
@@ -80,7 +83,7 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
     if (wide) {
       cells.push(
         run.startedAt.replace("T", " ").slice(0, 19),
-        run.step === null || run.step < 0 ? "-" : String(run.step),
+        run.step === null || run.step < 0 ? "-" : `${run.step} steps`,
         score(run.recall),
         score(run.supportF1),
         String(run.formatFailures + run.lmErrors),
@@ -92,7 +95,11 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
     return cells;
   });
   const versions = REWARDS.filter((version) => runs.some((run) => run.rewardVersion === version));
-  const footnotes = ["", "T: sampling temperature; hops: --num-hops", ...rewardFootnote(versions.length === 1 ? versions[0] : undefined)];
+  const footnotes = [
+    "",
+    "T: sampling temperature; hops: --num-hops; steps: training steps done / planned (scores: the last validation)",
+    ...rewardFootnote(versions.length === 1 ? versions[0] : undefined),
+  ];
   return formatTable(wide ? columns.map(({ header, align }) => ({ header, align })) : columns, rows, {
     footnotes,
     ...(wide ? {} : { maxWidth: RUNS_WIDTH }),

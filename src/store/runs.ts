@@ -179,6 +179,9 @@ export interface RunSettings {
   temperature: number | null;
   /** --reward: the formula its reward column used. */
   rewardVersion: string | null;
+  /** Training runs: the steps completed (steps count from 1, so the last completed step) and the steps planned; null otherwise. */
+  stepsCompleted: number | null;
+  plannedSteps: number | null;
 }
 
 type SummaryRow = Omit<RunSummary, "tags"> & RunSettings & { tagsJson: string };
@@ -199,7 +202,13 @@ export function listRuns(store: Store, options: ListRunsOptions = {}): Array<Run
            (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags WHERE run_id = s.run_id ORDER BY tag)) AS tagsJson,
            -- the stored configuration's keys are snake_case (num_hops); runs recorded before were camelCase (numHops)
            CAST(COALESCE(json_extract(r.config_json, '$.num_hops'), json_extract(r.config_json, '$.numHops')) AS TEXT) AS numHops,
-           json_extract(r.config_json, '$.temperature') AS temperature, json_extract(r.config_json, '$.reward') AS rewardVersion
+           json_extract(r.config_json, '$.temperature') AS temperature, json_extract(r.config_json, '$.reward') AS rewardVersion,
+           CASE WHEN s.kind = 'train' THEN COALESCE((SELECT MAX(step) FROM training_steps t WHERE t.run_id = s.run_id AND t.status = 'completed'), 0) END AS stepsCompleted,
+           CASE WHEN s.kind != 'train' THEN NULL
+             WHEN COALESCE(json_extract(r.config_json, '$.dry_run'), json_extract(r.config_json, '$.dryRun'))
+               THEN MIN(COALESCE(json_extract(r.config_json, '$.dry_run_steps'), json_extract(r.config_json, '$.dryRunSteps')),
+                        COALESCE(json_extract(r.config_json, '$.num_train_steps'), json_extract(r.config_json, '$.numTrainSteps')))
+             ELSE COALESCE(json_extract(r.config_json, '$.num_train_steps'), json_extract(r.config_json, '$.numTrainSteps')) END AS plannedSteps
          FROM run_summary s JOIN runs r ON r.id = s.run_id
          WHERE (SELECT COUNT(*) FROM run_tags t WHERE t.run_id = s.run_id AND t.tag IN (SELECT value FROM json_each(?1))) = ?2
          ORDER BY s.started_at DESC, s.run_id DESC LIMIT ?3`,

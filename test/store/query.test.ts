@@ -238,17 +238,17 @@ describe("musique query and musique runs", () => {
     const result = await runCli(["runs", "--db", path]);
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+model\s+retriever\s+hops\s+T\s+n\s+EM\s+F1\s+reward\s+tags$/);
-    expect(lines[2]).toMatch(/^eval-two\s+evaluate\s+running\s+-\s+-\s+-\s+-\s+0\s+-\s+-\s+-\s+-$/);
-    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+Qwen2\.5-7B-Instruct\s+lexical\s+2\s+0\.5\s+3\s+0\.667\s+0\.667\s+0\.680\s+-$/);
+    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+steps\s+model\s+retriever\s+hops\s+T\s+n\s+EM\s+F1\s+reward\s+tags$/);
+    expect(lines[2]).toMatch(/^eval-two\s+evaluate\s+running\s+-\s+-\s+-\s+-\s+-\s+0\s+-\s+-\s+-\s+-$/);
+    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+-\s+Qwen2\.5-7B-Instruct\s+lexical\s+2\s+0\.5\s+3\s+0\.667\s+0\.667\s+0\.680\s+-$/);
     expect(result.stdout).toContain("reward (v1) = hop weight × (0.8 × (0.6·EM + 0.3·F1) + 0.2·recall), from 0 to 1.84");
   });
 
-  test("musique runs --wide adds start time, step, recall, support F1, failures, calls, tokens, dataset and the full model", async () => {
+  test("musique runs --wide adds start time, the step of the scores, recall, support F1, failures, calls, tokens, dataset and the full model", async () => {
     const result = await runCli(["runs", "--db", path, "--wide"]);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/\sreward\s+tags\s+started\s+step\s+recall\s+support F1\s+failures\s+calls\s+tokens\s+dataset$/);
-    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+Qwen\/Qwen2\.5-7B-Instruct\s.*\s1\.000\s+1\.000\s+0\s+15\s+1800\s+-$/);
+    expect(lines[0]).toMatch(/\sreward\s+tags\s+started\s+scored after\s+recall\s+support F1\s+failures\s+calls\s+tokens\s+dataset$/);
+    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+-\s+Qwen\/Qwen2\.5-7B-Instruct\s.*\s1\.000\s+1\.000\s+0\s+15\s+1800\s+-$/);
   });
 
   test("musique runs fits 120 columns with long run and model names (cut with …); a run recorded with camelCase settings still shows them", async () => {
@@ -266,7 +266,7 @@ describe("musique query and musique runs", () => {
     const result = await runCli(["runs", "--db", database]);
     expect(result.exitCode).toBe(0);
     expect(Math.max(...result.stdout.split("\n").map((line) => Bun.stringWidth(line)))).toBeLessThanOrEqual(120);
-    expect(result.stdout).toMatch(/^evaluate-a-rather[^ ]*…\s+evaluate\s+running\s+an-extremely[^ ]*…\s+hybrid\s+auto\s+0\.7\s/m);
+    expect(result.stdout).toMatch(/^evaluate-a-rather[^ ]*…\s+evaluate\s+running\s+-\s+an-extremely[^ ]*…\s+hybrid\s+auto\s+0\.7\s/m);
     const wide = await runCli(["runs", "--db", database, "--wide"]);
     expect(wide.stdout).toContain("some-organisation/an-extremely-long-model-name-with-a-quantisation-suffix-AWQ-4bit");
   });
