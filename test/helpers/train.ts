@@ -4,6 +4,7 @@
  * `extra` flags come last, so they override (our parser takes the last value). Also fake-model
  * responders whose answers vary between rollouts, so GRPO rewards differ.
  */
+import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { dspyCompletion, dspyResponder, isJsonRequest, userFields, type FakeResponder } from "../fakes/openai.ts";
 
@@ -92,4 +93,14 @@ export function spreadResponder(): FakeResponder {
     const answer = count % 2 === 1 ? (gold.get((userFields(user).question ?? "").trim()) ?? "unknown") : "unknown";
     return dspyCompletion({ reasoning: "From the collected information.", answer });
   };
+}
+
+/** The rows of a read-only query on a run's database. */
+export function rows<T>(database: string, sql: string): T[] {
+  const db = new Database(database, { readonly: true });
+  try {
+    return db.query(sql).all() as T[];
+  } finally {
+    db.close();
+  }
 }

@@ -7,14 +7,13 @@
  * database too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
 import { startFakeOpenAI } from "../fakes/openai.ts";
 import { runCli } from "../helpers/cli.ts";
-import { spreadResponder, trainArgs } from "../helpers/train.ts";
+import { rows, spreadResponder, trainArgs } from "../helpers/train.ts";
 import type { RunReport } from "../../src/report/data.ts";
 
 interface Run {
@@ -26,13 +25,9 @@ interface Run {
 let arbor: FakeArbor;
 let trained: Run;
 
+/** The first column of a query's rows. */
 function column<T = number>(database: string, sql: string): T[] {
-  const db = new Database(database, { readonly: true });
-  try {
-    return (db.query(sql).all() as Array<Record<string, T>>).map((row) => Object.values(row)[0] as T);
-  } finally {
-    db.close();
-  }
+  return rows<Record<string, T>>(database, sql).map((row) => Object.values(row)[0] as T);
 }
 
 function readJson<T>(path: string): T {

@@ -5,13 +5,12 @@
  * signal, and groups.jsonl with each group's rewards and advantages.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dspyResponder, isJsonRequest, startFakeOpenAI, type FakeResponder } from "../fakes/openai.ts";
 import { runCli } from "../helpers/cli.ts";
-import { spreadResponder, trainArgs } from "../helpers/train.ts";
+import { rows, spreadResponder, trainArgs } from "../helpers/train.ts";
 
 const servers: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
@@ -38,12 +37,7 @@ async function dryRun(responder: FakeResponder, extra: string[] = []): Promise<D
 }
 
 function groupRewards(database: string, step: number): number[][] {
-  const db = new Database(database, { readonly: true });
-  try {
-    return (db.query("SELECT rewards_json FROM groups WHERE step = ?").all(step) as { rewards_json: string }[]).map((row) => JSON.parse(row.rewards_json) as number[]);
-  } finally {
-    db.close();
-  }
+  return rows<{ rewards_json: string }>(database, `SELECT rewards_json FROM groups WHERE step = ${step}`).map((row) => JSON.parse(row.rewards_json) as number[]);
 }
 
 function standardDeviation(values: readonly number[]): number {
@@ -99,11 +93,11 @@ describe("musique train --dry-run: training health", () => {
     const run = await dryRun(proseEveryThirdAnswer(), ["--json"]);
     expect(run.exitCode).toBe(0);
     const summary = JSON.parse(run.stdout) as { health: { total: { calls: number; fallbackCalls: number; rescuedCalls: number; formatFailureRollouts: number; rollouts: number } } };
-    const db = new Database(run.database, { readonly: true });
-    const counted = db
-      .query("SELECT COUNT(*) AS calls, SUM(adapter != 'chat') AS fellBack, SUM(adapter != 'chat' AND status = 'ok') AS rescued FROM module_calls WHERE rollout_index >= 0")
-      .get() as { calls: number; fellBack: number; rescued: number };
-    db.close();
+    const [counted] = rows<{ calls: number; fellBack: number; rescued: number }>(
+      run.database,
+      "SELECT COUNT(*) AS calls, SUM(adapter != 'chat') AS fellBack, SUM(adapter != 'chat' AND status = 'ok') AS rescued FROM module_calls WHERE rollout_index >= 0",
+    );
+    if (!counted) throw new Error("no module calls");
     expect(counted.fellBack).toBeGreaterThan(0);
     expect(counted.rescued).toBe(counted.fellBack);
     expect(summary.health.total).toMatchObject({ calls: counted.calls, fallbackCalls: counted.fellBack, rescuedCalls: counted.rescued, formatFailureRollouts: 0, rollouts: 32 });

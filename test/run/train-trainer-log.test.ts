@@ -5,13 +5,12 @@
  * why there are none and how to get them.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { mkdtempSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeArbor, type FakeArbor, type FakeArborOptions } from "../fakes/arbor.ts";
 import { runCli } from "../helpers/cli.ts";
-import { spreadResponder, trainArgs } from "../helpers/train.ts";
+import { rows, spreadResponder, trainArgs } from "../helpers/train.ts";
 import type { RunReport } from "../../src/report/data.ts";
 import { openReadOnly } from "../../src/store/database.ts";
 import { trainingPayload } from "../../src/view/data/training.ts";
@@ -36,15 +35,6 @@ async function train(options: FakeArborOptions, extra: string[] = []): Promise<T
   const result = await runCli(trainArgs({ arborUrl: arbor.baseUrl, database, outputDir: join(directory, "outputs"), run: "t", extra }));
   expect(result.exitCode).toBe(0);
   return { arbor, database, stdout: result.stdout, stderr: result.stderr };
-}
-
-function rows<T>(database: string, sql: string): T[] {
-  const db = new Database(database, { readonly: true });
-  try {
-    return db.query(sql).all() as T[];
-  } finally {
-    db.close();
-  }
 }
 
 async function report(database: string): Promise<{ json: RunReport; text: string }> {
