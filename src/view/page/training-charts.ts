@@ -13,6 +13,11 @@ import { escapeHtml, stepName } from "./dom.ts";
 
 const X_LABEL = "steps completed";
 
+/** One x range for every chart of a run: 0 (before training) to its last step or validation. */
+function stepDomain(payload: TrainingPayload): [number, number] {
+  return [0, Math.max(0, ...payload.steps.map((step) => step.step), ...payload.validations.map((row) => row.step))];
+}
+
 function note(id: string, text: string): string {
   return `<p class="note" id="${id}">${escapeHtml(text)}</p>`;
 }
@@ -43,7 +48,7 @@ export function rewardChart(payload: TrainingPayload, selected: number | null): 
   };
   return lineChart([series], {
     title: "Reward per step (click a step to inspect its groups)",
-    xLabel: X_LABEL,
+    xLabel: X_LABEL, xDomain: stepDomain(payload),
     yLabel: "reward",
     width: 600,
     stepTargets: { selected, label: (x) => `${stepName(x)}: click to inspect its groups` },
@@ -58,7 +63,7 @@ export function signalChart(payload: TrainingPayload): string {
       { name: "mean within-group spread (std)", points: points(steps, (step) => step.meanGroupSpread) },
       { name: "share of groups with zero spread", points: points(steps, (step) => share(step.zeroSpreadGroups, step.groups)) },
     ],
-    { title: "Learning signal: reward spread inside each group", xLabel: X_LABEL, yLabel: "spread / share", width: 600 },
+    { title: "Learning signal: reward spread inside each group", xLabel: X_LABEL, xDomain: stepDomain(payload), yLabel: "spread / share", width: 600 },
   );
 }
 
@@ -80,7 +85,7 @@ export function failureChart(payload: TrainingPayload): string {
       { name: "calls the fallback rescued", points: points(steps, callShare((completion) => completion.rescuedCalls)) },
     );
   }
-  return lineChart(series, { title: "Format failures, truncation and fallback", xLabel: X_LABEL, yLabel: "share", yRange: [0, 1], width: 600 });
+  return lineChart(series, { title: "Format failures, truncation and fallback", xLabel: X_LABEL, xDomain: stepDomain(payload), yLabel: "share", yRange: [0, 1], width: 600 });
 }
 
 export function lengthChart(payload: TrainingPayload): string {
@@ -93,14 +98,14 @@ export function lengthChart(payload: TrainingPayload): string {
       { name: "mean completion tokens", points: points(steps, (step) => step.completion?.meanTokens ?? null) },
       { name: "longest", points: points(steps, (step) => step.completion?.maxTokens ?? null) },
     ],
-    { title: "Completion length per module call", xLabel: X_LABEL, yLabel: "tokens", width: 600 },
+    { title: "Completion length per module call", xLabel: X_LABEL, xDomain: stepDomain(payload), yLabel: "tokens", width: 600 },
   );
 }
 
 export function moduleChart(payload: TrainingPayload): string {
   if (payload.modules.length === 0) return note("module-empty", "No GRPO groups recorded yet.");
   const series = payload.modules.map((module) => ({ name: module, points: points(payload.steps, (step) => step.rewardByModule[module] ?? null) }));
-  return lineChart(series, { title: "Reward per module (mean over its groups)", xLabel: X_LABEL, yLabel: "reward", width: 600 });
+  return lineChart(series, { title: "Reward per module (mean over its groups)", xLabel: X_LABEL, xDomain: stepDomain(payload), yLabel: "reward", width: 600 });
 }
 
 export function validationChart(payload: TrainingPayload): string {
@@ -108,7 +113,7 @@ export function validationChart(payload: TrainingPayload): string {
     const why = payload.run.kind === "dry run" ? "a dry run does not validate" : "no validation has finished yet";
     return note("validation-empty", `Validation: none recorded (${why}).`);
   }
-  return lineChart(validationSeries(payload.validations), { title: "Validation over steps", xLabel: X_LABEL, yLabel: "score", width: 600 });
+  return lineChart(validationSeries(payload.validations), { title: "Validation over steps", xLabel: X_LABEL, xDomain: stepDomain(payload), yLabel: "score", width: 600 });
 }
 
 export function trainerChart(payload: TrainingPayload): string {
@@ -118,7 +123,7 @@ export function trainerChart(payload: TrainingPayload): string {
     .map(([name, series]) =>
       lineChart([{ name, points: series.map((point) => ({ x: point.step, y: point.value })) }], {
         title: `Trainer: ${name}`,
-        xLabel: X_LABEL,
+        xLabel: X_LABEL, xDomain: stepDomain(payload),
         yLabel: name,
         width: 420,
         height: 240,
