@@ -25,6 +25,13 @@ export interface CacheManifest {
   downloadedAt: string;
 }
 
+/** manifest.json as written: snake_case keys, as in every file musique writes. */
+interface ManifestFile {
+  shards: string[];
+  urls: string[];
+  downloaded_at: string;
+}
+
 /** The root of musique's dataset cache. */
 export function cacheRoot(env: Environment): string {
   const hfHome = env.HF_HOME?.trim();
@@ -168,7 +175,9 @@ export async function readManifest(dir: string): Promise<CacheManifest | undefin
   }
   for (const shard of shards as string[]) if (!(await exists(join(dir, shard)))) return undefined;
   const urls = (manifest as { urls?: unknown }).urls;
-  const downloadedAt = (manifest as { downloadedAt?: unknown }).downloadedAt;
+  // downloaded_at; downloadedAt in manifests written before files had one key style
+  const record = manifest as { downloaded_at?: unknown; downloadedAt?: unknown };
+  const downloadedAt = record.downloaded_at ?? record.downloadedAt;
   return {
     shards: shards as string[],
     urls: Array.isArray(urls) ? urls.map(String) : [],
@@ -177,5 +186,6 @@ export async function readManifest(dir: string): Promise<CacheManifest | undefin
 }
 
 export async function writeManifest(dir: string, manifest: CacheManifest): Promise<void> {
-  writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+  const file: ManifestFile = { shards: manifest.shards, urls: manifest.urls, downloaded_at: manifest.downloadedAt };
+  writeFileAtomic(join(dir, MANIFEST), JSON.stringify(file, null, 2) + "\n");
 }

@@ -1,4 +1,5 @@
 /** The compact terminal table of `musique compare`. */
+import { snakeCase } from "../config/keys.ts";
 import { hopLabel } from "../text/labels.ts";
 import { tableLines } from "../text/table.ts";
 import type { Interval } from "./bootstrap.ts";
@@ -73,7 +74,7 @@ export function formatComparison(comparison: Comparison): string {
       out.push(`  ! ${warning.message}`);
       if (warning.kind !== "config") continue;
       for (const entry of warning.keys ?? []) {
-        out.push(`      ${entry.key}: ${Object.entries(entry.values).map(([run, value]) => `${run}=${JSON.stringify(value)}`).join(", ")}`);
+        out.push(`      ${snakeCase(entry.key)}: ${Object.entries(entry.values).map(([run, value]) => `${run}=${JSON.stringify(value)}`).join(", ")}`);
       }
     }
   }

@@ -3,6 +3,7 @@
  * model, retriever, hops, temperature, the example sample), never in how a run was trained or
  * where it ran; and a short config diff of the other keys that change the numbers.
  */
+import { snakeCase } from "../config/keys.ts";
 import { canonicalJson } from "../store/runs.ts";
 import type { LoadedRun } from "./compare-runs.ts";
 
@@ -69,7 +70,7 @@ export function comparabilityWarnings(loaded: readonly LoadedRun[], pairedCount:
   }
   const rest = configDifferences(sides).filter((entry) => !named.has(entry.key));
   if (rest.length > 0) {
-    warnings.push({ kind: "config", message: `runs differ in settings that change the scores: ${rest.map((entry) => entry.key).join(", ")}`, keys: rest });
+    warnings.push({ kind: "config", message: `runs differ in settings that change the scores: ${rest.map((entry) => snakeCase(entry.key)).join(", ")}`, keys: rest });
   }
   return warnings;
 }

@@ -3,6 +3,7 @@
  * scores (computed by src/run/scores.ts scoreRun, so they equal scores.json), usage, failures,
  * recall after each hop, and (for training runs) the training curves.
  */
+import { camelKeys } from "../config/keys.ts";
 import type { Example } from "../data/types.ts";
 import { UsageError } from "../errors.ts";
 import { averageOf } from "../metrics/index.ts";
@@ -113,11 +114,14 @@ export function requireRun(store: Store, name: string): RunRecord {
   return run;
 }
 
-/** A run's stored configuration as an object ({} if it is not one). */
+/**
+ * A run's stored configuration as an object ({} if it is not one), with the options' camelCase
+ * keys (stored snake_case, or camelCase by runs recorded before config files had one key style).
+ */
 export function parseConfig(json: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(json);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? camelKeys(parsed) : {};
   } catch {
     return {};
   }

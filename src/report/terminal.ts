@@ -1,6 +1,7 @@
 /** The terminal form of `musique report RUN`. */
 import { scoresTable } from "../run/scores.ts";
 import { REWARDS, type RewardVersion } from "../config/defaults.ts";
+import { snakeKeys } from "../config/keys.ts";
 import { formatDuration } from "../text/duration.ts";
 import { hopLabel } from "../text/labels.ts";
 import { formatTable, type Row } from "../text/table.ts";
@@ -19,12 +20,12 @@ function configValue(value: unknown): string {
   return String(value);
 }
 
-/** key=value pairs, sorted, wrapped at `width` columns. */
+/** key=value pairs with the keys of config.json (snake_case), sorted, wrapped at `width` columns. */
 export function configLines(config: Record<string, unknown>, width = 100): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const key of Object.keys(config).sort()) {
-    const pair = `${key}=${configValue(config[key])}`;
+  for (const [key, value] of Object.entries(snakeKeys(config)).sort(([a], [b]) => a.localeCompare(b))) {
+    const pair = `${key}=${configValue(value)}`;
     if (line && line.length + 1 + pair.length > width) {
       lines.push(line);
       line = pair;

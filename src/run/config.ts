@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
+import { camelKeys, snakeKeys } from "../config/keys.ts";
 import { UsageError, redactCredentials } from "../errors.ts";
 import type { Store } from "../store/database.ts";
 import { createRun, findRun, type RunKind, type RunRecord } from "../store/runs.ts";
@@ -47,9 +48,10 @@ function withoutCredentials(value: unknown): unknown {
 }
 
 /**
- * The options as stored with the run (database and config.json): secrets removed, credentials
- * inside URLs redacted, undefined dropped. A resume gets its URLs from the new call (operational
- * flags) when the stored ones were redacted.
+ * The options as stored with the run (database and config.json): snake_case keys (num_hops, as in
+ * every file musique writes), secrets removed, credentials inside URLs redacted, undefined
+ * dropped. A resume gets its URLs from the new call (operational flags) when the stored ones were
+ * redacted.
  */
 export function publicConfig<T extends object>(options: T): Record<string, unknown> {
   const config: Record<string, unknown> = {};
@@ -57,14 +59,15 @@ export function publicConfig<T extends object>(options: T): Record<string, unkno
     if (value === undefined || SECRET_KEYS.has(key)) continue;
     config[key] = withoutCredentials(value);
   }
-  return config;
+  return snakeKeys(config);
 }
 
 /** The stored configuration of a run, with the operational flags of this call on top. */
 export function resumeOptions<T extends object>(storedJson: string, current: T): T {
   let stored: Record<string, unknown>;
   try {
-    stored = JSON.parse(storedJson) as Record<string, unknown>;
+    // snake_case keys since config files have one key style; camelCase in runs recorded before
+    stored = camelKeys(JSON.parse(storedJson) as Record<string, unknown>);
   } catch (error) {
     throw new UsageError("the stored configuration of this run is not valid JSON", {
       cause: error instanceof Error ? error.message : String(error),

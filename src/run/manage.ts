@@ -102,11 +102,13 @@ export function removeRuns(store: Store, plans: readonly RemovalPlan[], outputs:
   });
 }
 
-/** The stored configuration with runName set to `name` (unchanged when it has no runName). */
+/** The stored configuration with its run name set to `name` (null when it has none): run_name, or runName in runs recorded before. */
 function renamedConfig(configJson: string, name: string): Record<string, unknown> | null {
   const parsed: unknown = JSON.parse(configJson);
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || !("runName" in parsed)) return null;
-  return { ...parsed, runName: name };
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return null;
+  if ("run_name" in parsed) return { ...parsed, run_name: name };
+  if ("runName" in parsed) return { ...parsed, runName: name };
+  return null;
 }
 
 /** Rename a run; its own output folder outputs/OLD moves to outputs/NEW when that is free. */

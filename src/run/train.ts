@@ -5,6 +5,7 @@
  * resume hint) is the shared session (session.ts); validation records its predictions through
  * the evaluate path (examples.ts).
  */
+import { snakeKeys } from "../config/keys.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { TrainOptions } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
@@ -290,12 +291,13 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
 function writeTrainOutputs(session: RunSession<TrainOptions>, dev: readonly Example[], summary: GrpoLoopSummary): void {
   const { store, run } = session;
   const validations = validationsOf(store, run.id);
-  writeJsonFile(session.file("validations.json"), validations, "--output-dir");
-  writeJsonFile(session.file("checkpoints.json"), checkpointsOf(store, run.id), "--output-dir");
+  // snake_case keys, as in every file musique writes (values such as Arbor's records keep theirs)
+  writeJsonFile(session.file("validations.json"), validations.map(snakeKeys), "--output-dir");
+  writeJsonFile(session.file("checkpoints.json"), checkpointsOf(store, run.id).map(snakeKeys), "--output-dir");
   const final = validations.at(-1);
   if (!final || dev.length === 0) return;
   const predictions = predictionsOf(store, run.id, final.step);
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
-  writeJsonFile(session.file("scores.json"), { run: run.name, step: final.step, best: summary.best, ...scoreRun(dev, predictions) }, "--output-dir");
+  writeJsonFile(session.file("scores.json"), { run: run.name, step: final.step, best: summary.best === null ? null : snakeKeys(summary.best), ...scoreRun(dev, predictions) }, "--output-dir");
   writeJsonLinesFile(session.file("predictions.jsonl"), dev.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
 }

@@ -54,4 +54,13 @@ describe("atomic writes", () => {
     await Bun.write(join(dir, "0000.parquet"), "x");
     expect(await readManifest(dir)).toMatchObject({ shards: ["0000.parquet"] });
   });
+
+  test("manifest.json has snake_case keys (downloaded_at); one written before (downloadedAt) still reads", async () => {
+    const dir = await mkdtemp(join(directory, "split-"));
+    await Bun.write(join(dir, "0000.parquet"), "x");
+    await writeManifest(dir, { shards: ["0000.parquet"], urls: ["u"], downloadedAt: "2026-01-01T00:00:00.000Z" });
+    expect(await Bun.file(join(dir, "manifest.json")).json()).toEqual({ shards: ["0000.parquet"], urls: ["u"], downloaded_at: "2026-01-01T00:00:00.000Z" });
+    await Bun.write(join(dir, "manifest.json"), JSON.stringify({ shards: ["0000.parquet"], urls: [], downloadedAt: "2025-01-01T00:00:00.000Z" }));
+    expect(await readManifest(dir)).toMatchObject({ downloadedAt: "2025-01-01T00:00:00.000Z" });
+  });
 });

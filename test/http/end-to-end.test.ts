@@ -80,7 +80,7 @@ describe("credentials inside URLs", () => {
 
   test("the stored configuration keeps the URL without its credentials; a resume must be given it again", () => {
     const stored = publicConfig({ baseUrl: ["http://alice:pw@gpu:8000/v1"], apiKey: "sk-1", model: "m" });
-    expect(stored).toEqual({ baseUrl: ["http://***@gpu:8000/v1"], model: "m" });
+    expect(stored).toEqual({ base_url: ["http://***@gpu:8000/v1"], model: "m" }); // stored with snake_case keys, as config.json
     expect(() => resumeOptions(JSON.stringify(stored), { baseUrl: undefined })).toThrow(UsageError);
     expect(resumeOptions(JSON.stringify(stored), { baseUrl: ["http://alice:pw@gpu:8000/v1"] })).toMatchObject({
       baseUrl: ["http://alice:pw@gpu:8000/v1"],

@@ -80,13 +80,13 @@ describe("musique compare on runs recorded by musique evaluate", () => {
     // --limit decides the sample (the "sample" warning), not the numbers: only topN is listed
     expect(config?.keys?.map((entry) => entry.key)).toEqual(["topN"]);
     expect(config?.keys?.find((entry) => entry.key === "topN")?.values).toEqual({ a: 2, c: 3 });
-    expect(stderr).toContain("runs differ in settings that change the scores: topN");
+    expect(stderr).toContain("runs differ in settings that change the scores: top_n"); // as config.json names it
   });
 
   test("the table shows each run's mean, the difference with its CI, the per-hop split and the warnings", async () => {
     const result = await runCli(["compare", "a", "c", "--db", fixture.database]);
     expect(result.exitCode).toBe(0);
-    for (const text of ["paired 12 examples evaluated by every side (dropped: a 8, c 0)", "c − a [95% CI]", "overall (n=12)", "2 hops (n=", "EM", "support F1", "warnings:", "topN: a=2, c=3", "c vs a (answer EM): fixed "]) {
+    for (const text of ["paired 12 examples evaluated by every side (dropped: a 8, c 0)", "c − a [95% CI]", "overall (n=12)", "2 hops (n=", "EM", "support F1", "warnings:", "top_n: a=2, c=3", "c vs a (answer EM): fixed "]) {
       expect(result.stdout).toContain(text);
     }
   });

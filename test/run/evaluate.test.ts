@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dspyResponder, startFakeOpenAI, type FakeOpenAI } from "../fakes/openai.ts";
 import { MAIN, ROOT, cleanEnv, compiledBinary, runCli } from "../helpers/cli.ts";
+import { keysNotSnakeCase } from "../helpers/keys.ts";
 
 let fake: FakeOpenAI;
 let directory: string;
@@ -61,7 +62,10 @@ describe("musique evaluate against a fake OpenAI-compatible server", () => {
     }
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8")) as Record<string, unknown>;
     expect(config.temperature).toBe(0.5);
-    expect(config.apiKey).toBeUndefined();
+    expect(config).toMatchObject({ run_name: "full", num_hops: 2, top_n: 2 }); // snake_case, as in every file musique writes
+    expect(keysNotSnakeCase(config)).toEqual([]);
+    expect(keysNotSnakeCase(JSON.parse(readFileSync(join(out, "scores.json"), "utf8")))).toEqual([]);
+    expect(config.api_key).toBeUndefined(); // secrets are never stored
 
     expect(count(database, "SELECT COUNT(*) AS n FROM predictions WHERE run_id = (SELECT id FROM runs WHERE name = 'full')")).toBe(12);
     expect(count(database, "SELECT COUNT(DISTINCT example_id) AS n FROM predictions")).toBe(12);

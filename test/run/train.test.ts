@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
 import { startFakeOpenAI } from "../fakes/openai.ts";
 import { MAIN, ROOT, cleanEnv, compiledBinary, runCli } from "../helpers/cli.ts";
+import { keysNotSnakeCase } from "../helpers/keys.ts";
 import { trainArgs as sharedTrainArgs, varyingResponder } from "../helpers/train.ts";
 import { GenerateAnswer } from "../../src/program/signatures.ts";
 import { format } from "../../src/program/adapter/index.ts";
@@ -107,6 +108,19 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
       expect(existsSync(join(out, file))).toBe(true);
     }
     expect(readFileSync(join(out, "predictions.jsonl"), "utf8").trim().split("\n")).toHaveLength(6);
+    // one key style (snake_case) in every file musique writes
+    const files = ["config.json", "validations.json", "scores.json", "checkpoints.json"].map((file) => JSON.parse(readFileSync(join(out, file), "utf8")) as unknown);
+    expect(files.flatMap((file) => keysNotSnakeCase(file))).toEqual([]);
+    const [config, validations, scores, checkpoints] = files as [
+      Record<string, unknown>,
+      Array<Record<string, unknown>>,
+      { best: Record<string, unknown> },
+      Array<Record<string, unknown>>,
+    ];
+    expect(config).toMatchObject({ run_name: "e2e", num_train_steps: 3, num_hops: 2 });
+    expect(Object.keys(validations[0] ?? {})).toEqual(expect.arrayContaining(["step", "support_f1", "n_examples", "is_best"]));
+    expect(Object.keys(scores.best)).toEqual(expect.arrayContaining(["support_f1", "format_failures", "lm_errors"]));
+    expect(checkpoints.find((checkpoint) => checkpoint.name === "checkpoint_final")).toMatchObject({ job_id: expect.any(String), global_step: expect.anything() });
   });
 
   test("--dry-run runs rollouts and writes groups.jsonl against a plain OpenAI-compatible server, without Arbor", async () => {
