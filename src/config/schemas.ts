@@ -28,6 +28,9 @@ import { commandSchema, flag } from "./flags.ts";
 
 export { globalEntries, retrievalEntries } from "./entries.ts";
 
+/** What ask, evaluate and train share: data, retrieval, the model server and the program. */
+const programRunEntries = { ...globalEntries, ...dataEntries, ...retrievalEntries, ...lmEntries, ...programEntries };
+
 /** A size flag of train/evaluate (the reference script's names). */
 function sizeEntry(what: string) {
   return flag(v.optional(integerField(1)), `use the first N ${what} examples after the seeded shuffle`, { group: "data", valueHint: "n" });
@@ -64,11 +67,7 @@ export const AskSchema = commandSchema({
     { group: "arguments", kind: "positional", shownDefault: "the example's own question" },
   ),
   datasets: datasetsEntry(DEFAULTS.sampleDatasets),
-  ...globalEntries,
-  ...dataEntries,
-  ...retrievalEntries,
-  ...lmEntries,
-  ...programEntries,
+  ...programRunEntries,
   temperature: temperatureEntry(DEFAULTS.evaluateTemperature),
   id: flag(v.optional(stringField("an example id")), "example id", { group: "data", valueHint: "id" }),
   index: flag(v.optional(integerField(0)), "example position in the prepared dataset", { group: "data", valueHint: "n" }),
@@ -78,11 +77,7 @@ export const EvaluateSchema = commandSchema({
   datasets: datasetsEntry(DEFAULTS.evalDatasets),
   limit: limitEntry,
   testSize: sizeEntry("evaluation"),
-  ...globalEntries,
-  ...dataEntries,
-  ...retrievalEntries,
-  ...lmEntries,
-  ...programEntries,
+  ...programRunEntries,
   temperature: temperatureEntry(DEFAULTS.evaluateTemperature),
   cache: flag(v.optional(booleanField(), true), "answer identical temperature-0 requests from the database (--no-cache: always ask)", {
     group: "model",
@@ -172,11 +167,7 @@ export const TrainSchema = commandSchema({
   }),
   trainSize: sizeEntry("training"),
   devSize: sizeEntry("validation"),
-  ...globalEntries,
-  ...dataEntries,
-  ...retrievalEntries,
-  ...lmEntries,
-  ...programEntries,
+  ...programRunEntries,
   ...trainingEntries,
   curriculum: curriculumEntry,
   baseUrl: baseUrlEntry("the Arbor server (with --dry-run: http://localhost:{port}/v1)"),

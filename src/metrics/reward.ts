@@ -118,6 +118,6 @@ export function rewardFootnote(version?: RewardVersion): string[] {
   const versions = version === undefined ? (Object.keys(BASE_FORMULAS) as RewardVersion[]) : [version];
   return [
     ...versions.map((each) => `reward (${each}) = hop weight × (${BASE_FORMULAS[each]}), from 0 to ${maximumReward(each).toFixed(2)}`),
-    "hop weight = min(hops / 2, 2): ×1 for 2 hops, ×1.5 for 3, ×2 for 4; its EM/F1 use the expanded gold answers",
+    "hop weight = min(hops/2, 2): ×1 for 2 hops, ×1.5 for 3, ×2 for 4 (EM, F1: expanded gold answers)",
   ];
 }
