@@ -3,7 +3,8 @@
  * conformance suite: start one on 127.0.0.1 with its own state directory under a temporary
  * folder, read its HTTP log, stop it, and prove no process of it is left. Every harness Python
  * process registers itself in <state>/procs/<pid> (with its start time), so "left behind" is
- * checked against that registry and the server's own pid, never by process name.
+ * checked against that registry and the server's own pid, never by process name. A sentinel
+ * process stops the harness if the test process dies without stopping it.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -104,6 +105,13 @@ export async function startArborReal(tool: string, knobs: HarnessKnobs): Promise
   if (exitCode !== 0 || !url) throw new Error(`arbor-real start exited ${exitCode}: ${stderr.trim() || stdout.trim()}`);
   if (!url.startsWith("http://127.0.0.1:")) throw new Error(`arbor-real listens on ${url}, not loopback`);
   const logPath = join(stateDirectory, "arbor-http.jsonl");
+  // If the test process dies before its afterAll (SIGKILL, a runner's SIGTERM), a sentinel in its
+  // own session stops the harness: nothing is left behind either way.
+  const sentinel = Bun.spawn(
+    ["setsid", "bash", "-c", 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec "$2" --state-dir "$3"', "sentinel", String(process.pid), join(tool, "stop"), stateDirectory],
+    { stdin: "ignore", stdout: "ignore", stderr: "ignore" },
+  );
+  sentinel.unref();
   let stopped = false;
   return {
     url,
@@ -130,6 +138,7 @@ export async function startArborReal(tool: string, knobs: HarnessKnobs): Promise
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      sentinel.kill();
       const stop = Bun.spawn([join(tool, "stop"), "--state-dir", stateDirectory], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
       const [out, err, code] = await Promise.all([new Response(stop.stdout).text(), new Response(stop.stderr).text(), stop.exited]);
       if (code !== 0) throw new Error(`arbor-real stop exited ${code}: ${err.trim() || out.trim()}`);
