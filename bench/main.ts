@@ -16,6 +16,7 @@ import { runQuerySuite } from "./query.ts";
 import { figureTable, machineInfo, machineLines, missedOf, notesOf } from "./report.ts";
 import { runStartupSuite } from "./startup.ts";
 import { runStoreSuite } from "./store.ts";
+import { runThroughputSuite } from "./throughput.ts";
 import { runViewSuite } from "./view.ts";
 
 const SUITES: Record<string, () => Promise<Figure[]>> = {
@@ -26,6 +27,7 @@ const SUITES: Record<string, () => Promise<Figure[]>> = {
   startup: runStartupSuite,
   view: runViewSuite,
   query: runQuerySuite,
+  throughput: runThroughputSuite,
 };
 
 const requested = process.argv.slice(2).filter((argument) => !argument.startsWith("-"));

@@ -43,7 +43,12 @@ export interface FakeLm {
 
 /** Start bench/fake-lm-child.ts and wait for its URL. */
 export async function startFakeLm(latencyMs: number): Promise<FakeLm> {
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, "fake-lm-child.ts"), String(latencyMs)], {
+  return startServerChild("fake-lm-child.ts", [String(latencyMs)]);
+}
+
+/** Start a fake server script of bench/ in its own process and wait for the URL it prints. */
+export async function startServerChild(script: string, args: string[]): Promise<FakeLm> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, script), ...args], {
     stdout: "pipe",
     stderr: "inherit",
     stdin: "ignore",
@@ -53,7 +58,7 @@ export async function startFakeLm(latencyMs: number): Promise<FakeLm> {
   let text = "";
   while (!text.includes("\n")) {
     const { value, done } = await reader.read();
-    if (done) throw new Error("the fake LM exited before printing its URL");
+    if (done) throw new Error(`${script} exited before printing its URL`);
     text += decoder.decode(value);
   }
   reader.releaseLock();
@@ -78,7 +83,7 @@ export interface LoopRun {
   results: ScoredResult[];
 }
 
-function openBenchStore(path: string, examples: readonly Example[], name: string): { store: Store; runId: number } {
+export function openBenchStore(path: string, examples: readonly Example[], name: string): { store: Store; runId: number } {
   const store = openStore(path);
   const run = createRun(store, { name, kind: "evaluate", config: { bench: name }, toolVersion: VERSION, retriever: "lexical" });
   recordRunExamples(

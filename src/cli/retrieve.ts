@@ -26,7 +26,7 @@ export default musiqueCommand({
   description: "Rank each question's paragraphs with the question as query; report recall@k (no LM needed)",
   schema: RetrieveSchema,
   run: async (options, context) => {
-    const retriever = buildRetriever({ ...options, maxRetries: DEFAULTS.maxRetries, concurrency: DEFAULTS.concurrency });
+    const retriever = buildRetriever({ ...options, maxRetries: DEFAULTS.maxRetries, concurrency: DEFAULTS.serviceConcurrency, maxConcurrency: DEFAULTS.maxConcurrency });
     // Fail in seconds, before any data is downloaded, if the rerank service is not there.
     await retriever.preflight(context.signal);
 
@@ -46,7 +46,7 @@ export default musiqueCommand({
 
     const progress = startProgress({ label: "retrieve", total: examples.length, item: "question" });
     const rankings = await rankExamples(examples, retriever, options.topN, {
-      concurrency: DEFAULTS.concurrency,
+      concurrency: DEFAULTS.serviceConcurrency,
       signal: context.signal,
       onProgress: (done) => progress.set(done),
     });

@@ -50,7 +50,12 @@ export const DEFAULTS = {
   requestTimeoutSeconds: 600,
   /** Whole-example deadline: all hops, retries and retrieval of one program run. */
   exampleTimeoutSeconds: 1800,
-  concurrency: 16,
+  /** LM calls in flight: `auto` finds each endpoint's useful concurrency (src/http/adaptive-limit.ts). */
+  concurrency: "auto",
+  /** The most LM calls (and programs) in flight at once with `auto`. */
+  maxConcurrency: 1024,
+  /** Requests in flight to a service without an adaptive limit (retrieve's rerank calls, the rerank server's TEI calls). */
+  serviceConcurrency: 16,
 
   // program
   /** DSPy 3.0.2's JSONAdapter fallback after a ChatAdapter reply that does not parse. */
@@ -80,7 +85,6 @@ export const DEFAULTS = {
   checkpoint: "single-best",
   numInferenceGpus: 1,
   numTrainingGpus: 2,
-  trainConcurrency: 24,
   dryRunSteps: 2,
   /** Ctrl-C during training: terminate the Arbor job (saves checkpoint_final) or cancel it. */
   onInterrupt: "terminate",

@@ -5,7 +5,7 @@
  */
 import * as v from "valibot";
 import { DEFAULTS, defaultDatabasePath, LOG_LEVELS, RERANK_APIS, RETRIEVER_ALIASES, RETRIEVERS, REWARDS } from "./defaults.ts";
-import { booleanField, enumField, integerField, numberField, numHopsField, portField, stringField, urlField, urlListField } from "./fields.ts";
+import { booleanField, concurrencyField, enumField, integerField, numberField, numHopsField, portField, stringField, urlField, urlListField } from "./fields.ts";
 import { RUN_NAME_PATTERN } from "../store/runs.ts";
 import { flag } from "./flags.ts";
 
@@ -102,10 +102,21 @@ export function temperatureEntry(fallback: number) {
   return flag(v.optional(numberField(0, 2), fallback), "sampling temperature", { group: "model", valueHint: "t" });
 }
 
-/** --concurrency with the command's default. */
-export function concurrencyEntry(fallback: number) {
-  return flag(v.optional(integerField(1, 1024), fallback), "examples (and LM calls) in flight at once", { group: "model", valueHint: "n" });
-}
+/** The largest --concurrency / --max-concurrency accepted. */
+const CONCURRENCY_CEILING = 4096;
+
+export const concurrencyEntries = {
+  concurrency: flag(
+    v.optional(concurrencyField(CONCURRENCY_CEILING), DEFAULTS.concurrency),
+    "LM calls (and examples) in flight at once: auto finds each --base-url server's useful concurrency (backs off on 429/503 and queueing); a number fixes it",
+    { group: "model", valueHint: "auto|n" },
+  ),
+  maxConcurrency: flag(
+    v.optional(integerField(1, CONCURRENCY_CEILING), DEFAULTS.maxConcurrency),
+    "with --concurrency auto: the most LM calls (and examples) in flight at once, over all servers",
+    { group: "model", valueHint: "n" },
+  ),
+};
 
 /** --base-url with the default --help shows for the command. */
 export function baseUrlEntry(shownDefault: string) {
@@ -147,7 +158,7 @@ export const lmEntries = {
     group: "model",
     valueHint: "s",
   }),
-  concurrency: concurrencyEntry(DEFAULTS.concurrency),
+  ...concurrencyEntries,
   exampleTimeout: flag(
     v.optional(numberField(1, 86400), DEFAULTS.exampleTimeoutSeconds),
     "seconds one example (all its hops, retries and retrievals) may take",

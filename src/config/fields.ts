@@ -48,6 +48,18 @@ export function integerField(min?: number, max?: number) {
   );
 }
 
+/** `--concurrency`: a fixed number of requests in flight, or `auto` (adaptive per endpoint). */
+export type ConcurrencySetting = number | "auto";
+
+/** `auto` or a whole number between 1 and `max`. */
+export function concurrencyField(max: number) {
+  return v.pipe(
+    rawValue,
+    v.transform((input): ConcurrencySetting => (typeof input === "string" && input.trim().toLowerCase() === "auto" ? "auto" : toNumber(input))),
+    v.check((value) => value === "auto" || (Number.isInteger(value) && value >= 1 && value <= max), `must be auto or a whole number between 1 and ${max}`),
+  );
+}
+
 /** One of a fixed list (or one of its aliases, e.g. `bm25` for `lexical`), with a did-you-mean hint. */
 export function enumField<const T extends readonly string[]>(values: T, aliases: Readonly<Record<string, T[number]>> = {}) {
   const accepted: readonly string[] = [...values, ...Object.keys(aliases)];

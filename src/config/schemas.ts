@@ -6,7 +6,6 @@ import * as v from "valibot";
 import { CHECKPOINT_POLICIES, DEFAULTS, FALLBACK_SAMPLES, QUERY_FORMATS, REPORT_TO } from "./defaults.ts";
 import {
   baseUrlEntry,
-  concurrencyEntry,
   curriculumEntry,
   dataEntries,
   datasetsEntry,
@@ -172,7 +171,6 @@ export const TrainSchema = commandSchema({
   curriculum: curriculumEntry,
   baseUrl: baseUrlEntry("the Arbor server (with --dry-run: http://localhost:{port}/v1)"),
   temperature: temperatureEntry(DEFAULTS.trainTemperature),
-  concurrency: concurrencyEntry(DEFAULTS.trainConcurrency),
   runName: runNameEntry("train-{UTC time}-{random}"),
   outputDir: outputDirEntry,
   resume: resumeEntry,

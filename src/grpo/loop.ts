@@ -19,7 +19,9 @@
  * there is no validation or checkpoint. The caller (src/run/) loads data, creates the run,
  * validates the configuration (validate.ts) and owns the run status.
  */
+import { DEFAULTS } from "../config/defaults.ts";
 import type { TrainOptions } from "../config/schemas.ts";
+import type { ConcurrencyGauge } from "../http/limit.ts";
 import type { Example } from "../data/types.ts";
 import { InterruptedError, ServiceError } from "../errors.ts";
 import type { ChatClient } from "../lm/types.ts";
@@ -103,6 +105,8 @@ export interface GrpoLoopContext {
   finalValidated?: boolean;
   /** What to do with the Arbor job on Ctrl-C or failure: terminate (saves checkpoint_final) or cancel. */
   onStop?: "terminate" | "cancel";
+  /** Program runs in flight (run/concurrency.ts: follows the LM servers with --concurrency auto); default: the fixed --concurrency. */
+  concurrency?: number | ConcurrencyGauge;
   /** Called after every step (progress line). */
   onStep?: (progress: StepProgress) => void;
   /** Batch feeder overrides (tests). */
@@ -157,7 +161,7 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     maxTokens: settings.maxTokens,
     model,
     reward: settings.reward,
-    concurrency: settings.concurrency,
+    concurrency: context.concurrency ?? (settings.concurrency === "auto" ? DEFAULTS.maxConcurrency : settings.concurrency),
     deadlineSeconds: settings.exampleTimeout,
     jsonFallback: settings.jsonFallback,
     ...(context.program ? { program: context.program } : {}),

@@ -7,7 +7,7 @@
 import type { NumHops, RewardVersion } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
 import { InterruptedError, stopsRun } from "../errors.ts";
-import { Limiter } from "../http/limit.ts";
+import { Limiter, type ConcurrencyGauge } from "../http/limit.ts";
 import type { ChatClient } from "../lm/types.ts";
 import { FORMAT_FAILURE_REWARD, scoreExample, type ExampleScore } from "../metrics/reward.ts";
 import { failedRun } from "../program/failure.ts";
@@ -27,8 +27,8 @@ export interface ProgramSettings {
   /** The Arbor job id (or the base model in a dry run). */
   model: string;
   reward: RewardVersion;
-  /** Program runs in flight at once (--concurrency). */
-  concurrency: number;
+  /** Program runs in flight at once (--concurrency; with auto, a gauge following the LM servers: run/concurrency.ts). */
+  concurrency: number | ConcurrencyGauge;
   /** Whole-run deadline (--example-timeout). */
   deadlineSeconds?: number;
   /** DSPy's JSONAdapter fallback (--json-fallback, default on). */
@@ -94,13 +94,17 @@ export async function runRollouts(
   signal: AbortSignal,
 ): Promise<ScoredRun[][]> {
   const limiter = new Limiter(settings.concurrency);
-  return Promise.all(
-    examples.map((example) =>
-      Promise.all(
-        Array.from({ length: rolloutsPerExample }, (_, rolloutIndex) =>
-          limiter.run(async () => scored(example, rolloutIndex, await runOnce(example, settings, signal), settings.reward)),
+  try {
+    return await Promise.all(
+      examples.map((example) =>
+        Promise.all(
+          Array.from({ length: rolloutsPerExample }, (_, rolloutIndex) =>
+            limiter.run(async () => scored(example, rolloutIndex, await runOnce(example, settings, signal), settings.reward)),
+          ),
         ),
       ),
-    ),
-  );
+    );
+  } finally {
+    limiter.close();
+  }
 }

@@ -17,10 +17,12 @@
 import { ServiceError, redactCredentials } from "../errors.ts";
 import { log, retryLog } from "../log.ts";
 import { cacheKey, type ResponseCache } from "./cache.ts";
-import { EndpointPool, type EndpointState } from "./endpoints.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import type { ConcurrencySetting } from "../config/fields.ts";
+import { EndpointPool, type Lease, type Outcome } from "./endpoints.ts";
 import { LM_SERVICE, START_SERVER_FIX, describeLmError } from "./errors.ts";
 import { fetchOrThrow } from "../http/fetch.ts";
-import { Limiter } from "../http/limit.ts";
+import type { ConcurrencyGauge } from "../http/limit.ts";
 import { chatCompletionLimitBytes } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { isRecord, type ServedModelIdentity } from "./identity.ts";
@@ -40,8 +42,10 @@ export interface ChatClientOptions {
   /** Retries per call after the first attempt (408/409/429/5xx, connection errors, null bodies). */
   maxRetries: number;
   requestTimeoutSeconds: number;
-  /** Requests in flight at once, over all endpoints. */
-  concurrency: number;
+  /** Requests in flight at once over all endpoints, or `auto`: an adaptive limit per endpoint (endpoints.ts). */
+  concurrency: ConcurrencySetting;
+  /** With `auto`: the most requests in flight over all endpoints (default DEFAULTS.maxConcurrency). */
+  maxConcurrency?: number;
   cache?: ResponseCache;
   /** Consecutive failures that take an endpoint out (default 3). */
   endpointFailureThreshold?: number;
@@ -117,7 +121,6 @@ class EndpointTarget {
 
 export class OpenAIChatClient implements ChatClient {
   readonly pool: EndpointPool<EndpointTarget>;
-  private readonly limiter: Limiter;
   /** What each endpoint serves under --model (from the preflight); keys the response cache. */
   private readonly identities = new Map<string, ServedModelIdentity | null>();
 
@@ -128,9 +131,15 @@ export class OpenAIChatClient implements ChatClient {
       {
         failureThreshold: options.endpointFailureThreshold,
         cooldownMs: (options.endpointCooldownSeconds ?? 30) * 1000,
+        concurrency: options.concurrency === "auto" ? (options.maxConcurrency ?? DEFAULTS.maxConcurrency) : options.concurrency,
+        adaptive: options.concurrency === "auto",
       },
     );
-    this.limiter = new Limiter(options.concurrency);
+  }
+
+  /** LM calls the endpoints take at once (with `auto`: the sum of their current limits). */
+  get concurrency(): ConcurrencyGauge {
+    return this.pool;
   }
 
   /** Remember what the preflight learnt about each endpoint (src/lm/preflight.ts). */
@@ -163,12 +172,11 @@ export class OpenAIChatClient implements ChatClient {
     }
     let endpointUrl = "";
     const { value, attempts } = await withRetries(
-      () =>
-        this.limiter.run(async () => {
-          const endpoint = this.pool.acquire();
-          endpointUrl = endpoint.url;
-          return this.attempt(endpoint, { model, temperature, maxTokens, topP, request }, signal);
-        }),
+      async () => {
+        const lease = await this.pool.acquire(signal);
+        endpointUrl = lease.endpoint.url;
+        return this.attempt(lease, { model, temperature, maxTokens, topP, request }, signal);
+      },
       {
         maxRetries: this.options.maxRetries,
         ...this.options.retry,
@@ -198,11 +206,13 @@ export class OpenAIChatClient implements ChatClient {
   }
 
   private async attempt(
-    endpoint: EndpointState<EndpointTarget>,
+    lease: Lease<EndpointTarget>,
     call: { model: string; temperature: number; maxTokens: number; topP: number | undefined; request: ChatRequest },
     signal: AbortSignal | undefined,
   ): Promise<Completion> {
-    let outcome: "success" | "endpoint-failure" | "request-failure" = "endpoint-failure";
+    const { endpoint } = lease;
+    const started = performance.now();
+    let outcome: Outcome = { kind: "endpoint-failure" };
     try {
       const body = JSON.stringify({
         model: call.model,
@@ -234,16 +244,28 @@ export class OpenAIChatClient implements ChatClient {
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error; // the caller's abort (InterruptedError)
         const worded = describeLmError(error, endpoint.url, call.model);
-        if (!worded.retryable) outcome = "request-failure";
+        outcome = outcomeOf(worded);
         throw worded;
       }
       const completion = readCompletion(reply, endpoint.url);
-      outcome = "success";
+      // The tokens decoded make the adaptive limit's unit of work (1 when the server says none).
+      outcome = { kind: "success", latencyMs: performance.now() - started, units: completion.usage?.completionTokens ?? 1 };
       return completion;
     } finally {
-      this.pool.release(endpoint, signal?.aborted ? "request-failure" : outcome);
+      this.pool.release(lease, signal?.aborted ? { kind: "request-failure" } : outcome);
     }
   }
+}
+
+/**
+ * What a failed call says about the endpoint: 429 and 503 (and a timeout) are load, for the
+ * adaptive limit (503 and a timeout also count as the endpoint failing); other retryable failures
+ * are the endpoint's; the rest (4xx) are our request's.
+ */
+function outcomeOf(error: ServiceError): Outcome {
+  if (error.kind === "rate_limited") return { kind: "refused", retryAfterMs: error.retryAfterMs, endpointFailure: false };
+  if (error.status === 503 || error.kind === "timeout") return { kind: "refused", retryAfterMs: error.retryAfterMs, endpointFailure: true };
+  return error.retryable ? { kind: "endpoint-failure" } : { kind: "request-failure" };
 }
 
 export function createChatClient(options: ChatClientOptions): OpenAIChatClient {

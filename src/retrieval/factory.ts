@@ -32,7 +32,7 @@ export function createRerankClient(options: Omit<RetrieverOptions, "retriever">)
     ...(options.rerankApiKey ? { apiKey: options.rerankApiKey } : {}),
     timeoutSeconds: options.rerankTimeout ?? DEFAULTS.rerankTimeoutSeconds,
     maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
-    concurrency: options.concurrency ?? DEFAULTS.concurrency,
+    concurrency: options.concurrency ?? DEFAULTS.serviceConcurrency,
     ...(options.retry ? { retry: options.retry } : {}),
   });
 }

@@ -18,6 +18,7 @@ export const operationalKeys = [
   "baseUrl",
   "apiKey",
   "concurrency",
+  "maxConcurrency",
   "requestTimeout",
   "maxRetries",
   "rerankUrl",

@@ -12,11 +12,12 @@ import { writeJsonFile, writeJsonLinesFile, writeOutputFile } from "../files.ts"
 import { log, startProgress } from "../log.ts";
 import { runMultiHop } from "../program/multihop.ts";
 import type { Retriever } from "../retrieval/types.ts";
-import type { ChatClient } from "../lm/types.ts";
+import type { OpenAIChatClient } from "../lm/client.ts";
 import { describeCacheCounts } from "../lm/cache.ts";
 import { cacheCountsOf, createStoreCache } from "../store/cache.ts";
 import { completedExampleIds, predictionsOf } from "../store/results.ts";
 import { startResultWriter } from "../store/writer.ts";
+import { ConcurrencyRecorder, programConcurrency } from "./concurrency.ts";
 import { runExamples, type ExampleRun } from "./examples.ts";
 import { examplesMarkdown, pickExamples } from "./outputs.ts";
 import { officialGold, officialPrediction, scoreRun, type RunScores } from "./scores.ts";
@@ -38,7 +39,7 @@ export interface EvaluateSummary {
 
 interface Prepared {
   examples: Example[];
-  client: ChatClient;
+  client: OpenAIChatClient;
   retriever: Retriever;
   program: Program;
 }
@@ -93,6 +94,7 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
   const progress = startProgress({ label: "evaluate", total: examples.length, alreadyDone: examples.length - pending.length, item: "example" });
   const totals = { n: 0, em: 0, f1: 0 };
   const writer = await startResultWriter(store.path, store);
+  const concurrency = new ConcurrencyRecorder(store, run.id, client.pool, options);
   let runs: ExampleRun[];
   try {
     runs = await runExamples({
@@ -101,7 +103,7 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
       examples: pending,
       program: (example, exampleSignal) => runMultiHop(example, multiHopOptions(options, { client, retriever, program }, exampleSignal)),
       reward: options.reward,
-      concurrency: options.concurrency,
+      concurrency: programConcurrency(options, client.concurrency),
       writer,
       signal,
       endpoints: { lm: baseUrlsOf(options).join(", "), retrieval: options.rerankUrl },
@@ -115,6 +117,7 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
     });
   } finally {
     progress.finish();
+    concurrency.finish();
     await writer.close();
   }
 

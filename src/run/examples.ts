@@ -9,7 +9,7 @@
 import type { RewardVersion } from "../config/defaults.ts";
 import type { Example } from "../data/types.ts";
 import { InterruptedError, ServiceError } from "../errors.ts";
-import { Limiter } from "../http/limit.ts";
+import { Limiter, type ConcurrencyGauge } from "../http/limit.ts";
 import { scoreExample, type ExampleScore } from "../metrics/index.ts";
 import { isServiceFailure, type ProgramResult } from "../program/types.ts";
 import type { ResultWriter } from "../store/writer.ts";
@@ -31,16 +31,18 @@ export interface ServiceEndpoints {
 }
 
 /**
- * The stop rule: a run stops once max(8, --concurrency) examples in a row failed on service
+ * The stop rule: a run stops once max(8, examples in flight) examples in a row failed on service
  * errors (the examples in flight when a service goes down all fail together, so the bound grows
- * with the concurrency).
+ * with the concurrency; with --concurrency auto, the concurrency of the moment).
  */
 export class FailureStop {
   private consecutive = 0;
-  private readonly limit: number;
 
-  constructor(concurrency: number) {
-    this.limit = Math.max(MAX_CONSECUTIVE_SERVICE_FAILURES, concurrency);
+  constructor(private readonly concurrency: number | ConcurrencyGauge) {}
+
+  private get limit(): number {
+    const inFlight = typeof this.concurrency === "number" ? this.concurrency : this.concurrency.limit;
+    return Math.max(MAX_CONSECUTIVE_SERVICE_FAILURES, inFlight);
   }
 
   /** Count one finished example; returns why the run must stop, or null. */
@@ -67,7 +69,8 @@ export interface RunExamplesOptions {
   /** Runs the program on one example (evaluate: the served model with the cache; validation: the job). */
   program: (example: Example, signal: AbortSignal) => Promise<ProgramResult>;
   reward: RewardVersion;
-  concurrency: number;
+  /** Examples in flight: a number, or a gauge that follows the LM endpoints (--concurrency auto: run/concurrency.ts). */
+  concurrency: number | ConcurrencyGauge;
   writer: ResultWriter;
   signal: AbortSignal;
   endpoints: ServiceEndpoints;
@@ -122,6 +125,7 @@ export async function runExamples(options: RunExamplesOptions): Promise<ExampleR
       }),
     ),
   );
+  limiter.close();
   await options.writer.flush();
   await Promise.all(recorded);
   if (fatal) throw fatal;

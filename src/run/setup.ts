@@ -17,6 +17,8 @@ import type { MultiHopOptions } from "../program/multihop.ts";
 import { loadProgramFile, programFileText, savedModules } from "../program/program-file.ts";
 import { DEFAULT_PROGRAM, type Program } from "../program/signatures.ts";
 import type { NumHops } from "../config/defaults.ts";
+import type { ConcurrencySetting } from "../config/fields.ts";
+import { fixedConcurrency } from "./concurrency.ts";
 
 export interface LanguageModelSettings {
   model: string;
@@ -29,7 +31,8 @@ export interface LanguageModelSettings {
   topP?: number | undefined;
   maxRetries: number;
   requestTimeout: number;
-  concurrency: number;
+  concurrency: ConcurrencySetting;
+  maxConcurrency: number;
 }
 
 export interface RetrievalSettings {
@@ -40,7 +43,8 @@ export interface RetrievalSettings {
   rerankApiKey?: string | undefined;
   rerankTimeout: number;
   maxRetries: number;
-  concurrency: number;
+  concurrency: ConcurrencySetting;
+  maxConcurrency: number;
 }
 
 export function baseUrlsOf(settings: Pick<LanguageModelSettings, "baseUrl" | "port">): string[] {
@@ -58,6 +62,7 @@ export function buildChatClient(settings: LanguageModelSettings, cache?: Respons
     maxRetries: settings.maxRetries,
     requestTimeoutSeconds: settings.requestTimeout,
     concurrency: settings.concurrency,
+    maxConcurrency: settings.maxConcurrency,
     ...(cache ? { cache } : {}),
   });
 }
@@ -71,7 +76,8 @@ export function buildRetriever(settings: RetrievalSettings): Retriever {
     ...(settings.rerankApiKey ? { rerankApiKey: settings.rerankApiKey } : {}),
     rerankTimeout: settings.rerankTimeout,
     maxRetries: settings.maxRetries,
-    concurrency: settings.concurrency,
+    // The rerank service has no adaptive limit: a fixed --concurrency, or --max-concurrency with auto.
+    concurrency: fixedConcurrency(settings),
   });
 }
 

@@ -18,7 +18,7 @@ import { runGrpoLoop, type GrpoLoopContext, type GrpoLoopSummary, type StepProgr
 import { settlePreviousJobs } from "../grpo/resume.ts";
 import { runOnce } from "../grpo/rollouts.ts";
 import { validateTrainConfig } from "../grpo/validate.ts";
-import type { ChatClient } from "../lm/types.ts";
+import type { OpenAIChatClient } from "../lm/client.ts";
 import { log, progressOutput, startProgress } from "../log.ts";
 import { healthWarnings, stepHealthText, type TrainingHealth } from "../metrics/training-health.ts";
 import { trainingHealthOf } from "../store/health.ts";
@@ -29,6 +29,7 @@ import type { RunRecord } from "../store/runs.ts";
 import { validationsOf } from "../store/reports.ts";
 import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep, newestCheckpoint } from "../store/training.ts";
 import { startResultWriter, type ResultWriter } from "../store/writer.ts";
+import { ConcurrencyRecorder, programConcurrency } from "./concurrency.ts";
 import { runExamples, type ServiceEndpoints } from "./examples.ts";
 import { officialPrediction, scoreRun } from "./scores.ts";
 import { nextSteps, type NextSteps } from "./next-steps.ts";
@@ -180,7 +181,7 @@ interface Prepared {
   train: Example[];
   dev: Example[];
   arborUrl: string;
-  client: ChatClient;
+  client: OpenAIChatClient;
   retriever: Retriever;
   program: Program;
 }
@@ -242,6 +243,7 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
   const continuation = arbor && session.resumed ? await continueFrom(session, arbor, resume) : {};
   const endpoints = { lm: options.dryRun ? baseUrlsOf(options).join(", ") : arborUrl, retrieval: options.rerankUrl };
   const writer = await startResultWriter(store.path, store);
+  const concurrency = new ConcurrencyRecorder(store, run.id, client.pool, options);
   let summary: GrpoLoopSummary;
   try {
     summary = await runGrpoLoop({
@@ -256,6 +258,7 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
       signal,
       runDev: devRunner(session, writer, endpoints),
       program,
+      concurrency: programConcurrency(options, client.concurrency),
       startStep: resume.startStep,
       initialBest: resume.best,
       ...continuation,
@@ -264,6 +267,7 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
       ...(groupsFile ? { onGroups: () => writeGroupsFile(store, run.id, groupsFile) } : {}),
     });
   } finally {
+    concurrency.finish();
     await writer.close();
   }
   writeTrainOutputs(session, dev, summary);

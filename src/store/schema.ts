@@ -365,7 +365,28 @@ CREATE TABLE trainer_log_reads (
 );
 `;
 
+/**
+ * The concurrency each LM endpoint got over a run (issue 19, src/store/concurrency.ts): with
+ * `--concurrency auto` one row per change of an endpoint's adaptive limit, with the reason and
+ * what the window that decided it measured; with a fixed --concurrency one row per endpoint.
+ */
+const MIGRATION_8 = `
+CREATE TABLE concurrency_limits (
+  id                   INTEGER PRIMARY KEY,
+  run_id               INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  endpoint             TEXT NOT NULL,
+  at                   TEXT NOT NULL,
+  concurrency          INTEGER NOT NULL,
+  previous             INTEGER,
+  reason               TEXT NOT NULL,
+  requests_per_second  REAL,
+  tokens_per_second    REAL,
+  latency_p50_ms       REAL
+);
+CREATE INDEX concurrency_limits_run ON concurrency_limits (run_id, endpoint, at);
+`;
+
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7];
+export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { ExitCode } from "../../src/errors.ts";
-import { EndpointPool } from "../../src/lm/endpoints.ts";
 import { checkModelServed } from "../../src/lm/preflight.ts";
 import { startFakeOpenAI } from "../fakes/openai.ts";
 import { startBrokenServer } from "../fakes/broken.ts";
@@ -69,46 +68,5 @@ describe("checkModelServed (preflight)", () => {
     const results = await checkModelServed({ baseUrls: [first.baseUrl, second.baseUrl], apiKey: "k", model, requestTimeoutSeconds: 10 });
     expect(results.map((result) => result.method)).toEqual(["models", "chat"]);
     await Promise.all([first.stop(), second.stop()]);
-  });
-});
-
-describe("EndpointPool", () => {
-  test("an endpoint failing 3 times in a row cools down; a success resets the count", () => {
-    let now = 1000;
-    const pool = new EndpointPool([{ url: "a", value: 1 }], { now: () => now, cooldownMs: 30_000 });
-    const endpoint = pool.acquire();
-    pool.release(endpoint, "endpoint-failure");
-    pool.release(pool.acquire(), "endpoint-failure");
-    pool.release(pool.acquire(), "success");
-    expect(endpoint.coolingUntil).toBe(0);
-    for (let i = 0; i < 3; i++) pool.release(pool.acquire(), "endpoint-failure");
-    expect(endpoint.coolingUntil).toBe(31_000);
-    now = 40_000;
-    expect(pool.acquire().url).toBe("a");
-  });
-
-  test("a refused request (4xx) does not count against the endpoint", () => {
-    const pool = new EndpointPool([{ url: "a", value: 1 }], { failureThreshold: 1 });
-    pool.release(pool.acquire(), "request-failure");
-    expect(pool.endpoints[0]?.coolingUntil).toBe(0);
-  });
-
-  test("when every endpoint cools down, the one whose cool-down ends first is used", () => {
-    let now = 0;
-    const pool = new EndpointPool(
-      [
-        { url: "a", value: 1 },
-        { url: "b", value: 2 },
-      ],
-      { now: () => now, failureThreshold: 1, cooldownMs: 100 },
-    );
-    const a = pool.acquire();
-    pool.release(a, "endpoint-failure"); // a cools until 100
-    now = 50;
-    const b = pool.acquire();
-    expect(b.url).toBe("b");
-    pool.release(b, "endpoint-failure"); // b cools until 150
-    now = 60;
-    expect(pool.acquire().url).toBe("a");
   });
 });

@@ -33,6 +33,7 @@ describe("openStore", () => {
     expect(names).toEqual([
       "arbor_jobs",
       "checkpoints",
+      "concurrency_limits",
       "failed_calls",
       "groups",
       "hop_summary",

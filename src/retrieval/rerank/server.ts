@@ -206,7 +206,7 @@ export function startRerankServer(options: RerankServerOptions): RerankServer {
     model: "tei",
     timeoutSeconds: options.timeoutSeconds,
     maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
-    concurrency: options.concurrency ?? DEFAULTS.concurrency,
+    concurrency: options.concurrency ?? DEFAULTS.serviceConcurrency,
   });
   /** Aborts the TEI calls of requests cut at the drain deadline. */
   const stopping = new AbortController();

@@ -1,0 +1,446 @@
+/**
+ * `--concurrency auto`: an adaptive limit on the requests in flight to one server (issue 19).
+ *
+ * The useful concurrency of an inference server is where more requests in flight stop buying
+ * throughput: a continuous-batching server (vLLM, SGLang, TGI) decodes up to K sequences at once,
+ * each a little slower as the batch grows, and queues the rest (more latency, no more
+ * throughput); an API refuses with 429 above its rate. Throughput is estimated per window with
+ * Little's law, X = (requests in flight) / (latency of a typical request), the latency read off
+ * a line fitted through latency against completion tokens (when the server reports usage; see
+ * `typicalLatency`): far less noisy than counting completions, whose lengths vary.
+ *
+ *   start     double the limit each window while doubling buys ≥ START_GAIN more throughput
+ *             (TCP's slow start), then settle on the last doubling that paid, or on the one
+ *             before when it bought almost nothing (the extra requests only queued).
+ *   probe     then, in cycles of three windows (at C, at C·(1+δ), at C·(1−δ)), move down when
+ *             the lower limit costs less throughput than ELASTICITY in proportion to the
+ *             concurrency it gives up, else up when the higher one buys at least that much: the
+ *             limit stays at the knee past which requests only wait (down is checked first: past
+ *             the knee both probes measure the same throughput within the noise, and the lower
+ *             latency must win; up needs both probes to agree), and follows the server when its
+ *             capacity changes; moves in the same direction take growing steps (δ up to 0.5).
+ *   refused   on 429 or 503 (or a timeout): ×BACKOFF at once, at most once per round trip (the
+ *             requests already in flight were sent at the old limit), then growth by one request
+ *             per RATE_LIMITED_STEP_REQUESTS successes (AIMD, as TCP Reno), back to probing after
+ *             RECOVERY_WINDOWS windows without a refusal: an API rate limit then costs ~1 % of
+ *             requests. A Retry-After pauses new requests to the server (endpoints.ts).
+ *
+ * A window measures a cohort: the first max(MIN_COHORT, min(limit, MAX_COHORT)) requests that
+ * start once the requests sent under earlier limits have (nearly) all ended, i.e. once the server
+ * runs in the steady state of this limit, and it closes when 90 % of them ended (so their
+ * latencies are not only those of the short requests, which end first; the slowest tenth would
+ * double the window's length). A window whose requests
+ * in flight stayed below its limit (not enough demand) changes nothing. Pure logic with an
+ * injectable clock: tests drive it in simulated time (test/helpers/simulated-load.ts).
+ */
+
+/** A change of the limit, for logs and the store (concurrency_limits). */
+export interface LimitChange {
+  limit: number;
+  previous: number;
+  reason: LimitReason;
+  /** Clock time of the change (ms, the limiter's clock). */
+  at: number;
+  /** Estimated throughput of the window that decided it (requests/s), when one did. */
+  throughput: number | null;
+  /** Its work per second (completion tokens/s when the server reports usage, else requests/s). */
+  unitThroughput: number | null;
+  /** Median latency of that window (ms). */
+  latencyMs: number | null;
+}
+
+/**
+ * start: slow start doubled; settled: slow start ended; up / down: a probe cycle moved the limit;
+ * probe-up / probe-down: a probe window began; refused: a 429/503/timeout cut it; recovering:
+ * additive growth after refusals.
+ */
+export type LimitReason = "start" | "settled" | "up" | "down" | "probe-up" | "probe-down" | "refused" | "recovering";
+
+export interface AdaptiveLimitOptions {
+  /** Upper bound (--max-concurrency). */
+  max: number;
+  /** The first limit (default INITIAL_LIMIT, at most `max`). */
+  initial?: number;
+  /** Lower bound (default 1). */
+  min?: number;
+  now?: () => number;
+  /** Called on every change of the limit. */
+  onChange?: (change: LimitChange) => void;
+}
+
+/** First limit: one that any server takes without queueing much (DSPy's num_threads default is 8). */
+export const INITIAL_LIMIT = 8;
+/** Slow start goes on while a doubling buys at least this much more throughput. */
+export const START_GAIN = 0.07;
+/** Below this gain the last doubling bought nothing: settle on the limit before it. */
+export const START_FLAT = 0.03;
+/** Relative size of a probe step (δ); it grows ×1.5 per move in the same direction, up to MAX_PROBE_STEP. */
+export const PROBE_STEP = 0.25;
+export const MAX_PROBE_STEP = 0.5;
+/** Throughput elasticity that makes concurrency worth it: ×(1+δ) concurrency must buy ×(1+δ)^e. */
+export const ELASTICITY = 0.1;
+/** Multiplicative decrease on a refusal. */
+export const BACKOFF = 0.9;
+/** After refusals, one more request in flight per this many successes. */
+export const RATE_LIMITED_STEP_REQUESTS = 100;
+/** Windows without a refusal after which probing starts again. */
+export const RECOVERY_WINDOWS = 30;
+/** Cohort size bounds (see the header). */
+export const MIN_COHORT = 16;
+export const MAX_COHORT = 64;
+/** A window starts measuring once at most this share of its limit is older requests. */
+const DRAINED_SHARE = 0.2;
+/** A window closes once this share of its cohort ended (the slowest few would double its length). */
+const COHORT_SHARE = 0.9;
+/** A window whose average in flight is below this share of its limit was short of demand. */
+const DEMAND_SHARE = 0.85;
+
+/** What one window measured. */
+export interface WindowMeasure {
+  limit: number;
+  /** Requests/s by Little's law: average in flight ÷ mean latency. */
+  throughput: number;
+  /** Units (tokens) per second: average in flight ÷ latency per unit. */
+  unitThroughput: number;
+  medianLatencyMs: number;
+  averageInFlight: number;
+}
+
+interface Window {
+  number: number;
+  limit: number;
+  /** Requests started under earlier windows, still in flight. */
+  older: number;
+  /** When measuring began (null while older requests drain). */
+  startedAt: number | null;
+  cohortSize: number;
+  /** Cohort requests started, and ended (measured or not). */
+  started: number;
+  ended: number;
+  /** Sums for the least-squares line latency = a + b·units over the cohort. */
+  latencySum: number;
+  unitSum: number;
+  unitSquareSum: number;
+  productSum: number;
+  latencies: number[];
+  /** ∫ in flight dt since startedAt. */
+  inFlightArea: number;
+}
+
+type Phase =
+  | { kind: "start"; previous: WindowMeasure | null }
+  | { kind: "probe"; step: 0 | 1 | 2; base: WindowMeasure | null; up: WindowMeasure | null }
+  | { kind: "recovering"; successes: number; windows: number };
+
+/** A request in flight: when and under which window it started, and whether it is in the cohort. */
+export interface Ticket {
+  readonly startedAt: number;
+  readonly window: number;
+  readonly cohort: boolean;
+}
+
+export class AdaptiveLimit {
+  private value: number;
+  private readonly max: number;
+  private readonly min: number;
+  private readonly now: () => number;
+  private inFlight = 0;
+  private lastAccount: number;
+  private window: Window;
+  private phase: Phase = { kind: "start", previous: null };
+  /** The limit a probe cycle returns to, the probe step, and the last move. */
+  private base: number;
+  private step = PROBE_STEP;
+  private lastMove: "up" | "down" | null = null;
+  /** When the last refusal cut the limit, and a round trip to wait before the next cut. */
+  private lastCutAt = Number.NEGATIVE_INFINITY;
+  private roundTripMs = 0;
+  /** Units of every measured request so far: their mean is the typical request's size. */
+  private unitsSeen = 0;
+  private samplesSeen = 0;
+  /** The last window measured (for logs). */
+  last: WindowMeasure | null = null;
+
+  constructor(private readonly options: AdaptiveLimitOptions) {
+    this.max = Math.max(1, Math.floor(options.max));
+    this.min = Math.min(this.max, Math.max(1, Math.floor(options.min ?? 1)));
+    this.now = options.now ?? (() => performance.now());
+    this.value = clamp(Math.floor(options.initial ?? INITIAL_LIMIT), this.min, this.max);
+    this.base = this.value;
+    this.lastAccount = this.now();
+    this.window = this.newWindow(0, this.lastAccount);
+  }
+
+  /** Requests allowed in flight now. */
+  get limit(): number {
+    return this.value;
+  }
+
+  get phaseName(): Phase["kind"] {
+    return this.phase.kind;
+  }
+
+  /** A request starts (the caller checked that fewer than `limit` are in flight). */
+  start(): Ticket {
+    const now = this.now();
+    this.account(now);
+    this.inFlight += 1;
+    const window = this.window;
+    const cohort = window.startedAt !== null && window.started < window.cohortSize;
+    if (cohort) window.started += 1;
+    return { startedAt: now, window: window.number, cohort };
+  }
+
+  /** A request succeeded after `latencyMs`, having produced `units` of work (tokens; 1 when unknown). */
+  succeeded(ticket: Ticket, latencyMs: number, units = 1): void {
+    this.roundTripMs = this.roundTripMs === 0 ? latencyMs : 0.9 * this.roundTripMs + 0.1 * latencyMs;
+    if (this.phase.kind === "recovering") this.recover();
+    this.finish(ticket, { latencyMs, units });
+  }
+
+  /** A request ended without a measure (a failure that says nothing about load, or the caller gave up). */
+  ended(ticket: Ticket): void {
+    this.finish(ticket, null);
+  }
+
+  /** The server refused for load (429, 503) or did not answer in time: back off at once. */
+  refused(ticket: Ticket): void {
+    this.finish(ticket, null);
+    const now = this.now();
+    // One cut per round trip: the requests already in flight were sent at the old limit.
+    if (now - this.lastCutAt < this.roundTripMs || ticket.startedAt < this.lastCutAt) return;
+    this.lastCutAt = now;
+    this.phase = { kind: "recovering", successes: 0, windows: 0 };
+    this.set(Math.floor(Math.min(this.value, this.inFlight + 1) * BACKOFF), "refused", this.last);
+    this.base = this.value;
+  }
+
+  private finish(ticket: Ticket, sample: { latencyMs: number; units: number } | null): void {
+    const now = this.now();
+    this.account(now);
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    const window = this.window;
+    if (ticket.window < window.number) {
+      window.older = Math.max(0, window.older - 1);
+      this.maybeBegin(now);
+      return;
+    }
+    if (!ticket.cohort || ticket.window !== window.number) return;
+    if (sample !== null) {
+      const latency = Math.max(0, sample.latencyMs);
+      const units = Math.max(1, sample.units);
+      window.latencySum += latency;
+      window.unitSum += units;
+      window.unitSquareSum += units * units;
+      window.productSum += units * latency;
+      window.latencies.push(latency);
+      this.unitsSeen += units;
+      this.samplesSeen += 1;
+    }
+    window.ended += 1;
+    if (window.started >= window.cohortSize && window.ended >= Math.ceil(COHORT_SHARE * window.started)) this.closeWindow(now);
+  }
+
+  private recover(): void {
+    if (this.phase.kind !== "recovering") return;
+    this.phase.successes += 1;
+    if (this.phase.successes < RATE_LIMITED_STEP_REQUESTS) return;
+    this.phase.successes = 0;
+    if (this.value < this.max) this.set(this.value + 1, "recovering", null);
+    this.base = this.value;
+  }
+
+  private newWindow(number: number, now: number): Window {
+    const window: Window = {
+      number,
+      limit: this.value,
+      older: this.inFlight,
+      startedAt: null,
+      cohortSize: Math.max(MIN_COHORT, Math.min(this.value, MAX_COHORT)),
+      started: 0,
+      ended: 0,
+      latencySum: 0,
+      unitSum: 0,
+      unitSquareSum: 0,
+      productSum: 0,
+      latencies: [],
+      inFlightArea: 0,
+    };
+    this.window = window;
+    this.maybeBegin(now);
+    return window;
+  }
+
+  /** Begin measuring once older requests have drained and in flight is within the limit. */
+  private maybeBegin(now: number): void {
+    const window = this.window;
+    if (window.startedAt !== null) return;
+    if (window.older > DRAINED_SHARE * window.limit || this.inFlight > window.limit) return;
+    window.startedAt = now;
+    this.lastAccount = now;
+  }
+
+  private account(now: number): void {
+    if (this.window.startedAt !== null) this.window.inFlightArea += this.inFlight * (now - this.lastAccount);
+    this.lastAccount = now;
+  }
+
+  private measure(now: number): WindowMeasure | null {
+    const window = this.window;
+    const count = window.latencies.length;
+    if (window.startedAt === null || count === 0 || window.latencySum <= 0) return null;
+    const elapsed = now - window.startedAt;
+    const averageInFlight = elapsed > 0 ? window.inFlightArea / elapsed : this.inFlight;
+    const typicalUnits = this.unitsSeen / this.samplesSeen;
+    const latency = typicalLatency(window, typicalUnits);
+    return {
+      limit: window.limit,
+      throughput: (1000 * averageInFlight) / latency,
+      unitThroughput: (1000 * averageInFlight * typicalUnits) / latency,
+      medianLatencyMs: median(window.latencies),
+      averageInFlight,
+    };
+  }
+
+  private closeWindow(now: number): void {
+    // The first window saw every request start at once: a transient, not the steady state.
+    const measured = this.window.number === 0 ? null : this.measure(now);
+    this.newWindow(this.window.number + 1, now);
+    if (measured === null) return;
+    this.last = measured;
+    const demanded = measured.averageInFlight >= DEMAND_SHARE * measured.limit;
+    switch (this.phase.kind) {
+      case "start":
+        return this.afterStartWindow(measured, demanded);
+      case "probe":
+        return this.afterProbeWindow(measured, demanded);
+      case "recovering":
+        this.phase.windows += 1;
+        if (this.phase.windows >= RECOVERY_WINDOWS) this.phase = { kind: "probe", step: 0, base: null, up: null };
+        return;
+    }
+  }
+
+  private afterStartWindow(measured: WindowMeasure, demanded: boolean): void {
+    if (this.phase.kind !== "start" || !demanded) return;
+    const previous = this.phase.previous;
+    const gain = previous === null ? Number.POSITIVE_INFINITY : measured.unitThroughput / previous.unitThroughput - 1;
+    if (gain >= START_GAIN && this.value < this.max) {
+      this.phase = { kind: "start", previous: measured };
+      this.set(this.value * 2, "start", measured);
+      return;
+    }
+    const settled = previous !== null && gain < START_FLAT ? previous.limit : this.value;
+    this.phase = { kind: "probe", step: 0, base: null, up: null };
+    this.base = settled;
+    this.set(settled, "settled", measured, true);
+  }
+
+  private afterProbeWindow(measured: WindowMeasure, demanded: boolean): void {
+    if (this.phase.kind !== "probe") return;
+    if (!demanded) {
+      // Not enough demand to learn anything: back to the base limit, and the cycle starts again.
+      this.phase = { kind: "probe", step: 0, base: null, up: null };
+      if (this.value !== this.base) this.set(this.base, "settled", measured);
+      return;
+    }
+    const up = Math.min(this.max, Math.max(this.base + 1, Math.round(this.base * (1 + this.step))));
+    const down = Math.max(this.min, Math.min(this.base - 1, Math.round(this.base * (1 - this.step))));
+    if (this.phase.step === 0) {
+      this.phase = { kind: "probe", step: 1, base: measured, up: null };
+      if (up > this.base) this.set(up, "probe-up", measured);
+      else this.afterProbeWindow(measured, demanded);
+      return;
+    }
+    if (this.phase.step === 1) {
+      const upMeasure = up > this.base && measured.limit === up ? measured : null;
+      this.phase = { kind: "probe", step: 2, base: this.phase.base, up: upMeasure };
+      if (down < this.base) this.set(down, "probe-down", measured);
+      else this.decide(null);
+      return;
+    }
+    this.decide(measured.limit === down && down < this.base ? measured : null);
+  }
+
+  /** End of a probe cycle: move to the probe that was worth it, or stay. */
+  private decide(downMeasure: WindowMeasure | null): void {
+    if (this.phase.kind !== "probe") return;
+    const { base, up } = this.phase;
+    this.phase = { kind: "probe", step: 0, base: null, up: null };
+    let next = this.base;
+    let reason: LimitReason = "settled";
+    let measured = base;
+    // Down first: where more concurrency only queues, both probes measure the same throughput
+    // within the noise, and the lower limit (less latency) must win. Up only when both probes
+    // agree that the limit is below the knee (less lost throughput, more bought it).
+    if (base !== null && downMeasure !== null && !worthMore(downMeasure, base)) {
+      next = downMeasure.limit;
+      reason = "down";
+      measured = downMeasure;
+    } else if (base !== null && up !== null && worthMore(base, up) && (downMeasure === null || worthMore(downMeasure, base))) {
+      next = up.limit;
+      reason = "up";
+      measured = up;
+    }
+    // Moving on in the same direction takes bigger steps (far from the knee it gets there sooner).
+    const move = reason === "up" || reason === "down" ? reason : null;
+    this.step = move !== null && move === this.lastMove ? Math.min(MAX_PROBE_STEP, this.step * 1.5) : PROBE_STEP;
+    this.lastMove = move;
+    this.base = next;
+    // A move is reported even when the limit already is there (the down probe's own limit).
+    this.set(next, reason, measured, move !== null);
+  }
+
+  /** Set the limit and start a new window; `announce` reports it even when unchanged. */
+  private set(limit: number, reason: LimitReason, measured: WindowMeasure | null, announce = false): void {
+    const previous = this.value;
+    this.value = clamp(Math.round(limit), this.min, this.max);
+    this.newWindow(this.window.number + 1, this.now());
+    if (this.value === previous && !announce) return;
+    this.options.onChange?.({
+      limit: this.value,
+      previous,
+      reason,
+      at: this.now(),
+      throughput: measured?.throughput ?? null,
+      unitThroughput: measured?.unitThroughput ?? null,
+      latencyMs: measured?.medianLatencyMs ?? null,
+    });
+  }
+}
+
+/**
+ * The latency of a request of the typical size: the least-squares line latency = a + b·units
+ * through the cohort, read at `typicalUnits`. A batching server's latency grows with the tokens a
+ * request decodes, a queue adds the same wait to every request: the line separates the two, so
+ * the estimate does not depend on which lengths happened to be in the cohort (the mean latency
+ * alone varies by ~7 % between cohorts of 60 with lengths as varied as real completions).
+ * Without varied sizes (no usage reported) it is the mean latency.
+ */
+export function typicalLatency(window: Pick<Window, "latencySum" | "unitSum" | "unitSquareSum" | "productSum" | "latencies">, typicalUnits: number): number {
+  const count = window.latencies.length;
+  const meanUnits = window.unitSum / count;
+  const meanLatency = window.latencySum / count;
+  const unitVariance = window.unitSquareSum / count - meanUnits * meanUnits;
+  if (count < 3 || unitVariance <= 1e-9 * meanUnits * meanUnits) return meanLatency;
+  const slope = Math.max(0, (window.productSum / count - meanUnits * meanLatency) / unitVariance);
+  const estimate = meanLatency + slope * (typicalUnits - meanUnits);
+  return estimate > 0 ? estimate : meanLatency;
+}
+
+/** Whether the higher of two limits buys throughput in proportion ≥ ELASTICITY to its extra concurrency. */
+export function worthMore(lower: WindowMeasure, higher: WindowMeasure): boolean {
+  if (higher.limit <= lower.limit || lower.unitThroughput <= 0) return false;
+  return higher.unitThroughput / lower.unitThroughput >= (higher.limit / lower.limit) ** ELASTICITY;
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}

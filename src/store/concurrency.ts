@@ -1,0 +1,58 @@
+/**
+ * The concurrency each LM endpoint got over a run (docs/store.md `concurrency_limits`, issue 19):
+ * one row per change of an endpoint's limit under `--concurrency auto` (why, and what the window
+ * that decided it measured), or one row per endpoint with the fixed `--concurrency`. Queryable:
+ *
+ *   SELECT endpoint, at, concurrency, reason FROM concurrency_limits WHERE run_id = ? ORDER BY id
+ */
+import { guarded, type Store } from "./database.ts";
+
+export interface ConcurrencyLimitRecord {
+  /** The base URL (credentials redacted). */
+  endpoint: string;
+  /** ISO 8601 time of the change. */
+  at: string;
+  /** Requests in flight allowed from then on. */
+  concurrency: number;
+  previous: number | null;
+  /** fixed | initial | start | settled | up | down | probe-up | probe-down | refused | recovering. */
+  reason: string;
+  /** What the measuring window saw: requests and completion tokens per second, median latency. */
+  requestsPerSecond: number | null;
+  tokensPerSecond: number | null;
+  latencyP50Ms: number | null;
+}
+
+export function recordConcurrencyLimit(store: Store, runId: number, record: ConcurrencyLimitRecord): void {
+  guarded(store, () =>
+    store.database
+      .query(
+        `INSERT INTO concurrency_limits (run_id, endpoint, at, concurrency, previous, reason, requests_per_second, tokens_per_second, latency_p50_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        runId,
+        record.endpoint,
+        record.at,
+        record.concurrency,
+        record.previous,
+        record.reason,
+        record.requestsPerSecond,
+        record.tokensPerSecond,
+        record.latencyP50Ms,
+      ),
+  );
+}
+
+/** A run's limits in recording order. */
+export function concurrencyLimitsOf(store: Store, runId: number): ConcurrencyLimitRecord[] {
+  return guarded(store, () =>
+    store.database
+      .query<ConcurrencyLimitRecord, [number]>(
+        `SELECT endpoint, at, concurrency, previous, reason, requests_per_second AS requestsPerSecond,
+           tokens_per_second AS tokensPerSecond, latency_p50_ms AS latencyP50Ms
+         FROM concurrency_limits WHERE run_id = ? ORDER BY id`,
+      )
+      .all(runId),
+  );
+}
