@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ExitCode } from "../../src/errors.ts";
+import { RerankClient } from "../../src/retrieval/rerank/client.ts";
 import { startRerankServer, type RerankServer, type RerankServerOptions } from "../../src/retrieval/rerank/server.ts";
 import { closedUrl, startFakeTei, type FakeServer } from "../fakes/tei.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
@@ -165,6 +166,16 @@ describe("What happens when… (README): where musique serve rerank listens, and
     expect((await fetch(server.url + "/health")).status).toBe(503);
     const healthy = await fetch(server.url + "/health");
     expect([healthy.status, await healthy.json()]).toEqual([200, { status: "healthy" }]);
+  });
+
+  test("a client using the service's bm25 model passes its preflight while TEI is down; one using TEI's model fails it", async () => {
+    const orphan = serve({ teiUrl: await closedUrl() });
+    const client = (model: string) =>
+      new RerankClient({ url: orphan.url, api: "service", model, timeoutSeconds: 5, maxRetries: 0, concurrency: 1 });
+    await client("bm25").preflight();
+    expect(await client("bge-reranker-v2-m3").preflight().then(() => "passed", (error: Error) => error.message)).toContain(
+      "rerank service is not available",
+    );
   });
 
   test("the Docker health check of the rerank service fails while TEI is down", async () => {

@@ -148,7 +148,9 @@ export class RerankClient {
 
   /**
    * Fail within seconds if the service is not there: GET /health for service and tei, a
-   * one-document rerank for cohere (which has no health route).
+   * one-document rerank for cohere (which has no health route). The service is asked about the
+   * model this client will use (`/health?model=…`): `musique serve rerank` then checks only that
+   * model's backend, so `--rerank-model bm25` works while TEI is down.
    */
   async preflight(signal?: AbortSignal): Promise<void> {
     const timeoutSeconds = Math.min(PREFLIGHT_TIMEOUT_SECONDS, this.options.timeoutSeconds);
@@ -157,8 +159,9 @@ export class RerankClient {
         await this.post(this.body("ping", ["ping"], 1), 1, timeoutSeconds, 0, signal);
         return;
       }
+      const health = this.options.api === "service" ? `/health?model=${encodeURIComponent(this.options.model)}` : "/health";
       await fetchOrThrow(
-        this.url + "/health",
+        this.url + health,
         {
           method: "GET",
           headers: this.headers(),
