@@ -2,8 +2,13 @@
 /**
  * musique: evaluate and train a multi-hop QA program on MuSiQue. One command per file in this
  * folder (musiqueCommand in _command.ts); each is a thin shell over one function below src/cli/.
- * This file picks the command from the first word; `musique --help` lists them all.
+ * citty holds the command tree and dispatches the first word to its command (loaded lazily, so a
+ * command's modules load only when it runs); what citty does not do our way stays here: help
+ * wrapped to the terminal and grouped (_help.ts), did-you-mean for an unknown command, the
+ * documented exit codes and the --json error document. Flags are parsed by each command
+ * (src/config/resolve.ts, node:util parseArgs) from the raw words citty passes on.
  */
+import { defineCommand, runCommand, type CommandDef } from "citty";
 import { ExitCode, UsageError, didYouMean } from "../errors.ts";
 import { log } from "../log.ts";
 import { streamWidth } from "../text/stream.ts";
@@ -32,6 +37,21 @@ const COMMANDS: Record<string, () => Promise<CommandDefinition>> = {
   view: () => import("./view.ts").then((module) => module.default),
 };
 
+/** A musique command as a citty command: citty passes the words after the command's name. */
+function cittyCommand(command: CommandDefinition): CommandDef {
+  return defineCommand({
+    meta: { name: command.name, description: command.description },
+    run: ({ rawArgs }) => command.main(rawArgs),
+  });
+}
+
+const root = defineCommand({
+  meta: { name: "musique", version: VERSION, description: "evaluate and train a multi-hop QA program on MuSiQue" },
+  subCommands: Object.fromEntries(
+    Object.entries(COMMANDS).map(([name, load]) => [name, async () => cittyCommand(await load())]),
+  ),
+});
+
 const words = process.argv.slice(2);
 const first = words[0];
 if (first === "--version" || first === "-v") {
@@ -54,5 +74,5 @@ if (first === "--version" || first === "-v") {
     if (wantsJson(words)) printErrorDocument(error, ExitCode.usage);
     process.exit(ExitCode.usage);
   }
-  await (await load()).main(words.slice(1));
+  await runCommand(root, { rawArgs: words });
 }
