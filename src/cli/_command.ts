@@ -34,6 +34,8 @@ export interface CommandDefinition {
   help: (width: number) => string;
   /** Runs the command with the words after its name; sets process.exitCode (exits when it is not 0). */
   main: (words: readonly string[]) => Promise<void>;
+  /** Its actions, each with its own --help (`musique runs rm`, …). */
+  actions?: Readonly<Record<string, CommandDefinition>>;
 }
 
 export function reportError(error: unknown): number {

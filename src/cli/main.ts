@@ -1,9 +1,9 @@
 #!/usr/bin/env bun
 /**
  * musique: evaluate and train a multi-hop QA program on MuSiQue. One command per file in this
- * folder (musiqueCommand in _command.ts); each is a thin shell over one function below src/cli/.
- * citty holds the command tree and dispatches the first word to its command (loaded lazily, so a
- * command's modules load only when it runs); what citty does not do our way stays here: help
+ * folder (musiqueCommand in _command.ts), registered in commands.ts (with their actions); each is a
+ * thin shell over one function below src/cli/. citty holds the command tree and dispatches the
+ * first word to its command (loaded lazily, so a command's modules load only when it runs); what citty does not do our way stays here: help
  * wrapped to the terminal and grouped (_help.ts), did-you-mean for an unknown command, the
  * documented exit codes and the --json error document. Flags are parsed by each command
  * (src/config/resolve.ts, node:util parseArgs) from the raw words citty passes on.
@@ -16,26 +16,7 @@ import { VERSION, versionLine } from "../version.ts";
 import type { CommandDefinition } from "./_command.ts";
 import { printErrorDocument, wantsJson } from "./_error-document.ts";
 import { mainHelp } from "./_help.ts";
-
-/** Registered commands, in the order `musique --help` lists them. */
-const COMMANDS: Record<string, () => Promise<CommandDefinition>> = {
-  init: () => import("./init.ts").then((module) => module.default),
-  data: () => import("./data.ts").then((module) => module.default),
-  retrieve: () => import("./retrieve.ts").then((module) => module.default),
-  ask: () => import("./ask.ts").then((module) => module.default),
-  evaluate: () => import("./evaluate.ts").then((module) => module.default),
-  score: () => import("./score.ts").then((module) => module.default),
-  train: () => import("./train.ts").then((module) => module.default),
-  query: () => import("./query.ts").then((module) => module.default),
-  runs: () => import("./runs.ts").then((module) => module.default),
-  export: () => import("./export.ts").then((module) => module.default),
-  import: () => import("./import.ts").then((module) => module.default),
-  report: () => import("./report.ts").then((module) => module.default),
-  compare: () => import("./compare.ts").then((module) => module.default),
-  schema: () => import("./schema.ts").then((module) => module.default),
-  serve: () => import("./serve.ts").then((module) => module.default),
-  view: () => import("./view.ts").then((module) => module.default),
-};
+import { COMMANDS } from "./commands.ts";
 
 /** A musique command as a citty command: citty passes the words after the command's name. */
 function cittyCommand(command: CommandDefinition): CommandDef {

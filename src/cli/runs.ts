@@ -148,6 +148,7 @@ function isAction(word: string): word is keyof typeof RUN_ACTIONS {
 const runs: CommandDefinition = {
   name: list.name,
   description: list.description,
+  actions: RUN_ACTIONS,
   help: (width) => list.help(width) + actionsHelp(width),
   main: async (words) => {
     const [first, ...rest] = words;

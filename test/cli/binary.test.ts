@@ -1,14 +1,18 @@
 /**
  * The binary alone on a GPU node (issue 18 item 1): `musique init` writes the repository's own
  * docker-compose.yml and arbor.yaml byte for byte, `musique schema` describes every table and
- * view, and nothing the binary prints (help, init, schema, the usual service errors) names a file
- * that is not in an empty folder after `musique init`. With MUSIQUE_BIN (bun run test) this runs
- * a copy of the compiled binary with nothing beside it.
+ * view, and nothing the binary prints names a file the user does not have: in an empty folder the
+ * --help of every command line (enumerated from src/cli/commands.ts) and schema name only files
+ * init writes; after init, its output, its README and the usual service errors name only files
+ * that are there. With MUSIQUE_BIN (bun run test) this runs a copy of the compiled binary with
+ * nothing beside it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
+import { commandLines } from "../../src/cli/commands.ts";
+import { NODE_FILES } from "../../src/init/files.ts";
 import { schemaStatements } from "../../src/store/index.ts";
 import { ROOT, compiledBinary, runCli, type CliOptions } from "../helpers/cli.ts";
 
@@ -21,9 +25,9 @@ function musique(args: string[], options: CliOptions = {}) {
   return runCli(args, { cwd: folder, ...(binary ? { binary } : {}), ...options });
 }
 
-/** Names of files the binary's text points the reader to (configs, docs, sources), not data it reads or writes. */
+/** Names of files the binary's text points the reader to (configs, docs, specs, sources), not data it reads or writes. */
 function fileReferences(text: string): string[] {
-  const found = text.match(/[\w./-]*\b[\w-]+\.(?:ya?ml|md|py|toml|ts)\b|\bdocs\/[\w./-]*|\bsrc\/[\w./-]*|\bDockerfile\b/g) ?? [];
+  const found = text.match(/[\w./-]*\b[\w-]+\.(?:ya?ml|md|py|toml|ts)\b|\b(?:docs|specs|src)\/[\w./-]*|\bDockerfile\b/g) ?? [];
   return [...new Set(found)];
 }
 
@@ -90,24 +94,39 @@ describe("musique schema", () => {
 });
 
 describe("nothing names a file the user of the binary does not have", () => {
-  test("help of every command, init, schema and the service errors: each file named is in the folder musique init wrote", async () => {
+  /** Files `musique init` writes (embedded in the binary); .env only from the compiled binary. */
+  const shipped = new Set([...NODE_FILES.map((file) => file.name), ".env"]);
+
+  test("in an empty folder, before init: --help of every command line the CLI defines, and schema, name only files init writes", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "musique-empty-"));
+    try {
+      const copy = built ? join(empty, "musique") : undefined;
+      if (built && copy) copyFileSync(built, copy);
+      const run = (args: string[]) => runCli(args, { cwd: empty, ...(copy ? { binary: copy } : {}) });
+      const lines = await commandLines();
+      const outputs = await Promise.all([["--help"], ["schema"], ["schema", "--sql"], ...lines.map((words) => [...words, "--help"])].map(run));
+      for (const output of outputs) expect(output.exitCode).toBe(0);
+      const named = outputs.flatMap((output) => fileReferences(output.stdout + output.stderr));
+      expect(named.filter((name) => !shipped.has(name)).join(", ")).toBe("");
+      expect(named).toContain("arbor.yaml"); // train --help says musique init writes it
+      expect(readdirSync(empty)).toEqual(copy ? ["musique"] : []); // help and schema wrote nothing
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test("after init: init's output, the README it wrote and the service errors name only files that are in the folder", async () => {
     await musique(["init", "."]);
-    const main = await musique(["--help"]);
-    const commands = [...main.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((match) => match[1] ?? "");
-    expect(commands).toContain("init");
-    const runActions = ["runs rm", "runs rename", "runs tag", "runs untag"].map((words) => words.split(" "));
-    const outputs = [main];
-    for (const words of [...commands.map((command) => [command]), ...runActions]) outputs.push(await musique([...words, "--help"]));
-    outputs.push(await musique(["schema"]));
-    outputs.push(await musique(["init", "."]));
+    const outputs = [await musique(["init", "."])];
     const closed = "http://127.0.0.1:9";
     outputs.push(await musique(["retrieve", "--datasets", "sample", "--retriever", "hybrid", "--rerank-url", closed]));
     outputs.push(await musique(["evaluate", "--datasets", "sample", "--retriever", "lexical", "--base-url", `${closed}/v1`, "--limit", "1"]));
     outputs.push(await musique(["train", "--datasets", "sample-train", "--eval-datasets", "sample", "--retriever", "lexical", "--arbor-url", `${closed}/v1/`]));
     outputs.push(await musique(["query", "SELEC 1"]));
-    const named = outputs.flatMap((output) => fileReferences(output.stdout + output.stderr));
+    const texts = [...outputs.map((output) => output.stdout + output.stderr), readFileSync(join(folder, "README.md"), "utf8")];
+    const named = texts.flatMap(fileReferences);
     expect(named).toContain("arbor.yaml"); // the service errors do point to it…
     const missing = named.filter((name) => !existsSync(isAbsolute(name) ? name : join(folder, name)));
     expect(missing.join(", ")).toBe(""); // …and every file named is here
-  });
+  }, 60_000);
 });

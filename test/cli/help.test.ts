@@ -1,10 +1,15 @@
+/**
+ * --help of every command line the CLI defines (src/cli/commands.ts: each command and each of its
+ * actions, enumerated, not listed here): fits COLUMNS, grouped, plain text in a pipe.
+ */
 import { describe, expect, test } from "bun:test";
+import { COMMANDS, commandLines } from "../../src/cli/commands.ts";
 import { runCli } from "../helpers/cli.ts";
 
-const COMMANDS = ["data", "retrieve", "ask", "evaluate", "score", "train", "query", "runs", "report", "compare", "serve"];
+const LINES = await commandLines();
 
 function longest(text: string): number {
-  return Math.max(...text.split("\n").map((line) => line.length));
+  return Math.max(...text.split("\n").map((line) => Bun.stringWidth(line)));
 }
 
 describe("--help", () => {
@@ -12,14 +17,19 @@ describe("--help", () => {
     const result = await runCli(["--help"]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("Commands:");
-    for (const command of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+    for (const command of Object.keys(COMMANDS)) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
   });
 
-  for (const command of COMMANDS) {
-    test(`musique ${command} --help fits 100 columns at COLUMNS=100 and has no colour codes in a pipe`, async () => {
-      const result = await runCli([command, "--help"], { env: { COLUMNS: "100", NO_COLOR: undefined } });
+  test("the command lines with a --help include every command and the runs actions", () => {
+    expect(LINES.length).toBeGreaterThan(Object.keys(COMMANDS).length);
+    expect(LINES).toContainEqual(["runs", "rm"]);
+  });
+
+  for (const words of LINES) {
+    test(`musique ${words.join(" ")} --help fits 100 columns at COLUMNS=100 and has no colour codes in a pipe`, async () => {
+      const result = await runCli([...words, "--help"], { env: { COLUMNS: "100", NO_COLOR: undefined } });
       expect(result.exitCode).toBe(0);
-      expect(result.stdout).toContain(`Usage: musique ${command}`);
+      expect(result.stdout).toContain(`Usage: musique ${words.join(" ")}`);
       expect(longest(result.stdout)).toBeLessThanOrEqual(100);
       expect(result.stdout + result.stderr).not.toContain("\u001b");
     });
@@ -36,6 +46,12 @@ describe("--help", () => {
     expect(headings).toEqual(["Data:", "Retrieval:", "Model (an OpenAI-compatible server):", "Program:", "Run and output:", "General:"]);
     expect(stdout.indexOf("--datasets")).toBeLessThan(stdout.indexOf("--retriever"));
     expect(stdout.indexOf("--retriever")).toBeLessThan(stdout.indexOf("--model"));
+  });
+
+  test("train's flags are grouped: data, retrieval, model, program, training, run and output, general", async () => {
+    const { stdout } = await runCli(["train", "--help"]);
+    const headings = stdout.split("\n").filter((line) => /^[A-Z][^:]*:$/.test(line));
+    expect(headings).toEqual(["Data:", "Retrieval:", "Model (an OpenAI-compatible server):", "Program:", "Training (GRPO on Arbor):", "Run and output:", "General:"]);
   });
 
   test("the data group says how to take N examples and recommends --limit", async () => {
