@@ -17,6 +17,7 @@ import { figureTable, machineInfo, machineLines, missedOf, notesOf } from "./rep
 import { runStartupSuite } from "./startup.ts";
 import { runStoreSuite } from "./store.ts";
 import { runThroughputSuite } from "./throughput.ts";
+import { runTrainingSuite } from "./training.ts";
 import { runViewSuite } from "./view.ts";
 
 const SUITES: Record<string, () => Promise<Figure[]>> = {
@@ -28,6 +29,7 @@ const SUITES: Record<string, () => Promise<Figure[]>> = {
   view: runViewSuite,
   query: runQuerySuite,
   throughput: runThroughputSuite,
+  training: runTrainingSuite,
 };
 
 const requested = process.argv.slice(2).filter((argument) => !argument.startsWith("-"));

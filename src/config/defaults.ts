@@ -86,6 +86,11 @@ export const DEFAULTS = {
   numInferenceGpus: 1,
   numTrainingGpus: 2,
   dryRunSteps: 2,
+  /**
+   * Run the next step's rollouts while Arbor trains this step's groups, so its trainer does not
+   * wait for them (issue 19 item 3; they sample weights one step older). DSPy's GRPO does not.
+   */
+  overlapRollouts: true,
   /** Ctrl-C during training: terminate the Arbor job (saves checkpoint_final) or cancel it. */
   onInterrupt: "terminate",
   /**

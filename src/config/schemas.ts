@@ -141,6 +141,11 @@ const trainingEntries = {
     kind: "boolean",
   }),
   dryRunSteps: flag(v.optional(integerField(1, 1000), DEFAULTS.dryRunSteps), "steps to run with --dry-run", { group: "training", valueHint: "n" }),
+  overlapRollouts: flag(
+    v.optional(booleanField(), DEFAULTS.overlapRollouts),
+    "run step N+1's rollouts while Arbor trains step N's groups, so the trainer never waits for them (--no-overlap-rollouts: after the trainer took step N's last group, as DSPy does)",
+    { group: "training", kind: "boolean" },
+  ),
   onInterrupt: flag(
     v.optional(enumField(["terminate", "cancel"] as const), DEFAULTS.onInterrupt),
     "on Ctrl-C, SIGTERM, SIGHUP or failure: terminate the Arbor job (saves checkpoint_final) or cancel it (frees GPUs)",

@@ -44,6 +44,14 @@ export interface BatchFeederOptions {
   alreadyPosted?: number;
 }
 
+/** Where time went since the last `takeTimes` (seconds). */
+export interface FeederTimes {
+  /** musique had a group ready and waited for the trainer to ask for it. */
+  waitingForArborSeconds: number;
+  /** The trainer waited for musique's next group. */
+  arborWaitingSeconds: number;
+}
+
 export interface PostedGroups {
   /** The id Arbor assigned to each group, in order. */
   batchIds: number[];
@@ -59,6 +67,12 @@ export class BatchFeeder {
   private readonly stepAcceptMs: number;
   /** The longest time the trainer took to change its pending ids (its pace), once seen. */
   private slowestPaceMs: number | null = null;
+  /** How far past the groups posted the trainer's pending ids reach while it waits (learned). */
+  private reach = 0;
+  /** When the polls first saw the trainer waiting for the next group (null: not waiting). */
+  private arborWaitingSince: number | null = null;
+  private arborWaitingMs = 0;
+  private waitingForArborMs = 0;
 
   constructor(private readonly options: BatchFeederOptions) {
     this.posted = options.alreadyPosted ?? 0;
@@ -79,6 +93,66 @@ export class BatchFeeder {
     return Math.min(this.stallTimeoutMs, Math.max(this.stallFloorMs, 10 * this.slowestPaceMs));
   }
 
+  /** Time accounting since the last call, then start again from zero. */
+  takeTimes(): FeederTimes {
+    const now = performance.now();
+    if (this.arborWaitingSince !== null) {
+      this.arborWaitingMs += now - this.arborWaitingSince;
+      this.arborWaitingSince = now;
+    }
+    const times = { waitingForArborSeconds: this.waitingForArborMs / 1000, arborWaitingSeconds: this.arborWaitingMs / 1000 };
+    this.waitingForArborMs = 0;
+    this.arborWaitingMs = 0;
+    return times;
+  }
+
+  /** Note a /status answer: is the trainer blocked on the next group? */
+  private observe(status: GrpoStatus): void {
+    const now = performance.now();
+    const pending = status.pendingBatchIds;
+    let waiting = false;
+    if (pending.includes(this.posted)) {
+      const reach = Math.max(...pending) - this.posted;
+      this.reach = Math.max(this.reach, reach);
+      waiting = reach >= this.reach;
+    }
+    if (waiting && this.arborWaitingSince === null) this.arborWaitingSince = now;
+    if (!waiting) this.stopArborWaiting(now);
+  }
+
+  private stopArborWaiting(now: number): void {
+    if (this.arborWaitingSince === null) return;
+    this.arborWaitingMs += now - this.arborWaitingSince;
+    this.arborWaitingSince = null;
+  }
+
+  /**
+   * Wait for `work` (rollouts, a validation) while polling /status to see whether the trainer
+   * waits meanwhile. A failed poll is left to the next `post` to judge.
+   */
+  async during<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+    const done = new AbortController();
+    const settled = work.then(
+      () => done.abort(),
+      () => done.abort(),
+    );
+    const polling = AbortSignal.any([signal, done.signal]);
+    while (!polling.aborted) {
+      // A poll under way when the work ends is not cut (no request left unanswered) nor waited for
+      // (a retried poll must not hold the run up); a failed poll is left to the next post to judge.
+      const poll = this.options.arbor.status(this.options.jobId, signal).then(
+        (status) => {
+          if (!polling.aborted) this.observe(status);
+        },
+        () => undefined,
+      );
+      await Promise.race([poll, settled]);
+      await sleep(this.pollIntervalMs, polling).catch(() => undefined);
+    }
+    await settled;
+    return work;
+  }
+
   /** Post `groups` as the trainer asks for them; each group is exactly num_generations samples. */
   async post(groups: readonly GrpoChatData[][], metrics: Record<string, number>, signal: AbortSignal): Promise<PostedGroups> {
     const { arbor, jobId } = this.options;
@@ -88,7 +162,9 @@ export class BatchFeeder {
     let lastChange = performance.now();
     let lastPending: string | null = null;
     while (next < groups.length) {
+      const polled = performance.now();
       const status = await arbor.status(jobId, signal);
+      this.observe(status);
       if (status.status === "cancelled") {
         throw new ServiceError(`Arbor job ${jobId} was cancelled`, {
           service: ARBOR_SERVICE,
@@ -108,6 +184,7 @@ export class BatchFeeder {
       if (wanted.length === 0) {
         if (performance.now() - lastChange > this.stallLimitMs) throw this.stalled(status);
         await sleep(this.pollIntervalMs, signal);
+        this.waitingForArborMs += performance.now() - polled;
         continue;
       }
       for (const requestedId of wanted) {
@@ -115,6 +192,7 @@ export class BatchFeeder {
         if (group === undefined) break;
         lastStatus = await this.stepWatched({ job_id: jobId, model: jobId, batch_id: requestedId, batch: [...group], metrics }, signal);
         batchIds.push(this.posted);
+        this.stopArborWaiting(performance.now());
         this.posted += 1;
         next += 1;
       }

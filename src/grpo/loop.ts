@@ -4,9 +4,18 @@
  *   initialize the Arbor job → validate on dev (baseline, step 0) → for each step: pick k
  *   examples (seeded per-epoch shuffle), run N rollouts of each at --temperature with the job id
  *   as the model (no cache), reward = combined metric of the whole rollout (format failure → −1),
- *   build the groups, post them as the trainer asks for batch ids (never more than one step
- *   ahead), record everything → validate every --num-steps-for-val steps and after the last one,
- *   checkpoint per --checkpoint → terminate (Arbor saves checkpoint_final).
+ *   build the groups, post them as the trainer asks for batch ids, record everything → validate
+ *   every --num-steps-for-val steps and after the last one, checkpoint per --checkpoint →
+ *   terminate (Arbor saves checkpoint_final).
+ *
+ * No idle trainer (issue 19 item 3): once step N's rollouts are done, step N+1's run while step
+ * N's groups are posted and trained (--overlap-rollouts, the default), so the trainer finds the
+ * next group ready. Never more than one step ahead: step N+2's rollouts start only after the
+ * trainer has asked for every group of step N. A step followed by a validation is not overlapped
+ * (the validation samples the weights trained on it). Step N+1's results are recorded only after
+ * step N is, so the store and a resume see steps in order. Per step the store keeps the rollout
+ * time, the time musique waited for the trainer to ask, and the time the trainer waited for
+ * musique (batches.ts).
  *
  * The Arbor job is an ArborJob (jobs.ts): recorded before initialize, with a run name unique per
  * job, its checkpoints recorded with it, ended by terminate, or on a failure or stop signal by
@@ -38,6 +47,7 @@ import { checkpointName, evaluateOnDev, validationDue, type DevRunner, type DevS
 import { buildGroups, postingOrder, type GroupBuildOptions, type GrpoGroup } from "./groups.ts";
 import type { Program } from "../program/signatures.ts";
 import { runRollouts, type ProgramSettings, type ScoredRun } from "./rollouts.ts";
+import { RolloutsAhead, type RolledStep } from "./rollouts-ahead.ts";
 import { StepSampler } from "./sampler.ts";
 import { stepHealth } from "./step-health.ts";
 import type { HealthNumbers } from "../metrics/training-health.ts";
@@ -63,6 +73,7 @@ export type GrpoLoopSettings = ArborTrainSettings &
     | "requestTimeout"
     | "jsonFallback"
     | "fallbackSamples"
+    | "overlapRollouts"
   >;
 
 /** The groups of one example in one step, as built and (unless dry run) posted. */
@@ -199,15 +210,28 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     log.info(`checkpoint ${name} saved${record ? ` at ${record.directory}` : ""}`);
   };
 
+  const rollouts = new RolloutsAhead((step, rolloutSignal) => {
+    recordTrainingStep(context.store, context.runId, { step, status: "running" });
+    // The sampler counts from 0: step N takes the N-th slice of the epochs.
+    return runRollouts(sampler.select(context.train, step - 1), settings.numRolloutsPerStep, program, rolloutSignal);
+  }, signal);
+  /** While musique does other work the trainer may wait: the feeder watches /status meanwhile. */
+  const watched = <T>(work: Promise<T>): Promise<T> => (feeder ? feeder.during(work, signal) : work);
+
   try {
-    if (startStep === 0) await validate(0);
+    if (startStep === 0) await watched(validate(0));
     for (let step = startStep + 1; step <= totalSteps; step++) {
       if (signal.aborted) throw signal.reason ?? new InterruptedError();
-      const health = await runStep(context, step, sampler, program, feeder);
+      const rolled = await watched(rollouts.take(step));
+      const validationAfter = validationDue(step, settings.numStepsForVal, totalSteps);
+      const overlap = feeder !== null && settings.overlapRollouts && step < totalSteps && !validationAfter;
+      const health = await runStep(context, rolled, feeder, () => {
+        if (overlap) rollouts.startAhead(step + 1);
+      });
       summary.stepsCompleted = step;
       summary.groupsPosted = feeder?.postedCount ?? 0;
       if (job && feeder) job.notePosted(feeder.postedCount);
-      if (validationDue(step, settings.numStepsForVal, totalSteps)) await validate(step);
+      if (validationAfter) await watched(validate(step));
       const validation = summary.validations.at(-1);
       context.onStep?.({ completed: step, total: totalSteps, health, validation: validation ? { reward: validation.reward, step: validation.step } : null });
     }
@@ -221,6 +245,7 @@ export async function runGrpoLoop(context: GrpoLoopContext): Promise<GrpoLoopSum
     if (job) summary.checkpoints = checkpointsOf(context.store, context.runId).map(({ step, name, directory }) => ({ step, name, directory }));
     return summary;
   } catch (error) {
+    await rollouts.abandon();
     if (job) await stopJob(job, error, context.onStop ?? "terminate", summary.stepsCompleted);
     throw error;
   }
@@ -269,18 +294,10 @@ async function stopJob(job: ArborJob, error: unknown, how: "terminate" | "cancel
   if (job.state === "running" || job.state === "lost") await job.stop(how, stepsCompleted);
 }
 
-async function runStep(
-  context: GrpoLoopContext,
-  step: number,
-  sampler: StepSampler,
-  program: ProgramSettings,
-  feeder: BatchFeeder | null,
-): Promise<HealthNumbers> {
+/** Record a step's rollouts, build and post its groups (`beforePosting` may start the next step's rollouts). */
+async function runStep(context: GrpoLoopContext, rolled: RolledStep, feeder: BatchFeeder | null, beforePosting: () => void): Promise<HealthNumbers> {
   const { store, runId, settings, signal } = context;
-  recordTrainingStep(store, runId, { step, status: "running" });
-  // The sampler counts from 0: step N takes the N-th slice of the epochs.
-  const examples = sampler.select(context.train, step - 1);
-  const rollouts = await runRollouts(examples, settings.numRolloutsPerStep, program, signal);
+  const { step, rollouts } = rolled;
   const flat = rollouts.flat();
   recordRollouts(
     store,
@@ -293,7 +310,7 @@ async function runStep(
     recordTrainingStep(store, runId, { step, status: "failed", numGroups: 0 });
     throw new ServiceError(`every rollout of step ${step} failed on a service error`, {
       service: ARBOR_SERVICE,
-      url: context.arbor?.baseUrl ?? program.model,
+      url: context.arbor?.baseUrl ?? settings.model,
       retryable: false,
       cause: flat[0]?.result.failure?.message ?? "no rollout finished",
       fix: "check that Arbor (or the LM server) and the retriever's services are up",
@@ -309,6 +326,7 @@ async function runStep(
   const metrics = { mean_reward: mean(rewards), format_failures: formatFailures, step };
 
   let arborResponse: GrpoStatus | null = null;
+  beforePosting();
   if (feeder && allGroups.length > 0) {
     // DSPy's order: predictor-major, then example, then invocation (groups.ts postingOrder).
     const order = postingOrder(stepGroups);
@@ -344,6 +362,7 @@ async function runStep(
     ),
   );
   if (context.onGroups) await context.onGroups(stepGroups);
+  const times = feeder?.takeTimes();
   recordTrainingStep(store, runId, {
     step,
     status: allGroups.length > 0 ? "completed" : "skipped",
@@ -353,6 +372,8 @@ async function runStep(
     numGroups: allGroups.length,
     arborResponse,
     metrics,
+    rolloutSeconds: rolled.seconds,
+    ...(times ? { waitingForArborSeconds: times.waitingForArborSeconds, arborWaitingSeconds: times.arborWaitingSeconds } : {}),
   });
   return stepHealth(flat, allGroups);
 }

@@ -6,6 +6,7 @@ import { formatDuration } from "../text/duration.ts";
 import { hopLabel } from "../text/labels.ts";
 import { formatTable, type Row } from "../text/table.ts";
 import { healthLines } from "../metrics/training-health.ts";
+import { trainingTimesLine } from "./step-times.ts";
 import type { RunReport } from "./data.ts";
 import { rolloutLines } from "./rollouts-format.ts";
 
@@ -68,6 +69,7 @@ function trainingLines(report: RunReport): string[] {
     );
   }
   lines.push(...trainerMetricsLines(training));
+  if (training.times) lines.push(trainingTimesLine(training.times));
   lines.push(`health: ${healthLines(training.health).join("\n")}`, ...training.warnings.map((warning) => `WARNING: ${warning}`));
   return lines;
 }

@@ -1,13 +1,15 @@
 /**
  * The training side of a report: the reward curve per step (mean and spread across rollouts),
  * validation scores over steps, the health of the steps (store/health.ts), and the trainer's
- * loss / KL / grad norm / learning rate or why there are none (trainer-metrics.ts).
+ * loss / KL / grad norm / learning rate or why there are none (trainer-metrics.ts), and where the
+ * time went: rollouts, musique waiting for Arbor, Arbor waiting for musique (step-times.ts).
  */
 import { healthWarnings, type TrainingHealth } from "../metrics/training-health.ts";
 import type { Store } from "../store/database.ts";
 import { trainingHealthOf } from "../store/health.ts";
 import { rolloutRewardsByStep, trainingStepsOf, validationsOf, type ValidationRow } from "../store/reports.ts";
 import type { RunRecord } from "../store/runs.ts";
+import { trainingTimesOf, type TrainingTimes } from "./step-times.ts";
 import { trainerMetricsOfRun, type SeriesPoint } from "./trainer-metrics.ts";
 
 export interface RewardPoint {
@@ -40,6 +42,8 @@ export interface TrainingReport {
   health: TrainingHealth;
   /** Warnings about the health (most groups without signal, most rollouts broken). */
   warnings: string[];
+  /** Rollout time and the waits on either side, per step and in total; null for runs recorded before. */
+  times: TrainingTimes | null;
 }
 
 export function loadTrainingReport(store: Store, run: RunRecord, config: Record<string, unknown>): TrainingReport {
@@ -80,5 +84,6 @@ export function loadTrainingReport(store: Store, run: RunRecord, config: Record<
     trainerMetricsReason: trainer.reason,
     health,
     warnings: healthWarnings(health),
+    times: trainingTimesOf(steps),
   };
 }

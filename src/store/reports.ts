@@ -210,13 +210,20 @@ export interface TrainingStepRow {
   formatFailures: number;
   numGroups: number;
   metricsJson: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Where the step's time went (NULL before migration 9; the waits are NULL for dry runs). */
+  rolloutSeconds: number | null;
+  waitingForArborSeconds: number | null;
+  arborWaitingSeconds: number | null;
 }
 
 export function trainingStepsOf(store: Store, runId: number): TrainingStepRow[] {
   const rows = guarded(store, () =>
     store.database
       .query(
-        `SELECT step, status, mean_reward, reward_std, format_failures, num_groups, metrics_json
+        `SELECT step, status, mean_reward, reward_std, format_failures, num_groups, metrics_json, started_at, finished_at,
+           rollout_seconds, waiting_for_arbor_seconds, arbor_waiting_seconds
          FROM training_steps WHERE run_id = ? ORDER BY step`,
       )
       .all(runId),
@@ -228,6 +235,11 @@ export function trainingStepsOf(store: Store, runId: number): TrainingStepRow[] 
     format_failures: number;
     num_groups: number;
     metrics_json: string | null;
+    started_at: string | null;
+    finished_at: string | null;
+    rollout_seconds: number | null;
+    waiting_for_arbor_seconds: number | null;
+    arbor_waiting_seconds: number | null;
   }[];
   return rows.map((row) => ({
     step: row.step,
@@ -237,6 +249,11 @@ export function trainingStepsOf(store: Store, runId: number): TrainingStepRow[] 
     formatFailures: row.format_failures,
     numGroups: row.num_groups,
     metricsJson: row.metrics_json,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    rolloutSeconds: row.rollout_seconds,
+    waitingForArborSeconds: row.waiting_for_arbor_seconds,
+    arborWaitingSeconds: row.arbor_waiting_seconds,
   }));
 }
 

@@ -386,7 +386,18 @@ CREATE TABLE concurrency_limits (
 CREATE INDEX concurrency_limits_run ON concurrency_limits (run_id, endpoint, at);
 `;
 
+/**
+ * Where a training step's time went (issue 19 item 3): its rollouts, musique waiting for Arbor's
+ * trainer to ask for its groups, and the trainer waiting for musique's groups (seen from the
+ * /status polls; src/grpo/batches.ts). NULL for steps recorded before, and the waits for dry runs.
+ */
+const MIGRATION_9 = `
+ALTER TABLE training_steps ADD COLUMN rollout_seconds REAL;
+ALTER TABLE training_steps ADD COLUMN waiting_for_arbor_seconds REAL;
+ALTER TABLE training_steps ADD COLUMN arbor_waiting_seconds REAL;
+`;
+
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8];
+export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

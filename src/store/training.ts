@@ -71,6 +71,12 @@ export interface TrainingStepRecord {
   numGroups?: number;
   arborResponse?: unknown;
   metrics?: unknown;
+  /** Seconds the step's rollouts took (kept on later updates unless given). */
+  rolloutSeconds?: number | null;
+  /** Seconds musique waited for the trainer to ask for the step's groups. */
+  waitingForArborSeconds?: number | null;
+  /** Seconds the trainer waited for the step's groups. */
+  arborWaitingSeconds?: number | null;
 }
 
 export function recordTrainingStep(store: Store, runId: number, record: TrainingStepRecord): void {
@@ -79,13 +85,17 @@ export function recordTrainingStep(store: Store, runId: number, record: Training
     store.database
       .query(
         `INSERT INTO training_steps (run_id, step, status, started_at, finished_at, mean_reward, reward_std,
-           format_failures, num_groups, arbor_response_json, metrics_json)
-         VALUES (?1, ?2, ?3, COALESCE(?4, ?5), ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+           format_failures, num_groups, arbor_response_json, metrics_json,
+           rollout_seconds, waiting_for_arbor_seconds, arbor_waiting_seconds)
+         VALUES (?1, ?2, ?3, COALESCE(?4, ?5), ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status,
            started_at = COALESCE(?4, training_steps.started_at), finished_at = excluded.finished_at,
            mean_reward = excluded.mean_reward, reward_std = excluded.reward_std,
            format_failures = excluded.format_failures, num_groups = excluded.num_groups,
-           arbor_response_json = excluded.arbor_response_json, metrics_json = excluded.metrics_json`,
+           arbor_response_json = excluded.arbor_response_json, metrics_json = excluded.metrics_json,
+           rollout_seconds = COALESCE(?13, training_steps.rollout_seconds),
+           waiting_for_arbor_seconds = COALESCE(?14, training_steps.waiting_for_arbor_seconds),
+           arbor_waiting_seconds = COALESCE(?15, training_steps.arbor_waiting_seconds)`,
       )
       .run(
         runId,
@@ -100,6 +110,9 @@ export function recordTrainingStep(store: Store, runId: number, record: Training
         record.numGroups ?? 0,
         json(record.arborResponse),
         json(record.metrics),
+        record.rolloutSeconds ?? null,
+        record.waitingForArborSeconds ?? null,
+        record.arborWaitingSeconds ?? null,
       ),
   );
 }

@@ -62,6 +62,12 @@ export interface FakeJob {
   /** Pending ids as the last status poll saw them before the trainer stopped answering. */
   frozenPending: number[] | null;
   groups: FakeGroup[];
+  /** When each group arrived (ms since the epoch). */
+  receivedAt: number[];
+  /** With `trainStepMs`: when the trainer finished (or will finish) training each group, in ms since the epoch. */
+  trainedAt: number[];
+  /** With `trainStepMs`: when the trainer began waiting for its first group (initialize's answer). */
+  readyAt: number;
   checkpoints: Record<string, FakeCheckpoint>;
   lastCheckpoint: string | null;
 }
@@ -75,6 +81,12 @@ export interface FakeArborOptions {
   writeCheckpoints?: boolean;
   /** Size of the pending-batch-id window (HEAD: current + one ahead = 2). */
   pendingWindow?: number;
+  /**
+   * Milliseconds the trainer takes per group (one optimizer step). Without it the trainer consumes
+   * each group at once; with it, groups queue: the trainer asks for ids only `pendingWindow` past the
+   * groups it has trained, and `trainerTimes` says how long it waited for musique between groups.
+   */
+  trainStepMs?: number;
   /** GPUs the fake NVML reports (default 64). */
   gpus?: number;
   faults?: ArborFault[];
@@ -95,8 +107,21 @@ export interface FakeArbor {
   requestsTo(route: ArborRoute): ArborRecordedRequest[];
   /** The trainer process of a job dies (out of memory, killed). */
   crashTrainer(jobId: string): void;
+  /** With `trainStepMs`: how the job's trainer spent its time from its first group to its last. */
+  trainerTimes(jobId: string): FakeTrainerTimes;
   /** Requests that never got an answer (Arbor waiting on a trainer that is gone). */
   hanging(): ArborRecordedRequest[];
   stop(): Promise<void>;
 }
 
+
+/** Where a timed trainer's time went (ms), from its first group's arrival to the end of its last group. */
+export interface FakeTrainerTimes {
+  groups: number;
+  /** Waiting for musique's first group after initialize answered (nothing to overlap with yet). */
+  beforeFirstGroupMs: number;
+  /** From the first group's arrival to the end of training the last group. */
+  spanMs: number;
+  /** Within the span: waiting for musique's next group. */
+  waitingMs: number;
+}

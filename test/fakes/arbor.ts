@@ -22,8 +22,10 @@
  *   that fails its own checks never answers, so initialize never answers (GPUs stay allocated).
  *   Job id grpo:<basename(model).lower()>:<run_name|slug>:<YYYYMMDD>; a reused id replaces the
  *   old job, whose processes keep their GPUs busy for good.
- * - The trainer asks for `pendingWindow` ids ahead (< max_steps), consumes each group at once, and
- *   leaves its loop after as many groups as HF's epoch / accumulation loop trains before max_steps
+ * - The trainer asks for `pendingWindow` ids ahead (< max_steps), consumes each group at once (or,
+ *   with `trainStepMs`, trains one group per trainStepMs and asks only `pendingWindow` ids past the
+ *   groups it has trained, as Arbor's batch requester does: `trainerTimes` then says how long it
+ *   waited for musique's groups), and leaves its loop after as many groups as HF's epoch / accumulation loop trains before max_steps
  *   optimizer steps. A trainer that left or crashed answers nothing: step, checkpoint and terminate
  *   hang while status says "running" with frozen pending ids.
  * - step assigns batch ids 0,1,2… and checks the group size; checkpoint records {checkpoint_name,
@@ -77,7 +79,9 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
     if (job.frozenPending) return job.frozenPending;
     if (job.status !== "running" || job.terminated) return [];
     const ids: number[] = [];
-    for (let id = job.groups.length; id < job.groups.length + window; id++) {
+    // A timed trainer asks for ids up to `window` past the groups it has trained.
+    const trained = options.trainStepMs === undefined ? job.groups.length : job.trainedAt.filter((at) => at <= Date.now()).length;
+    for (let id = job.groups.length; id < trained + window; id++) {
       if (job.maxSteps <= 0 || id < job.maxSteps) ids.push(id);
     }
     return ids;
@@ -170,6 +174,9 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
       vllmRunning: true,
       frozenPending: null,
       groups: [],
+      trainedAt: [],
+      receivedAt: [],
+      readyAt: Date.now(),
       checkpoints: {},
       lastCheckpoint: null,
     };
@@ -203,6 +210,8 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
       batch: request.batch,
       metrics: request.metrics ?? null,
     });
+    found.receivedAt.push(Date.now());
+    if (options.trainStepMs !== undefined) found.trainedAt.push(Math.max(Date.now(), found.trainedAt.at(-1) ?? 0) + options.trainStepMs);
     if (found.groups.length >= found.groupsBeforeExit) trainerGone(found, "finished");
     return json(statusOf(found));
   };
@@ -330,6 +339,15 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
     crashTrainer: (jobId) => {
       const job = jobs.get(jobId);
       if (job) trainerGone(job, "crashed");
+    },
+    trainerTimes: (jobId) => {
+      const job = jobs.get(jobId);
+      const first = job?.receivedAt[0];
+      if (!job || first === undefined) return { groups: 0, beforeFirstGroupMs: 0, spanMs: 0, waitingMs: 0 };
+      // The trainer starts group k at max(its arrival, the end of group k-1): it waited when the arrival came later.
+      let waitingMs = 0;
+      for (let index = 1; index < job.receivedAt.length; index++) waitingMs += Math.max(0, (job.receivedAt[index] ?? 0) - (job.trainedAt[index - 1] ?? 0));
+      return { groups: job.groups.length, beforeFirstGroupMs: first - job.readyAt, spanMs: (job.trainedAt.at(-1) ?? first) - first, waitingMs };
     },
     hanging: () => [...hung.keys()],
     stop: async () => {

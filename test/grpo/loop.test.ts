@@ -16,6 +16,7 @@ import { openStore, type Store } from "../../src/store/database.ts";
 import { createRun } from "../../src/store/runs.ts";
 import { inlineWriter } from "../../src/store/writer.ts";
 import { runOnce } from "../../src/grpo/rollouts.ts";
+import { StepSampler } from "../../src/grpo/sampler.ts";
 import { runExamples } from "../../src/run/examples.ts";
 import { bestValidation, checkpointsOf } from "../../src/store/training.ts";
 import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
@@ -192,6 +193,9 @@ describe("runGrpoLoop against the fake Arbor", () => {
     });
     const summary = await runGrpoLoop(loop);
     expect(summary.jobId).toBeNull();
+    // the rollout time of each step is recorded; there is no trainer to wait for or keep waiting
+    const times = loop.store.database.query("SELECT rollout_seconds AS rollout, arbor_waiting_seconds AS arbor FROM training_steps").all() as Array<{ rollout: number | null; arbor: number | null }>;
+    expect(times.map((row) => [(row.rollout ?? 0) > 0, row.arbor])).toEqual([[true, null], [true, null]]);
     expect(summary.stepsCompleted).toBe(2);
     expect(seen).toHaveLength(2 * 2);
     expect(seen.every((entry) => entry.groups.every((group) => group.samples.length === 4))).toBe(true);
@@ -283,5 +287,65 @@ describe("BatchFeeder", () => {
     const error = await feeder.post([[sample, sample], [sample, sample]], {}, new AbortController().signal).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TrainerLostError);
     expect(feeder.stallLimitMs).toBe(300);
+  });
+});
+
+describe("the next step's rollouts while the trainer trains (issue 19 item 3)", () => {
+  const timed = { ...settings, numStepsForVal: 10 };
+
+  /** Request indexes: each rollout chat's step (by its question) and each posted group's step. */
+  function timeline(server: FakeArbor): { firstChat: (step: number) => number; lastPost: (step: number) => number } {
+    const sampler = new StepSampler(6, { examplesPerStep: timed.numExamplesPerStep, seed: timed.seed, shuffle: true });
+    const stepOf = new Map<string, number>();
+    for (const step of [1, 2, 3]) for (const example of sampler.select(examples.slice(0, 6), step - 1)) stepOf.set(example.question, step);
+    const chatStep = (body: unknown): number | undefined => {
+      const user = (body as { messages: Array<{ role: string; content: string }> }).messages.find((message) => message.role === "user");
+      return stepOf.get(userFields(user?.content ?? "").question ?? "");
+    };
+    const indexes = (keep: (entry: FakeArbor["requests"][number]) => boolean) => server.requests.flatMap((entry, index) => (keep(entry) ? [index] : []));
+    return {
+      firstChat: (step) => Math.min(...indexes((entry) => entry.path === "/v1/chat/completions" && chatStep(entry.body) === step)),
+      lastPost: (step) => Math.max(...indexes((entry) => entry.path.endsWith("/grpo/step") && (entry.body as { metrics: { step: number } }).metrics.step === step)),
+    };
+  }
+
+  test("step 2's rollouts run while step 1's groups are posted and trained; step 3's only once the trainer took all of step 1's", async () => {
+    // A trainer that takes 40 ms per group: posting a step's groups takes a while.
+    const server = startFakeArbor({ trainStepMs: 40 });
+    fakes.push(server);
+    const loop = context(server, { settings: timed });
+    expect((await runGrpoLoop(loop)).stepsCompleted).toBe(3);
+    const { firstChat, lastPost } = timeline(server);
+    expect(firstChat(2)).toBeLessThan(lastPost(1));
+    expect(firstChat(3)).toBeGreaterThan(lastPost(1));
+    expect(count(loop.store, "SELECT COUNT(*) AS n FROM training_steps WHERE status = 'completed'")).toBe(3);
+    expect(count(loop.store, "SELECT COUNT(*) AS n FROM rollouts")).toBe(3 * 2 * 4);
+  });
+
+  test("--no-overlap-rollouts: step 2's rollouts start only after the trainer took step 1's last group", async () => {
+    const server = startFakeArbor({ trainStepMs: 40 });
+    fakes.push(server);
+    expect((await runGrpoLoop(context(server, { settings: { ...timed, overlapRollouts: false } }))).stepsCompleted).toBe(3);
+    const { firstChat, lastPost } = timeline(server);
+    expect(firstChat(2)).toBeGreaterThan(lastPost(1));
+    expect(firstChat(3)).toBeGreaterThan(lastPost(2));
+  });
+
+  test("every step records its rollout time, musique's wait for the trainer and the trainer's wait for musique", async () => {
+    // Slow rollouts, a trainer that takes each group at once: the trainer waits for every step's groups.
+    const answer = dspyResponder();
+    const server = startFakeArbor({ responder: async (request) => (await Bun.sleep(10), answer(request)) });
+    fakes.push(server);
+    const loop = context(server, { settings: { ...timed, overlapRollouts: false } });
+    await runGrpoLoop(loop);
+    const steps = loop.store.database
+      .query("SELECT step, rollout_seconds AS rollout, waiting_for_arbor_seconds AS musique, arbor_waiting_seconds AS arbor FROM training_steps ORDER BY step")
+      .all() as Array<{ step: number; rollout: number | null; musique: number | null; arbor: number | null }>;
+    expect(steps.map((row) => row.step)).toEqual([1, 2, 3]);
+    for (const row of steps) {
+      expect(row.rollout ?? 0).toBeGreaterThan(0);
+      expect(row.musique ?? -1).toBeGreaterThanOrEqual(0);
+      expect(row.arbor ?? 0).toBeGreaterThan(0);
+    }
   });
 });

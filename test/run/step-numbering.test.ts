@@ -71,8 +71,10 @@ describe("one step numbering in every output of a training run", () => {
     expect(report.training?.rewardCurve.map((point) => point.step)).toEqual(stepsInDatabase);
     expect(report.training?.health.steps.map((step) => step.step)).toEqual(stepsInDatabase);
     for (const points of Object.values(report.training?.trainerMetrics ?? {})) expect(points.map((point) => point.step)).toEqual(stepsInDatabase);
+    expect(report.training?.times?.steps.map((step) => step.step)).toEqual(stepsInDatabase);
     const terminal = (await runCli(["report", "numbered", "--db", database])).stdout;
     expect(terminal).toContain("last step 3:");
+    expect(terminal).toContain("time over 3 steps: rollouts ");
   });
 
   test("validations are 0 (before training), 2 and 3 (after those steps) in the log, the database, the files, report and runs; step N and the validation after it share N", async () => {
