@@ -4,8 +4,8 @@
  * query` never holds a whole result: CSV and JSON write each row at once; the table measures its
  * column widths on the first TABLE_SAMPLE_ROWS rows (a result that fits is laid out exactly as
  * formatTable does) and prints later rows in those widths (a wider later cell is printed whole).
- * Integers are exact at any size (bigint from safeIntegers); other numbers read as SQLite's own
- * shell prints them (at most 15 significant digits: round(f1, 3) → 0.667). A table cell longer
+ * Integers are exact at any size (bigint from safeIntegers); reals read as SQLite's own shell
+ * prints them ("%!.15g": round(f1, 3) → 0.667, 1.0, 1.0e+20). A table cell longer
  * than `maxWidth` is cut and ends in "…", and the table says how many were cut (never silently);
  * CSV and JSON are never cut.
  */
@@ -29,10 +29,29 @@ export interface OutputOptions extends TableOptions {
 
 export const DEFAULT_MAX_CELL = 80;
 
-/** A number as SQLite's shell prints it: integers whole, others with at most 15 significant digits. */
+/** "0.500" → "0.5", "1.000" → "1.0": trailing zeros go, one digit stays after the point. */
+function trimZeros(digits: string): string {
+  return digits.includes(".") ? digits.replace(/0+$/, "").replace(/\.$/, ".0") : `${digits}.0`;
+}
+
+/**
+ * A value as SQLite's shell prints it. INTEGER values (bigint: statements run with safeIntegers)
+ * are printed whole; a REAL (a JS number) as printf's "%!.15g" does: 15 significant digits, a
+ * point always (1.0, 0.0), trailing zeros dropped, an exponent of at least two digits below 1e-4
+ * or from 1e15 on (1.0e+20, 1.0e-05), Inf for infinity. round(f1, 3) → 0.667.
+ */
 export function sqliteNumber(value: number | bigint): string {
-  if (typeof value === "bigint" || Number.isInteger(value) || !Number.isFinite(value)) return String(value);
-  return String(Number(value.toPrecision(15)));
+  if (typeof value === "bigint") return String(value);
+  if (Number.isNaN(value)) return "NULL";
+  if (!Number.isFinite(value)) return value > 0 ? "Inf" : "-Inf";
+  if (value === 0) return "0.0";
+  const sign = value < 0 ? "-" : "";
+  const [mantissa = "", exponentText = "0"] = Math.abs(value).toExponential(14).split("e");
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent > 14) {
+    return `${sign}${trimZeros(mantissa)}e${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
+  }
+  return sign + trimZeros(Math.abs(value).toFixed(14 - exponent));
 }
 
 /** The text of one table cell, and whether it was cut to `maxWidth`. */

@@ -15,6 +15,7 @@ import {
   streamReadOnlyQuery,
   updateRunStatus,
 } from "../../src/store/index.ts";
+import { sqliteNumber } from "../../src/store/format.ts";
 import { runCli } from "../helpers/cli.ts";
 import { EXAMPLE, programResult, scoreOf, temporaryDirectory } from "./helpers.ts";
 
@@ -116,7 +117,8 @@ describe("runReadOnlyQuery", () => {
 });
 
 describe("formatting", () => {
-  const result = { columns: ["name", "f1", "n", "note"], rows: [["a", 0.5, 3, null], ["longer name", 0.123456, 12, "x,\"y\""]] };
+  // As statements return them (safeIntegers): INTEGER values are bigints, REAL values numbers.
+  const result = { columns: ["name", "f1", "n", "note"], rows: [["a", 0.5, 3n, null], ["longer name", 0.123456, 12n, "x,\"y\""]] };
 
   test("table output aligns columns and right-aligns numbers", () => {
     expect(formatTable(result)).toBe(
@@ -269,6 +271,33 @@ describe("musique query and musique runs", () => {
     expect(result.stdout).toMatch(/^evaluate-a-rather[^ ]*…\s+evaluate\s+running\s+-\s+an-extremely[^ ]*…\s+hybrid\s+auto\s+0\.7\s/m);
     const wide = await runCli(["runs", "--db", database, "--wide"]);
     expect(wide.stdout).toContain("some-organisation/an-extremely-long-model-name-with-a-quantisation-suffix-AWQ-4bit");
+  });
+
+  test("a REAL is printed as SQLite's shell prints it (printf %!.15g), an INTEGER whole", () => {
+    // Each pair: the value, and what sqlite3 3.40.1's shell prints for it.
+    const shell: Array<[number | bigint, string]> = [
+      [0.667, "0.667"],
+      [0, "0.0"],
+      [1, "1.0"],
+      [2.5, "2.5"],
+      [-2.5, "-2.5"],
+      [1 / 3, "0.333333333333333"],
+      [2 / 3, "0.666666666666667"],
+      [0.1 + 0.2, "0.3"],
+      [123456789012.5, "123456789012.5"],
+      [1e14, "100000000000000.0"],
+      [99999999999999.9, "99999999999999.9"],
+      [1e15, "1.0e+15"],
+      [1e20, "1.0e+20"],
+      [1e-4, "0.0001"],
+      [1e-5, "1.0e-05"],
+      [-1e-7, "-1.0e-07"],
+      [1.5e300, "1.5e+300"],
+      [Infinity, "Inf"],
+      [12345678901234567890n, "12345678901234567890"],
+      [10n, "10"],
+    ];
+    for (const [value, printed] of shell) expect(`${String(value)} → ${sqliteNumber(value)}`).toBe(`${String(value)} → ${printed}`);
   });
 
   test("musique query prints numbers as SQLite gives them: round(x, 3) is 0.667, integers whole", async () => {
