@@ -1,22 +1,21 @@
 /**
- * Suite "throughput" (issue 19): does `--concurrency auto` keep simulated inference servers as
- * busy as the best fixed --concurrency, without piling up latency or refusals?
+ * Suite "throughput" (issue 19): does `--concurrency auto` keep inference servers as busy as the
+ * best fixed --concurrency, without piling up latency or refusals?
  *
- * Each server is test/fakes/batching-lm.ts in its own process (bench/batching-lm-child.ts):
- * continuous batching of K sequences, a step time growing with the batch, a queue beyond K,
- * seeded completion lengths (test/fakes/batching-model.ts says where the curve comes from); or
- * an API with a rate limit (429 + Retry-After above R requests/s). This process runs the evaluate
- * loop as musique does (src/run/examples.ts runExamples → runMultiHop with the lexical retriever →
- * the results writer thread; the real LM client and endpoint pool), with a fixed --concurrency or
- * with auto, for a warm-up and then a measured stretch. Throughput = LM calls the servers
- * finished in the measured stretch per second; latency = the servers' own (arrival to answer,
- * median), so requests the client holds back do not count. Every run starts fresh servers.
+ * Part 1, the acceptance figures, runs in simulated time (bench/throughput-simulated.ts). Part 2,
+ * here, checks the same over real HTTP with the real client, in real time and short windows: a
+ * server is test/fakes/batching-lm.ts in its own process (bench/batching-lm-child.ts; the model of
+ * test/fakes/batching-model.ts, with short completions so a run takes seconds), and this process
+ * runs the evaluate loop as musique does (src/run/examples.ts runExamples → runMultiHop with the
+ * lexical retriever → the results writer thread; the real LM client and endpoint pool), with a
+ * fixed --concurrency or with auto, for a warm-up and then a measured stretch. Throughput = LM
+ * calls the server finished in the measured stretch per second; latency = the server's own
+ * (arrival to answer, median), so requests the client holds back do not count. Every run starts
+ * a fresh server.
  *
- * 1. K = 8, 64, 256 and 512: a sweep of fixed concurrencies, then auto; the best fixed setting
- *    and auto run again side by side, and the figures are auto ÷ best over those pairs.
+ * 1. K = 64: a short sweep of fixed concurrencies, then auto; the best fixed setting and auto run
+ *    again side by side, and the figures are auto ÷ best over those pairs.
  * 2. An API limited to R requests/s: auto's throughput ÷ R and the share refused, after 10 s.
- * 3. Three servers (K = 8, 64, 256) behind repeated --base-url, auto: total ÷ the sum of each
- *    one's best fixed throughput from (1).
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -34,6 +33,7 @@ import type { BatchingLmOptions, BatchingLmStats } from "../test/fakes/batching-
 import { atLeast, atMost, figuresFor, progress, summarize, type Figure } from "./measure.ts";
 import { openBenchStore, startServerChild, type FakeLm } from "./pipeline.ts";
 import { replicatedExamples, temporaryDirectory } from "./records.ts";
+import { simulatedThroughputFigures } from "./throughput-simulated.ts";
 
 interface ServerSpec {
   label: string;
@@ -44,17 +44,12 @@ interface ServerSpec {
 
 /** Short completions keep the bench short: latency scales with them, the ratios do not. */
 const MEDIAN_TOKENS = 40;
-const SERVERS: ServerSpec[] = [
-  { label: "K = 8", options: { maxBatch: 8, stepMs: 2, medianTokens: MEDIAN_TOKENS, seed: 8 }, sweep: [4, 8, 16, 32] },
-  { label: "K = 64", options: { maxBatch: 64, stepMs: 3, medianTokens: MEDIAN_TOKENS, seed: 64 }, sweep: [32, 64, 128, 256] },
-  { label: "K = 256", options: { maxBatch: 256, stepMs: 4, medianTokens: MEDIAN_TOKENS, seed: 256 }, sweep: [128, 256, 512] },
-  { label: "K = 512", options: { maxBatch: 512, stepMs: 4, medianTokens: MEDIAN_TOKENS, seed: 512 }, sweep: [256, 512, 1024] },
-];
+const SERVERS: ServerSpec[] = [{ label: "K = 64", options: { maxBatch: 64, stepMs: 3, medianTokens: MEDIAN_TOKENS, seed: 64 }, sweep: [48, 64, 96, 128] }];
 /** The rate-limited API: R requests/s, no batching slowdown, capacity far beyond. */
 const RATE = 100;
 const API: BatchingLmOptions = { maxBatch: 100_000, stepMs: 5, batchForDoubleStep: Number.POSITIVE_INFINITY, medianTokens: MEDIAN_TOKENS, ratePerSecond: RATE, seed: 100 };
 const RATE_WARM_MS = 10_000;
-const RATE_MEASURE_MS = 20_000;
+const RATE_MEASURE_MS = 10_000;
 /** auto and the best fixed setting run this many times side by side (the sweep's run counts as the first). */
 const PAIRS = 2;
 const MAX_CONCURRENCY = DEFAULTS.maxConcurrency;
@@ -212,14 +207,7 @@ function limitText(limit: { mean: number; min: number; max: number }): string {
   return limit.min === limit.max ? String(limit.min) : `${limit.mean.toFixed(0)} (${limit.min}–${limit.max})`;
 }
 
-interface ServerResult {
-  spec: ServerSpec;
-  best: number;
-  bestThroughput: number;
-  figures: Figure[];
-}
-
-async function sweepServer(spec: ServerSpec, examples: readonly Example[], directory: string): Promise<ServerResult> {
+async function sweepServer(spec: ServerSpec, examples: readonly Example[], directory: string): Promise<Figure[]> {
   const figure = figuresFor("throughput");
   const fixedTiming = timingFor(spec.options, false);
   const autoTiming = timingFor(spec.options, true);
@@ -239,13 +227,9 @@ async function sweepServer(spec: ServerSpec, examples: readonly Example[], direc
   const table = sweep.map((entry) => `C = ${entry.concurrency}: ${entry.measured.throughput.toFixed(1)} calls/s, p50 ${entry.measured.p50Ms.toFixed(0)} ms`).join("; ");
   const autoText = pairs.map((entry) => `${entry.auto.throughput.toFixed(1)} calls/s, p50 ${entry.auto.p50Ms.toFixed(0)} ms at limit ${limitText(entry.auto.limits[0] ?? { mean: 0, min: 0, max: 0 })}`).join("; ");
   const server = `K = ${spec.options.maxBatch}, step ${spec.options.stepMs} ms · (1 + b/${spec.options.batchForDoubleStep ?? 128}), median ${MEDIAN_TOKENS} tokens`;
-  return {
-    spec,
-    best: best.concurrency,
-    bestThroughput: Math.max(...pairs.map((entry) => entry.fixed.throughput)),
-    figures: [
+  return [
       figure({
-        name: `auto ÷ best fixed --concurrency, throughput, ${spec.label}`,
+        name: `HTTP, real client, ${spec.label}: auto ÷ best fixed --concurrency, throughput`,
         unit: "×",
         value: summarize(pairs.map((entry) => entry.auto.throughput / entry.fixed.throughput)),
         decimals: 3,
@@ -253,15 +237,14 @@ async function sweepServer(spec: ServerSpec, examples: readonly Example[], direc
         note: `${server}. Sweep: ${table}; best C = ${best.concurrency}. auto (measured after ${(autoTiming.warmMs / 1000).toFixed(0)} s): ${autoText}`,
       }),
       figure({
-        name: `auto ÷ best fixed --concurrency, p50 latency, ${spec.label}`,
+        name: `HTTP, real client, ${spec.label}: auto ÷ best fixed --concurrency, p50 latency`,
         unit: "×",
         value: summarize(pairs.map((entry) => entry.auto.p50Ms / entry.fixed.p50Ms)),
         decimals: 2,
         goal: atMost(1.5, "≤ 1.5"),
         note: "the servers' own latency (arrival to answer), median over the measured stretch",
       }),
-    ],
-  };
+  ];
 }
 
 async function rateLimited(examples: readonly Example[], directory: string): Promise<Figure[]> {
@@ -274,7 +257,7 @@ async function rateLimited(examples: readonly Example[], directory: string): Pro
   const share = (measured: Measured) => (100 * measured.refused) / (measured.refused + measured.throughput * (RATE_MEASURE_MS / 1000));
   return [
     figure({
-      name: `auto against an API limited to R = ${RATE} requests/s: throughput ÷ R (after the first 10 s)`,
+      name: `HTTP, real client, API limited to R = ${RATE} requests/s: auto's throughput ÷ R, after the first 10 s`,
       unit: "×",
       value: summarize(runs.map((measured) => measured.throughput / RATE)),
       decimals: 3,
@@ -282,7 +265,7 @@ async function rateLimited(examples: readonly Example[], directory: string): Pro
       note: `token bucket of R/s with a burst of R, 429 with retry-after-ms; limit over the stretch: ${runs.map((measured) => limitText(measured.limits[0] ?? { mean: 0, min: 0, max: 0 })).join("; ")}`,
     }),
     figure({
-      name: "auto against the rate-limited API: requests refused (429) after the first 10 s",
+      name: "HTTP, real client, rate-limited API: requests refused (429) after the first 10 s",
       unit: "%",
       value: summarize(runs.map(share)),
       decimals: 2,
@@ -291,42 +274,15 @@ async function rateLimited(examples: readonly Example[], directory: string): Pro
   ];
 }
 
-async function threeServers(results: readonly ServerResult[], examples: readonly Example[], directory: string): Promise<Figure[]> {
-  const figure = figuresFor("throughput");
-  const chosen = ["K = 8", "K = 64", "K = 256"].map((label) => results.find((result) => result.spec.label === label));
-  const specs = chosen.flatMap((result) => (result ? [result] : []));
-  const sum = specs.reduce((total, result) => total + result.bestThroughput, 0);
-  const timing = { warmMs: Math.max(...specs.map((result) => timingFor(result.spec.options, true).warmMs)), measureMs: Math.max(...specs.map((result) => timingFor(result.spec.options, false).measureMs)) };
-  const runs: Measured[] = [];
-  for (let run = 0; run < PAIRS; run++) {
-    progress(`throughput: three servers (K = 8, 64, 256) behind --base-url, auto (${((timing.warmMs + timing.measureMs) / 1000).toFixed(0)} s)`);
-    runs.push(await drive(specs.map((result) => result.spec.options), "auto", timing, examples, directory));
-  }
-  return [
-    figure({
-      name: "auto over three servers (K = 8, 64, 256): throughput ÷ the sum of each one's best fixed throughput",
-      unit: "×",
-      value: summarize(runs.map((measured) => measured.throughput / sum)),
-      decimals: 3,
-      goal: atLeast(0.9, "≥ 0.9"),
-      note:
-        `sum of the best fixed throughputs ${sum.toFixed(1)} calls/s (${specs.map((result) => `${result.spec.label}: ${result.bestThroughput.toFixed(1)} at C = ${result.best}`).join(", ")}); ` +
-        `auto: ${runs.map((measured) => `${measured.throughput.toFixed(1)} calls/s (${measured.perServer.map((value, index) => `${value.toFixed(1)} at limit ${limitText(measured.limits[index] ?? { mean: 0, min: 0, max: 0 })}`).join(", ")})`).join("; ")}`,
-    }),
-  ];
-}
-
 export async function runThroughputSuite(): Promise<Figure[]> {
   const directory = temporaryDirectory("throughput");
   // Enough examples for the longest run at the highest throughput (4 LM calls each).
-  const examples = await replicatedExamples(12_000);
+  const examples = await replicatedExamples(6_000);
   try {
-    const results: ServerResult[] = [];
-    for (const spec of SERVERS) results.push(await sweepServer(spec, examples, directory));
-    const figures = results.flatMap((result) => result.figures);
+    const figures: Figure[] = [];
+    for (const spec of SERVERS) figures.push(...(await sweepServer(spec, examples, directory)));
     figures.push(...(await rateLimited(examples, directory)));
-    figures.push(...(await threeServers(results, examples, directory)));
-    return figures;
+    return [...simulatedThroughputFigures(), ...figures];
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

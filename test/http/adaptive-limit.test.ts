@@ -36,6 +36,15 @@ describe("adaptive concurrency: finding a server's useful concurrency", () => {
     expect(tail(run.limits, 40_000).mean).toBeLessThanOrEqual(1.3 * 32);
   });
 
+  test("at the knee, each probe cycle that changes nothing holds the limit longer before the next (probes ≥ 3× further apart after a few cycles)", () => {
+    const run = simulateLoad({ server: { maxBatch: 256, seed: 11 }, durationMs: 150_000 });
+    expect(run.changes.filter((change) => change.reason === "up" || change.reason === "down")).toEqual([]);
+    const probes = run.changes.filter((change) => change.reason === "probe-up").map((change) => change.at);
+    const gaps = probes.slice(1).map((at, index) => at - (probes[index] as number));
+    expect(gaps.length).toBeGreaterThanOrEqual(4);
+    expect(gaps[gaps.length - 1] as number).toBeGreaterThanOrEqual(3 * (gaps[0] as number));
+  });
+
   test("it never exceeds --max-concurrency, even on a server that could take far more", () => {
     const run = simulateLoad({ server: { maxBatch: 512, seed: 7 }, limit: { max: 20 }, durationMs: 60_000 });
     expect(Math.max(...run.limits)).toBeLessThanOrEqual(20);
