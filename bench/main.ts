@@ -12,6 +12,7 @@ import { runBm25Suite } from "./bm25.ts";
 import { runDataSuite } from "./data.ts";
 import { progress, type Figure } from "./measure.ts";
 import { runPipelineSuite } from "./pipeline.ts";
+import { requestLayerFigures } from "./request-layer.ts";
 import { runQuerySuite } from "./query.ts";
 import { figureTable, machineInfo, machineLines, missedOf, notesOf } from "./report.ts";
 import { runStartupSuite } from "./startup.ts";
@@ -22,7 +23,7 @@ import { runViewSuite } from "./view.ts";
 
 const SUITES: Record<string, () => Promise<Figure[]>> = {
   bm25: runBm25Suite,
-  pipeline: runPipelineSuite,
+  pipeline: async () => [...(await runPipelineSuite()), ...(await requestLayerFigures())],
   store: runStoreSuite,
   data: runDataSuite,
   startup: runStartupSuite,

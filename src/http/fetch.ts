@@ -287,3 +287,23 @@ export async function fetchOrThrow(
     fix,
   });
 }
+
+/** The fetch signature of client libraries (openai-node's `fetch` option). */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/**
+ * fetchOrThrow as a client library's fetch (the openai package: src/lm/client.ts): the same
+ * deadline (Bun's idle cut off), classification, body cap and `malformed` check of a body that is
+ * not JSON, the whole body read before it returns. A failure is thrown as our ServiceError; the
+ * library wraps it (openai: as the `cause` of its connection error) and the caller unwraps it.
+ */
+export function cappedFetch(call: CallSettings): FetchFunction {
+  return async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const answer = await fetchOrThrow(url, { ...init, ...call }, init?.signal ?? undefined);
+    const text = await answer.text();
+    if (!parseJson(text).ok) throw answer.malformed("something that is not JSON", text);
+    // The body is decompressed and whole: its length and encoding headers no longer describe it.
+    return new Response(text, { status: answer.status, headers: { "content-type": "application/json" } });
+  };
+}

@@ -1,12 +1,13 @@
 /**
- * The LM client: OpenAI-compatible chat completions (vLLM, Arbor, OpenAI): POST
- * {base}/chat/completions with our fetch (src/http/fetch.ts `fetchOrThrow`), so --request-timeout
- * bounds the whole call (no Bun idle cut), the body is capped, failures are classified like every
- * other service's (errors.ts words them for the LM), and `withRetries` (retry.ts) is the one retry
- * policy. (The openai package did the same through our fetch, at ~150 µs of CPU per call, a third
- * of an example's budget: bench/README.md "pipeline".) Several base URLs share the load
- * (endpoints.ts); a Limiter caps requests in flight; temperature-0 requests may be answered from a
- * ResponseCache (cache.ts).
+ * The LM client: OpenAI-compatible chat completions (vLLM, Arbor, OpenAI) through the `openai`
+ * package (openai-node) as the request layer, with its own retries off (`maxRetries: 0`: retry.ts
+ * `withRetries` is the one retry policy) and our fetch (src/http/fetch.ts `cappedFetch`, i.e.
+ * `fetchOrThrow`), so --request-timeout bounds the whole call (no Bun idle cut), the body is
+ * capped, and failures are classified like every other service's (errors.ts words them for the
+ * LM). The reply is read as the raw response (`asResponse()`) and parsed here, so the server
+ * quirks below are ours to handle. Several base URLs share the load (endpoints.ts); a limit per
+ * endpoint caps requests in flight; temperature-0 requests may be answered from a ResponseCache
+ * (cache.ts). What the package costs per call: bench/README.md "pipeline".
  *
  * Server quirks handled (docs/specs/arbor.md §2a, §5): exactly one choice, maybe no `usage`;
  * HTTP 200 with body `null` (a failed completion) → retryable ServiceError; `finish_reason:
@@ -14,14 +15,16 @@
  * The body carries model, messages, temperature and max_tokens, plus top_p only when set and
  * response_format only on the JSONAdapter fallback calls (program.md §5): nothing else.
  */
-import { ServiceError, redactCredentials } from "../errors.ts";
+import OpenAI, { APIUserAbortError } from "openai";
+import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import { InterruptedError, ServiceError, redactCredentials } from "../errors.ts";
 import { log, retryLog } from "../log.ts";
 import { cacheKey, type ResponseCache } from "./cache.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { ConcurrencySetting } from "../config/fields.ts";
 import { EndpointPool, type Lease, type Outcome } from "./endpoints.ts";
-import { LM_SERVICE, START_SERVER_FIX, describeLmError } from "./errors.ts";
-import { fetchOrThrow } from "../http/fetch.ts";
+import { LM_SERVICE, START_SERVER_FIX, describeLmError, fromOpenAIError } from "./errors.ts";
+import { cappedFetch } from "../http/fetch.ts";
 import type { ConcurrencyGauge } from "../http/limit.ts";
 import { chatCompletionLimitBytes } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
@@ -103,31 +106,64 @@ export function readCompletion(body: unknown, url: string): Completion {
   return { text: content, finishReason, usage, model };
 }
 
-/** The chat completions URL of a base URL (…/v1 → …/v1/chat/completions), as openai-node builds it. */
-export function chatCompletionsUrl(baseUrl: string): string {
-  return `${baseUrl.replace(/\/+$/, "")}/chat/completions`;
-}
+/**
+ * Margin of the openai package's own timeout over ours: our deadline (in cappedFetch, body
+ * included) always ends a call first; the package's timer is only a backstop.
+ */
+const PACKAGE_TIMEOUT_MARGIN_MS = 60_000;
 
-/** What an endpoint needs to send a request: its URL and headers, built once. */
-class EndpointTarget {
-  readonly chatUrl: string;
-  readonly headers: Record<string, string>;
+/** One endpoint's openai clients, one per body cap (i.e. per max_tokens asked), built once. */
+class EndpointClients {
+  private readonly byMaxTokens = new Map<number, OpenAI>();
 
-  constructor(url: string, apiKey: string) {
-    this.chatUrl = chatCompletionsUrl(url);
-    this.headers = { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${apiKey}` };
+  constructor(
+    private readonly url: string,
+    private readonly options: ChatClientOptions,
+  ) {}
+
+  /**
+   * The openai client for a request of `maxTokens`: no retries of its own, no environment
+   * (OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_LOG…) changing what we send, and our fetch, so
+   * --request-timeout bounds the whole call and the body is capped at what `maxTokens` tokens
+   * can take (chatCompletionLimitBytes).
+   */
+  for(maxTokens: number): OpenAI {
+    const existing = this.byMaxTokens.get(maxTokens);
+    if (existing) return existing;
+    const timeoutMs = this.options.requestTimeoutSeconds * 1000;
+    const client = new OpenAI({
+      baseURL: this.url,
+      apiKey: this.options.apiKey,
+      adminAPIKey: null,
+      organization: null,
+      project: null,
+      webhookSecret: null,
+      maxRetries: 0,
+      timeout: timeoutMs + PACKAGE_TIMEOUT_MARGIN_MS,
+      logLevel: "off",
+      fetch: cappedFetch({
+        service: LM_SERVICE,
+        timeoutMs,
+        timeoutFlag: "--request-timeout",
+        fix: START_SERVER_FIX,
+        maxBodyBytes: chatCompletionLimitBytes(maxTokens),
+        retryMalformed: true,
+      }),
+    });
+    this.byMaxTokens.set(maxTokens, client);
+    return client;
   }
 }
 
 export class OpenAIChatClient implements ChatClient {
-  readonly pool: EndpointPool<EndpointTarget>;
+  readonly pool: EndpointPool<EndpointClients>;
   /** What each endpoint serves under --model (from the preflight); keys the response cache. */
   private readonly identities = new Map<string, ServedModelIdentity | null>();
 
   constructor(readonly options: ChatClientOptions) {
     if (options.baseUrls.length === 0) throw new RangeError("the LM client needs at least one base URL");
     this.pool = new EndpointPool(
-      options.baseUrls.map((url) => ({ url, value: new EndpointTarget(url, options.apiKey) })),
+      options.baseUrls.map((url) => ({ url, value: new EndpointClients(url, options) })),
       {
         failureThreshold: options.endpointFailureThreshold,
         cooldownMs: (options.endpointCooldownSeconds ?? 30) * 1000,
@@ -206,7 +242,7 @@ export class OpenAIChatClient implements ChatClient {
   }
 
   private async attempt(
-    lease: Lease<EndpointTarget>,
+    lease: Lease<EndpointClients>,
     call: { model: string; temperature: number; maxTokens: number; topP: number | undefined; request: ChatRequest },
     signal: AbortSignal | undefined,
   ): Promise<Completion> {
@@ -214,7 +250,7 @@ export class OpenAIChatClient implements ChatClient {
     const started = performance.now();
     let outcome: Outcome = { kind: "endpoint-failure" };
     try {
-      const body = JSON.stringify({
+      const body: ChatCompletionCreateParamsNonStreaming = {
         model: call.model,
         messages: call.request.messages.map((message) => ({ role: message.role, content: message.content })),
         temperature: call.temperature,
@@ -222,28 +258,20 @@ export class OpenAIChatClient implements ChatClient {
         // Only what the user or the reference sets: DSPy sends temperature and max_tokens.
         ...(call.topP === undefined ? {} : { top_p: call.topP }),
         ...(call.request.responseFormat === undefined ? {} : { response_format: call.request.responseFormat }),
-      });
+      };
       let reply: unknown;
       try {
-        const response = await fetchOrThrow(
-          endpoint.value.chatUrl,
-          {
-            method: "POST",
-            headers: endpoint.value.headers,
-            body,
-            service: LM_SERVICE,
-            timeoutMs: this.options.requestTimeoutSeconds * 1000,
-            timeoutFlag: "--request-timeout",
-            fix: START_SERVER_FIX,
-            maxBodyBytes: chatCompletionLimitBytes(call.maxTokens),
-            retryMalformed: true,
-          },
-          signal,
-        );
+        const response = await endpoint.value
+          .for(call.maxTokens)
+          .chat.completions.create(body, signal ? { signal } : undefined)
+          .asResponse();
+        // cappedFetch read the whole body and checked that it is JSON.
         reply = await response.json();
       } catch (error) {
-        if (!(error instanceof ServiceError)) throw error; // the caller's abort (InterruptedError)
-        const worded = describeLmError(error, endpoint.url, call.model);
+        if (signal?.aborted || error instanceof APIUserAbortError || error instanceof InterruptedError) {
+          throw signal?.reason ?? (error instanceof InterruptedError ? error : new InterruptedError());
+        }
+        const worded = describeLmError(fromOpenAIError(error, endpoint.url, this.options.requestTimeoutSeconds), endpoint.url, call.model);
         outcome = outcomeOf(worded);
         throw worded;
       }

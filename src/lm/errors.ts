@@ -1,10 +1,13 @@
 /**
  * LM failures in the language model's terms. The classification is made once, in src/http/fetch.ts
- * (`fetchOrThrow`, which the LM client calls); `describeLmError` words it by `kind`: the API key
+ * (`fetchOrThrow`, the fetch the LM client gives the openai package); the package wraps what that
+ * fetch throws as the `cause` of its own connection error, so `fromOpenAIError` unwraps it (and
+ * turns what the package raised itself into ours); `describeLmError` words it by `kind`: the API key
  * (auth), the model not served (not_found), a refused request (rejected), a server failure, a
  * timeout naming --request-timeout; the rest (a 2xx body that is not JSON: malformed, retried) as
  * fetch.ts worded it.
  */
+import { APIConnectionTimeoutError } from "openai";
 import { ServiceError, excerpt } from "../errors.ts";
 import { ARBOR_GPU_HOLDERS, arborGpuFix, isArborGpuShortage } from "./arbor-gpus.ts";
 
@@ -75,4 +78,30 @@ export function describeLmError(error: ServiceError, baseUrl: string, model: str
     default:
       return error;
   }
+}
+
+/**
+ * What the LM call through the openai package threw, as our ServiceError: the one our fetch threw
+ * (the package's `cause`), the package's own timer (a backstop behind ours: a timeout), anything
+ * else it raised (a retryable reset, with its words).
+ */
+export function fromOpenAIError(error: unknown, baseUrl: string, timeoutSeconds: number): ServiceError {
+  if (error instanceof ServiceError) return error;
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof ServiceError) return cause;
+  if (error instanceof APIConnectionTimeoutError) {
+    return new ServiceError(`the language model did not answer within ${timeoutSeconds} s (--request-timeout): ${baseUrl}`, {
+      service: LM_SERVICE,
+      url: baseUrl,
+      kind: "timeout",
+      error,
+    });
+  }
+  return new ServiceError(`the language model at ${baseUrl} failed: ${excerpt(error instanceof Error ? error.message : String(error))}`, {
+    service: LM_SERVICE,
+    url: baseUrl,
+    kind: "reset",
+    fix: START_SERVER_FIX,
+    error,
+  });
 }
