@@ -56,7 +56,8 @@ export function trajectoryOf(result: ProgramResult): unknown {
 
 /**
  * The part of an example result the store writes, without what it never stores (module inputs,
- * documents text repeated per hop): what crosses to the writer thread.
+ * documents text repeated per hop, the one adapter attempt of a call that needed no fallback):
+ * what crosses to the writer thread.
  */
 export function storedForm(example: ExampleResult): ExampleResult {
   const { result } = example;
@@ -69,7 +70,8 @@ export function storedForm(example: ExampleResult): ExampleResult {
         documentsText: "",
         retrieved: hop.retrieved.map((document) => ({ ...document, text: "" })),
       })),
-      calls: result.calls.map((call) => ({ ...call, inputs: {} })),
+      // A single attempt repeats the call's own messages and reply, and is never stored (adapterAttemptsJson).
+      calls: result.calls.map((call) => ({ ...call, inputs: {}, adapterAttempts: call.adapterAttempts.length > 1 ? call.adapterAttempts : [] })),
     },
   };
 }
