@@ -23,8 +23,10 @@
  *             MAX_HOLD_WINDOWS windows before the next cycle (a move starts the next one at once):
  *             at the knee a down probe costs δ of a window's throughput, so probing every cycle
  *             would cost ~7 %; holding brings it to ~2 %, and the limit still follows the server.
- *   refused   on 429 or 503 (or a timeout): ×BACKOFF at once, at most once per round trip (the
- *             requests already in flight were sent at the old limit), then growth by one request
+ *   refused   on 429 or 503 (or a timeout): ×BACKOFF at once; refusals of requests sent before
+ *             that cut do not cut again (they went out at the old limit), a refusal of one sent
+ *             after it does, at once (a 429 comes back long before a round trip, and waiting one
+ *             at a limit above an API's rate cost ~30 % of requests refused); then growth by one request
  *             per RATE_LIMITED_STEP_REQUESTS successes (AIMD, as TCP Reno), back to probing after
  *             RECOVERY_WINDOWS windows without a refusal: an API rate limit then costs ~1 % of
  *             requests. A Retry-After pauses new requests to the server (endpoints.ts).
@@ -161,9 +163,8 @@ export class AdaptiveLimit {
   private lastMove: "up" | "down" | null = null;
   /** Windows the next stay holds the limit (doubles per stay, up to MAX_HOLD_WINDOWS; 1 after a move). */
   private hold = 1;
-  /** When the last refusal cut the limit, and a round trip to wait before the next cut. */
+  /** When the last refusal cut the limit (requests sent before it do not cut again). */
   private lastCutAt = Number.NEGATIVE_INFINITY;
-  private roundTripMs = 0;
   /** Units of every measured request so far: their mean is the typical request's size. */
   private unitsSeen = 0;
   private samplesSeen = 0;
@@ -202,7 +203,6 @@ export class AdaptiveLimit {
 
   /** A request succeeded after `latencyMs`, having produced `units` of work (tokens; 1 when unknown). */
   succeeded(ticket: Ticket, latencyMs: number, units = 1): void {
-    this.roundTripMs = this.roundTripMs === 0 ? latencyMs : 0.9 * this.roundTripMs + 0.1 * latencyMs;
     if (this.phase.kind === "recovering") this.recover();
     this.finish(ticket, { latencyMs, units });
   }
@@ -216,8 +216,9 @@ export class AdaptiveLimit {
   refused(ticket: Ticket): void {
     this.finish(ticket, null);
     const now = this.now();
-    // One cut per round trip: the requests already in flight were sent at the old limit.
-    if (now - this.lastCutAt < this.roundTripMs || ticket.startedAt < this.lastCutAt) return;
+    // The requests already in flight were sent at the old limit: their refusals say nothing new.
+    // One sent after the cut went out with fewer in flight than the new limit, so it is too high.
+    if (ticket.startedAt <= this.lastCutAt) return;
     this.lastCutAt = now;
     this.phase = { kind: "recovering", successes: 0, windows: 0 };
     this.hold = 1;

@@ -93,6 +93,21 @@ describe("adaptive concurrency: refusals (429, 503, timeouts)", () => {
     expect(limit.limit).toBeLessThan(cut);
   });
 
+  test("a refusal of a request sent after the cut cuts it again at once, without waiting a round trip (a 429 comes back in a millisecond)", () => {
+    let now = 0;
+    const limit = new AdaptiveLimit({ max: 1024, initial: 40, now: () => now });
+    const tickets = Array.from({ length: 40 }, () => limit.start());
+    now = 1000;
+    for (const ticket of tickets.slice(0, 10)) limit.succeeded(ticket, 1000);
+    limit.refused(tickets[10] as (typeof tickets)[number]);
+    const cut = limit.limit;
+    now = 1001;
+    const later = limit.start();
+    now = 1002;
+    limit.refused(later);
+    expect(limit.limit).toBeLessThan(cut);
+  });
+
   test("against an API limited to 100 requests/s it keeps ≥ 90 % of the rate, with < 2 % refused after the first 10 s", () => {
     const run = simulateLoad({ server: { maxBatch: 100_000, batchForDoubleStep: Number.POSITIVE_INFINITY, seed: 13 }, ratePerSecond: 100, durationMs: 10_000 });
     const later = simulateLoad({ server: { maxBatch: 100_000, batchForDoubleStep: Number.POSITIVE_INFINITY, seed: 13 }, ratePerSecond: 100, durationMs: 70_000 });
