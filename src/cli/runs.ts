@@ -6,7 +6,7 @@
 import { RunsSchema } from "../config/schemas.ts";
 import { ExitCode, UsageError, didYouMean } from "../errors.ts";
 import { describeCacheCounts } from "../lm/cache.ts";
-import { REWARDS } from "../config/defaults.ts";
+import { REWARDS } from "../metrics/reward-versions.ts";
 import { rewardFootnote } from "../metrics/reward.ts";
 import { cacheCountsOf, listRuns, openReadOnly, type RunSettings, type RunSummary } from "../store/index.ts";
 import { streamWidth } from "../text/stream.ts";

@@ -139,36 +139,12 @@ export const DEFAULTS = {
   bootstrapResamples: 2000,
 } as const;
 
-export const RETRIEVERS = ["lexical", "semantic", "hybrid", "golden"] as const;
-export type RetrieverName = (typeof RETRIEVERS)[number];
-/** Other names accepted for a retriever: BM25 is what `lexical` is. */
-export const RETRIEVER_ALIASES: Readonly<Record<string, RetrieverName>> = { bm25: "lexical" };
-
-export const RERANK_APIS = ["service", "tei", "cohere"] as const;
-export type RerankApi = (typeof RERANK_APIS)[number];
-
 export const LOG_LEVELS = ["silent", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const REWARDS = ["v1", "v2"] as const;
-export type RewardVersion = (typeof REWARDS)[number];
-
-export const CHECKPOINT_POLICIES = ["single-best", "improvements", "none"] as const;
-export type CheckpointPolicy = (typeof CHECKPOINT_POLICIES)[number];
-
-export const FALLBACK_SAMPLES = ["dspy", "on-policy"] as const;
-
-/** Where Arbor's trainer sends its own metrics (HF TrainingArguments.report_to): nowhere, W&B or TensorBoard. */
-export const REPORT_TO = ["none", "wandb", "tensorboard"] as const;
-export type ReportTo = (typeof REPORT_TO)[number];
-export type FallbackSamples = (typeof FALLBACK_SAMPLES)[number];
 
 export const QUERY_FORMATS = ["table", "csv", "json"] as const;
 export type QueryFormat = (typeof QUERY_FORMATS)[number];
 
-/** `--num-hops`: an exact count, `auto` (the model decides), or `gold` (the label's count). */
-export type NumHops = number | "auto" | "gold";
-export const MAX_FIXED_HOPS = 6;
 
 /**
  * The per-user results database, the same from every working directory (README "The results

@@ -4,7 +4,9 @@
  * schemas.ts spread these groups and add their own flags.
  */
 import * as v from "valibot";
-import { DEFAULTS, defaultDatabasePath, LOG_LEVELS, RERANK_APIS, RETRIEVER_ALIASES, RETRIEVERS, REWARDS } from "./defaults.ts";
+import { REWARDS } from "../metrics/reward-versions.ts";
+import { RERANK_APIS, RETRIEVER_ALIASES, RETRIEVERS } from "../retrieval/names.ts";
+import { DEFAULTS, defaultDatabasePath, LOG_LEVELS } from "./defaults.ts";
 import { booleanField, concurrencyField, enumField, integerField, numberField, numHopsField, portField, stringField, urlField, urlListField } from "./fields.ts";
 import { RUN_NAME_PATTERN } from "../store/runs.ts";
 import { flag } from "./flags.ts";

@@ -5,7 +5,7 @@
  */
 import * as v from "valibot";
 import { didYouMean } from "../errors.ts";
-import { MAX_FIXED_HOPS, type NumHops } from "./defaults.ts";
+import { MAX_FIXED_HOPS, type NumHops } from "../program/hops.ts";
 
 type Raw = string | number | boolean;
 

@@ -3,7 +3,8 @@
  * and its help (src/config/flags.ts), in one place. Flags several commands share are in entries.ts.
  */
 import * as v from "valibot";
-import { CHECKPOINT_POLICIES, DEFAULTS, FALLBACK_SAMPLES, QUERY_FORMATS, REPORT_TO } from "./defaults.ts";
+import { CHECKPOINT_POLICIES, FALLBACK_SAMPLES, ON_INTERRUPT, REPORT_TO } from "../grpo/policies.ts";
+import { DEFAULTS, QUERY_FORMATS } from "./defaults.ts";
 import {
   baseUrlEntry,
   curriculumEntry,
@@ -147,7 +148,7 @@ const trainingEntries = {
     { group: "training", kind: "boolean" },
   ),
   onInterrupt: flag(
-    v.optional(enumField(["terminate", "cancel"] as const), DEFAULTS.onInterrupt),
+    v.optional(enumField(ON_INTERRUPT), DEFAULTS.onInterrupt),
     "on Ctrl-C, SIGTERM, SIGHUP or failure: terminate the Arbor job (saves checkpoint_final) or cancel it (frees GPUs)",
     { group: "training", valueHint: "terminate|cancel" },
   ),

@@ -4,7 +4,7 @@
  * completed (0 = the baseline before training), and decide whether to checkpoint. The dev runs
  * are made and recorded by the caller's `DevRunner` (src/run: the same path as `evaluate`).
  */
-import type { CheckpointPolicy } from "../config/defaults.ts";
+import type { CheckpointPolicy } from "./policies.ts";
 import type { Example } from "../data/types.ts";
 import { log } from "../log.ts";
 import { averageOf } from "../metrics/index.ts";

@@ -33,7 +33,7 @@
  *   generate_answer, then decide), then example in step order, then invocation.
  */
 import { FORMAT_FAILURE_REWARD } from "../metrics/reward.ts";
-import type { FallbackSamples } from "../config/defaults.ts";
+import type { FallbackSamples } from "./policies.ts";
 import type { ChatMessage } from "../lm/types.ts";
 import { format, formatCompletion } from "../program/adapter/index.ts";
 import { DEFAULT_PROGRAM, PREDICTOR_NAMES, type Program } from "../program/signatures.ts";

@@ -4,7 +4,8 @@
  * the combined reward of the whole run. Validation runs the dev set with the same program
  * settings through `runOnce` (DSPy validates the student with its training LM).
  */
-import type { NumHops, RewardVersion } from "../config/defaults.ts";
+import type { NumHops } from "../program/hops.ts";
+import type { RewardVersion } from "../metrics/reward-versions.ts";
 import type { Example } from "../data/types.ts";
 import { InterruptedError, stopsRun } from "../errors.ts";
 import { Limiter, type ConcurrencyGauge } from "../http/limit.ts";

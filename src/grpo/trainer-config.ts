@@ -10,7 +10,7 @@
  * We follow the reference wherever it changes what is learned; flags default to the reference
  * script's values (src/config/defaults.ts).
  */
-import type { NumHops } from "../config/defaults.ts";
+import type { NumHops } from "../program/hops.ts";
 import type { TrainOptions } from "../config/schemas.ts";
 import type { InitializeRequest, TrainerConfigWire } from "./arbor-wire.ts";
 

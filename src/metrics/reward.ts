@@ -4,7 +4,7 @@
  * gives a format failure −1 instead (grpo/rollouts.ts). Official EM/F1 use the plain gold list ([answer] + aliases); the reward uses the
  * expanded gold list of the reference training setup (expandGoldAnswers), as it did there.
  */
-import type { RewardVersion } from "../config/defaults.ts";
+import type { RewardVersion } from "./reward-versions.ts";
 import type { Example } from "../data/types.ts";
 import { exactMatch, expandGoldAnswers, f1Score } from "./answer.ts";
 import { retrievalRecall, supportF1 } from "./retrieval.ts";

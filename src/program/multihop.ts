@@ -8,7 +8,7 @@
  *   generate_answer(question, all_information = collected joined "\n").
  * LM calls: 2·N for N fixed hops; 3·hops with auto (hop 0 has no query call, unlike baleen's 3·hops + 1).
  */
-import type { NumHops } from "../config/defaults.ts";
+import type { NumHops } from "./hops.ts";
 import type { Example } from "../data/types.ts";
 import type { ChatClient } from "../lm/types.ts";
 import { ServiceError, stopsRun } from "../errors.ts";

@@ -9,7 +9,7 @@ import { escapeHtml } from "./escape.ts";
 import { standalonePage } from "./style.ts";
 import { hopHtml } from "./trajectory-html.ts";
 import { barChart, lineChart, type LineSeries } from "./svg.ts";
-import { REWARDS, type RewardVersion } from "../config/defaults.ts";
+import { REWARDS, type RewardVersion } from "../metrics/reward-versions.ts";
 import { rewardFootnote } from "../metrics/reward.ts";
 import { formatDuration } from "../text/duration.ts";
 import { hopLabel, shapesWorthShowing } from "../text/labels.ts";

@@ -1,6 +1,6 @@
 /** The terminal form of `musique report RUN`. */
 import { scoresTable } from "../run/scores.ts";
-import { REWARDS, type RewardVersion } from "../config/defaults.ts";
+import { REWARDS, type RewardVersion } from "../metrics/reward-versions.ts";
 import { snakeKeys } from "../config/keys.ts";
 import { formatDuration } from "../text/duration.ts";
 import { hopLabel } from "../text/labels.ts";

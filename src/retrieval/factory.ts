@@ -1,7 +1,8 @@
 /**
  * From retrieval options (the keys of retrievalEntries in src/config/schemas.ts) to a Retriever.
  */
-import { DEFAULTS, type RerankApi, type RetrieverName } from "../config/defaults.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import { type RerankApi, type RetrieverName } from "./names.ts";
 import { GoldenRetriever } from "./golden.ts";
 import { HybridRetriever } from "./hybrid.ts";
 import { LexicalRetriever } from "./lexical.ts";

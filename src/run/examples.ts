@@ -6,7 +6,7 @@
  * request, a bug) stops the run; so does the stop rule on service failures (see `FailureStop`).
  * Spec: README "Evaluate", docs/store.md (predictions).
  */
-import type { RewardVersion } from "../config/defaults.ts";
+import type { RewardVersion } from "../metrics/reward-versions.ts";
 import type { Example } from "../data/types.ts";
 import { InterruptedError, ServiceError } from "../errors.ts";
 import { Limiter, type ConcurrencyGauge } from "../http/limit.ts";

@@ -5,7 +5,7 @@
  */
 import type { Example } from "../data/types.ts";
 import type { PredictionRecord } from "../store/results.ts";
-import type { RewardVersion } from "../config/defaults.ts";
+import type { RewardVersion } from "../metrics/reward-versions.ts";
 import { rewardFootnote } from "../metrics/reward.ts";
 import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
 import { formatTable, type Row } from "../text/table.ts";

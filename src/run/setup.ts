@@ -9,14 +9,14 @@ import type { ResponseCache } from "../lm/cache.ts";
 import type { ChatClient } from "../lm/types.ts";
 import { createRetriever } from "../retrieval/factory.ts";
 import type { Retriever } from "../retrieval/types.ts";
-import type { RerankApi, RetrieverName } from "../config/defaults.ts";
+import type { RerankApi, RetrieverName } from "../retrieval/names.ts";
 import { log } from "../log.ts";
 import { existsSync } from "node:fs";
 import { writeOutputFile } from "../files.ts";
 import type { MultiHopOptions } from "../program/multihop.ts";
 import { loadProgramFile, programFileText, savedModules } from "../program/program-file.ts";
 import { DEFAULT_PROGRAM, type Program } from "../program/signatures.ts";
-import type { NumHops } from "../config/defaults.ts";
+import type { NumHops } from "../program/hops.ts";
 import type { ConcurrencySetting } from "../config/fields.ts";
 import { fixedConcurrency } from "./concurrency.ts";
 

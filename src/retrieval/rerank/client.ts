@@ -12,7 +12,7 @@
  *   - an empty (blank) query: no request; every document scores 0, so the ranking is paragraph
  *     order, the same ranking BM25 gives a query without terms.
  */
-import type { RerankApi } from "../../config/defaults.ts";
+import type { RerankApi } from "../names.ts";
 import { ServiceError } from "../../errors.ts";
 import { Limiter } from "../../http/limit.ts";
 import { fetchOrThrow } from "../../http/fetch.ts";

@@ -2,7 +2,7 @@
  * Checks a rerank answer's body against the API it claims to speak. A malformed body is a
  * retryable ServiceError (a proxy hiccup or a half-loaded server), naming the URL and the fault.
  */
-import type { RerankApi } from "../../config/defaults.ts";
+import type { RerankApi } from "../names.ts";
 import { ServiceError, excerpt } from "../../errors.ts";
 import type { RerankResult } from "./client.ts";
 
