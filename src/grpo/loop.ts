@@ -29,7 +29,7 @@
  * validates the configuration (validate.ts) and owns the run status.
  */
 import { DEFAULTS } from "../config/defaults.ts";
-import type { TrainOptions } from "../config/schemas.ts";
+import type { GrpoSettings } from "./settings.ts";
 import type { ConcurrencyGauge } from "../http/limit.ts";
 import type { Example } from "../data/types.ts";
 import { InterruptedError, ServiceError } from "../errors.ts";
@@ -59,7 +59,7 @@ import { isServiceFailure } from "../program/types.ts";
 /** What the loop needs: the flags of the initialize request, plus those of rollouts and validation. */
 export type GrpoLoopSettings = ArborTrainSettings &
   Pick<
-    TrainOptions,
+    GrpoSettings,
     | "seed"
     | "curriculum"
     | "topN"

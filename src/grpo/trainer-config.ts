@@ -11,7 +11,7 @@
  * script's values (src/config/defaults.ts).
  */
 import type { NumHops } from "../program/hops.ts";
-import type { TrainOptions } from "../config/schemas.ts";
+import type { GrpoSettings } from "./settings.ts";
 import type { InitializeRequest, TrainerConfigWire } from "./arbor-wire.ts";
 
 /** LoRA target modules (LEGACY Arbor's fixed LoraConfig, which the reference trained with). */
@@ -94,7 +94,7 @@ export const HF_SAVE_STEPS = 500;
 
 /** The flags the initialize request depends on. */
 export type ArborTrainSettings = Pick<
-  TrainOptions,
+  GrpoSettings,
   | "model"
   | "runName"
   | "temperature"

@@ -4,12 +4,12 @@
  * trainer checks its own rules after loading the model (initialize then hangs), so every bad
  * combination is a UsageError (exit 2) here, with the numbers and values that work.
  */
-import type { TrainOptions } from "../config/schemas.ts";
+import type { GrpoSettings } from "./settings.ts";
 import { UsageError } from "../errors.ts";
 import { arborBaseUrl } from "./arbor.ts";
 
 export type TrainValidationSettings = Pick<
-  TrainOptions,
+  GrpoSettings,
   | "numRolloutsPerStep"
   | "batchSize"
   | "gradientAccumulation"
