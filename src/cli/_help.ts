@@ -10,12 +10,21 @@ import { hangingIndent, wrapText } from "../text/wrap.ts";
 /** Widest flag column before the description moves to its own line. */
 const TERM_COLUMN = 26;
 
-/** Under the data heading of a command that can take N examples. */
+/** The flags that take N examples: the first N after the seeded shuffle. */
 const SIZE_FLAGS = new Set(["limit", "testSize", "trainSize", "devSize"]);
-const SIZE_NOTE =
-  "Taking N examples: --limit N (recommended; --test-size, --train-size and --dev-size are the reference script's names for " +
-    "the same thing) uses the first N after the seeded shuffle, so the same --seed gives the same N. A slice in the spec " +
-    "(validation[:100]) takes rows in file order before the shuffle: use it only to read less of a large split.";
+const SLICE_NOTE =
+  "so the same --seed gives the same N. A slice in the spec (validation[:100]) takes rows in file order before the shuffle: " +
+  "use it only to read less of a large split.";
+
+/** Under the data heading of a command that can take N examples: how, with the flags it has. */
+function sizeNote(keys: ReadonlySet<string>): string {
+  if (keys.has("limit")) {
+    const reference = keys.has("testSize") ? "; --test-size is the reference script's name for the same thing" : "";
+    return `Taking N examples: --limit N (recommended${reference}) uses the first N after the seeded shuffle, ${SLICE_NOTE}`;
+  }
+  const named = [keys.has("trainSize") ? "--train-size N (training)" : "", keys.has("devSize") ? "--dev-size N (validation)" : ""].filter(Boolean);
+  return `Taking N examples: ${named.join(" and ")} use${named.length === 1 ? "s" : ""} the first N after the seeded shuffle, ${SLICE_NOTE}`;
+}
 
 function term(flag: FlagDefinition): string {
   if (flag.kind === "positional") return flag.required ? `<${flag.name}>` : `[${flag.name}]`;
@@ -49,8 +58,9 @@ export function commandHelp(name: string, description: string, schema: CommandSc
     const members = flags.filter((flag) => flag.group === group);
     if (members.length === 0) continue;
     out.push("", `${FLAG_GROUPS[group]}:`);
-    if (group === "data" && members.some((flag) => SIZE_FLAGS.has(flag.key))) {
-      out.push(...wrapText(SIZE_NOTE, width - 2).map((line) => `  ${line}`));
+    const sizes = new Set(members.filter((flag) => SIZE_FLAGS.has(flag.key)).map((flag) => flag.key));
+    if (group === "data" && sizes.size > 0) {
+      out.push(...wrapText(sizeNote(sizes), width - 2).map((line) => `  ${line}`));
     }
     for (const flag of members) out.push(...hangingIndent(term(flag), text(flag), TERM_COLUMN, width));
   }

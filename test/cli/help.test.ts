@@ -56,9 +56,22 @@ describe("--help", () => {
 
   test("the data group says how to take N examples and recommends --limit", async () => {
     const { stdout } = await runCli(["evaluate", "--help"]);
-    expect(stdout).toContain("Taking N examples: --limit N (recommended;");
+    expect(stdout).toContain("Taking N examples: --limit N (recommended; --test-size is the reference script's name for the same");
     expect(stdout).toContain("validation[:100]");
   });
+
+  test("the note on taking N examples names only flags the command has (train: --train-size, --dev-size)", async () => {
+    const helps = await Promise.all(LINES.map((words) => runCli([...words, "--help"], { env: { COLUMNS: "200" } })));
+    const notes = helps.map((help) => /^ {2}Taking N examples: (.*)$/m.exec(help.stdout)?.[1]).filter((note) => note !== undefined);
+    expect(notes.length).toBeGreaterThanOrEqual(4);
+    for (const help of helps) {
+      const note = /^ {2}Taking N examples: (.*)$/m.exec(help.stdout)?.[1] ?? "";
+      for (const flag of note.match(/--[a-z-]+/g) ?? []) expect(help.stdout).toMatch(new RegExp(`^ {2}${flag} `, "m"));
+    }
+    expect(helps[LINES.findIndex((words) => words.join(" ") === "train")]?.stdout).toContain(
+      "Taking N examples: --train-size N (training) and --dev-size N (validation) use the first N",
+    );
+  }, 60_000);
 
   test("a flag shows its value hint, default and environment variable", async () => {
     const { stdout } = await runCli(["evaluate", "--help"], { env: { COLUMNS: "200" } });
