@@ -41,6 +41,20 @@ import { expectedJobId } from "./trainer-config.ts";
  */
 const ARBOR_HEADERS = { "content-type": "application/json", connection: "close" };
 
+/**
+ * Arbor HEAD runs its job routes (initialize, status, step, checkpoint, terminate, cancel) in
+ * AnyIO's worker threads and starts a job's vLLM and trainer with PR_SET_PDEATHSIG = SIGTERM
+ * (utils/process_runner.py) from the worker that ran initialize. AnyIO retires a worker idle for
+ * 10 s when another worker goes idle, and that thread's exit SIGTERMs the job's processes: two
+ * calls in flight at once (a second worker) can kill the job 10 s later (seen against Arbor's real
+ * server code: a status poll during a checkpoint, then the job's vLLM gone). So the client sends
+ * one job call at a time; only the liveness check while a step hangs goes alongside.
+ */
+export interface CallOptions {
+  /** Do not wait for the call in flight (the liveness check of a hung step). */
+  alongside?: boolean;
+}
+
 /** Seconds between "waiting for Arbor to load the model…" lines during initialize. */
 export const INITIALIZE_PROGRESS_INTERVAL_SECONDS = 30;
 /** Seconds the preflight probe waits: a running Arbor answers /status from memory at once. */
@@ -95,6 +109,8 @@ export class ArborClient {
   private readonly progressIntervalSeconds: number;
   private readonly onWaiting: (elapsedSeconds: number) => void;
   private readonly retry: ArborClientOptions["retry"];
+  /** The job call in flight (see CallOptions): the next one starts when it has settled. */
+  private inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(options: ArborClientOptions) {
     this.baseUrl = options.baseUrl.endsWith("/") ? options.baseUrl : options.baseUrl + "/";
@@ -135,8 +151,8 @@ export class ArborClient {
   }
 
   /** The job's state, checkpoints and pending batch ids (cheap; served from Arbor's memory). */
-  status(jobId: string, signal?: AbortSignal): Promise<GrpoStatus> {
-    return this.call(this.spec("status", { job_id: jobId }, jobId, true), signal);
+  status(jobId: string, signal?: AbortSignal, options: CallOptions = {}): Promise<GrpoStatus> {
+    return this.call(this.spec("status", { job_id: jobId }, jobId, true), signal, options);
   }
 
   /** Submit one group (exactly num_generations samples) for a pending batch id. */
@@ -178,7 +194,17 @@ export class ArborClient {
     };
   }
 
-  private async call(spec: CallSpec, signal?: AbortSignal): Promise<GrpoStatus> {
+  private call(spec: CallSpec, signal?: AbortSignal, options: CallOptions = {}): Promise<GrpoStatus> {
+    if (options.alongside) return this.send(spec, signal);
+    const sent = this.inFlight.then(
+      () => this.send(spec, signal),
+      () => this.send(spec, signal),
+    );
+    this.inFlight = sent.catch(() => undefined);
+    return sent;
+  }
+
+  private async send(spec: CallSpec, signal?: AbortSignal): Promise<GrpoStatus> {
     const url = new URL(spec.route, this.baseUrl).toString();
     const context = {
       operation: spec.operation,

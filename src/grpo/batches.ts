@@ -216,7 +216,7 @@ export class BatchFeeder {
       await sleep(this.stepAcceptMs, AbortSignal.any([signal, controller.signal])).catch(() => undefined);
       while (!settled && !signal.aborted) {
         const answered = await arbor
-          .status(request.job_id, AbortSignal.any([signal, AbortSignal.timeout(LIVENESS_STATUS_SECONDS * 1000)]))
+          .status(request.job_id, AbortSignal.any([signal, AbortSignal.timeout(LIVENESS_STATUS_SECONDS * 1000)]), { alongside: true })
           .then(() => true)
           .catch(() => false);
         if (settled || signal.aborted) return null;

@@ -3,7 +3,8 @@
  * safe to repeat (initialize, step, checkpoint, terminate, cancel) is sent again only when the
  * connection was refused before the request went out — never after a timeout or a reset — and a
  * timeout on initialize says what state Arbor may be in and how to clean it up. The error
- * descriptions read Arbor's body as data (`error.json`), not a cut message.
+ * descriptions read Arbor's body as data (`error.json`), not a cut message. Job calls go one at a
+ * time (Arbor's worker threads and PR_SET_PDEATHSIG).
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import * as v from "valibot";
@@ -133,5 +134,29 @@ describe("Arbor error bodies read as data", () => {
     expect(error.hint).toContain("exactly num_generations (4)");
     expect(error.json).toMatchObject({ type: "ValueError" });
     expect(error.message.length).toBeLessThan(700);
+  });
+});
+
+describe("one Arbor job call at a time", () => {
+  // Arbor HEAD starts a job's vLLM and trainer with PR_SET_PDEATHSIG from the worker thread that ran
+  // initialize; a second call in flight makes a second worker, and AnyIO's retiring the idle one
+  // later SIGTERMs the job's processes (seen against Arbor's real server code).
+  test("a status asked while a checkpoint is in flight is sent only after the checkpoint's answer; the liveness check goes alongside", async () => {
+    const server = fake();
+    const arbor = client(server.baseUrl);
+    const { jobId } = await arbor.initialize(buildInitializeRequest(settings));
+    server.inject({ route: "checkpoint", delayMs: 400 });
+    const checkpoint = arbor.checkpoint(jobId, "best");
+    await Bun.sleep(50);
+    const status = arbor.status(jobId);
+    const liveness = arbor.status(jobId, undefined, { alongside: true });
+    await liveness;
+    await Bun.sleep(100);
+    // the checkpoint is still being answered: only the liveness status has been sent
+    expect(server.requestsTo("status")).toHaveLength(1);
+    await Promise.all([checkpoint, status]);
+    expect(server.requestsTo("status")).toHaveLength(2);
+    const checkpointAt = server.requestsTo("checkpoint")[0]?.at ?? 0;
+    expect(server.requestsTo("status")[1]?.at ?? 0).toBeGreaterThanOrEqual(checkpointAt + 400);
   });
 });
