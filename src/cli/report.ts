@@ -9,6 +9,7 @@ import { log } from "../log.ts";
 import { loadRunReport, worstExamples } from "../report/data.ts";
 import { renderHtmlReport } from "../report/html.ts";
 import { formatRunReport } from "../report/terminal.ts";
+import { streamWidth } from "../text/stream.ts";
 import { openReadOnly, runsWithTags } from "../store/index.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
 
@@ -42,7 +43,7 @@ export default musiqueCommand({
       }
       const reports = names.map((name) => loadRunReport(store, name));
       if (options.json) printJson(tags.length > 0 ? reports : reports[0]);
-      else process.stdout.write(reports.map(formatRunReport).join("\n") + (options.html ? `html: ${options.html}\n` : ""));
+      else process.stdout.write(reports.map((report) => formatRunReport(report, streamWidth(process.stdout))).join("\n") + (options.html ? `html: ${options.html}\n` : ""));
     } finally {
       store.close();
     }

@@ -3,6 +3,7 @@ import { scoresTable } from "../run/scores.ts";
 import { REWARDS, type RewardVersion } from "../metrics/reward-versions.ts";
 import { snakeKeys } from "../config/keys.ts";
 import { formatDuration } from "../text/duration.ts";
+import { wrapText } from "../text/wrap.ts";
 import { hopLabel } from "../text/labels.ts";
 import { formatTable, type Row } from "../text/table.ts";
 import { healthLines } from "../metrics/training-health.ts";
@@ -74,16 +75,23 @@ function trainingLines(report: RunReport): string[] {
   return lines;
 }
 
-export function formatRunReport(report: RunReport): string {
+/** A line of prose wrapped at `width`, its continuation lines indented by two spaces. */
+function prose(text: string, width: number): string[] {
+  const [first = "", ...rest] = wrapText(text, width);
+  return [first, ...wrapText(rest.join(" "), width - 2).filter((line) => line !== "").map((line) => `  ${line}`)];
+}
+
+/** The report of one run for a terminal `width` columns wide (100 in a pipe). */
+export function formatRunReport(report: RunReport, width = 100): string {
   const { run, usage, failures } = report;
   const out: string[] = [];
-  out.push(`run ${run.name} (${run.kind}): ${run.status}${run.error ? ` — ${run.error}` : ""}`);
-  out.push(`started ${run.startedAt}, finished ${run.finishedAt ?? "-"}, duration ${formatDuration(run.durationSeconds)}`);
+  out.push(...prose(`run ${run.name} (${run.kind}): ${run.status}${run.error ? ` — ${run.error}` : ""}`, width));
+  out.push(...prose(`started ${run.startedAt}, finished ${run.finishedAt ?? "-"}, duration ${formatDuration(run.durationSeconds)}`, width));
   out.push(
-    `model ${run.model ?? "-"}, dataset ${run.dataset ?? "-"}, retriever ${run.retriever ?? "-"}, seed ${run.seed ?? "-"}, musique ${run.toolVersion}`,
+    ...prose(`model ${run.model ?? "-"}, dataset ${run.dataset ?? "-"}, retriever ${run.retriever ?? "-"}, seed ${run.seed ?? "-"}, musique ${run.toolVersion}`, width),
   );
   out.push("config:");
-  for (const line of configLines(report.config)) out.push(`  ${line}`);
+  for (const line of configLines(report.config, width - 2)) out.push(`  ${line}`);
   out.push("");
   if (report.scores) {
     const stepText = report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : "";
@@ -100,13 +108,19 @@ export function formatRunReport(report: RunReport): string {
   }
   out.push("");
   out.push(
-    `LM usage: ${usage.calls} calls (${usage.cachedCalls} cached), ${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens} tokens` +
-      (usage.meanLatencyMs === null ? "" : `, mean latency ${usage.meanLatencyMs.toFixed(0)} ms`),
+    ...prose(
+      `LM usage: ${usage.calls} calls (${usage.cachedCalls} cached), ${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens} tokens` +
+        (usage.meanLatencyMs === null ? "" : `, mean latency ${usage.meanLatencyMs.toFixed(0)} ms`),
+      width,
+    ),
   );
   out.push(
-    `failures: ${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ` +
-      `${failures.lmErrors} LM errors, ${failures.retries} retries (calls); ` +
-      `${failures.formatFailureExamples} format-failure and ${failures.lmErrorExamples} LM-error examples`,
+    ...prose(
+      `failures: ${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ` +
+        `${failures.lmErrors} LM errors, ${failures.retries} retries (calls); ` +
+        `${failures.formatFailureExamples} format-failure and ${failures.lmErrorExamples} LM-error examples`,
+      width,
+    ),
   );
   out.push(...trainingLines(report));
   return out.join("\n") + "\n";

@@ -55,7 +55,7 @@ describe("output to a pipe", () => {
     expect(evaluate.stdout + evaluate.stderr).not.toContain(ESC);
   });
 
-  test("musique runs and musique report: no ESC byte, and runs fits 120 columns", async () => {
+  test("musique runs and musique report: no ESC byte; runs fits 120 columns, report 100", async () => {
     const runs = await runCli(["runs", "--db", database], { env: PIPE_ENV });
     const report = await runCli(["report", "plain", "--db", database], { env: PIPE_ENV });
     for (const result of [runs, report]) {
@@ -64,6 +64,7 @@ describe("output to a pipe", () => {
     }
     expect(runs.stdout).toMatch(/^plain\s+evaluate\s+completed\s+-\s+Qwen2\.5-7B-Instruct\s+lexical\s+2\s+0\.5\s+40\s/m);
     expect(widest(runs.stdout)).toBeLessThanOrEqual(120);
+    expect(widest(report.stdout)).toBeLessThanOrEqual(100); // prose lines wrap at the width like the tables
   });
 
   test("an error: no ESC byte; FORCE_COLOR=1 colours it, FORCE_COLOR=0 does not", async () => {
