@@ -109,6 +109,8 @@ export interface FakeArbor {
   crashTrainer(jobId: string): void;
   /** With `trainStepMs`: how the job's trainer spent its time from its first group to its last. */
   trainerTimes(jobId: string): FakeTrainerTimes;
+  /** The most job calls (every route but chat) that were in flight at once. */
+  mostJobCallsInFlight(): number;
   /** Requests that never got an answer (Arbor waiting on a trainer that is gone). */
   hanging(): ArborRecordedRequest[];
   stop(): Promise<void>;

@@ -34,6 +34,9 @@
  *   arbor-checkpoints.ts); terminate adds checkpoint_final, stops the trainer and keeps vLLM and every GPU;
  *   cancel stops both and frees the GPUs (unknown or cancelled job → 404 {"detail"}).
  *
+ * - Job routes run in worker threads at HEAD, and a second job call in flight can SIGTERM the job's
+ *   processes (docs/specs/arbor.md §2d): `mostJobCallsInFlight` says how many were ever in flight.
+ *
  * legacy: true imitates Arbor ≤ 0.2.8: initialize ignores extra keys and answers status
  * "created" without pending_batch_ids; …/grpo/status is 404 {"detail":"Not Found"}.
  */
@@ -59,6 +62,7 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
   const now = options.now ?? (() => new Date());
   const gpus = new GpuPool(options.gpus ?? 64);
   const hung = new Map<ArborRecordedRequest, () => void>();
+  const jobCallsInFlight = { now: 0, most: 0 };
   let slugIndex = 0;
 
   const takeFault = (route: ArborRoute): ArborFault | undefined => {
@@ -313,18 +317,30 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
       if (invalidJson) {
         return json({ detail: [{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error", input: {} }] }, 422);
       }
-      const fault = takeFault(route.route);
-      if (fault?.delayMs !== undefined) await Bun.sleep(fault.delayMs);
-      if (fault?.reset) return new Response(new ReadableStream({ start: (controller) => controller.error() }));
-      if (fault?.status !== undefined) {
-        if (typeof fault.body === "string") return new Response(fault.body, { status: fault.status, headers: { "content-type": "text/plain" } });
-        return json(fault.body === undefined ? headError("RuntimeError", "injected") : fault.body, fault.status);
+      // Arbor HEAD runs job routes in worker threads: a second one in flight can SIGTERM the job's processes.
+      const jobCall = route.route !== "chat";
+      if (jobCall) jobCallsInFlight.now += 1;
+      jobCallsInFlight.most = Math.max(jobCallsInFlight.most, jobCallsInFlight.now);
+      try {
+        return await answer(route, body, entry);
+      } finally {
+        if (jobCall) jobCallsInFlight.now -= 1;
       }
-      const response = await route.handle(body, entry);
-      hung.delete(entry);
-      return response;
     },
   });
+
+  async function answer(route: { route: ArborRoute; handle: Handler }, body: unknown, entry: ArborRecordedRequest): Promise<Response> {
+    const fault = takeFault(route.route);
+    if (fault?.delayMs !== undefined) await Bun.sleep(fault.delayMs);
+    if (fault?.reset) return new Response(new ReadableStream({ start: (controller) => controller.error() }));
+    if (fault?.status !== undefined) {
+      if (typeof fault.body === "string") return new Response(fault.body, { status: fault.status, headers: { "content-type": "text/plain" } });
+      return json(fault.body === undefined ? headError("RuntimeError", "injected") : fault.body, fault.status);
+    }
+    const response = await route.handle(body, entry);
+    hung.delete(entry);
+    return response;
+  }
 
   const port = server.port as number;
   return {
@@ -350,6 +366,7 @@ export function startFakeArbor(options: FakeArborOptions = {}): FakeArbor {
       return { groups: job.groups.length, beforeFirstGroupMs: first - job.readyAt, spanMs: (job.trainedAt.at(-1) ?? first) - first, waitingMs };
     },
     hanging: () => [...hung.keys()],
+    mostJobCallsInFlight: () => jobCallsInFlight.most,
     stop: async () => {
       for (const release of hung.values()) release();
       hung.clear();

@@ -318,6 +318,8 @@ describe("the next step's rollouts while the trainer trains (issue 19 item 3)", 
     const { firstChat, lastPost } = timeline(server);
     expect(firstChat(2)).toBeLessThan(lastPost(1));
     expect(firstChat(3)).toBeGreaterThan(lastPost(1));
+    // the feeder's polls during rollouts and validation never run beside another job call
+    expect(server.mostJobCallsInFlight()).toBe(1);
     expect(count(loop.store, "SELECT COUNT(*) AS n FROM training_steps WHERE status = 'completed'")).toBe(3);
     expect(count(loop.store, "SELECT COUNT(*) AS n FROM rollouts")).toBe(3 * 2 * 4);
   });
