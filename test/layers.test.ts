@@ -45,9 +45,6 @@ const PENDING: Record<string, string> = {
   "config → store":
     "config/entries.ts imports RUN_NAME_PATTERN from store/runs.ts (a cycle: store imports config): " +
     "define the pattern in config/ (or a module both import) (owner: run management, issue 18 item 4)",
-  "report → run":
-    "report/{data,html,terminal}.ts import run/scores.ts (scoreRun, scoresTable, RunScores) and report/compare-runs.ts " +
-    "imports run/config.ts (operationalKeys): move the scoring of a run to metrics/ or report/ and the key list to config/ (owners: lifecycle, view)",
 };
 
 /**

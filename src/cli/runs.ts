@@ -32,9 +32,10 @@ function shortModel(model: string | null): string {
 
 /**
  * The runs, newest first: what ran (kind, status, model, retriever, hops, temperature) and its
- * training steps completed / planned, headline scores and tags, at most 120 columns (long model
+ * training steps completed / planned, headline scores (over the n examples with a result;
+ * `missing` next to them) and tags, at most 120 columns (long model
  * and run names are cut with …); `wide` adds start time, after how many steps a training run's
- * scores were measured, recall, support F1, failures, calls, tokens and dataset, and cuts nothing.
+ * scores were measured, recall, support F1, format failures, calls, tokens and dataset, and cuts nothing.
  */
 export function runsTable(runs: readonly ListedRun[], wide = false): string {
   const columns: Column[] = [
@@ -47,6 +48,7 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
     { header: "hops" },
     { header: "T" },
     { header: "n" },
+    { header: "missing" },
     { header: "EM" },
     { header: "F1" },
     { header: "reward" },
@@ -58,7 +60,7 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
       { header: "scored after" },
       { header: "recall" },
       { header: "support F1" },
-      { header: "failures" },
+      { header: "format fail" },
       { header: "calls" },
       { header: "tokens" },
       { header: "dataset", align: "left" },
@@ -75,6 +77,7 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
       run.numHops ?? "-",
       run.temperature === null ? "-" : String(run.temperature),
       String(run.n),
+      String(run.missing),
       score(run.em),
       score(run.f1),
       score(run.reward),
@@ -86,7 +89,7 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
         run.step === null || run.step < 0 ? "-" : `${run.step} steps`,
         score(run.recall),
         score(run.supportF1),
-        String(run.formatFailures + run.lmErrors),
+        String(run.formatFailures),
         String(run.calls),
         String(run.promptTokens + run.completionTokens),
         run.dataset ?? "-",
@@ -98,6 +101,7 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
   const footnotes = [
     "",
     "T: sampling temperature; hops: --num-hops; steps: training steps done / planned (scores: the last validation)",
+    "n: examples with a result (the scores are over these); missing: examples without one (service failures, not run)",
     ...rewardFootnote(versions.length === 1 ? versions[0] : undefined),
   ];
   return formatTable(wide ? columns.map(({ header, align }) => ({ header, align })) : columns, rows, {

@@ -35,6 +35,7 @@ export interface DevScores {
   supportF1: number;
   examples: number;
   formatFailures: number;
+  /** Dev examples without a result (service failures): left out of the means. */
   lmErrors: number;
 }
 
@@ -49,17 +50,19 @@ export async function evaluateOnDev(
   runDev: DevRunner,
 ): Promise<DevScores> {
   const runs = await runDev(step, dev, settings, signal);
+  // Service failures are not scores: the means are over the examples with a result.
+  const results = runs.filter((run) => !isServiceFailure(run.result.failure));
   const scores: DevScores = {
     step,
     // Evaluation scores the metric; a failed example scores 0 (DSPy's Evaluate, failure_score=0).
-    reward: averageOf(runs.map((run) => run.score.reward)),
-    em: averageOf(runs.map((run) => run.score.em)),
-    f1: averageOf(runs.map((run) => run.score.f1)),
-    recall: averageOf(runs.map((run) => run.score.recall)),
-    supportF1: averageOf(runs.map((run) => run.score.supportF1)),
-    examples: runs.length,
-    formatFailures: runs.filter((run) => run.result.failure?.kind === "format").length,
-    lmErrors: runs.filter((run) => isServiceFailure(run.result.failure)).length,
+    reward: averageOf(results.map((run) => run.score.reward)),
+    em: averageOf(results.map((run) => run.score.em)),
+    f1: averageOf(results.map((run) => run.score.f1)),
+    recall: averageOf(results.map((run) => run.score.recall)),
+    supportF1: averageOf(results.map((run) => run.score.supportF1)),
+    examples: results.length,
+    formatFailures: results.filter((run) => run.result.failure?.kind === "format").length,
+    lmErrors: runs.length - results.length,
   };
   const isBest = best === null || scores.reward > best;
   recordValidation(store, runId, {
@@ -75,7 +78,8 @@ export async function evaluateOnDev(
   log.info(
     `validation after ${step} step${step === 1 ? "" : "s"}: reward ${scores.reward.toFixed(4)}, EM ${scores.em.toFixed(3)}, ` +
       `F1 ${scores.f1.toFixed(3)}, recall ${scores.recall.toFixed(3)} on ${scores.examples} dev examples` +
-      (scores.formatFailures + scores.lmErrors > 0 ? ` (${scores.formatFailures} format failures, ${scores.lmErrors} LM errors)` : "") +
+      (scores.formatFailures > 0 ? ` (${scores.formatFailures} format failures)` : "") +
+      (scores.lmErrors > 0 ? `; ${scores.lmErrors} of ${runs.length} dev examples have no result (service failures) and are left out` : "") +
       (isBest && best !== null ? " — new best" : ""),
   );
   return scores;

@@ -1,5 +1,5 @@
 /** A ProgramResult for a run that failed outside its module calls (e.g. the retriever's service). */
-import { isMusiqueError, ServiceError } from "../errors.ts";
+import { ExitCode, isMusiqueError, ServiceError } from "../errors.ts";
 import type { FailedService, ModuleName, ProgramResult } from "./types.ts";
 
 /** The service a ServiceError came from, as a program failure names it. */
@@ -16,6 +16,6 @@ export function failedRun(error: unknown, module: ModuleName = "extract_informat
     hopsUsed: 0,
     hops: [],
     calls: [],
-    failure: { kind: "service", service: failedServiceOf(error), module, message },
+    failure: { kind: "service", service: failedServiceOf(error), module, message, refused: isMusiqueError(error) && error.exitCode === ExitCode.rejected },
   };
 }

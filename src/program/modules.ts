@@ -13,7 +13,7 @@
  * InterruptedError always propagates, and so does every failure that `stopsRun` (src/errors.ts)
  * says stops the run (a wrong key or model fails every call).
  */
-import { InterruptedError, ServiceError, attemptsMade, stopsRun } from "../errors.ts";
+import { ExitCode, InterruptedError, ServiceError, attemptsMade, stopsRun } from "../errors.ts";
 import type { ChatClient, ChatMessage, ResponseFormat } from "../lm/types.ts";
 import { format, formatJson, jsonSchemaFormat, JSON_OBJECT_FORMAT, parse, parseJson, ParseError, type Signature } from "./adapter/index.ts";
 import { DEFAULT_PROGRAM, type Program } from "./signatures.ts";
@@ -49,7 +49,7 @@ export interface ModuleCallOutcome {
   trace: ModuleCallTrace;
   /** Parsed outputs; null when the call failed. */
   outputs: Record<string, string> | null;
-  failure: { kind: "format"; message: string } | { kind: "service"; service: "lm"; message: string } | null;
+  failure: { kind: "format"; message: string } | { kind: "service"; service: "lm"; message: string; refused: boolean } | null;
 }
 
 interface AttemptPlan {
@@ -64,6 +64,8 @@ export class ModuleRunner {
   readonly calls: ModuleCallTrace[];
   private readonly invocations = new Map<ModuleName, number>();
   private readonly program: Program;
+  /** Attempts whose service refused the request (HTTP 400…): the failure says so (exit 5, not 4). */
+  private readonly refusedAttempts = new WeakSet<AdapterAttempt>();
 
   constructor(private readonly settings: ModuleCallSettings) {
     this.calls = settings.calls ?? [];
@@ -100,7 +102,9 @@ export class ModuleRunner {
 
     const first = await this.attempt(trace, chat, false);
     if (first.status === "ok") return { trace, outputs: first.parsed, failure: null };
-    if (first.status === "lm_error") return { trace, outputs: null, failure: { kind: "service", service: "lm", message: first.error ?? "LM error" } };
+    if (first.status === "lm_error") {
+      return { trace, outputs: null, failure: { kind: "service", service: "lm", message: first.error ?? "LM error", refused: this.refusedAttempts.has(first) } };
+    }
     const empty = first.rawCompletion === "";
     if (empty || this.settings.jsonFallback === false) return { trace, outputs: null, failure: { kind: "format", message: first.error ?? "parse error" } };
 
@@ -113,7 +117,7 @@ export class ModuleRunner {
       const attempt = await this.attempt(trace, plan, true);
       if (attempt.status === "ok") return { trace, outputs: attempt.parsed, failure: null };
       if (attempt.status === "lm_error" && attempt.error !== null && !attempt.error.startsWith(REFUSED)) {
-        return { trace, outputs: null, failure: { kind: "service", service: "lm", message: attempt.error } };
+        return { trace, outputs: null, failure: { kind: "service", service: "lm", message: attempt.error, refused: this.refusedAttempts.has(attempt) } };
       }
     }
     trace.status = "parse_error";
@@ -172,6 +176,7 @@ export class ModuleRunner {
       attempt.latencyMs = Date.now() - started;
       const refused = refusalIsFailure && error.kind === "rejected";
       attempt.error = refused ? `${REFUSED} ${error.message}` : error.message;
+      if (error.exitCode === ExitCode.rejected) this.refusedAttempts.add(attempt);
       this.settle(trace, attempt);
       return attempt;
     }

@@ -11,7 +11,7 @@
 import type { NumHops } from "./hops.ts";
 import type { Example } from "../data/types.ts";
 import type { ChatClient } from "../lm/types.ts";
-import { ServiceError, stopsRun } from "../errors.ts";
+import { ExitCode, ServiceError, stopsRun } from "../errors.ts";
 import { formatDocuments, type RankedDocument, type Retriever } from "../retrieval/types.ts";
 import { ModuleRunner, type ModuleCallOutcome } from "./modules.ts";
 import { NO_INFORMATION_YET, type Program } from "./signatures.ts";
@@ -115,7 +115,13 @@ async function runHops(example: Example, options: MultiHopOptions, callsOut?: Pr
       // A retrieval service that kept failing ends this run as a service failure, keeping the
       // module calls made so far (they are recorded with their attempts); refusals still stop.
       if (!(error instanceof ServiceError) || stopsRun(error) || options.signal?.aborted) throw error;
-      const failure = { kind: "service" as const, service: "retrieval" as const, module: "extract_information" as const, message: `retrieval failed: ${error.message}` };
+      const failure = {
+        kind: "service" as const,
+        service: "retrieval" as const,
+        module: "extract_information" as const,
+        message: `retrieval failed: ${error.message}`,
+        refused: error.exitCode === ExitCode.rejected,
+      };
       return { ...result(null), failure };
     }
     for (const document of retrieved) {

@@ -99,12 +99,13 @@ export type FailedService = "lm" | "retrieval";
 
 /**
  * Why a program run ended early. `format`: the model broke the output format (a result, scored).
- * `service`: the LM or the retrieval service kept failing; `deadline`: --example-timeout passed.
+ * `service`: the LM or the retrieval service kept failing (`refused`: it refused the request, e.g.
+ * HTTP 400, rather than being down); `deadline`: --example-timeout passed.
  * Neither of the last two is a result: it is missing, and a resume runs it again.
  */
 export type ProgramFailure =
   | { kind: "format"; module: ModuleName; message: string }
-  | { kind: "service"; service: FailedService; module: ModuleName; message: string }
+  | { kind: "service"; service: FailedService; module: ModuleName; message: string; refused?: boolean }
   | { kind: "deadline"; module: ModuleName; message: string };
 
 /** A failure that is not a result of the program (service or deadline): never scored. */

@@ -9,11 +9,12 @@
 import { DEFAULTS } from "../config/defaults.ts";
 import { EvaluateSchema, TrainSchema } from "../config/schemas.ts";
 import { UsageError } from "../errors.ts";
-import { operationalKeys } from "../run/config.ts";
+import { operationalKeys } from "../config/operational.ts";
 import type { Store } from "../store/database.ts";
 import { latestPredictionStep, predictionStepsOf } from "../store/reports.ts";
 import type { RunRecord } from "../store/runs.ts";
 import { bestValidation } from "../store/training.ts";
+import { isResultStatus } from "../metrics/run-scores.ts";
 import { parseConfig, requireRun, scoredExamplesOf, type ScoredExample } from "./data.ts";
 
 export interface RunSpec {
@@ -127,7 +128,7 @@ export function loadRun(store: Store, spec: RunSpec): LoadedRun {
   const record = requireRun(store, spec.name);
   const step = resolveStep(store, record, spec);
   const { plannedIds, scored } = step === null ? { plannedIds: [], scored: [] } : scoredExamplesOf(store, record, step);
-  const results = scored.filter((example) => example.prediction.status !== "lm_error");
+  const results = scored.filter((example) => isResultStatus(example.prediction.status));
   return {
     label: spec.step === null ? record.name : `${record.name}@${spec.step}`,
     record,

@@ -1,13 +1,13 @@
 /**
  * Everything `musique report` shows about one run, read from the store: configuration, status,
- * scores (computed by src/run/scores.ts scoreRun, so they equal scores.json), usage, failures,
+ * scores (computed by src/metrics/run-scores.ts scoreRun, so they equal scores.json), usage, failures,
  * recall after each hop, and (for training runs) the training curves.
  */
 import { camelKeys } from "../config/keys.ts";
 import type { Example } from "../data/types.ts";
 import { UsageError } from "../errors.ts";
 import { averageOf } from "../metrics/index.ts";
-import { scoreRun, type RunScores, type ScoredPrediction } from "../run/scores.ts";
+import { scoreRun, type RunScores, type ScoredPrediction } from "../metrics/run-scores.ts";
 import type { Store } from "../store/database.ts";
 import {
   callUsageOf,
@@ -17,6 +17,7 @@ import {
   runExamplesOf,
   type ReportPrediction,
 } from "../store/reports.ts";
+import { isResultStatus } from "../metrics/run-scores.ts";
 import { findRun, type RunRecord } from "../store/runs.ts";
 import { rolloutStepsOf, type RolloutStep } from "./rollouts.ts";
 import { loadTrainingReport, type TrainingReport } from "./training.ts";
@@ -63,6 +64,10 @@ export interface RunReport {
   predicted: number;
   scores: RunScores | null;
   usage: { calls: number; promptTokens: number; completionTokens: number; totalTokens: number; cachedCalls: number; meanLatencyMs: number | null };
+  /**
+   * parseFailures, rescuedCalls, lmErrors and retries count module calls; the *Examples counts are
+   * examples by outcome: format failures are scored, the others have no result (by their real cause).
+   */
   failures: {
     parseFailures: number;
     /** Calls the JSONAdapter fallback rescued (their ChatAdapter reply broke the format). */
@@ -71,6 +76,8 @@ export interface RunReport {
     retries: number;
     formatFailureExamples: number;
     lmErrorExamples: number;
+    retrievalErrorExamples: number;
+    deadlineExamples: number;
   };
   recallAtHop: RecallAtHop;
   training: TrainingReport | null;
@@ -128,7 +135,18 @@ export function parseConfig(json: string): Record<string, unknown> {
 }
 
 /** The run's examples with their predictions at `step`, in the run's order (examples without one are left out). */
-export function scoredExamplesOf(store: Store, run: RunRecord, step: number): { plannedIds: string[]; scored: ScoredExample[] } {
+/** An example the run planned to score: its id, hop count and shape (for examples never run). */
+export interface PlannedExample {
+  exampleId: string;
+  nHops: number | null;
+  shape: string | null;
+}
+
+export function scoredExamplesOf(
+  store: Store,
+  run: RunRecord,
+  step: number,
+): { plannedIds: string[]; plannedRows: PlannedExample[]; scored: ScoredExample[] } {
   const predictions = reportPredictionsOf(store, run.id, step);
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
   const role = run.kind === "train" ? "dev" : "test";
@@ -152,7 +170,7 @@ export function scoredExamplesOf(store: Store, run: RunRecord, step: number): { 
       supportingCount: nHops,
     });
   }
-  return { plannedIds: rows.map((row) => row.exampleId), scored };
+  return { plannedIds: rows.map((row) => row.exampleId), plannedRows: rows, scored };
 }
 
 /**
@@ -195,9 +213,30 @@ function scoredPrediction(item: ScoredExample): ScoredPrediction {
   };
 }
 
-export function scoresOf(scored: readonly ScoredExample[]): RunScores | null {
+/** An example that was never run: only what grouping needs (it is counted as missing, never scored). */
+function plannedOnly(row: PlannedExample): Example {
+  const nHops = row.nHops ?? hopsOfId(row.exampleId) ?? 2;
+  return {
+    id: row.exampleId,
+    question: "",
+    answer: "",
+    answerAliases: [],
+    answers: [],
+    paragraphs: [],
+    supportingIds: [],
+    nHops,
+    shape: row.shape ?? shapeOfId(row.exampleId) ?? `${nHops}hop`,
+    decomposition: [],
+    answerable: true,
+  };
+}
+
+/** The run's scores over every planned example: those without a prediction count as missing. */
+export function scoresOf(scored: readonly ScoredExample[], planned: readonly PlannedExample[] = []): RunScores | null {
   if (scored.length === 0) return null;
-  return scoreRun(scored.map(exampleForScoring), scored.map(scoredPrediction));
+  const recorded = new Set(scored.map((item) => item.id));
+  const examples = [...scored.map(exampleForScoring), ...planned.filter((row) => !recorded.has(row.exampleId)).map(plannedOnly)];
+  return scoreRun(examples, scored.map(scoredPrediction));
 }
 
 export function recallAtHopOf(scored: readonly ScoredExample[]): RecallAtHop {
@@ -219,7 +258,7 @@ export function recallAtHopOf(scored: readonly ScoredExample[]): RecallAtHop {
 export function loadRunReport(store: Store, name: string): RunReport {
   const run = requireRun(store, name);
   const step = latestPredictionStep(store, run.id);
-  const { plannedIds, scored } = step === null ? { plannedIds: [], scored: [] } : scoredExamplesOf(store, run, step);
+  const { plannedIds, plannedRows, scored } = step === null ? { plannedIds: [], plannedRows: [], scored: [] } : scoredExamplesOf(store, run, step);
   const usage = callUsageOf(store, run.id);
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : Number.NaN;
   const durationMs = finished - Date.parse(run.startedAt);
@@ -245,7 +284,7 @@ export function loadRunReport(store: Store, name: string): RunReport {
     step,
     examples: plannedIds.length,
     predicted: scored.length,
-    scores: scoresOf(scored),
+    scores: scoresOf(scored, plannedRows),
     usage: {
       calls: usage.calls,
       promptTokens: usage.promptTokens,
@@ -261,8 +300,10 @@ export function loadRunReport(store: Store, name: string): RunReport {
       retries: usage.retries,
       formatFailureExamples: scored.filter((item) => item.prediction.status === "format_failure").length,
       lmErrorExamples: scored.filter((item) => item.prediction.status === "lm_error").length,
+      retrievalErrorExamples: scored.filter((item) => item.prediction.status === "retrieval_error").length,
+      deadlineExamples: scored.filter((item) => item.prediction.status === "deadline").length,
     },
-    recallAtHop: recallAtHopOf(scored),
+    recallAtHop: recallAtHopOf(scored.filter((item) => isResultStatus(item.prediction.status))),
     training,
     dryRun: training && config.dryRun === true ? rolloutStepsOf(store, run.id, training.rewardCurve.map((point) => point.step)) : null,
   };

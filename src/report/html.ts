@@ -3,7 +3,7 @@
  * inline SVG from ./svg.ts; a small inline script filters the worst-examples table. Every value
  * from the database is escaped; the script reads only the DOM (no data is embedded in it).
  */
-import type { RunScores, ScoreBlock } from "../run/scores.ts";
+import { missingCauses, type RunScores, type ScoreBlock } from "../metrics/run-scores.ts";
 import type { ExampleDetail, RunReport } from "./data.ts";
 import { escapeHtml } from "./escape.ts";
 import { standalonePage } from "./style.ts";
@@ -13,7 +13,7 @@ import { REWARDS, type RewardVersion } from "../metrics/reward-versions.ts";
 import { rewardFootnote } from "../metrics/reward.ts";
 import { formatDuration } from "../text/duration.ts";
 import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
-import { configLines } from "./terminal.ts";
+import { configLines, failedExamples } from "./terminal.ts";
 import type { ValidationRow } from "../store/reports.ts";
 import type { TrainingReport } from "./training.ts";
 import { rolloutsSection } from "./rollouts-format.ts";
@@ -46,13 +46,13 @@ function number(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined ? "-" : value.toFixed(digits);
 }
 
-/** The score table: overall, by hop count, by shape where a hop count has several; what reward is under it. */
+/** The score table (over the examples with a result, missing next to them): overall, by hop count, by shape where a hop count has several; what reward is under it. */
 function scoresTableHtml(scores: RunScores, reward: RewardVersion | undefined): string {
-  const header = ["", "n", "EM", "F1", "support F1", "recall", "reward", "format fail", "LM errors"];
+  const header = ["", "n", "EM", "F1", "support F1", "recall", "reward", "format fail", "missing"];
   const row = (label: string, block: ScoreBlock) =>
     `<tr><th>${escapeHtml(label)}</th>${[block.n, block.answer_em, block.answer_f1, block.support_f1, block.recall, block.reward]
       .map((value, index) => `<td class="number">${index === 0 ? value : number(value)}</td>`)
-      .join("")}<td class="number">${block.format_failures}</td><td class="number">${block.lm_errors}</td></tr>`;
+      .join("")}<td class="number">${block.format_failures}</td><td class="number">${block.missing}</td></tr>`;
   const section = (title: string) => `<tr class="section"><th colspan="${header.length}">${escapeHtml(title)}</th></tr>`;
   const rows = [row("overall", scores.overall), section("by hop count")];
   for (const [hops, block] of Object.entries(scores.by_hops)) rows.push(row(hopLabel(hops), block));
@@ -75,11 +75,15 @@ function overview(report: RunReport): string {
     ["retriever", run.retriever ?? "-"],
     report.dryRun && report.training
       ? ["rollouts", `${report.training.health.total.rollouts} in ${report.training.health.total.steps} steps (a dry run: nothing trained or validated)`]
-      : ["examples scored", `${report.predicted} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : ""}`],
+      : [
+          "examples scored",
+          `${report.scores?.overall.n ?? 0} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : ""}` +
+            (report.scores && report.scores.overall.missing > 0 ? `; ${report.scores.overall.missing} without a result (${missingCauses(report.scores.overall)})` : ""),
+        ],
     ["LM calls", `${usage.calls} (${usage.cachedCalls} cached)`],
     ["tokens", `${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens}`],
     ["failures", `${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ${failures.lmErrors} LM errors, ${failures.retries} retries`],
-    ["failed examples", `${failures.formatFailureExamples} format failures, ${failures.lmErrorExamples} LM errors`],
+    ["failed examples", `${failures.formatFailureExamples} format failures (scored); ${failedExamples(failures)}`],
   ];
   return `<table class="facts">${facts.map(([key, value]) => `<tr><th>${escapeHtml(key)}</th><td>${escapeHtml(value)}</td></tr>`).join("")}</table>
 <details><summary>configuration</summary><pre class="config">${escapeHtml(configLines(report.config, 110).join("\n"))}</pre></details>`;

@@ -1,5 +1,6 @@
 /** The terminal form of `musique report RUN`. */
-import { scoresTable } from "../run/scores.ts";
+import { missingCauses } from "../metrics/run-scores.ts";
+import { scoresTable } from "./scores-table.ts";
 import { REWARDS, type RewardVersion } from "../metrics/reward-versions.ts";
 import { snakeKeys } from "../config/keys.ts";
 import { formatDuration } from "../text/duration.ts";
@@ -81,6 +82,11 @@ function prose(text: string, width: number): string[] {
   return [first, ...wrapText(rest.join(" "), width - 2).filter((line) => line !== "").map((line) => `  ${line}`)];
 }
 
+/** Examples without a result, by their real cause ("2 LM-error, 1 retrieval-error and 0 past-deadline examples (no result)"). */
+export function failedExamples(failures: RunReport["failures"]): string {
+  return `${failures.lmErrorExamples} LM-error, ${failures.retrievalErrorExamples} retrieval-error and ${failures.deadlineExamples} past-deadline examples (no result)`;
+}
+
 /** The report of one run for a terminal `width` columns wide (100 in a pipe). */
 export function formatRunReport(report: RunReport, width = 100): string {
   const { run, usage, failures } = report;
@@ -95,7 +101,14 @@ export function formatRunReport(report: RunReport, width = 100): string {
   out.push("");
   if (report.scores) {
     const stepText = report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : "";
-    out.push(`scored ${report.predicted} of ${report.examples} examples${stepText}`);
+    const { overall } = report.scores;
+    out.push(
+      ...prose(
+        `scored ${overall.n} of ${report.examples} examples${stepText}` +
+          (overall.missing > 0 ? `; ${overall.missing} have no result (${missingCauses(overall)}) and are left out of the scores` : ""),
+        width,
+      ),
+    );
     out.push("");
     out.push(scoresTable(report.scores, rewardVersionOf(report.config)));
     out.push("");
@@ -118,7 +131,7 @@ export function formatRunReport(report: RunReport, width = 100): string {
     ...prose(
       `failures: ${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ` +
         `${failures.lmErrors} LM errors, ${failures.retries} retries (calls); ` +
-        `${failures.formatFailureExamples} format-failure and ${failures.lmErrorExamples} LM-error examples`,
+        `${failures.formatFailureExamples} format-failure examples (scored); ${failedExamples(failures)}`,
       width,
     ),
   );

@@ -8,27 +8,8 @@ import { camelKeys, snakeKeys } from "../config/keys.ts";
 import { UsageError, redactCredentials } from "../errors.ts";
 import type { Store } from "../store/database.ts";
 import { createRun, findRun, type RunKind, type RunRecord } from "../store/runs.ts";
+import { operationalKeys } from "../config/operational.ts";
 import { VERSION } from "../version.ts";
-
-/** Flags that may differ when a run is resumed: where and how to reach things, not what to compute. */
-export const operationalKeys = [
-  "db",
-  "logLevel",
-  "json",
-  "baseUrl",
-  "apiKey",
-  "concurrency",
-  "maxConcurrency",
-  "requestTimeout",
-  "maxRetries",
-  "rerankUrl",
-  "rerankApiKey",
-  "rerankTimeout",
-  "resume",
-  "arborUrl",
-  "arborTimeout",
-  "onInterrupt",
-] as const;
 
 const SECRET_KEYS = new Set(["apiKey", "rerankApiKey"]);
 

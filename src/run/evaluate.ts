@@ -7,27 +7,33 @@
 import type { EvaluateOptions } from "../config/schemas.ts";
 import { loadExamples } from "../data/index.ts";
 import type { Example } from "../data/types.ts";
-import { UsageError } from "../errors.ts";
+import { ExitCode, ServiceError, UsageError } from "../errors.ts";
 import { writeJsonFile, writeJsonLinesFile, writeOutputFile } from "../files.ts";
 import { log, startProgress } from "../log.ts";
 import { runMultiHop } from "../program/multihop.ts";
+import { isServiceFailure } from "../program/types.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { OpenAIChatClient } from "../lm/client.ts";
 import { describeCacheCounts } from "../lm/cache.ts";
 import { cacheCountsOf, createStoreCache } from "../store/cache.ts";
 import { completedExampleIds, predictionsOf } from "../store/results.ts";
+import { isResultStatus } from "../metrics/run-scores.ts";
 import { startResultWriter } from "../store/writer.ts";
 import { ConcurrencyRecorder, programConcurrency } from "./concurrency.ts";
-import { runExamples, type ExampleRun } from "./examples.ts";
+import { runExamples, serviceFailureError, type ExampleRuns, type ServiceEndpoints } from "./examples.ts";
 import { examplesMarkdown, pickExamples } from "./outputs.ts";
-import { officialGold, officialPrediction, scoreRun, type RunScores } from "./scores.ts";
+import { missingCauses, officialGold, officialPrediction, scoreRun, type RunScores } from "../metrics/run-scores.ts";
 import { runSession, type RunSession } from "./session.ts";
 import type { Program } from "../program/signatures.ts";
 import { baseUrlsOf, buildChatClient, buildRetriever, loadProgram, multiHopOptions, preflight, programOfRun } from "./setup.ts";
 
 export interface EvaluateSummary {
   run: string;
-  status: "completed";
+  /** incomplete: some examples have no result (service failures); exitCode says 4 or 5. */
+  status: "completed" | "incomplete";
+  exitCode: number;
+  /** Examples without a result. */
+  missing: number;
   database: string;
   outputDirectory: string;
   examples: number;
@@ -70,8 +76,8 @@ export async function runEvaluate(requested: EvaluateOptions, signal: AbortSigna
       examples.map((example, position) => ({ exampleId: example.id, position, role: "test", nHops: example.nHops, shape: example.shape })),
     work: async (session, prepared) => {
       const summary = await evaluate(session, prepared);
-      const lmErrors = summary.scores?.overall.lm_errors ?? 0;
-      return { outcome: "completed", note: lmErrors > 0 ? `${lmErrors} examples failed on LM/service errors` : null, summary };
+      const note = summary.scores && summary.missing > 0 ? `${summary.missing} examples have no result (${missingCauses(summary.scores.overall)})` : null;
+      return { outcome: summary.status, note, summary };
     },
     progress: (session) => `${predictionsOf(session.store, session.run.id).length} examples recorded`,
   });
@@ -95,9 +101,9 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
   const totals = { n: 0, em: 0, f1: 0 };
   const writer = await startResultWriter(store.path, store);
   const concurrency = new ConcurrencyRecorder(store, run.id, client.pool, options);
-  let runs: ExampleRun[];
+  let finished: ExampleRuns;
   try {
-    runs = await runExamples({
+    finished = await runExamples({
       runId: run.id,
       step: -1,
       examples: pending,
@@ -106,13 +112,15 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
       concurrency: programConcurrency(options, client.concurrency),
       writer,
       signal,
-      endpoints: { lm: baseUrlsOf(options).join(", "), retrieval: options.rerankUrl },
+      endpoints: endpointsOf(options),
       resumeCommand: session.resumeCommand,
-      onResult: ({ score }) => {
-        totals.n += 1;
-        totals.em += score.em;
-        totals.f1 += score.f1;
-        progress.add(1, `EM ${(totals.em / totals.n).toFixed(3)} F1 ${(totals.f1 / totals.n).toFixed(3)}`);
+      onResult: ({ result, score }) => {
+        if (!isServiceFailure(result.failure)) {
+          totals.n += 1;
+          totals.em += score.em;
+          totals.f1 += score.f1;
+        }
+        progress.add(1, totals.n > 0 ? `EM ${(totals.em / totals.n).toFixed(3)} F1 ${(totals.f1 / totals.n).toFixed(3)}` : undefined);
       },
     });
   } finally {
@@ -123,24 +131,48 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
 
   const predictions = predictionsOf(store, run.id);
   const scores = scoreRun(examples, predictions);
+  // Only examples with a result go into the official files, so `musique score` agrees with scores.json.
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
-  writeJsonLinesFile(session.file("predictions.jsonl"), examples.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
-  writeJsonLinesFile(session.file("gold.jsonl"), examples.map(officialGold), "--output-dir");
+  const withResult = examples.filter((example) => isResultStatus(byId.get(example.id)?.status ?? ""));
+  writeJsonLinesFile(session.file("predictions.jsonl"), withResult.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
+  writeJsonLinesFile(session.file("gold.jsonl"), withResult.map(officialGold), "--output-dir");
   writeJsonFile(session.file("scores.json"), { run: run.name, ...scores }, "--output-dir");
-  if (runs.length > 0) writeOutputFile(session.file("examples.md"), examplesMarkdown(run.name, pickExamples(runs)), "--output-dir");
+  const results = finished.runs.filter((item) => !isServiceFailure(item.result.failure));
+  if (results.length > 0) writeOutputFile(session.file("examples.md"), examplesMarkdown(run.name, pickExamples(results)), "--output-dir");
   const cache = cacheCountsOf(store, run.id);
   const fromCache = describeCacheCounts(cache);
   if (fromCache) log.info(fromCache);
-  const lmErrors = scores.overall.lm_errors;
-  if (lmErrors > 0) log.warn(`${lmErrors} examples failed on service errors; re-run them with: ${session.resumeCommand}`);
+  const incomplete = scores.overall.missing > 0 ? incompleteRun(session, examples.length, scores, finished) : null;
+  if (incomplete) log.error(incomplete.describe());
   return {
     run: run.name,
-    status: "completed",
+    status: incomplete ? "incomplete" : "completed",
+    exitCode: incomplete?.exitCode ?? ExitCode.ok,
     database: store.path,
     outputDirectory: session.directory,
     examples: examples.length,
     ranNow: pending.length,
+    missing: scores.overall.missing,
     scores,
     cache,
   };
+}
+
+function endpointsOf(options: EvaluateOptions): ServiceEndpoints {
+  return { lm: baseUrlsOf(options).join(", "), retrieval: options.rerankUrl };
+}
+
+/**
+ * Why a run is incomplete: how many examples have no result and why, that the scores are over the
+ * others, and the resume command; exit 4 (or 5 when most failures were refusals, e.g. HTTP 400).
+ */
+function incompleteRun(session: RunSession<EvaluateOptions>, total: number, scores: RunScores, finished: ExampleRuns): ServiceError {
+  const { overall } = scores;
+  const failures = finished.runs.flatMap((item) => (item.result.failure && isServiceFailure(item.result.failure) ? [item.result.failure] : []));
+  const summary =
+    `${overall.missing} of ${total} examples have no result (${missingCauses(overall)}); ` +
+    (overall.n > 0 ? `the scores are over the ${overall.n} that have one` : "no example has a score");
+  const fix = `check the service, then run the missing examples with: ${session.resumeCommand}`;
+  if (finished.stopped) return finished.stopped.reworded(`${finished.stopped.message}; ${summary}`, { fix });
+  return serviceFailureError(summary, failures, endpointsOf(session.options), fix);
 }

@@ -2,16 +2,17 @@
  * Running the program over a list of examples and recording each result as it finishes: the one
  * path for `evaluate` and for validation during training. `--concurrency` examples run at once;
  * each finished example goes to the results writer thread (one transaction per example, keyed by
- * run + step + example, so a resume never duplicates). An error thrown by the program (a refused
- * request, a bug) stops the run; so does the stop rule on service failures (see `FailureStop`).
+ * run + step + example, so a resume never duplicates). An error thrown by the program (what
+ * `stopsRun` says stops a run: a wrong key or model, a bug) ends the run; the stop rule on
+ * service failures (`FailureStop`) stops it early, leaving the examples not run missing.
  * Spec: README "Evaluate", docs/store.md (predictions).
  */
 import type { RewardVersion } from "../metrics/reward-versions.ts";
 import type { Example } from "../data/types.ts";
-import { InterruptedError, ServiceError } from "../errors.ts";
+import { excerpt, InterruptedError, ServiceError } from "../errors.ts";
 import { Limiter, type ConcurrencyGauge } from "../http/limit.ts";
 import { scoreExample, type ExampleScore } from "../metrics/index.ts";
-import { isServiceFailure, type ProgramResult } from "../program/types.ts";
+import { isServiceFailure, type ProgramFailure, type ProgramResult } from "../program/types.ts";
 import type { ResultWriter } from "../store/writer.ts";
 
 /** One example's program run and its score. */
@@ -23,41 +24,76 @@ export interface ExampleRun {
 
 /** Consecutive examples that fail on service errors before the run stops instead of going on. */
 export const MAX_CONSECUTIVE_SERVICE_FAILURES = 8;
+/** Examples finished before the failure rate is judged, and the rate that stops the run. */
+export const FAILURE_RATE_MIN_EXAMPLES = 20;
+export const MAX_SERVICE_FAILURE_RATE = 0.5;
 
-/** The services a run talks to, named in the message when the stop rule ends it. */
+/** The services a run talks to, named in its messages. */
 export interface ServiceEndpoints {
   lm: string;
   retrieval: string;
 }
 
+/** The service error that a run's service failures amount to (exit 5 when most were refusals, else 4). */
+export function serviceFailureError(message: string, failures: readonly ProgramFailure[], endpoints: ServiceEndpoints, fix: string): ServiceError {
+  const services = failures.filter((failure) => failure.kind === "service");
+  const refused = services.filter((failure) => failure.refused === true).length;
+  const last = failures.at(-1);
+  const retrieval = last?.kind === "service" && last.service === "retrieval";
+  return new ServiceError(message, {
+    service: retrieval ? "retrieval service" : "language model",
+    url: retrieval ? endpoints.retrieval : endpoints.lm,
+    kind: services.length > 0 && refused * 2 > services.length ? "rejected" : "server",
+    retryable: false,
+    ...(last ? { cause: `${last.kind === "deadline" ? "deadline" : retrieval ? "retrieval" : "LM"}: ${excerpt(last.message)}` } : {}),
+    fix,
+  });
+}
+
 /**
- * The stop rule: a run stops once max(8, examples in flight) examples in a row failed on service
- * errors (the examples in flight when a service goes down all fail together, so the bound grows
- * with the concurrency; with --concurrency auto, the concurrency of the moment).
+ * The stop rule, shared by evaluate and validation during training: a run stops once
+ * max(8, examples in flight) examples in a row failed on service errors (the examples in flight
+ * when a service goes down all fail together, so the bound grows with the concurrency; with
+ * --concurrency auto, the concurrency of the moment), or once at least max(20, 2 × examples in
+ * flight) examples finished and more than half of them failed on service errors: going on would
+ * mostly pay for calls whose examples end up missing anyway.
  */
 export class FailureStop {
   private consecutive = 0;
+  private finished = 0;
+  private readonly failures: ProgramFailure[] = [];
 
   constructor(private readonly concurrency: number | ConcurrencyGauge) {}
 
-  private get limit(): number {
-    const inFlight = typeof this.concurrency === "number" ? this.concurrency : this.concurrency.limit;
-    return Math.max(MAX_CONSECUTIVE_SERVICE_FAILURES, inFlight);
+  private get inFlight(): number {
+    return typeof this.concurrency === "number" ? this.concurrency : this.concurrency.limit;
+  }
+
+  private get inARow(): number {
+    return Math.max(MAX_CONSECUTIVE_SERVICE_FAILURES, this.inFlight);
+  }
+
+  private get judgeAfter(): number {
+    return Math.max(FAILURE_RATE_MIN_EXAMPLES, 2 * this.inFlight);
   }
 
   /** Count one finished example; returns why the run must stop, or null. */
   record(result: ProgramResult, endpoints: ServiceEndpoints, resumeCommand: string): ServiceError | null {
-    this.consecutive = isServiceFailure(result.failure) ? this.consecutive + 1 : 0;
-    if (this.consecutive < this.limit) return null;
+    this.finished += 1;
     const failure = result.failure;
-    const retrieval = failure?.kind === "service" && failure.service === "retrieval";
-    return new ServiceError(`stopping: ${this.consecutive} examples in a row failed on service errors`, {
-      service: retrieval ? "retrieval service" : "language model",
-      url: retrieval ? endpoints.retrieval : endpoints.lm,
-      retryable: false,
-      cause: failure?.message,
-      fix: `check the server, then continue with: ${resumeCommand}`,
-    });
+    if (!failure || !isServiceFailure(failure)) {
+      this.consecutive = 0;
+      return null;
+    }
+    this.consecutive += 1;
+    this.failures.push(failure);
+    let why: string | null = null;
+    if (this.consecutive >= this.inARow) why = `${this.consecutive} examples in a row failed on service errors`;
+    else if (this.finished >= this.judgeAfter && this.failures.length > MAX_SERVICE_FAILURE_RATE * this.finished) {
+      why = `${this.failures.length} of the ${this.finished} examples run so far failed on service errors`;
+    }
+    if (why === null) return null;
+    return serviceFailureError(`stopped early: ${why}`, this.failures.slice(-this.consecutive), endpoints, `check the service, then continue with: ${resumeCommand}`);
   }
 }
 
@@ -79,18 +115,26 @@ export interface RunExamplesOptions {
   onResult?: (run: ExampleRun) => void;
 }
 
+export interface ExampleRuns {
+  /** Every example that finished (service failures included), in the order of `examples`. */
+  runs: ExampleRun[];
+  /** Why the stop rule ended the run early (the examples not run are missing), or null. */
+  stopped: ServiceError | null;
+}
+
 /**
- * Run and record every example; resolves (in the order of `examples`) once all are committed.
- * On Ctrl-C it records what finished (an example abandoned mid-call is not a result and is not
- * recorded), then throws the interruption. Throws the first fatal error (a refused request, the
- * stop rule, a failed write).
+ * Run and record every example; resolves once all that finished are committed. On Ctrl-C it
+ * records what finished (an example abandoned mid-call is not a result and is not recorded), then
+ * throws the interruption. When the stop rule fires it stops starting examples and returns why.
+ * Throws the first fatal error (a refused key or model, a bug, a failed write).
  */
-export async function runExamples(options: RunExamplesOptions): Promise<ExampleRun[]> {
+export async function runExamples(options: RunExamplesOptions): Promise<ExampleRuns> {
   const limiter = new Limiter(options.concurrency);
   const stop = new FailureStop(options.concurrency);
   const runs: ExampleRun[] = [];
   const recorded: Array<Promise<void>> = [];
   let fatal: unknown;
+  let stopped: ServiceError | null = null;
   const abortRun = new AbortController();
   const signal = AbortSignal.any([options.signal, abortRun.signal]);
   const fail = (error: unknown) => {
@@ -109,7 +153,8 @@ export async function runExamples(options: RunExamplesOptions): Promise<ExampleR
           if (!signal.aborted) fail(error);
           return;
         }
-        if (signal.aborted && isServiceFailure(result.failure)) return; // abandoned mid-call: not a result
+        // Abandoned mid-call (Ctrl-C or the stop rule): not a result, and not recorded.
+        if (signal.aborted && isServiceFailure(result.failure)) return;
         const score = scoreExample(example, result, options.reward);
         // Committed by the writer thread within milliseconds; the slot is free for the next example.
         recorded.push(
@@ -120,7 +165,10 @@ export async function runExamples(options: RunExamplesOptions): Promise<ExampleR
         const run = { example, result, score };
         runs.push(run);
         const stopping = stop.record(result, options.endpoints, options.resumeCommand);
-        if (stopping && !fatal) fail(stopping);
+        if (stopping && !stopped && !fatal) {
+          stopped = stopping;
+          abortRun.abort(stopping);
+        }
         options.onResult?.(run);
       }),
     ),
@@ -131,5 +179,19 @@ export async function runExamples(options: RunExamplesOptions): Promise<ExampleR
   if (fatal) throw fatal;
   if (options.signal.aborted) throw options.signal.reason ?? new InterruptedError();
   const order = new Map(options.examples.map((example, index) => [example.id, index]));
-  return runs.sort((a, b) => (order.get(a.example.id) ?? 0) - (order.get(b.example.id) ?? 0));
+  return { runs: runs.sort((a, b) => (order.get(a.example.id) ?? 0) - (order.get(b.example.id) ?? 0)), stopped };
+}
+
+/**
+ * Run examples for a measurement that cannot do without results (validation during training):
+ * the stop rule's reason is thrown, and so is a pass in which no example has a result.
+ */
+export async function runAllExamples(options: RunExamplesOptions): Promise<ExampleRun[]> {
+  const { runs, stopped } = await runExamples(options);
+  if (stopped) throw stopped;
+  const failures = runs.flatMap((run) => (run.result.failure && isServiceFailure(run.result.failure) ? [run.result.failure] : []));
+  if (runs.length > 0 && failures.length === runs.length) {
+    throw serviceFailureError(`all ${runs.length} examples failed on service errors`, failures, options.endpoints, `check the service, then continue with: ${options.resumeCommand}`);
+  }
+  return runs;
 }

@@ -14,7 +14,8 @@ import { writeJsonFile } from "../files.ts";
 import { log, retryLog } from "../log.ts";
 import { openStore, type Store } from "../store/database.ts";
 import { findRun, recordRunExamples, updateRunStatus, type RunExample, type RunKind, type RunRecord, type RunStatus } from "../store/runs.ts";
-import { newRunName, operationalKeys, resumeOptions, startNewRun, type NewRunOptions } from "./config.ts";
+import { operationalKeys } from "../config/operational.ts";
+import { newRunName, resumeOptions, startNewRun, type NewRunOptions } from "./config.ts";
 import { lockRun } from "./lock.ts";
 import { checkFolderFree, claimOutputFolder, ownerOf } from "./output-folder.ts";
 import { teeLogTo } from "./outputs.ts";
@@ -25,7 +26,7 @@ export interface SessionOptions extends NewRunOptions {
 }
 
 /** How a run that went through its work ends. */
-export type RunOutcome = Extract<RunStatus, "completed">;
+export type RunOutcome = Extract<RunStatus, "completed" | "incomplete">;
 
 export interface RunSession<O> {
   readonly store: Store;

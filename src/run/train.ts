@@ -30,8 +30,8 @@ import { validationsOf } from "../store/reports.ts";
 import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep, newestCheckpoint } from "../store/training.ts";
 import { startResultWriter, type ResultWriter } from "../store/writer.ts";
 import { ConcurrencyRecorder, programConcurrency } from "./concurrency.ts";
-import { runExamples, type ServiceEndpoints } from "./examples.ts";
-import { officialPrediction, scoreRun } from "./scores.ts";
+import { runAllExamples, type ServiceEndpoints } from "./examples.ts";
+import { officialPrediction, scoreRun } from "../metrics/run-scores.ts";
 import { nextSteps, type NextSteps } from "./next-steps.ts";
 import { runSession, type RunSession } from "./session.ts";
 import type { Program } from "../program/signatures.ts";
@@ -163,7 +163,7 @@ function writeGroupsFile(store: Store, runId: number, path: string): void {
 /** Validation through the evaluate path: the shared example runner and the results writer thread. */
 function devRunner(session: RunSession<TrainOptions>, writer: ResultWriter, endpoints: ServiceEndpoints): DevRunner {
   return (step, dev, program, signal) =>
-    runExamples({
+    runAllExamples({
       runId: session.run.id,
       step,
       examples: dev,

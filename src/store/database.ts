@@ -137,19 +137,33 @@ function checkNotNewer(path: string, version: number): void {
   }
 }
 
+/**
+ * Bring the file to the current schema in one write transaction. Foreign keys are off while the
+ * migrations run (a migration may rebuild a table that others reference: dropping the old copy
+ * must not cascade), and checked before the transaction commits; renames leave views alone
+ * (legacy_alter_table) so that a table can be rebuilt under a view that reads it.
+ */
 function migrate(path: string, database: Database): void {
   const version = schemaVersion(database);
   checkNotNewer(path, version);
   if (version === SCHEMA_VERSION) return;
-  database.transaction(() => {
-    // Re-read inside the write transaction: another process may have migrated meanwhile.
-    const current = schemaVersion(database);
-    checkNotNewer(path, current);
-    for (let index = current; index < MIGRATIONS.length; index++) {
-      database.run(MIGRATIONS[index] ?? "");
-      database.run(`PRAGMA user_version = ${index + 1}`);
-    }
-  }).immediate();
+  database.run("PRAGMA foreign_keys = OFF");
+  database.run("PRAGMA legacy_alter_table = ON");
+  try {
+    database.transaction(() => {
+      // Re-read inside the write transaction: another process may have migrated meanwhile.
+      const current = schemaVersion(database);
+      checkNotNewer(path, current);
+      for (let index = current; index < MIGRATIONS.length; index++) {
+        database.run(MIGRATIONS[index] ?? "");
+        database.run(`PRAGMA user_version = ${index + 1}`);
+      }
+      const broken = database.query("PRAGMA foreign_key_check").all();
+      if (broken.length > 0) throw new StoreError(`database ${path}: the migration left ${broken.length} rows without their run`, { cause: JSON.stringify(broken.slice(0, 3)) });
+    }).immediate();
+  } finally {
+    database.run("PRAGMA legacy_alter_table = OFF");
+  }
 }
 
 function describeKind(stats: Stats): string {
@@ -249,8 +263,8 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     database.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeout))}`);
     database.run("PRAGMA journal_mode = WAL");
     database.run("PRAGMA synchronous = NORMAL");
-    database.run("PRAGMA foreign_keys = ON");
     migrate(path, database);
+    database.run("PRAGMA foreign_keys = ON");
   } catch (error) {
     database?.close();
     throw storeFailure(path, error, "open");

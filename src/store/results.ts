@@ -11,7 +11,13 @@ export const EVALUATION_STEP = -1;
 /** `rollout_index` of a module call that is not part of a training rollout. */
 export const NO_ROLLOUT = -1;
 
-export type PredictionStatus = "ok" | "format_failure" | "lm_error";
+/**
+ * ok and format_failure are results (scored); lm_error, retrieval_error and deadline are examples
+ * that have no result (the LM or the retrieval service kept failing, or --example-timeout passed):
+ * never scored, run again by a resume.
+ */
+export type PredictionStatus = "ok" | "format_failure" | "lm_error" | "retrieval_error" | "deadline";
+
 
 export interface ExampleResult {
   exampleId: string;
@@ -25,8 +31,11 @@ export interface ExampleResult {
 }
 
 export function predictionStatus(result: ProgramResult): PredictionStatus {
-  if (!result.failure) return "ok";
-  return result.failure.kind === "format" ? "format_failure" : "lm_error";
+  const failure = result.failure;
+  if (!failure) return "ok";
+  if (failure.kind === "format") return "format_failure";
+  if (failure.kind === "deadline") return "deadline";
+  return failure.service === "retrieval" ? "retrieval_error" : "lm_error";
 }
 
 /**
@@ -199,8 +208,9 @@ export function recordExampleResult(store: Store, runId: number, example: Exampl
 }
 
 /**
- * Ids of the examples already recorded for (run, step), for resume. LM errors are not counted
- * as done (a resumed run retries them) unless `includeErrors` is set.
+ * Ids of the examples already recorded for (run, step), for resume. Examples without a result
+ * (service failures, deadlines) are not counted as done (a resumed run runs them again) unless
+ * `includeErrors` is set.
  */
 export function completedExampleIds(
   store: Store,
@@ -210,7 +220,7 @@ export function completedExampleIds(
 ): Set<string> {
   const sql = options.includeErrors
     ? "SELECT example_id FROM predictions WHERE run_id = ? AND step = ?"
-    : "SELECT example_id FROM predictions WHERE run_id = ? AND step = ? AND status != 'lm_error'";
+    : "SELECT example_id FROM predictions WHERE run_id = ? AND step = ? AND status IN ('ok', 'format_failure')";
   const rows = guarded(store, () => store.database.query(sql).all(runId, step)) as { example_id: string }[];
   return new Set(rows.map((row) => row.example_id));
 }

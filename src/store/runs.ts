@@ -7,7 +7,8 @@ import { guarded, inTransaction, now, type Store } from "./database.ts";
 export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export type RunKind = "evaluate" | "train" | "retrieve";
-export type RunStatus = "running" | "completed" | "failed" | "interrupted";
+/** incomplete: every example was tried but some have no result (service failures; a resume runs them). */
+export type RunStatus = "running" | "completed" | "incomplete" | "failed" | "interrupted";
 export type ExampleRole = "train" | "dev" | "test";
 
 export interface NewRun {
@@ -157,6 +158,10 @@ export interface RunSummary {
   reward: number | null;
   formatFailures: number;
   lmErrors: number;
+  retrievalErrors: number;
+  deadlines: number;
+  /** Examples without a result (service failures and examples never run). */
+  missing: number;
   calls: number;
   failedCalls: number;
   promptTokens: number;
@@ -197,7 +202,8 @@ export function listRuns(store: Store, options: ListRunsOptions = {}): Array<Run
       .query<SummaryRow, [string, number, number]>(
         `SELECT s.run_id AS runId, s.run_name AS name, s.kind, s.status, s.started_at AS startedAt, s.finished_at AS finishedAt,
            s.model, s.retriever, s.dataset, s.step, s.n, s.em, s.f1, s.recall, s.support_f1 AS supportF1, s.reward,
-           s.format_failures AS formatFailures, s.lm_errors AS lmErrors, s.calls, s.failed_calls AS failedCalls,
+           s.format_failures AS formatFailures, s.lm_errors AS lmErrors, s.retrieval_errors AS retrievalErrors,
+           s.deadlines, s.missing, s.calls, s.failed_calls AS failedCalls,
            s.prompt_tokens AS promptTokens, s.completion_tokens AS completionTokens,
            (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags WHERE run_id = s.run_id ORDER BY tag)) AS tagsJson,
            -- the stored configuration's keys are snake_case (num_hops); runs recorded before were camelCase (numHops)

@@ -7,6 +7,7 @@
  * before training); `rollout_index = -1` marks "not a rollout", so the UNIQUE keys work (SQLite
  * treats NULLs as distinct); `hop` counts from 0 (the answer call carries the hops run).
  */
+import { MIGRATION_RESULTS } from "./schema-results.ts";
 
 const MIGRATION_1 = `
 CREATE TABLE runs (
@@ -398,6 +399,8 @@ ALTER TABLE training_steps ADD COLUMN arbor_waiting_seconds REAL;
 `;
 
 /** Ordered migrations; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9];
+export const MIGRATIONS: readonly string[] = [
+  MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_RESULTS,
+];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

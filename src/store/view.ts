@@ -10,6 +10,9 @@
 import { guarded, type Store } from "./database.ts";
 import type { RunSummary } from "./runs.ts";
 
+/** A prediction that is a result (scores are over these; service failures are not scores). */
+const SCORED = "status IN ('ok', 'format_failure')";
+
 /** PRAGMA data_version: changes whenever another connection commits to the database. */
 export function dataVersion(store: Store): number {
   const row = guarded(store, () => store.database.query("PRAGMA data_version").get()) as { data_version: number } | null;
@@ -25,7 +28,7 @@ function tagList(json: string): string[] {
 export type RunListRow = Omit<RunSummary, "calls" | "failedCalls" | "promptTokens" | "completionTokens" | "lmErrors"> & {
   configJson: string;
   error: string | null;
-  /** Predictions that failed on a service (status lm_error). */
+  /** Predictions without a result (lm_error, retrieval_error, deadline). */
   serviceFailures: number;
   /** Training runs: recorded and completed steps. */
   steps: number;
@@ -33,8 +36,9 @@ export type RunListRow = Omit<RunSummary, "calls" | "failedCalls" | "promptToken
 };
 
 /**
- * Every run, newest first, with the scores of its latest predictions (as run_summary, without
- * the module_calls aggregate, which would read every call's prompt on each page load).
+ * Every run, newest first, with the scores of its latest predictions (as run_summary: over the
+ * examples with a result, missing counted; without the module_calls aggregate, which would read
+ * every call's prompt on each page load).
  */
 export function runListOf(store: Store, limit = 1000): RunListRow[] {
   const rows = guarded(store, () =>
@@ -43,13 +47,21 @@ export function runListOf(store: Store, limit = 1000): RunListRow[] {
         `SELECT r.id AS runId, r.name, r.kind, r.status, r.started_at AS startedAt, r.finished_at AS finishedAt, r.model, r.retriever,
            r.dataset, r.config_json AS configJson, r.error,
            p.step, COALESCE(p.n, 0) AS n, p.em, p.f1, p.recall, p.support_f1 AS supportF1, p.reward,
-           COALESCE(p.format_failures, 0) AS formatFailures, COALESCE(p.lm_errors, 0) AS serviceFailures,
+           COALESCE(p.format_failures, 0) AS formatFailures,
+           COALESCE(p.lm_errors, 0) + COALESCE(p.retrieval_errors, 0) + COALESCE(p.deadlines, 0) AS serviceFailures,
+           COALESCE(p.retrieval_errors, 0) AS retrievalErrors, COALESCE(p.deadlines, 0) AS deadlines,
+           CASE WHEN r.kind = 'train' AND p.step IS NULL THEN 0 ELSE MAX(0,
+             (SELECT COUNT(*) FROM run_examples e WHERE e.run_id = r.id AND e.role = CASE r.kind WHEN 'train' THEN 'dev' ELSE 'test' END)
+             - COALESCE(p.n, 0)) END AS missing,
            COALESCE(s.steps, 0) AS steps, COALESCE(s.completed, 0) AS completedSteps,
            (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)) AS tagsJson
          FROM runs r
          LEFT JOIN (
-           SELECT run_id, step, COUNT(*) AS n, AVG(em) AS em, AVG(f1) AS f1, AVG(recall) AS recall, AVG(support_f1) AS support_f1,
-             AVG(reward) AS reward, SUM(status = 'format_failure') AS format_failures, SUM(status = 'lm_error') AS lm_errors
+           SELECT run_id, step, SUM(${SCORED}) AS n, AVG(CASE WHEN ${SCORED} THEN em END) AS em,
+             AVG(CASE WHEN ${SCORED} THEN f1 END) AS f1, AVG(CASE WHEN ${SCORED} THEN recall END) AS recall,
+             AVG(CASE WHEN ${SCORED} THEN support_f1 END) AS support_f1, AVG(CASE WHEN ${SCORED} THEN reward END) AS reward,
+             SUM(status = 'format_failure') AS format_failures, SUM(status = 'lm_error') AS lm_errors,
+             SUM(status = 'retrieval_error') AS retrieval_errors, SUM(status = 'deadline') AS deadlines
            FROM predictions p1 WHERE step = (SELECT MAX(step) FROM predictions p2 WHERE p2.run_id = p1.run_id)
            GROUP BY run_id, step
          ) p ON p.run_id = r.id

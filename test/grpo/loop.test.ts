@@ -17,7 +17,7 @@ import { createRun } from "../../src/store/runs.ts";
 import { inlineWriter } from "../../src/store/writer.ts";
 import { runOnce } from "../../src/grpo/rollouts.ts";
 import { StepSampler } from "../../src/grpo/sampler.ts";
-import { runExamples } from "../../src/run/examples.ts";
+import { runAllExamples } from "../../src/run/examples.ts";
 import { bestValidation, checkpointsOf } from "../../src/store/training.ts";
 import { startFakeArbor, type FakeArbor } from "../fakes/arbor.ts";
 import { dspyCompletion, dspyResponder, isJsonRequest, userFields, type FakeResponder } from "../fakes/openai.ts";
@@ -100,7 +100,7 @@ function context(server: FakeArbor | null, extra: Partial<GrpoLoopContext> = {})
     signal: new AbortController().signal,
     // Validation through the evaluate path (src/run/examples.ts), as musique train wires it.
     runDev: (step, dev, program, signal) =>
-      runExamples({
+      runAllExamples({
         runId: run.id,
         step,
         examples: dev,

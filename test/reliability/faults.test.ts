@@ -194,10 +194,10 @@ describe("evaluate under injected faults", () => {
     expect(audit.attempts).toBe(fake.counts.chat);
     expect(audit.attempts - audit.answeredCalls).toBe(countKinds(schedule.injected, FAILING_INFRA));
     expect(audit.byStatus.format_failure ?? 0).toBe(countKinds(schedule.injected, BREAKING_FORMAT));
-    // A retrieval that failed for good is an lm_error naming the rerank URL, its calls kept.
+    // A retrieval that failed for good is a retrieval_error naming the rerank URL, its calls kept.
     const retrievalFailures = queryOne<{ n: number }>(
       database,
-      "SELECT COUNT(*) AS n FROM predictions WHERE status = 'lm_error' AND error LIKE 'retrieval failed:%' AND error LIKE ?",
+      "SELECT COUNT(*) AS n FROM predictions WHERE status = 'retrieval_error' AND error LIKE ?",
       `%${rerank.url}%`,
     ).n;
     reportScenario("evaluate / rerank + LM faults (seeds 4242, 77)", {

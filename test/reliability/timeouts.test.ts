@@ -4,7 +4,7 @@
  * HF_HUB_DOWNLOAD_TIMEOUT). Nothing may hang: every child is bounded by startMusique's limit.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startFakeOpenAI, type FakeFault } from "../fakes/openai.ts";
 import { startFakeRerank } from "../fakes/rerank.ts";
@@ -71,8 +71,10 @@ describe("a hung service fails within its timeout, naming the URL and the flag",
       expect(call.attempts).toBe(1);
     }
     const audit = auditRun(database, "lm-hang");
-    expect(audit.status).toBe("failed");
-    expect(existsSync(join(directory, "out", "lm-hang", "scores.json"))).toBe(false);
+    expect(audit.status).toBe("incomplete"); // service failures are not scores: nothing is marked completed
+    expect(result.stderr).toContain("8 of 8 examples have no result (8 LM errors); no example has a score");
+    const scores = JSON.parse(readFileSync(join(directory, "out", "lm-hang", "scores.json"), "utf8")) as { overall: Record<string, unknown> };
+    expect(scores.overall).toMatchObject({ n: 0, answer_f1: null, missing: 8, lm_errors: 8 });
     reportScenario("timeouts / LM hang (--request-timeout 1)", { "requests sent": fake.counts.chat, "faults injected": fake.counts.faults, "final results": audit.predictions, "run status": audit.status });
   }, 30_000);
 
@@ -90,11 +92,12 @@ describe("a hung service fails within its timeout, naming the URL and the flag",
         extra: ["--example-timeout", "1", "--request-timeout", "30"],
       }),
     ).done;
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode).toBe(4); // no example has a result: the run is incomplete, not a score of 0
+    expect(auditRun(database, "deadline").status).toBe("incomplete");
     const predictions = queryAll<{ status: string; error: string }>(database, "SELECT status, error FROM predictions");
     expect(predictions).toHaveLength(2);
     for (const prediction of predictions) {
-      expect(prediction.status).toBe("lm_error");
+      expect(prediction.status).toBe("deadline");
       expect(prediction.error).toContain("did not finish within 1 s (--example-timeout)");
     }
     const calls = queryAll<{ n: number }>(database, "SELECT COUNT(*) AS n FROM module_calls");

@@ -240,16 +240,16 @@ describe("musique query and musique runs", () => {
     const result = await runCli(["runs", "--db", path]);
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+steps\s+model\s+retriever\s+hops\s+T\s+n\s+EM\s+F1\s+reward\s+tags$/);
-    expect(lines[2]).toMatch(/^eval-two\s+evaluate\s+running\s+-\s+-\s+-\s+-\s+-\s+0\s+-\s+-\s+-\s+-$/);
-    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+-\s+Qwen2\.5-7B-Instruct\s+lexical\s+2\s+0\.5\s+3\s+0\.667\s+0\.667\s+0\.680\s+-$/);
+    expect(lines[0]).toMatch(/^run\s+kind\s+status\s+steps\s+model\s+retriever\s+hops\s+T\s+n\s+missing\s+EM\s+F1\s+reward\s+tags$/);
+    expect(lines[2]).toMatch(/^eval-two\s+evaluate\s+running\s+-\s+-\s+-\s+-\s+-\s+0\s+0\s+-\s+-\s+-\s+-$/);
+    expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+-\s+Qwen2\.5-7B-Instruct\s+lexical\s+2\s+0\.5\s+3\s+0\s+0\.667\s+0\.667\s+0\.680\s+-$/);
     expect(result.stdout).toContain("reward (v1) = hop weight × (0.8 × (0.6·EM + 0.3·F1) + 0.2·recall), from 0 to 1.84");
   });
 
-  test("musique runs --wide adds start time, the step of the scores, recall, support F1, failures, calls, tokens, dataset and the full model", async () => {
+  test("musique runs --wide adds start time, the step of the scores, recall, support F1, format failures, calls, tokens, dataset and the full model", async () => {
     const result = await runCli(["runs", "--db", path, "--wide"]);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/\sreward\s+tags\s+started\s+scored after\s+recall\s+support F1\s+failures\s+calls\s+tokens\s+dataset$/);
+    expect(lines[0]).toMatch(/\sreward\s+tags\s+started\s+scored after\s+recall\s+support F1\s+format fail\s+calls\s+tokens\s+dataset$/);
     expect(lines[3]).toMatch(/^eval-one\s+evaluate\s+completed\s+-\s+Qwen\/Qwen2\.5-7B-Instruct\s.*\s1\.000\s+1\.000\s+0\s+15\s+1800\s+-$/);
   });
 

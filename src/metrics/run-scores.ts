@@ -1,31 +1,52 @@
 /**
  * Scores of a run: the official MuSiQue numbers (computed exactly as `musique score` computes
  * them from predictions.jsonl) plus recall, reward and failure counts, overall, per hop count
- * and per shape.
+ * and per shape. Service failures are not scores: every number is over the examples that have a
+ * result (`n`: ok or format failure), and `missing` counts the others next to them, by cause
+ * (LM, retrieval, deadline; the rest were never run). A block with no result has null scores.
+ * Used by evaluate and train (scores.json, the table) and by report, so their numbers agree;
+ * nothing here reads the store (the view's page bundles it).
  */
 import type { Example } from "../data/types.ts";
-import type { PredictionRecord } from "../store/results.ts";
-import type { RewardVersion } from "../metrics/reward-versions.ts";
-import { rewardFootnote } from "../metrics/reward.ts";
-import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
-import { formatTable, type Row } from "../text/table.ts";
-import { averageOf, evaluateOfficialRecords, type GoldRecord, type PredictionRecord as OfficialPrediction } from "../metrics/index.ts";
+import { averageOf } from "./average.ts";
+import { evaluateOfficialRecords, type GoldRecord, type PredictionRecord as OfficialPrediction } from "./official.ts";
+
+/**
+ * Whether a recorded prediction status is a result (scored): ok or format_failure. lm_error,
+ * retrieval_error and deadline are examples without a result (docs/store.md).
+ */
+export function isResultStatus(status: string): boolean {
+  return status === "ok" || status === "format_failure";
+}
 
 /** What scoring needs of a recorded prediction (store/results.ts PredictionRecord fits). */
-export type ScoredPrediction = Pick<
-  PredictionRecord,
-  "exampleId" | "answer" | "em" | "f1" | "recall" | "supportF1" | "reward" | "status" | "retrievedIds"
->;
+export interface ScoredPrediction {
+  exampleId: string;
+  answer: string | null;
+  em: number | null;
+  f1: number | null;
+  recall: number | null;
+  supportF1: number | null;
+  reward: number | null;
+  status: string;
+  retrievedIds: readonly string[];
+}
 
 export interface ScoreBlock {
+  /** Examples with a result (scored). */
   n: number;
-  answer_em: number;
-  answer_f1: number;
-  support_f1: number;
-  recall: number;
-  reward: number;
+  /** Means over those n; null when n = 0. */
+  answer_em: number | null;
+  answer_f1: number | null;
+  support_f1: number | null;
+  recall: number | null;
+  reward: number | null;
   format_failures: number;
+  /** Examples without a result: lm_errors + retrieval_errors + deadlines + never run. */
+  missing: number;
   lm_errors: number;
+  retrieval_errors: number;
+  deadlines: number;
 }
 
 export interface RunScores {
@@ -79,13 +100,21 @@ function round(value: number, digits = 4): number {
 }
 
 function block(examples: readonly Example[], byId: ReadonlyMap<string, ScoredPrediction>): ScoreBlock {
-  const gold: GoldRecord[] = examples.map((example) => ({
+  const statusOf = (example: Example) => byId.get(example.id)?.status;
+  const count = (status: string) => examples.filter((example) => statusOf(example) === status).length;
+  const withResult = examples.filter((example) => isResultStatus(statusOf(example) ?? ""));
+  const failures = { format_failures: count("format_failure"), lm_errors: count("lm_error"), retrieval_errors: count("retrieval_error"), deadlines: count("deadline") };
+  const missing = examples.length - withResult.length;
+  if (withResult.length === 0) {
+    return { n: 0, answer_em: null, answer_f1: null, support_f1: null, recall: null, reward: null, ...failures, missing };
+  }
+  const gold: GoldRecord[] = withResult.map((example) => ({
     id: example.id,
     answers: example.answers,
     supportIdxs: example.supportingIds.map(Number),
     answerable: example.answerable,
   }));
-  const predictions: OfficialPrediction[] = examples.map((example) => {
+  const predictions: OfficialPrediction[] = withResult.map((example) => {
     const record = officialPrediction(example.id, byId.get(example.id));
     return {
       id: record.id,
@@ -95,16 +124,16 @@ function block(examples: readonly Example[], byId: ReadonlyMap<string, ScoredPre
     };
   });
   const official = evaluateOfficialRecords(gold, predictions);
-  const scored = examples.map((example) => byId.get(example.id));
+  const scored = withResult.map((example) => byId.get(example.id));
   return {
-    n: examples.length,
+    n: withResult.length,
     answer_em: official.answer_em,
     answer_f1: official.answer_f1,
     support_f1: official.support_f1,
     recall: round(averageOf(scored.map((prediction) => prediction?.recall ?? 0))),
     reward: round(averageOf(scored.map((prediction) => prediction?.reward ?? 0))),
-    format_failures: scored.filter((prediction) => prediction?.status === "format_failure").length,
-    lm_errors: scored.filter((prediction) => prediction?.status === "lm_error").length,
+    ...failures,
+    missing,
   };
 }
 
@@ -128,28 +157,16 @@ export function scoreRun(examples: readonly Example[], predictions: readonly Sco
   return { overall: block(examples, byId), by_hops: byHops, by_shape: byShape };
 }
 
-/**
- * A table like DSPy's Evaluate summary, in labelled sections: overall, by hop count ("2 hops"),
- * and by shape only for hop counts with several shapes (a lone "2hop" row would repeat "2 hops");
- * a footnote says what `reward` is.
- */
-export function scoresTable(scores: RunScores, reward?: RewardVersion): string {
-  const columns = ["", "n", "EM", "F1", "support F1", "recall", "reward", "format fail", "LM errors"];
-  const row = (label: string, score: ScoreBlock) => [
-    label,
-    String(score.n),
-    score.answer_em.toFixed(3),
-    score.answer_f1.toFixed(3),
-    score.support_f1.toFixed(3),
-    score.recall.toFixed(3),
-    score.reward.toFixed(3),
-    String(score.format_failures),
-    String(score.lm_errors),
-  ];
-  const rows: Row[] = [row("overall", scores.overall), { section: "by hop count" }];
-  for (const [hops, score] of Object.entries(scores.by_hops)) rows.push(row(hopLabel(hops), score));
-  const shapes = new Set(shapesWorthShowing(Object.keys(scores.by_shape)));
-  if (shapes.size > 0) rows.push({ section: "by shape" });
-  for (const [shape, score] of Object.entries(scores.by_shape)) if (shapes.has(shape)) rows.push(row(shape, score));
-  return formatTable(columns, rows, { footnotes: ["", ...rewardFootnote(reward)] });
+/** What a missing count is made of: "3 LM errors, 1 retrieval error, 2 past --example-timeout, 4 not run". */
+export function missingCauses(score: ScoreBlock): string {
+  const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+  const notRun = score.missing - score.lm_errors - score.retrieval_errors - score.deadlines;
+  return [
+    score.lm_errors > 0 ? plural(score.lm_errors, "LM error") : "",
+    score.retrieval_errors > 0 ? plural(score.retrieval_errors, "retrieval error") : "",
+    score.deadlines > 0 ? `${score.deadlines} past --example-timeout` : "",
+    notRun > 0 ? `${notRun} not run` : "",
+  ]
+    .filter((part) => part !== "")
+    .join(", ");
 }
