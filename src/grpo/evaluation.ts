@@ -13,6 +13,7 @@ import type { Store } from "../store/database.ts";
 import { recordValidation } from "../store/training.ts";
 import type { ProgramSettings } from "./rollouts.ts";
 import { isServiceFailure, type ProgramResult } from "../program/types.ts";
+import { missingCauses } from "../metrics/run-scores.ts";
 
 /** One dev example's run and its score (already recorded by the runner). */
 export interface DevRun {
@@ -37,6 +38,14 @@ export interface DevScores {
   formatFailures: number;
   /** Dev examples without a result (service failures): left out of the means. */
   lmErrors: number;
+}
+
+/** The dev examples without a result by their real cause (LM, retrieval, deadline), as evaluate counts them. */
+function causesOf(runs: readonly DevRun[]): { missing: number; lm_errors: number; retrieval_errors: number; deadlines: number } {
+  const failures = runs.flatMap((run) => (run.result.failure && isServiceFailure(run.result.failure) ? [run.result.failure] : []));
+  const retrieval = failures.filter((failure) => failure.kind === "service" && failure.service === "retrieval").length;
+  const deadlines = failures.filter((failure) => failure.kind === "deadline").length;
+  return { missing: failures.length, lm_errors: failures.length - retrieval - deadlines, retrieval_errors: retrieval, deadlines };
 }
 
 export async function evaluateOnDev(
@@ -79,7 +88,7 @@ export async function evaluateOnDev(
     `validation after ${step} step${step === 1 ? "" : "s"}: reward ${scores.reward.toFixed(4)}, EM ${scores.em.toFixed(3)}, ` +
       `F1 ${scores.f1.toFixed(3)}, recall ${scores.recall.toFixed(3)} on ${scores.examples} dev examples` +
       (scores.formatFailures > 0 ? ` (${scores.formatFailures} format failures)` : "") +
-      (scores.lmErrors > 0 ? `; ${scores.lmErrors} of ${runs.length} dev examples have no result (service failures) and are left out` : "") +
+      (scores.lmErrors > 0 ? `; ${scores.lmErrors} of ${runs.length} dev examples have no result (${missingCauses(causesOf(runs))}) and are left out` : "") +
       (isBest && best !== null ? " — new best" : ""),
   );
   return scores;

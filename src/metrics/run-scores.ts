@@ -158,7 +158,7 @@ export function scoreRun(examples: readonly Example[], predictions: readonly Sco
 }
 
 /** What a missing count is made of: "3 LM errors, 1 retrieval error, 2 past --example-timeout, 4 not run". */
-export function missingCauses(score: ScoreBlock): string {
+export function missingCauses(score: Pick<ScoreBlock, "missing" | "lm_errors" | "retrieval_errors" | "deadlines">): string {
   const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
   const notRun = score.missing - score.lm_errors - score.retrieval_errors - score.deadlines;
   return [

@@ -157,6 +157,8 @@ ${warnings}<pre class="config" id="training-health">${escapeHtml(healthLines(tra
 function resultCharts(report: RunReport): string {
   const scores = report.scores;
   if (!scores) return `<p class="note">No predictions recorded yet.</p>`;
+  // Service failures are not scores: no chart of zeros when no example has a result.
+  if (scores.overall.n === 0) return `<p class="note">No example has a result yet (${escapeHtml(missingCauses(scores.overall))}).</p>`;
   const hops = Object.keys(scores.by_hops);
   const bars = barChart(
     hops.map((key) => `${hopLabel(key)} (n=${scores.by_hops[key]?.n ?? 0})`),

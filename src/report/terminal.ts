@@ -111,8 +111,8 @@ export function formatRunReport(report: RunReport, width = 100): string {
     );
     out.push("");
     out.push(scoresTable(report.scores, rewardVersionOf(report.config)));
-    out.push("");
-    out.push(recallTable(report));
+    // Recall is measured on examples with a result: none, no table of zeros.
+    if (overall.n > 0) out.push("", recallTable(report));
   } else if (report.dryRun) {
     out.push("a dry run trains and validates nothing: its rollouts (GRPO rewards, −1 for a format failure) and groups by step");
     out.push(...rolloutLines(report.dryRun));

@@ -31,7 +31,7 @@ import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep, newestC
 import { startResultWriter, type ResultWriter } from "../store/writer.ts";
 import { ConcurrencyRecorder, programConcurrency } from "./concurrency.ts";
 import { runAllExamples, type ServiceEndpoints } from "./examples.ts";
-import { officialPrediction, scoreRun } from "../metrics/run-scores.ts";
+import { isResultStatus, officialPrediction, scoreRun } from "../metrics/run-scores.ts";
 import { nextSteps, type NextSteps } from "./next-steps.ts";
 import { runSession, type RunSession } from "./session.ts";
 import type { Program } from "../program/signatures.ts";
@@ -303,5 +303,7 @@ function writeTrainOutputs(session: RunSession<TrainOptions>, dev: readonly Exam
   const predictions = predictionsOf(store, run.id, final.step);
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
   writeJsonFile(session.file("scores.json"), { run: run.name, step: final.step, best: summary.best === null ? null : snakeKeys(summary.best), ...scoreRun(dev, predictions) }, "--output-dir");
-  writeJsonLinesFile(session.file("predictions.jsonl"), dev.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
+  // As evaluate writes it: only examples with a result (service failures are not scores).
+  const withResult = dev.filter((example) => isResultStatus(byId.get(example.id)?.status ?? ""));
+  writeJsonLinesFile(session.file("predictions.jsonl"), withResult.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
 }

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { startFakeOpenAI, type FakeFault } from "../fakes/openai.ts";
 import { startFakeRerank } from "../fakes/rerank.ts";
 import { faultSchedule } from "../fakes/schedule.ts";
-import type { Fault } from "../fakes/tei.ts";
+import { startFakeTei, type Fault } from "../fakes/tei.ts";
+import { startRerankServer } from "../../src/retrieval/rerank/server.ts";
 import { runCli } from "../helpers/cli.ts";
 import { auditRun, evaluateArgs, queryAll, temporaryDirectory } from "./helpers.ts";
 
@@ -54,8 +55,29 @@ describe("a run with examples that failed on service errors", () => {
     const report = await runCli(["report", run, "--db", database]);
     expect(report.stdout).toContain("scored 0 of 6 examples; 6 have no result (6 retrieval errors)");
     expect(report.stdout).toContain("0 LM-error, 6 retrieval-error and 0 past-deadline examples (no result)");
+    expect(report.stdout).not.toContain("recall after hop"); // no table of zeros for examples without a result
     const runs = await runCli(["runs", "--db", database, "--json"]);
     expect(JSON.parse(runs.stdout)).toMatchObject([{ name: run, status: "incomplete", n: 0, missing: 6, retrievalErrors: 6, lmErrors: 0, f1: null }]);
+  }, 30_000);
+
+  test("musique serve rerank whose TEI fails every rerank mid-run → retrieval errors (never 'LM errors'), incomplete, exit 4", async () => {
+    const tei = startFakeTei();
+    // TEI's /health stays fine (the preflight passes), its /rerank answers 503: the backend failed mid-run.
+    tei.faults.push(...Array.from({ length: 40 }, (): Fault => ({ kind: "status", status: 503, body: '{"error":"model overloaded"}' })));
+    const rerank = startRerankServer({ host: "127.0.0.1", port: 0, teiUrl: tei.url, timeoutSeconds: 5, maxRetries: 0 });
+    const lm = await startFakeOpenAI({});
+    stops.push(() => lm.stop(), async () => void (await rerank.stop()), () => tei.stop());
+    const database = join(directory, "tei-down.db");
+    const run = "tei-down";
+    const result = await runCli(
+      evaluateArgs({ database, outputDir, run, baseUrl: lm.baseUrl, limit: 3, extra: ["--retriever", "semantic", "--rerank-url", rerank.url, "--max-retries", "0"] }),
+    );
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain("3 of 3 examples have no result (3 retrieval errors); no example has a score");
+    expect(result.stderr).toContain("model overloaded");
+    expect(result.stderr).not.toMatch(/LM error/i);
+    expect(auditRun(database, run)).toMatchObject({ status: "incomplete", byStatus: { retrieval_error: 3 } });
+    expect(scoresOf(run).overall).toMatchObject({ n: 0, answer_f1: null, missing: 3, retrieval_errors: 3, lm_errors: 0 });
   }, 30_000);
 
   test("HTTP 400 to every call, --limit 2 → incomplete, exit 5 (refused), both examples missing", async () => {

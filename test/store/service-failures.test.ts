@@ -73,6 +73,8 @@ describe("migrating a database written before results and failures were told apa
       `INSERT INTO module_calls (run_id, example_id, module, hop, invocation, request_messages_json, status, created_at)
        VALUES (7, '2hop__2', 'generate_query', 1, 0, '[]', 'lm_error', 'now')`,
     );
+    // A table added before this migration that references runs (migration 7's trainer_logs).
+    raw.run(`INSERT INTO trainer_logs (run_id, job_id, global_step, entry_json, created_at) VALUES (7, 'job', 1, '{}', 'now')`);
     raw.close();
 
     const store = openStore(path);
@@ -94,6 +96,7 @@ describe("migrating a database written before results and failures were told apa
     updateRunStatus(store, 7, "incomplete");
     store.database.run("DELETE FROM runs WHERE id = 7");
     expect(store.database.query("SELECT COUNT(*) AS n FROM predictions").get()).toEqual({ n: 0 });
+    expect(store.database.query("SELECT COUNT(*) AS n FROM trainer_logs").get()).toEqual({ n: 0 });
     store.close();
   });
 });
