@@ -144,6 +144,18 @@ describe("a failed write exits 6 and never leaves a cut or replaced file", () =>
     expect(temporaryFiles(folder)).toEqual([]);
   }, 30_000);
 
+  test("compare --html naming a directory → exit 6 'it is a directory (EISDIR)', nothing written", async () => {
+    const database = join(directory, "compare.db");
+    for (const run of ["left", "right"]) {
+      expect((await runCli(evaluateArgs({ database, outputDir: join(directory, "compare-out"), run, baseUrl: lm.baseUrl, limit: 3 }))).exitCode).toBe(0);
+    }
+    const folder = join(directory, "compare-dir");
+    mkdirSync(folder, { recursive: true });
+    const result = await runCli(["compare", "left", "right", "--db", database, "--html", folder]);
+    expectWriteFailure(result, folder, "it is a directory (EISDIR)");
+    expect(readdirSync(folder)).toEqual([]);
+  }, 30_000);
+
   test("train --dry-run killed mid-run, then --resume: groups.jsonl only ever holds whole lines, and ends with every group once", async () => {
     const answer = dspyResponder();
     const slow = await startFakeOpenAI({
