@@ -74,7 +74,7 @@ describe("musique train: Arbor jobs across a resume (fake Arbor with Arbor HEAD'
     ]);
     expect(rows<{ status: string }>(database, "SELECT status FROM arbor_jobs ORDER BY attempt").map((row) => row.status)).toEqual(["cancelled", "terminated"]);
     expect(rows<{ n: number }>(database, "SELECT COUNT(*) AS n FROM training_steps WHERE status = 'completed'")[0]?.n).toBe(6);
-  });
+  }, 30_000);
 
   test("every step trained but terminate failed: the resume finishes the run without a new job", async () => {
     const arbor = slowFake({ faults: [{ route: "terminate", status: 500, body: headError("RuntimeError", "boom") }] });
