@@ -53,8 +53,9 @@ describe("a run with examples that failed on service errors", () => {
     expect(scoresOf(run).overall).toMatchObject({ n: 0, answer_f1: null, missing: 6, retrieval_errors: 6, lm_errors: 0 });
 
     const report = await runCli(["report", run, "--db", database]);
-    expect(report.stdout).toContain("scored 0 of 6 examples; 6 have no result (6 retrieval errors)");
-    expect(report.stdout).toContain("0 LM-error, 6 retrieval-error and 0 past-deadline examples (no result)");
+    const prose = report.stdout.replace(/\n {2}(?=\S)/g, " "); // report wraps its prose lines at the width, continuations indented
+    expect(prose).toContain("scored 0 of 6 examples; 6 have no result (6 retrieval errors)");
+    expect(prose).toContain("0 LM-error, 6 retrieval-error and 0 past-deadline examples (no result)");
     expect(report.stdout).not.toContain("recall after hop"); // no table of zeros for examples without a result
     const runs = await runCli(["runs", "--db", database, "--json"]);
     expect(JSON.parse(runs.stdout)).toMatchObject([{ name: run, status: "incomplete", n: 0, missing: 6, retrievalErrors: 6, lmErrors: 0, f1: null }]);
