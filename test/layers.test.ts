@@ -1,6 +1,6 @@
 /**
  * The layer map, enforced (issue 15 item 3): every import between the folders of src/ (and its
- * top-level files) must be an edge of ALLOWED, the table docs/DEVELOPING.md "Import rules"
+ * top-level files) must be an edge of ALLOWED, the table docs/DEVELOPING.md "What each area owns and may import"
  * explains. Type-only imports count too: a type is part of a layer's contract. PENDING lists the
  * forbidden edges that exist today, each with its owner and the way out; it can only shrink (a
  * listed edge that no longer exists fails the test, so the list stays true).
@@ -116,7 +116,7 @@ describe("the layer map", () => {
   test("every import between src/ folders is an allowed edge (or a pending one)", () => {
     const forbidden = found.inside
       .filter((edge) => !isAllowed(edge) && PENDING[`${edge.from} → ${edge.to}`] === undefined)
-      .map((edge) => `${edge.where}: ${edge.from} → ${edge.to} is not allowed (test/layers.test.ts ALLOWED, docs/DEVELOPING.md "Import rules")`);
+      .map((edge) => `${edge.where}: ${edge.from} → ${edge.to} is not allowed (test/layers.test.ts ALLOWED, docs/DEVELOPING.md "What each area owns and may import")`);
     expect(forbidden).toEqual([]);
   });
 
@@ -137,6 +137,28 @@ describe("the layer map", () => {
   test("every folder and top-level file of src/ has a row in the table", () => {
     const areas = new Set([...found.inside.map((edge) => edge.from), ...found.inside.map((edge) => edge.to)]);
     expect([...areas].filter((area) => !(area in ALLOWED)).sort()).toEqual([]);
+  });
+
+  test("docs/DEVELOPING.md has one paragraph per area, and the areas it says each may import are its ALLOWED", async () => {
+    const text = await Bun.file(join(SOURCE, "..", "docs", "DEVELOPING.md")).text();
+    const paragraphs = text.split(/\n\s*\n/).map((paragraph) => paragraph.trim());
+    const wrong: string[] = [];
+    for (const [area, allowed] of Object.entries(ALLOWED) as Array<[Area, readonly string[]]>) {
+      const found = paragraphs.filter((paragraph) => paragraph.startsWith(`**\`${area}\`**`));
+      const mayImport = found[0]?.split(/May\s+import:/)[1];
+      if (found.length !== 1 || mayImport === undefined) {
+        wrong.push(`${area}: ${found.length} paragraphs starting with **\`${area}\`** (want one, ending with "May import: …")`);
+        continue;
+      }
+      if (area === "cli") {
+        if (!mayImport.includes("every other area")) wrong.push(`cli: "May import: every other area"`);
+        continue;
+      }
+      const named = [...new Set([...mayImport.matchAll(/`([a-z]+)`/g)].map((match) => match[1]))].sort();
+      const expected = [...allowed].sort();
+      if (named.join(",") !== expected.join(",")) wrong.push(`${area}: the paragraph says ${named.join(", ") || "nothing"}, ALLOWED says ${expected.join(", ") || "nothing"}`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   test("src/ imports nothing outside it but package.json (for the version)", () => {
