@@ -15,7 +15,7 @@ import { parquetRows, readFileRows, readSampleRows, sliceRows, type RowStream } 
 import { prepareWithPositions } from "./prepare.ts";
 import { describeSpec, parseDatasetSpecs, type DatasetSpec, type HubSpec } from "./spec.ts";
 import type { Example } from "./types.ts";
-import { RowValidator } from "./validate.ts";
+import { EXAMPLE_ROWS, RowValidator } from "./validate.ts";
 
 export type { Example, Paragraph, DecompositionStep } from "./types.ts";
 export type { DuplicateRecord } from "./duplicates.ts";
@@ -107,7 +107,7 @@ export async function loadExamples(specs: string, options: LoadOptions): Promise
     const raw = await rowsOf(spec, options, env);
     ids.addSource(index + 1, raw.source);
     // Each row becomes an Example (or is skipped) as soon as it is read; the raw row is dropped.
-    const validator = new RowValidator(raw, options.skipInvalid);
+    const validator = new RowValidator(raw, options.skipInvalid, EXAMPLE_ROWS);
     let examples = 0;
     let read = 0;
     for await (const row of raw.rows) {

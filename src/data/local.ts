@@ -96,19 +96,22 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** What a file is read as, for messages: a dataset (--datasets), or `musique score`'s --gold / --predictions. */
+export type FileRole = "dataset" | "gold" | "predictions";
+
 /** A DataError unless `path` is a file that exists (a directory is named as one, not as missing). */
-async function ensureFile(path: string): Promise<void> {
+async function ensureFile(path: string, role: FileRole): Promise<void> {
   let stats: Stats;
   try {
     stats = await stat(path);
   } catch {
-    throw new DataError(`dataset file not found: ${path}`, {
+    throw new DataError(`${role} file not found: ${path}`, {
       cause: `no such file (relative paths start at ${process.cwd()})`,
-      fix: "check the path, or give a Hub spec like bdsaglam/musique,answerable,validation",
+      fix: role === "dataset" ? "check the path, or give a Hub spec like bdsaglam/musique,answerable,validation" : `check the path given to --${role}`,
     });
   }
   if (stats.isDirectory()) {
-    throw new DataError(`dataset ${path} is a directory, not a file`, {
+    throw new DataError(`${role} ${path} is a directory, not a file`, {
       fix: "give the .jsonl, .json or .parquet file inside it (e.g. " + join(path, "dev.jsonl") + ")",
     });
   }
@@ -147,8 +150,8 @@ export async function* parquetRows(files: readonly string[], options: ParquetRow
 }
 
 /** A local file's rows, cut to the spec's slice. Throws a DataError when the file is missing. */
-export async function readFileRows(spec: FileSpec): Promise<RowStream> {
-  await ensureFile(spec.path);
+export async function readFileRows(spec: FileSpec, role: FileRole = "dataset"): Promise<RowStream> {
+  await ensureFile(spec.path, role);
   if (spec.format === "parquet") {
     const rows = parquetRows([spec.path], {
       describe: (file) => file,

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { DataError } from "../errors.ts";
 import { log } from "../log.ts";
+import { RowSchema, idShape, type Row } from "./official.ts";
 import { fixQuotes } from "./quotes.ts";
 import type { Example } from "./types.ts";
 
@@ -20,43 +21,6 @@ export interface RowSource {
   source: string;
   unit: "line" | "row" | "record";
 }
-
-/** Parquet INT64 arrives as BigInt; JSON as number. Both become a safe integer. */
-const integer = v.pipe(
-  v.union([v.number(), v.bigint()], "must be an integer"),
-  v.transform((value) => (typeof value === "bigint" ? Number(value) : value)),
-  v.check((value) => Number.isSafeInteger(value), "must be an integer"),
-);
-
-const text = v.string();
-
-const ParagraphSchema = v.object({
-  idx: integer,
-  title: text,
-  paragraph_text: text,
-  is_supporting: v.boolean(),
-});
-
-const StepSchema = v.object({
-  id: integer,
-  question: text,
-  answer: text,
-  paragraph_support_idx: v.nullish(integer),
-});
-
-export const RowSchema = v.object({
-  id: v.pipe(text, v.nonEmpty("must not be empty")),
-  paragraphs: v.array(ParagraphSchema),
-  question: text,
-  question_decomposition: v.optional(v.nullable(v.array(StepSchema)), []),
-  answer: text,
-  answer_aliases: v.optional(v.nullable(v.array(text)), []),
-  answerable: v.optional(v.nullable(v.boolean()), true),
-});
-
-export type Row = v.InferOutput<typeof RowSchema>;
-
-const SHAPE = /^(\d+hop\d*)__/;
 
 /** A validated row → Example (fix_quotes, supporting ids, hop count, shape, gold answers). */
 export function toExample(row: Row): Example {
@@ -78,8 +42,8 @@ export function toExample(row: Row): Example {
     paragraphs,
     supportingIds,
     nHops,
-    // MuSiQue ids start with the shape (2hop__, 3hop1__, 4hop3__); other ids fall back to the count.
-    shape: SHAPE.exec(row.id)?.[1] ?? `${nHops}hop`,
+    // Ids that do not start with a MuSiQue shape fall back to the count.
+    shape: idShape(row.id)?.shape ?? `${nHops}hop`,
     decomposition: (row.question_decomposition ?? []).map((step) => ({
       id: step.id,
       question: step.question,
@@ -109,13 +73,16 @@ function fieldPath(issue: v.BaseIssue<unknown>): string {
   return out;
 }
 
-/** The one problem of a row, as "field X: reason", or undefined when the row is valid. */
-export function rowProblem(value: unknown): { field: string; reason: string } | { example: Example } {
+/** A row's one problem (field and reason), or what it validated to. */
+export type RowCheck<T> = { field: string; reason: string } | { accepted: T };
+
+/** Check a parsed JSON value against `schema`: the first problem, named by its field, or the output. */
+export function checkAgainst<S extends v.GenericSchema<unknown, unknown>>(schema: S, value: unknown): RowCheck<v.InferOutput<S>> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { field: "(row)", reason: `must be a JSON object, got ${describeReceived(value)}` };
   }
-  const result = v.safeParse(RowSchema, value, { abortEarly: true });
-  if (result.success) return contentProblem(result.output) ?? { example: toExample(result.output) };
+  const result = v.safeParse(schema, value, { abortEarly: true });
+  if (result.success) return { accepted: result.output };
   const issue = result.issues[0];
   const field = fieldPath(issue);
   if (field === "") return { field: "(row)", reason: `must be a JSON object, got ${describeReceived(value)}` };
@@ -124,6 +91,32 @@ export function rowProblem(value: unknown): { field: string; reason: string } | 
     issue.kind === "schema" && issue.type !== "union" ? `must be ${expectedText(issue.expected)}` : issue.message;
   return { field, reason: `${expected}, got ${describeReceived(issue.input)}` };
 }
+
+/** A MuSiQue record (a dataset row, a gold-file line) → its Example, or its one problem. */
+export function rowProblem(value: unknown): { field: string; reason: string } | { example: Example } {
+  const checked = checkAgainst(RowSchema, value);
+  if (!("accepted" in checked)) return checked;
+  return contentProblem(checked.accepted) ?? { example: toExample(checked.accepted) };
+}
+
+/** What a validator accepts: how a row is checked, and what a message about a bad one says. */
+export interface RowKind<T> {
+  check(value: unknown): RowCheck<T>;
+  cause: string;
+  fix: string;
+}
+
+/** Dataset rows and gold files: MuSiQue records, as Examples. */
+export const EXAMPLE_ROWS: RowKind<Example> = {
+  check: (value) => {
+    const checked = rowProblem(value);
+    return "example" in checked ? { accepted: checked.example } : checked;
+  },
+  cause:
+    "the row does not follow the official MuSiQue format (id, question, paragraphs [{idx, title, paragraph_text, is_supporting}], " +
+    "question_decomposition, answer, answer_aliases, answerable)",
+  fix: "fix or remove the row, or pass --skip-invalid to skip (and count) invalid rows",
+};
 
 /**
  * Rows of the right shape that still cannot be scored: no paragraphs, or an answerable question
@@ -209,34 +202,34 @@ const SKIP_REPORT_LIMIT = 5;
  * read and drop the raw row. Without `skipInvalid` the first bad row throws a DataError naming
  * the source, row, field and reason; with it, bad rows are skipped, counted, and the first few logged.
  */
-export class RowValidator {
+export class RowValidator<T> {
   skipped = 0;
   /** Rows read with invalid UTF-8 (replaced by U+FFFD). */
   invalidUtf8 = 0;
 
+  /** `kind`: EXAMPLE_ROWS for MuSiQue records, PREDICTION_ROWS (official-files.ts) for predictions. */
   constructor(
     private readonly where: RowSource,
     private readonly skipInvalid: boolean,
+    private readonly kind: RowKind<T>,
   ) {}
 
-  /** The Example of a valid row, or undefined for a skipped invalid row. */
-  accept(raw: RawRow): Example | undefined {
+  /** What a valid row validated to, or undefined for a skipped invalid row. */
+  accept(raw: RawRow): T | undefined {
     if (raw.invalidUtf8) this.warnInvalidUtf8(raw.row);
     let problem: string;
     if ("parseError" in raw) {
       problem = raw.parseError;
     } else {
-      const checked = rowProblem(raw.value);
-      if ("example" in checked) return checked.example;
+      const checked = this.kind.check(raw.value);
+      if ("accepted" in checked) return checked.accepted;
       problem = `field ${checked.field} ${checked.reason}`;
     }
     const message = `${this.where.source} ${this.where.unit} ${raw.row}: ${problem}`;
     if (!this.skipInvalid) {
       throw new DataError(message, {
-        cause:
-          "the row does not follow the official MuSiQue format (id, question, paragraphs [{idx, title, paragraph_text, is_supporting}], " +
-          "question_decomposition, answer, answer_aliases, answerable)",
-        fix: "fix or remove the row, or pass --skip-invalid to skip (and count) invalid rows",
+        cause: this.kind.cause,
+        fix: this.kind.fix,
       });
     }
     this.skipped++;
@@ -263,7 +256,7 @@ export class RowValidator {
 
 /** Validate every row of a list (see RowValidator). */
 export function validateRows(rows: readonly RawRow[], where: RowSource, skipInvalid: boolean): ValidationResult {
-  const validator = new RowValidator(where, skipInvalid);
+  const validator = new RowValidator(where, skipInvalid, EXAMPLE_ROWS);
   const examples: Example[] = [];
   for (const raw of rows) {
     const example = validator.accept(raw);

@@ -16,7 +16,6 @@ export {
 } from "./reward.ts";
 export {
   evaluateOfficialRecords,
-  hopKey,
   pythonRound,
   type GoldRecord,
   type HopScores,
@@ -24,4 +23,3 @@ export {
   type OfficialScores,
   type PredictionRecord,
 } from "./official.ts";
-export { evaluateOfficialFiles, goldRecord, predictionRecord } from "./jsonl.ts";

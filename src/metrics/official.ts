@@ -1,6 +1,6 @@
 /**
- * MuSiQue's official evaluation (evaluate_v1.0.py): a predictions JSONL aligned line by line with
- * the gold JSONL → {answer_f1, answer_em, support_f1}, means over the answerable questions,
+ * MuSiQue's official evaluation (evaluate_v1.0.py): predictions aligned line by line with the gold
+ * records → {answer_f1, answer_em, support_f1}, means over the answerable questions,
  * rounded to 3 decimals the way Python's round() does. `detailed` adds a per-hop-count breakdown.
  */
 import { DataError } from "../errors.ts";
@@ -12,6 +12,8 @@ export interface GoldRecord {
   answers: string[];
   supportIdxs: number[];
   answerable: boolean;
+  /** The hop count the id starts with (src/data/official.ts idShape), null without one. */
+  hops: number | null;
 }
 
 export interface PredictionRecord {
@@ -32,7 +34,7 @@ export interface HopScores extends OfficialScores {
 }
 
 export interface OfficialEvaluation extends OfficialScores {
-  /** With `detailed`: "2hop", "3hop", "4hop" (from the id prefix) → scores and question count. */
+  /** With `detailed`: "2", "3", "4" (the hop count of the id prefix, GoldRecord.hops) → scores and question count. */
   by_hops?: Record<string, HopScores>;
 }
 
@@ -52,12 +54,12 @@ export function pythonRound(value: number, digits: number): number {
 }
 
 /**
- * The by_hops key of an id: its hop count, "2" from "2hop__123_456", "3" from "3hop1__…" (the key
- * scores.json uses too); "other" if the id has no hop prefix.
+ * The by_hops key of a gold record: its hop count from the id prefix ("2" from "2hop__…", "3" from
+ * "3hop1__…", the key scores.json uses too; GoldRecord.hops, src/data/official.ts idShape); "other"
+ * for an id without a hop prefix.
  */
-export function hopKey(id: string): string {
-  const match = /^(\d+)hop/.exec(id);
-  return match?.[1] ?? "other";
+function hopKey(record: GoldRecord): string {
+  return record.hops === null ? "other" : String(record.hops);
 }
 
 interface Accumulator {
@@ -114,7 +116,7 @@ export function evaluateOfficialRecords(
     const em = exactMatch(prediction.predictedAnswer, goldRecord.answers);
     const f1 = f1Score(prediction.predictedAnswer, goldRecord.answers);
     const support = supportF1(prediction.predictedSupportIdxs, goldRecord.supportIdxs);
-    const key = hopKey(goldRecord.id);
+    const key = hopKey(goldRecord);
     const hop = byHops.get(key) ?? { em: 0, f1: 0, support: 0, count: 0 };
     byHops.set(key, hop);
     for (const accumulator of [total, hop]) {

@@ -7,9 +7,10 @@
  * Used by evaluate and train (scores.json, the table) and by report, so their numbers agree;
  * nothing here reads the store (the view's page bundles it).
  */
+import { goldRecordOf, officialPredictionRow, type PredictionRow } from "../data/official.ts";
 import type { Example } from "../data/types.ts";
 import { averageOf } from "./average.ts";
-import { evaluateOfficialRecords, type GoldRecord, type PredictionRecord as OfficialPrediction } from "./official.ts";
+import { evaluateOfficialRecords, type PredictionRecord as OfficialPrediction } from "./official.ts";
 
 /**
  * Whether a recorded prediction status is a result (scored): ok or format_failure. lm_error,
@@ -55,44 +56,11 @@ export interface RunScores {
   by_shape: Record<string, ScoreBlock>;
 }
 
-/** The official predictions-file record for one example. */
-export function officialPrediction(exampleId: string, prediction: ScoredPrediction | undefined): {
-  id: string;
-  predicted_answer: string;
-  predicted_support_idxs: number[];
-  predicted_answerable: boolean;
-} {
-  return {
-    id: exampleId,
-    predicted_answer: prediction?.answer ?? "",
-    // A failed example scores 0 on every metric (DSPy's failure_score=0), support F1 included.
-    predicted_support_idxs:
-      prediction?.status === "ok" ? prediction.retrievedIds.map(Number).filter(Number.isInteger) : [],
-    predicted_answerable: true,
-  };
-}
-
-/** The official gold record of an example (what gold.jsonl holds, aligned with predictions.jsonl). */
-export function officialGold(example: Example): Record<string, unknown> {
-  return {
-    id: example.id,
-    paragraphs: example.paragraphs.map((paragraph) => ({
-      idx: paragraph.idx,
-      title: paragraph.title,
-      paragraph_text: paragraph.text,
-      is_supporting: paragraph.isSupporting,
-    })),
-    question: example.question,
-    question_decomposition: example.decomposition.map((step) => ({
-      id: step.id,
-      question: step.question,
-      answer: step.answer,
-      paragraph_support_idx: step.paragraphSupportIdx,
-    })),
-    answer: example.answer,
-    answer_aliases: example.answerAliases,
-    answerable: example.answerable,
-  };
+/** The official predictions-file line for one example (official.ts writes the format). */
+export function officialPrediction(exampleId: string, prediction: ScoredPrediction | undefined): PredictionRow {
+  // A failed example scores 0 on every metric (DSPy's failure_score=0), support F1 included.
+  const supportIdxs = prediction?.status === "ok" ? prediction.retrievedIds.map(Number).filter(Number.isInteger) : [];
+  return officialPredictionRow(exampleId, prediction?.answer ?? "", supportIdxs);
 }
 
 function round(value: number, digits = 4): number {
@@ -108,12 +76,7 @@ function block(examples: readonly Example[], byId: ReadonlyMap<string, ScoredPre
   if (withResult.length === 0) {
     return { n: 0, answer_em: null, answer_f1: null, support_f1: null, recall: null, reward: null, ...failures, missing };
   }
-  const gold: GoldRecord[] = withResult.map((example) => ({
-    id: example.id,
-    answers: example.answers,
-    supportIdxs: example.supportingIds.map(Number),
-    answerable: example.answerable,
-  }));
+  const gold = withResult.map(goldRecordOf);
   const predictions: OfficialPrediction[] = withResult.map((example) => {
     const record = officialPrediction(example.id, byId.get(example.id));
     return {

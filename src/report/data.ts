@@ -4,6 +4,7 @@
  * recall after each hop, and (for training runs) the training curves.
  */
 import { camelKeys } from "../config/keys.ts";
+import { idShape } from "../data/official.ts";
 import type { Example } from "../data/types.ts";
 import { UsageError } from "../errors.ts";
 import { averageOf } from "../metrics/index.ts";
@@ -22,12 +23,10 @@ import { findRun, type RunRecord } from "../store/runs.ts";
 import { rolloutStepsOf, type RolloutStep } from "./rollouts.ts";
 import { loadTrainingReport, type TrainingReport } from "./training.ts";
 import {
-  hopsOfId,
   parseTrajectory,
   questionFromMessages,
   recallAfterEachHop,
   retrievedSupportingIds,
-  shapeOfId,
   type Trajectory,
   type TrajectoryHop,
 } from "./trajectory.ts";
@@ -160,11 +159,12 @@ export function scoredExamplesOf(
   for (const row of rows) {
     const prediction = byId.get(row.exampleId);
     if (!prediction) continue;
-    const nHops = row.nHops ?? prediction.nHops ?? hopsOfId(row.exampleId) ?? 2;
+    const fromId = idShape(row.exampleId);
+    const nHops = row.nHops ?? prediction.nHops ?? fromId?.hops ?? 2;
     scored.push({
       id: row.exampleId,
       nHops,
-      shape: row.shape ?? shapeOfId(row.exampleId) ?? `${nHops}hop`,
+      shape: row.shape ?? fromId?.shape ?? `${nHops}hop`,
       prediction,
       trajectory: parseTrajectory(prediction.trajectoryJson),
       supportingCount: nHops,

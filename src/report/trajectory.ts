@@ -61,15 +61,6 @@ export function parseTrajectory(json: string | null): Trajectory {
   };
 }
 
-/** "2hop" from "2hop__…", "3hop1" from "3hop1__…"; null without a hop prefix. */
-export function shapeOfId(id: string): string | null {
-  return /^(\d+hop\d*)/.exec(id)?.[1] ?? null;
-}
-
-export function hopsOfId(id: string): number | null {
-  const match = /^(\d+)hop/.exec(id);
-  return match ? Number(match[1]) : null;
-}
 
 /**
  * Supporting ids among `retrievedIds`: from the trajectory's isSupporting flags, or (without a

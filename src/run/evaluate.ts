@@ -22,7 +22,8 @@ import { startResultWriter } from "../store/writer.ts";
 import { ConcurrencyRecorder, programConcurrency } from "./concurrency.ts";
 import { runExamples, serviceFailureError, type ExampleRuns, type ServiceEndpoints } from "./examples.ts";
 import { examplesMarkdown, pickExamples } from "./outputs.ts";
-import { missingCauses, officialGold, officialPrediction, scoreRun, type RunScores } from "../metrics/run-scores.ts";
+import { officialRow } from "../data/official.ts";
+import { missingCauses, officialPrediction, scoreRun, type RunScores } from "../metrics/run-scores.ts";
 import { runSession, type RunSession } from "./session.ts";
 import type { Program } from "../program/signatures.ts";
 import { baseUrlsOf, buildChatClient, buildRetriever, loadProgram, multiHopOptions, preflight, programOfRun } from "./setup.ts";
@@ -135,7 +136,7 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
   const withResult = examples.filter((example) => isResultStatus(byId.get(example.id)?.status ?? ""));
   writeJsonLinesFile(session.file("predictions.jsonl"), withResult.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
-  writeJsonLinesFile(session.file("gold.jsonl"), withResult.map(officialGold), "--output-dir");
+  writeJsonLinesFile(session.file("gold.jsonl"), withResult.map(officialRow), "--output-dir");
   writeJsonFile(session.file("scores.json"), { run: run.name, ...scores }, "--output-dir");
   const results = finished.runs.filter((item) => !isServiceFailure(item.result.failure));
   if (results.length > 0) writeOutputFile(session.file("examples.md"), examplesMarkdown(run.name, pickExamples(results)), "--output-dir");

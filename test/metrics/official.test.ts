@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../../src/errors.ts";
-import { evaluateOfficialFiles, pythonRound } from "../../src/metrics/index.ts";
+import { evaluateOfficialFiles } from "../../src/data/official-files.ts";
+import { pythonRound } from "../../src/metrics/index.ts";
 import { runCli } from "../helpers/cli.ts";
 
 const GOLD = join(import.meta.dir, "..", "fixtures", "musique_ans_dev_sample150.jsonl");
@@ -99,13 +100,13 @@ describe("official evaluation (evaluate_v1.0.py)", () => {
     await Bun.write(path, '{"id": "a", "predicted_answer": "x", "predicted_support_idxs": []}\n{oops\n');
     const error = (await evaluateOfficialFiles(GOLD, path).catch((caught: unknown) => caught)) as DataError;
     expect(error).toBeInstanceOf(DataError);
-    expect(error.message).toBe(`${path}:2: not valid JSON`);
+    expect(error.message).toStartWith(`${path} line 2: not valid JSON`);
   });
 
   test("support indices must be integers", async () => {
     const path = await writePredictions("bad-support.jsonl", [{ id: "a", predicted_answer: "x", predicted_support_idxs: ["1"] }]);
     const error = (await evaluateOfficialFiles(GOLD, path).catch((caught: unknown) => caught)) as DataError;
-    expect(error.message).toBe(`${path}:1: "predicted_support_idxs" must be a list of integers`);
+    expect(error.message).toBe(`${path} line 1: field predicted_support_idxs[0] must be an integer, got "1"`);
   });
 
   test("means round like Python's round(): exact halves to even", () => {
