@@ -42,9 +42,6 @@ type Area = keyof typeof ALLOWED;
 
 /** Forbidden edges that exist today: "from → to" → who owns the fix and how. Only ever shrinks. */
 const PENDING: Record<string, string> = {
-  "config → store":
-    "config/entries.ts imports RUN_NAME_PATTERN from store/runs.ts (a cycle: store imports config): " +
-    "define the pattern in config/ (or a module both import) (owner: run management, issue 18 item 4)",
 };
 
 /**

@@ -4,7 +4,7 @@
  * (and "by_hops" with --detailed) as JSON.
  */
 import { ScoreSchema } from "../config/schemas.ts";
-import { evaluateOfficialFiles } from "../data/official-files.ts";
+import { evaluateOfficialFiles } from "../metrics/official-files.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
 
 export default musiqueCommand({

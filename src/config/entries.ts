@@ -7,8 +7,7 @@ import * as v from "valibot";
 import { REWARDS } from "../metrics/reward-versions.ts";
 import { RERANK_APIS, RETRIEVER_ALIASES, RETRIEVERS } from "../retrieval/names.ts";
 import { DEFAULTS, defaultDatabasePath, LOG_LEVELS } from "./defaults.ts";
-import { booleanField, concurrencyField, enumField, integerField, numberField, numHopsField, portField, stringField, urlField, urlListField } from "./fields.ts";
-import { RUN_NAME_PATTERN } from "../store/runs.ts";
+import { RUN_NAME_PATTERN, booleanField, concurrencyField, enumField, integerField, numberField, numHopsField, portField, stringField, urlField, urlListField } from "./fields.ts";
 import { flag } from "./flags.ts";
 
 /** --db: DEFAULTS.db (as --help shows it) stands for the per-user path. */

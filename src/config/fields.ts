@@ -129,6 +129,9 @@ export function urlListField() {
   );
 }
 
+/** What a run name may be (--run-name, runs rename, import --rename): it names the run's folder under --output-dir too. */
+export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /** A repeatable flag of words: `--tag a --tag b` or `--tag a,b`. */
 export function stringListField(what: string) {
   return v.pipe(

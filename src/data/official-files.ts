@@ -5,9 +5,8 @@
  * same messages (`FILE line N: field X …`, exit 3); the predictions file by the same JSONL reader
  * with the prediction schema of official.ts.
  */
-import { evaluateOfficialRecords, type GoldRecord, type OfficialEvaluation, type PredictionRecord } from "../metrics/official.ts";
 import { readFileRows, type FileRole } from "./local.ts";
-import { PredictionSchema, goldRecordOf } from "./official.ts";
+import { PredictionSchema, goldRecordOf, type GoldRecord, type PredictionRecord } from "./official.ts";
 import type { FileSpec } from "./spec.ts";
 import type { Example } from "./types.ts";
 import { EXAMPLE_ROWS, RowValidator, checkAgainst, type RowKind } from "./validate.ts";
@@ -31,7 +30,7 @@ export const PREDICTION_ROWS: RowKind<PredictionRecord> = {
   fix: "fix or remove the line",
 };
 
-/** Gold lines: MuSiQue records as --datasets reads them (`score` has no --skip-invalid). */
+/** Gold lines: MuSiQue records as --datasets reads them ((score has no --skip-invalid)). */
 const GOLD_ROWS: RowKind<Example> = { ...EXAMPLE_ROWS, fix: "fix or remove the line; the same rows load with --datasets FILE" };
 
 /** .json and .parquet by their extension; anything else is read as JSONL, the official files' format. */
@@ -63,13 +62,3 @@ export function readPredictionsFile(path: string): Promise<PredictionRecord[]> {
   return readAll(path, "predictions", PREDICTION_ROWS);
 }
 
-/** `musique score`: the official evaluation of a gold file and a predictions file. */
-export async function evaluateOfficialFiles(
-  goldPath: string,
-  predictionsPath: string,
-  options: { detailed?: boolean } = {},
-): Promise<OfficialEvaluation> {
-  const gold = await readGoldFile(goldPath);
-  const predictions = await readPredictionsFile(predictionsPath);
-  return evaluateOfficialRecords(gold, predictions, options);
-}

@@ -6,7 +6,6 @@
  * of gold.jsonl and predictions.jsonl. Readers with line numbers are in official-files.ts.
  */
 import * as v from "valibot";
-import type { GoldRecord } from "../metrics/official.ts";
 import type { Example } from "./types.ts";
 
 /** Parquet INT64 arrives as BigInt; JSON as number. Both become a safe integer. */
@@ -54,6 +53,24 @@ export const PredictionSchema = v.object({
 });
 
 export type PredictionRow = v.InferOutput<typeof PredictionSchema>;
+
+/** What the official evaluation (src/metrics/official.ts) reads of a gold record. */
+export interface GoldRecord {
+  id: string;
+  answers: string[];
+  supportIdxs: number[];
+  answerable: boolean;
+  /** The hop count the id starts with (idShape), null without one: the key of the per-hop breakdown. */
+  hops: number | null;
+}
+
+/** What the official evaluation reads of a prediction. */
+export interface PredictionRecord {
+  id: string;
+  predictedAnswer: string;
+  predictedSupportIdxs: number[];
+  predictedAnswerable: boolean;
+}
 
 /** What a MuSiQue id says about its question: "3hop1__…" → 3 hops, shape "3hop1". */
 export interface IdShape {

@@ -3,25 +3,12 @@
  * records → {answer_f1, answer_em, support_f1}, means over the answerable questions,
  * rounded to 3 decimals the way Python's round() does. `detailed` adds a per-hop-count breakdown.
  */
+import type { GoldRecord, PredictionRecord } from "../data/official.ts";
 import { DataError } from "../errors.ts";
 import { exactMatch, f1Score } from "./answer.ts";
 import { supportF1 } from "./retrieval.ts";
 
-export interface GoldRecord {
-  id: string;
-  answers: string[];
-  supportIdxs: number[];
-  answerable: boolean;
-  /** The hop count the id starts with (src/data/official.ts idShape), null without one. */
-  hops: number | null;
-}
-
-export interface PredictionRecord {
-  id: string;
-  predictedAnswer: string;
-  predictedSupportIdxs: number[];
-  predictedAnswerable: boolean;
-}
+export type { GoldRecord, PredictionRecord } from "../data/official.ts";
 
 export interface OfficialScores {
   answer_f1: number;

@@ -8,7 +8,6 @@ export {
   findRun,
   getRun,
   listRuns,
-  RUN_NAME_PATTERN,
   recordRunExamples,
   updateRunStatus,
   type ExampleRole,

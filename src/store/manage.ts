@@ -4,7 +4,8 @@
  */
 import { UsageError, didYouMean } from "../errors.ts";
 import { guarded, inTransaction, now, type Store } from "./database.ts";
-import { RUN_NAME_PATTERN, findRun, getRun, type RunLock, type RunRecord } from "./runs.ts";
+import { RUN_NAME_PATTERN } from "../config/fields.ts";
+import { findRun, getRun, type RunLock, type RunRecord } from "./runs.ts";
 
 /** Every named run, in the order named (each once); a name that is not there is a usage error. */
 export function requireRuns(store: Store, names: readonly string[]): RunRecord[] {

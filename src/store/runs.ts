@@ -3,9 +3,6 @@ import { createHash, randomUUID } from "node:crypto";
 import { StoreError, UsageError } from "../errors.ts";
 import { guarded, inTransaction, now, type Store } from "./database.ts";
 
-/** What a run name may be: it names the run's folder under --output-dir too. */
-export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 export type RunKind = "evaluate" | "train" | "retrieve";
 /** incomplete: every example was tried but some have no result (service failures; a resume runs them). */
 export type RunStatus = "running" | "completed" | "incomplete" | "failed" | "interrupted";

@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StoreError, UsageError } from "../errors.ts";
 import { guarded, openReadOnly, openStore, schemaVersionOf, storeFailure, type Store } from "./database.ts";
-import { RUN_NAME_PATTERN, findRun, type RunRecord } from "./runs.ts";
+import { RUN_NAME_PATTERN } from "../config/fields.ts";
+import { findRun, type RunRecord } from "./runs.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 
 /** A table whose rows belong to a run (it has a `run_id` column). */

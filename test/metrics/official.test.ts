@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../../src/errors.ts";
-import { evaluateOfficialFiles } from "../../src/data/official-files.ts";
+import { evaluateOfficialFiles } from "../../src/metrics/official-files.ts";
 import { pythonRound } from "../../src/metrics/index.ts";
 import { runCli } from "../helpers/cli.ts";
 
