@@ -2,11 +2,16 @@
 import { describe, expect, test } from "bun:test";
 import { loadExamples } from "../../src/data/index.ts";
 import { bm25sOrder, networkArgsort } from "../../src/retrieval/bm25/ties.ts";
-import { rankLexical } from "../../src/retrieval/lexical.ts";
+import { LexicalRetriever } from "../../src/retrieval/lexical.ts";
+
 import { recordsJsonl, referenceLines } from "../helpers/dspy-reference.ts";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** The lexical retriever as `--retriever lexical` runs it (the process-wide tokenizer). */
+const lexical = new LexicalRetriever();
+const rankLexical = lexical.rank.bind(lexical);
 
 interface TieCase {
   example_id: string;

@@ -1,8 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { Bm25Index } from "../../src/retrieval/bm25/index.ts";
 import { STOPWORDS, stem, tokenize } from "../../src/retrieval/bm25/tokenize.ts";
-import { LexicalRetriever, rankLexical } from "../../src/retrieval/lexical.ts";
+import { LexicalRetriever } from "../../src/retrieval/lexical.ts";
+
 import { keepParagraphs, referenceRecords, sampleExamples } from "./helpers.ts";
+
+/** The lexical retriever as `--retriever lexical` runs it (the process-wide tokenizer). */
+const lexical = new LexicalRetriever();
+const rankLexical = lexical.rank.bind(lexical);
 
 describe("BM25 tokeniser (bm25s defaults)", () => {
   test("has the 33 bm25s English stopwords", () => {

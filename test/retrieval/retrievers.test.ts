@@ -2,11 +2,16 @@ import { afterAll, describe, expect, test } from "bun:test";
 import type { Example } from "../../src/data/types.ts";
 import { createRetriever, type RetrieverOptions } from "../../src/retrieval/factory.ts";
 import { combineHybrid, hybridShare } from "../../src/retrieval/hybrid.ts";
-import { rankLexical } from "../../src/retrieval/lexical.ts";
+import { LexicalRetriever } from "../../src/retrieval/lexical.ts";
+
 import type { RankedDocument } from "../../src/retrieval/types.ts";
 import { startFakeRerank } from "../fakes/rerank.ts";
 import { startFakeTei, type FakeServer } from "../fakes/tei.ts";
 import { keepParagraphs, sampleExamples } from "./helpers.ts";
+
+/** The lexical retriever as `--retriever lexical` runs it (the process-wide tokenizer). */
+const lexical = new LexicalRetriever();
+const rankLexical = lexical.rank.bind(lexical);
 
 const examples = await sampleExamples();
 const example = examples[0] as Example;

@@ -6,11 +6,13 @@
  * in the loop. Lucene variant, k1 = 1.5, b = 0.75, idf = ln(1 + (N − df + 0.5)/(df + 0.5)).
  *
  * Building: global term ids are numbered densely per corpus (local ids) through a scratch array
- * indexed by global id, shared by all builds and reset after each, so the build makes no Map.
- * Queries find a global id's local id in a small open-addressing table kept by the index.
+ * indexed by global id, owned by the tokenizer (tokenize.ts) and reset after each build, so the
+ * build makes no Map. Queries find a global id's local id in a small open-addressing table kept by
+ * the index. An index keeps the tokenizer it was built with (by default the process-wide one) and
+ * tokenises its queries with it.
  */
 import { bm25sOrder } from "./ties.ts";
-import { currentVocabulary, documentBags, type Vocabulary } from "./tokenize.ts";
+import { defaultTokenizer, type Bm25Tokenizer, type Vocabulary } from "./tokenize.ts";
 
 export const BM25_K1 = 1.5;
 export const BM25_B = 0.75;
@@ -20,32 +22,6 @@ export interface Bm25Ranking {
   positions: Int32Array;
   /** Scores in the same order. */
   scores: Float64Array;
-}
-
-/** Scratch for builds (all builds run to completion synchronously, one at a time per thread). */
-const scratch = {
-  /** global term id → local id, −1 when absent; all −1 between builds. */
-  localOfGlobal: new Int32Array(0),
-  /** local id → global term id. */
-  globalOfLocal: new Int32Array(1024),
-  documentFrequency: new Int32Array(1024),
-  idf: new Float64Array(1024),
-  /** The local id of every (document, term) pair of the corpus, documents one after another. */
-  pairLocal: new Int32Array(1024),
-};
-
-function ensureScratch(terms: number, pairs: number): void {
-  if (scratch.localOfGlobal.length < terms) {
-    scratch.localOfGlobal = new Int32Array(Math.max(terms, scratch.localOfGlobal.length * 2)).fill(-1);
-  }
-  // A corpus has at most `pairs` distinct terms.
-  if (scratch.globalOfLocal.length < pairs) {
-    const size = Math.max(pairs, scratch.globalOfLocal.length * 2);
-    scratch.globalOfLocal = new Int32Array(size);
-    scratch.documentFrequency = new Int32Array(size);
-    scratch.idf = new Float64Array(size);
-    scratch.pairLocal = new Int32Array(size);
-  }
 }
 
 /** idf by document frequency for corpora of n documents (n ≤ 256 cached): ln(1 + (n − df + 0.5)/(df + 0.5)). */
@@ -81,11 +57,14 @@ export class Bm25Index {
   private readonly postingDocument: Int32Array;
   private readonly postingWeight: Float64Array;
 
-  constructor(texts: readonly string[]) {
+  constructor(
+    texts: readonly string[],
+    private readonly tokenizer: Bm25Tokenizer = defaultTokenizer,
+  ) {
     const n = texts.length;
     this.size = n;
     // Each document as [token count, term, tf, term, tf, …] (tokenize.ts, cached per text).
-    const { vocabulary, documents } = documentBags(texts);
+    const { vocabulary, documents } = tokenizer.documentBags(texts);
     let totalLength = 0;
     let pairCount = 0;
     for (let d = 0; d < n; d++) {
@@ -94,8 +73,7 @@ export class Bm25Index {
       pairCount += (bag.length - 1) >> 1;
     }
     const averageLength = n === 0 ? 0 : totalLength / n;
-    ensureScratch(vocabulary.termCount, pairCount);
-    const { localOfGlobal, globalOfLocal, documentFrequency, idf, pairLocal } = scratch;
+    const { localOfGlobal, globalOfLocal, documentFrequency, idf, pairLocal } = tokenizer.buildScratch(vocabulary.termCount, pairCount);
 
     // Local ids and document frequencies (a bag holds each of its terms once).
     let vocabularySize = 0;
@@ -194,7 +172,7 @@ export class Bm25Index {
   /** BM25 score of every document for `query` (by position). */
   score(query: string): Float64Array {
     const scores = new Float64Array(this.size);
-    const vocabulary = currentVocabulary();
+    const vocabulary = this.tokenizer.currentVocabulary();
     const queryTerms = vocabulary.termIds(query);
     if (this.stems !== vocabulary.stems) this.remap(vocabulary);
     for (let q = 0; q < queryTerms.length; q++) {
