@@ -19,29 +19,21 @@ export default musiqueCommand({
       throw new UsageError("missing argument <runs>", { fix: "name the runs to export (musique runs lists them), or --tag TAG" });
     }
     const names = copyNames(options.rename ?? [], options.prefix ?? "");
-    const source = openForCopy(options.db);
-    try {
-      const selected = new Map<number, RunRecord>();
-      for (const run of requireRuns(source, options.runs)) selected.set(run.id, run);
-      if (tags.length > 0) {
-        const tagged = runsWithTags(source, tags);
-        if (tagged.length === 0) throw new UsageError(`no run in ${source.path} carries ${tags.join(" and ")}`, { fix: "musique runs shows the tags" });
-        for (const run of tagged) selected.set(run.id, run);
-      }
-      const target = openStore(options.to);
-      try {
-        const copied = inTransaction(target, () => {
-          const result = copyRuns(source, target, [...selected.values()], names);
-          checkRenamesUsed(names, result);
-          return result;
-        });
-        if (options.json) printJson({ database: target.path, runs: copied });
-        else process.stdout.write(copied.map(describeCopied).join("\n") + `\n${copySummary(copied, target.path)}\n`);
-      } finally {
-        target.close();
-      }
-    } finally {
-      source.close();
+    using source = openForCopy(options.db);
+    const selected = new Map<number, RunRecord>();
+    for (const run of requireRuns(source, options.runs)) selected.set(run.id, run);
+    if (tags.length > 0) {
+      const tagged = runsWithTags(source, tags);
+      if (tagged.length === 0) throw new UsageError(`no run in ${source.path} carries ${tags.join(" and ")}`, { fix: "musique runs shows the tags" });
+      for (const run of tagged) selected.set(run.id, run);
     }
+    using target = openStore(options.to);
+    const copied = inTransaction(target, () => {
+      const result = copyRuns(source, target, [...selected.values()], names);
+      checkRenamesUsed(names, result);
+      return result;
+    });
+    if (options.json) printJson({ database: target.path, runs: copied });
+    else process.stdout.write(copied.map(describeCopied).join("\n") + `\n${copySummary(copied, target.path)}\n`);
   },
 });

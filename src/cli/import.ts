@@ -15,25 +15,17 @@ export default musiqueCommand({
   schema: ImportSchema,
   run: (options) => {
     const names = copyNames(options.rename ?? [], options.prefix ?? "");
-    const target = openStore(options.db);
-    try {
-      const copied = inTransaction(target, () => {
-        const all: Array<CopiedRun & { file: string }> = [];
-        for (const file of options.files) {
-          const source = openForCopy(file);
-          try {
-            for (const run of copyRuns(source, target, runsWithTags(source, []), names)) all.push({ file, ...run });
-          } finally {
-            source.close();
-          }
-        }
-        checkRenamesUsed(names, all);
-        return all;
-      });
-      if (options.json) printJson({ database: target.path, runs: copied });
-      else process.stdout.write(copied.map((run) => `${run.file}: ${describeCopied(run)}`).join("\n") + `\n${copySummary(copied, target.path)}\n`);
-    } finally {
-      target.close();
-    }
+    using target = openStore(options.db);
+    const copied = inTransaction(target, () => {
+      const all: Array<CopiedRun & { file: string }> = [];
+      for (const file of options.files) {
+        using source = openForCopy(file);
+        for (const run of copyRuns(source, target, runsWithTags(source, []), names)) all.push({ file, ...run });
+      }
+      checkRenamesUsed(names, all);
+      return all;
+    });
+    if (options.json) printJson({ database: target.path, runs: copied });
+    else process.stdout.write(copied.map((run) => `${run.file}: ${describeCopied(run)}`).join("\n") + `\n${copySummary(copied, target.path)}\n`);
   },
 });

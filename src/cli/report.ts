@@ -25,27 +25,23 @@ export default musiqueCommand({
     if (options.run === undefined && tags.length === 0) {
       throw new UsageError("missing argument <run>", { fix: "give a run name (musique runs lists them), or --tag TAG" });
     }
-    const store = openReadOnly(options.db);
-    try {
-      const names = options.run === undefined ? [] : [options.run];
-      if (tags.length > 0) {
-        const tagged = runsWithTags(store, tags).map((run) => run.name);
-        if (tagged.length === 0) throw new UsageError(`no run in ${store.path} carries ${tags.join(" and ")}`, { fix: "musique runs shows the tags" });
-        names.push(...tagged.filter((name) => name !== options.run));
-      }
-      const [single] = names;
-      if (options.html) {
-        if (single === undefined || names.length > 1) {
-          throw new UsageError(`--html writes one run's page, and ${names.length} runs were chosen`, { fix: "name one run for --html" });
-        }
-        writeOutputFile(options.html, renderHtmlReport(loadRunReport(store, single), worstExamples(store, single, WORST_EXAMPLES)), "--html");
-        log.info(`wrote ${options.html}`);
-      }
-      const reports = names.map((name) => loadRunReport(store, name));
-      if (options.json) printJson(tags.length > 0 ? reports : reports[0]);
-      else process.stdout.write(reports.map((report) => formatRunReport(report, streamWidth(process.stdout))).join("\n") + (options.html ? `html: ${options.html}\n` : ""));
-    } finally {
-      store.close();
+    using store = openReadOnly(options.db);
+    const names = options.run === undefined ? [] : [options.run];
+    if (tags.length > 0) {
+      const tagged = runsWithTags(store, tags).map((run) => run.name);
+      if (tagged.length === 0) throw new UsageError(`no run in ${store.path} carries ${tags.join(" and ")}`, { fix: "musique runs shows the tags" });
+      names.push(...tagged.filter((name) => name !== options.run));
     }
+    const [single] = names;
+    if (options.html) {
+      if (single === undefined || names.length > 1) {
+        throw new UsageError(`--html writes one run's page, and ${names.length} runs were chosen`, { fix: "name one run for --html" });
+      }
+      writeOutputFile(options.html, renderHtmlReport(loadRunReport(store, single), worstExamples(store, single, WORST_EXAMPLES)), "--html");
+      log.info(`wrote ${options.html}`);
+    }
+    const reports = names.map((name) => loadRunReport(store, name));
+    if (options.json) printJson(tags.length > 0 ? reports : reports[0]);
+    else process.stdout.write(reports.map((report) => formatRunReport(report, streamWidth(process.stdout))).join("\n") + (options.html ? `html: ${options.html}\n` : ""));
   },
 });

@@ -32,24 +32,20 @@ const remove = musiqueCommand({
   description: "Delete runs and all their rows from the database (asks first; --yes to skip); output folders are kept unless --outputs",
   schema: RunsRemoveSchema,
   run: async (options) => {
-    const store = openStore(options.db, { create: false });
-    try {
-      const plans = planRemoval(store, options.runs);
-      for (const { run, rows } of plans) {
-        const folder = run.outputDir === null ? "" : `; output folder ${run.outputDir} ${options.outputs ? "deleted if it is the run's own" : "kept"}`;
-        log.info(`${run.name} (${run.kind}, ${run.status}): ${describeRows(rows)}${folder}`);
-      }
-      const question = `delete ${plans.length} run${plans.length === 1 ? "" : "s"} from ${store.path}?`;
-      if (!options.yes && !(await confirm(question))) {
-        log.info("nothing deleted");
-        return;
-      }
-      const removed = removeRuns(store, plans, options.outputs);
-      if (options.json) printJson({ database: store.path, removed });
-      else for (const run of removed) process.stdout.write(`deleted ${run.name} (${describeRows(run.rows)}); ${describeFolder(run.folder)}\n`);
-    } finally {
-      store.close();
+    using store = openStore(options.db, { create: false });
+    const plans = planRemoval(store, options.runs);
+    for (const { run, rows } of plans) {
+      const folder = run.outputDir === null ? "" : `; output folder ${run.outputDir} ${options.outputs ? "deleted if it is the run's own" : "kept"}`;
+      log.info(`${run.name} (${run.kind}, ${run.status}): ${describeRows(rows)}${folder}`);
     }
+    const question = `delete ${plans.length} run${plans.length === 1 ? "" : "s"} from ${store.path}?`;
+    if (!options.yes && !(await confirm(question))) {
+      log.info("nothing deleted");
+      return;
+    }
+    const removed = removeRuns(store, plans, options.outputs);
+    if (options.json) printJson({ database: store.path, removed });
+    else for (const run of removed) process.stdout.write(`deleted ${run.name} (${describeRows(run.rows)}); ${describeFolder(run.folder)}\n`);
   },
 });
 
@@ -59,14 +55,10 @@ const rename = musiqueCommand({
   schema: RunsRenameSchema,
   run: (options) => {
     const [oldName = "", newName = ""] = options.names;
-    const store = openStore(options.db, { create: false });
-    try {
-      const { folder } = renameRunAndFolder(store, oldName, newName);
-      if (options.json) printJson({ database: store.path, from: oldName, to: newName, folder });
-      else process.stdout.write(`renamed ${oldName} to ${newName}; ${describeFolder(folder)}\n`);
-    } finally {
-      store.close();
-    }
+    using store = openStore(options.db, { create: false });
+    const { folder } = renameRunAndFolder(store, oldName, newName);
+    if (options.json) printJson({ database: store.path, from: oldName, to: newName, folder });
+    else process.stdout.write(`renamed ${oldName} to ${newName}; ${describeFolder(folder)}\n`);
   },
 });
 
@@ -76,17 +68,13 @@ function tagCommand(name: "tag" | "untag") {
     description: name === "tag" ? "Add tags to runs (--tag T, repeatable)" : "Remove tags from runs (--tag T, repeatable)",
     schema: RunsTagSchema,
     run: (options) => {
-      const store = openStore(options.db, { create: false });
-      try {
-        const runs = requireRuns(store, options.runs);
-        const ids = runs.map((run) => run.id);
-        const changed = name === "tag" ? addTags(store, ids, options.tag) : removeTags(store, ids, options.tag);
-        const verb = name === "tag" ? "tagged" : "untagged";
-        if (options.json) printJson({ database: store.path, runs: runs.map((run) => run.name), tags: options.tag, changed });
-        else process.stdout.write(`${verb} ${runs.map((run) => run.name).join(", ")}: ${options.tag.join(", ")} (${changed} change${changed === 1 ? "" : "s"})\n`);
-      } finally {
-        store.close();
-      }
+      using store = openStore(options.db, { create: false });
+      const runs = requireRuns(store, options.runs);
+      const ids = runs.map((run) => run.id);
+      const changed = name === "tag" ? addTags(store, ids, options.tag) : removeTags(store, ids, options.tag);
+      const verb = name === "tag" ? "tagged" : "untagged";
+      if (options.json) printJson({ database: store.path, runs: runs.map((run) => run.name), tags: options.tag, changed });
+      else process.stdout.write(`${verb} ${runs.map((run) => run.name).join(", ")}: ${options.tag.join(", ")} (${changed} change${changed === 1 ? "" : "s"})\n`);
     },
   });
 }

@@ -115,23 +115,19 @@ const list = musiqueCommand({
   description: "List the recorded runs with status, headline scores and tags; runs rm|rename|tag|untag manage them",
   schema: RunsSchema,
   run: (options) => {
-    const store = openReadOnly(options.db);
-    try {
-      const tags = options.tag ?? [];
-      const runs = listRuns(store, { limit: options.limit, tags });
-      // Calls the response cache answered: in --json per run, under the table for the runs that had any.
-      const cached = runs.map((run) => ({ run, cache: cacheCountsOf(store, run.runId) }));
-      if (options.json) printJson(cached.map(({ run, cache }) => ({ ...run, cachedCalls: cache.answered })));
-      else if (runs.length === 0) process.stdout.write(`no runs${tags.length > 0 ? ` tagged ${tags.join(", ")}` : ""} recorded in ${options.db}\n`);
-      else {
-        process.stdout.write(runsTable(runs, options.wide));
-        for (const { run, cache } of cached) {
-          const line = describeCacheCounts(cache);
-          if (line) process.stdout.write(`${run.name}: ${line}\n`);
-        }
+    using store = openReadOnly(options.db);
+    const tags = options.tag ?? [];
+    const runs = listRuns(store, { limit: options.limit, tags });
+    // Calls the response cache answered: in --json per run, under the table for the runs that had any.
+    const cached = runs.map((run) => ({ run, cache: cacheCountsOf(store, run.runId) }));
+    if (options.json) printJson(cached.map(({ run, cache }) => ({ ...run, cachedCalls: cache.answered })));
+    else if (runs.length === 0) process.stdout.write(`no runs${tags.length > 0 ? ` tagged ${tags.join(", ")}` : ""} recorded in ${options.db}\n`);
+    else {
+      process.stdout.write(runsTable(runs, options.wide));
+      for (const { run, cache } of cached) {
+        const line = describeCacheCounts(cache);
+        if (line) process.stdout.write(`${run.name}: ${line}\n`);
       }
-    } finally {
-      store.close();
     }
   },
 });

@@ -8,12 +8,11 @@
  */
 import { DataError } from "../errors.ts";
 import type { Store } from "../store/database.ts";
-import { firstRequestMessagesOf } from "../store/reports.ts";
 import { mean, pairedBootstrap, type Interval } from "./bootstrap.ts";
 import { loadRuns, type LoadedRun } from "./compare-runs.ts";
 import { comparabilityWarnings, type CompareWarning } from "./compare-warnings.ts";
-import type { ScoredExample } from "./data.ts";
-import { questionFromMessages, type TrajectoryHop } from "./trajectory.ts";
+import { questionsOf, type ScoredExample } from "./data.ts";
+import type { TrajectoryHop } from "./trajectory.ts";
 
 export { configDifferences, type CompareWarning } from "./compare-warnings.ts";
 
@@ -207,7 +206,7 @@ function flippedExamples(store: Store, loaded: readonly LoadedRun[], flips: read
   const ids = [...new Set(flips.flatMap((entry) => Object.values(entry.byHops).flatMap((lists) => [...lists.fixed, ...lists.broken])))];
   const [first] = loaded;
   if (!first || first.step === null || ids.length === 0) return {};
-  const messages = firstRequestMessagesOf(store, first.record.id, first.step, ids);
+  const questions = questionsOf(store, first.record.id, first.step, ids);
   const examples: Record<string, CompareExample> = {};
   for (const id of ids) {
     const base = first.byId.get(id);
@@ -217,7 +216,7 @@ function flippedExamples(store: Store, loaded: readonly LoadedRun[], flips: read
       const example = run.byId.get(id);
       if (example) sides[run.label] = sideOf(example);
     }
-    examples[id] = { id, nHops: base.nHops, question: questionFromMessages(messages.get(id)), gold: base.prediction.goldAnswers, sides };
+    examples[id] = { id, nHops: base.nHops, question: questions.get(id) ?? "", gold: base.prediction.goldAnswers, sides };
   }
   return examples;
 }

@@ -16,6 +16,7 @@ import {
   latestPredictionStep,
   reportPredictionsOf,
   runExamplesOf,
+  storedQuestionsOf,
   type ReportPrediction,
 } from "../store/reports.ts";
 import { isResultStatus } from "../metrics/run-scores.ts";
@@ -91,6 +92,8 @@ export interface ScoredExample {
   prediction: ReportPrediction;
   trajectory: Trajectory;
   supportingCount: number;
+  /** The supporting paragraph ids as stored with the run; null in runs recorded before they were. */
+  supportingIds: string[] | null;
 }
 
 export interface ExampleDetail {
@@ -154,7 +157,7 @@ export function scoredExamplesOf(
   const rows =
     planned.length > 0
       ? planned
-      : predictions.map((prediction, position) => ({ exampleId: prediction.exampleId, position, nHops: prediction.nHops, shape: null }));
+      : predictions.map((prediction, position) => ({ exampleId: prediction.exampleId, position, nHops: prediction.nHops, shape: null, supportingIds: null }));
   const scored: ScoredExample[] = [];
   for (const row of rows) {
     const prediction = byId.get(row.exampleId);
@@ -167,22 +170,30 @@ export function scoredExamplesOf(
       shape: row.shape ?? fromId?.shape ?? `${nHops}hop`,
       prediction,
       trajectory: parseTrajectory(prediction.trajectoryJson),
-      supportingCount: nHops,
+      supportingCount: row.supportingIds?.length ?? nHops,
+      supportingIds: row.supportingIds,
     });
   }
   return { plannedIds: rows.map((row) => row.exampleId), plannedRows: rows, scored };
 }
 
 /**
- * What scoreRun needs of an example, rebuilt from the store: the gold answers as scored, the hop
- * count and shape, and supporting ids with the same overlap with the retrieved ids (known
- * supporting ids plus placeholders that no paragraph has).
+ * Supporting ids for scoring: as stored with the run; for runs recorded before they were stored,
+ * ids with the same overlap with the retrieved ids (the supporting ones the trajectory shows, plus
+ * placeholders that no paragraph has).
  */
+function supportingIdsFor(item: ScoredExample): string[] {
+  if (item.supportingIds !== null) return item.supportingIds;
+  const { prediction } = item;
+  const supportingIds = [...retrievedSupportingIds(prediction.retrievedIds, item.trajectory, prediction.recall, item.supportingCount)];
+  for (let placeholder = 1; supportingIds.length < item.supportingCount; placeholder++) supportingIds.push(String(-placeholder));
+  return supportingIds;
+}
+
+/** What scoreRun needs of an example, from the store: gold answers as scored, hop count, shape, supporting ids. */
 function exampleForScoring(item: ScoredExample): Example {
   const { prediction } = item;
-  const found = retrievedSupportingIds(prediction.retrievedIds, item.trajectory, prediction.recall, item.supportingCount);
-  const supportingIds = [...found];
-  for (let placeholder = 1; supportingIds.length < item.supportingCount; placeholder++) supportingIds.push(String(-placeholder));
+  const supportingIds = supportingIdsFor(item);
   return {
     id: item.id,
     question: "",
@@ -309,6 +320,18 @@ export function loadRunReport(store: Store, name: string): RunReport {
   };
 }
 
+/**
+ * The question of each example: as stored with the run; for runs recorded before it was stored,
+ * read from the first prompt the program sent at `step`.
+ */
+export function questionsOf(store: Store, runId: number, step: number, exampleIds: readonly string[]): Map<string, string> {
+  const questions = storedQuestionsOf(store, runId, exampleIds);
+  const missing = exampleIds.filter((id) => !questions.has(id));
+  if (missing.length === 0) return questions;
+  for (const [id, messages] of firstRequestMessagesOf(store, runId, step, missing)) questions.set(id, questionFromMessages(messages));
+  return questions;
+}
+
 /** The `limit` worst examples (lowest F1, then lowest reward) with their trajectories and questions. */
 export function worstExamples(store: Store, name: string, limit: number): ExampleDetail[] {
   const run = requireRun(store, name);
@@ -323,12 +346,12 @@ export function worstExamples(store: Store, name: string, limit: number): Exampl
         a.id.localeCompare(b.id),
     )
     .slice(0, limit);
-  const messages = firstRequestMessagesOf(store, run.id, step, worst.map((item) => item.id));
+  const questions = questionsOf(store, run.id, step, worst.map((item) => item.id));
   return worst.map((item) => ({
     id: item.id,
     nHops: item.nHops,
     shape: item.shape,
-    question: questionFromMessages(messages.get(item.id)),
+    question: questions.get(item.id) ?? "",
     answer: item.prediction.answer,
     gold: item.prediction.goldAnswers,
     em: item.prediction.em,

@@ -14,7 +14,7 @@ import { rewardFootnote } from "../metrics/reward.ts";
 import { formatDuration } from "../text/duration.ts";
 import { hopLabel, shapesWorthShowing } from "../text/labels.ts";
 import { configLines, failedExamples } from "./terminal.ts";
-import type { ValidationRow } from "../store/reports.ts";
+import type { ValidationRecord } from "../store/training.ts";
 import type { TrainingReport } from "./training.ts";
 import { rolloutsSection } from "./rollouts-format.ts";
 import { healthLines } from "../metrics/training-health.ts";
@@ -90,7 +90,7 @@ function overview(report: RunReport): string {
 }
 
 /** One line per validation metric (EM, F1, recall, support F1, reward) over the validations' steps. */
-export function validationSeries(validations: readonly ValidationRow[]): LineSeries[] {
+export function validationSeries(validations: readonly ValidationRecord[]): LineSeries[] {
   const metrics = [
     ["EM", "em"],
     ["F1", "f1"],

@@ -5,7 +5,7 @@
  * by src/grpo/loop.ts from the feeder's /status polls (src/grpo/batches.ts) — and in total, with
  * the share of the training time the trainer spent waiting for musique.
  */
-import type { TrainingStepRow } from "../store/reports.ts";
+import type { TrainingStepSummary } from "../store/reports.ts";
 
 export interface StepTimes {
   step: number;
@@ -31,7 +31,7 @@ export interface TrainingTimes {
 const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
 
 /** The times of a run's completed steps; null when none were recorded (runs from before). */
-export function trainingTimesOf(rows: readonly TrainingStepRow[]): TrainingTimes | null {
+export function trainingTimesOf(rows: readonly TrainingStepSummary[]): TrainingTimes | null {
   const timed = rows.filter((row) => row.status === "completed" && row.rolloutSeconds !== null);
   if (timed.length === 0) return null;
   const steps = timed.map((row) => ({

@@ -7,8 +7,9 @@
 import { healthWarnings, type TrainingHealth } from "../metrics/training-health.ts";
 import type { Store } from "../store/database.ts";
 import { trainingHealthOf } from "../store/health.ts";
-import { rolloutRewardsByStep, trainingStepsOf, validationsOf, type ValidationRow } from "../store/reports.ts";
+import { rolloutRewardsByStep, trainingStepsOf } from "../store/reports.ts";
 import type { RunRecord } from "../store/runs.ts";
+import { validationsOf, type ValidationRecord } from "../store/training.ts";
 import { trainingTimesOf, type TrainingTimes } from "./step-times.ts";
 import { trainerMetricsOfRun, type SeriesPoint } from "./trainer-metrics.ts";
 
@@ -30,8 +31,8 @@ export interface TrainingReport {
   /** "min–max across rollouts" or "± std (training_steps)". */
   rewardBand: string;
   rewardCurve: RewardPoint[];
-  validations: ValidationRow[];
-  best: ValidationRow | null;
+  validations: ValidationRecord[];
+  best: ValidationRecord | null;
   /** The trainer's loss / KL / grad norm / learning rate per step by name; empty when there are none. */
   trainerMetrics: Record<string, SeriesPoint[]>;
   /** Where they come from; null without any. */

@@ -1,8 +1,9 @@
 /**
- * Reading what a prediction's trajectory_json holds (src/store/results.ts trajectoryOf): the hops
- * with their queries, retrieved documents and extracted information. Parsed defensively: a
- * missing or malformed trajectory reads as "no hops".
+ * A stored trajectory as reports show it (src/store/trajectory.ts writes and reads it): the hops
+ * with their queries, retrieved documents and extracted information; which retrieved paragraphs
+ * support the answer; the question of runs recorded before it was stored.
  */
+import { readTrajectory } from "../store/trajectory.ts";
 
 export interface TrajectoryDocument {
   id: string;
@@ -30,37 +31,19 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : value === undefined || value === null ? "" : String(value);
 }
 
-function parseDocument(value: unknown): TrajectoryDocument | null {
-  const item = record(value);
-  if (!item) return null;
-  return { id: text(item.id), title: text(item.title), body: text(item.body), isSupporting: item.isSupporting === true };
-}
-
+/** A stored trajectory (src/store/trajectory.ts) as reports show it; missing or unreadable reads as "no hops". */
 export function parseTrajectory(json: string | null): Trajectory {
-  if (json === null) return { hops: [], failure: null };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return { hops: [], failure: null };
-  }
-  const root = record(parsed);
-  const hops = Array.isArray(root?.hops) ? root.hops : [];
-  const failure = record(root?.failure);
+  const stored = readTrajectory(json);
+  if (stored === null) return { hops: [], failure: null };
   return {
-    hops: hops.map((hop) => {
-      const item = record(hop) ?? {};
-      const retrieved = Array.isArray(item.retrieved) ? item.retrieved : [];
-      return {
-        query: text(item.query),
-        documents: retrieved.map(parseDocument).filter((document): document is TrajectoryDocument => document !== null),
-        keyInformation: text(item.keyInformation),
-      };
-    }),
-    failure: failure ? `${text(failure.kind)} failure in ${text(failure.module)}: ${text(failure.message)}` : null,
+    hops: stored.hops.map((hop) => ({
+      query: hop.query,
+      documents: hop.retrieved.map((document) => ({ id: document.id, title: document.title, body: document.body, isSupporting: document.isSupporting })),
+      keyInformation: hop.keyInformation,
+    })),
+    failure: stored.failure ? `${stored.failure.kind} failure in ${stored.failure.module}: ${stored.failure.message}` : null,
   };
 }
-
 
 /**
  * Supporting ids among `retrievedIds`: from the trajectory's isSupporting flags, or (without a

@@ -18,6 +18,7 @@ import { describeCacheCounts } from "../lm/cache.ts";
 import { cacheCountsOf, createStoreCache } from "../store/cache.ts";
 import { completedExampleIds, predictionsOf } from "../store/results.ts";
 import { isResultStatus } from "../metrics/run-scores.ts";
+import { runExampleOf } from "../store/runs.ts";
 import { startResultWriter } from "../store/writer.ts";
 import { ConcurrencyRecorder, programConcurrency } from "./concurrency.ts";
 import { runExamples, serviceFailureError, type ExampleRuns, type ServiceEndpoints } from "./examples.ts";
@@ -74,7 +75,7 @@ export async function runEvaluate(requested: EvaluateOptions, signal: AbortSigna
       return { examples, client, retriever, program };
     },
     examples: ({ examples }) =>
-      examples.map((example, position) => ({ exampleId: example.id, position, role: "test", nHops: example.nHops, shape: example.shape })),
+      examples.map((example, position) => runExampleOf(example, position, "test")),
     work: async (session, prepared) => {
       const summary = await evaluate(session, prepared);
       const note = summary.scores && summary.missing > 0 ? `${summary.missing} examples have no result (${missingCauses(summary.scores.overall)})` : null;

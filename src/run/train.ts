@@ -25,9 +25,8 @@ import { trainingHealthOf } from "../store/health.ts";
 import type { Retriever } from "../retrieval/types.ts";
 import type { Store } from "../store/database.ts";
 import { predictionsOf } from "../store/results.ts";
-import type { RunRecord } from "../store/runs.ts";
-import { validationsOf } from "../store/reports.ts";
-import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep, newestCheckpoint } from "../store/training.ts";
+import { runExampleOf, type RunRecord } from "../store/runs.ts";
+import { bestValidation, checkpointsOf, groupLinesOf, lastCompletedStep, newestCheckpoint, validationsOf } from "../store/training.ts";
 import { startResultWriter, type ResultWriter } from "../store/writer.ts";
 import { ConcurrencyRecorder, programConcurrency } from "./concurrency.ts";
 import { runAllExamples, type ServiceEndpoints } from "./examples.ts";
@@ -212,8 +211,8 @@ export async function runTrain(requested: TrainOptions, signal: AbortSignal): Pr
       return { train, dev, arborUrl, client, retriever, program };
     },
     examples: ({ train, dev }) => [
-      ...train.map((example, position) => ({ exampleId: example.id, position, role: "train" as const, nHops: example.nHops, shape: example.shape })),
-      ...dev.map((example, position) => ({ exampleId: example.id, position, role: "dev" as const, nHops: example.nHops, shape: example.shape })),
+      ...train.map((example, position) => runExampleOf(example, position, "train")),
+      ...dev.map((example, position) => runExampleOf(example, position, "dev")),
     ],
     work: async (session, prepared) => ({ outcome: "completed", summary: await train(session, prepared) }),
     progress: (session) => `${lastCompletedStep(session.store, session.run.id) ?? 0} completed steps`,

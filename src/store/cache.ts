@@ -8,6 +8,8 @@
 import type { CacheCounts } from "../lm/cache.ts";
 import type { ChatResult } from "../lm/types.ts";
 import { guarded, now, type Store } from "./database.ts";
+import { jsonValue } from "./json.ts";
+import type { LmCacheRow } from "./tables.ts";
 
 export interface StoreResponseCache {
   get(key: string): ChatResult | null;
@@ -15,24 +17,17 @@ export interface StoreResponseCache {
 }
 
 function isChatResult(value: unknown): value is ChatResult {
-  if (typeof value !== "object" || value === null) return false;
-  const candidate = value as Record<string, unknown>;
-  return typeof candidate.text === "string" && typeof candidate.model === "string";
+  return typeof value === "object" && value !== null && "text" in value && typeof value.text === "string" && "model" in value && typeof value.model === "string";
 }
 
 export function createStoreCache(store: Store): StoreResponseCache {
   return {
     get(key: string): ChatResult | null {
       const row = guarded(store, () =>
-        store.database.query("SELECT response_json FROM lm_cache WHERE key = ?").get(key),
-      ) as { response_json: string } | null;
+        store.database.query<Pick<LmCacheRow, "responseJson">, [string]>("SELECT response_json AS responseJson FROM lm_cache WHERE key = ?").get(key),
+      );
       if (!row) return null;
-      let stored: unknown;
-      try {
-        stored = JSON.parse(row.response_json);
-      } catch {
-        return null;
-      }
+      const stored = jsonValue(row.responseJson);
       if (!isChatResult(stored)) return null;
       return { ...stored, cached: true, attempts: 0, endpoint: null, latencyMs: 0 };
     },
@@ -55,8 +50,8 @@ export function createStoreCache(store: Store): StoreResponseCache {
 export function cacheCountsOf(store: Store, runId: number): CacheCounts {
   const row = guarded(store, () =>
     store.database
-      .query("SELECT COALESCE(SUM(cached), 0) AS answered, COUNT(*) AS calls FROM module_calls WHERE run_id = ?")
+      .query<CacheCounts, [number]>("SELECT COALESCE(SUM(cached), 0) AS answered, COUNT(*) AS calls FROM module_calls WHERE run_id = ?")
       .get(runId),
-  ) as CacheCounts | null;
+  );
   return row ?? { answered: 0, calls: 0 };
 }

@@ -15,12 +15,25 @@ import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-export interface Store {
+/** An open results database. Disposable: `using store = openStore(path)` closes it at the end of the block. */
+export interface Store extends Disposable {
   /** The path as given. */
   readonly path: string;
   readonly database: Database;
   readonly readonly: boolean;
   close(): void;
+}
+
+/** A Store over an open connection; `close` (and disposal) closes it, then runs `after` (once). */
+export function storeOf(path: string, database: Database, readonly: boolean, after?: () => void): Store {
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    database.close();
+    after?.();
+  };
+  return { path, database, readonly, close, [Symbol.dispose]: close };
 }
 
 export interface OpenOptions {
@@ -38,10 +51,14 @@ interface SqliteFailure {
   message: string;
 }
 
+/** The `code` an error carries (SQLite's SQLITE_…, Node's E…), if any. */
+export function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined;
+}
+
 function sqliteFailure(error: unknown): SqliteFailure | null {
-  if (!(error instanceof Error)) return null;
-  const code = (error as Error & { code?: unknown }).code;
-  return typeof code === "string" && code.startsWith("SQLITE_") ? { code, message: error.message } : null;
+  const code = errorCode(error);
+  return error instanceof Error && code !== undefined && code.startsWith("SQLITE_") ? { code, message: error.message } : null;
 }
 
 const WRITE_IO_ERRORS = new Set([
@@ -54,8 +71,8 @@ const WRITE_IO_ERRORS = new Set([
 
 /** A file-system error (mkdir of the database's folder): ENOTDIR, EACCES, EROFS, ENOSPC… */
 function fileSystemFailure(path: string, error: unknown, doing: string): StoreError | null {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (!(error instanceof Error) || typeof code !== "string" || !/^E[A-Z]+$/.test(code)) return null;
+  const code = errorCode(error);
+  if (!(error instanceof Error) || code === undefined || !/^E[A-Z]+$/.test(code)) return null;
   const full = code === "ENOSPC" || code === "EFBIG" || code === "EDQUOT";
   return new StoreError(`cannot ${doing} database ${path} (${error.message})`, {
     cause: full ? "the disk is full or a size limit was reached" : "its folder cannot be created or written",
@@ -230,7 +247,7 @@ function checkExisting(path: string): boolean {
     probe.run(`PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
     const version = schemaVersion(probe);
     checkNotNewer(path, version);
-    const tables = (probe.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((row) => row.name);
+    const tables = probe.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name);
     if (version === 0 && tables.length > 0) throw notMusique(path, `it holds other tables: ${tables.slice(0, 5).join(", ")}`);
     if (version > 0 && !tables.includes("runs")) throw notMusique(path, "it has a schema version but no musique tables");
   } catch (error) {
@@ -269,8 +286,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     database?.close();
     throw storeFailure(path, error, "open");
   }
-  const opened = database;
-  return { path, database: opened, readonly: false, close: () => opened.close() };
+  return storeOf(path, database, false);
 }
 
 function missingDatabase(path: string): StoreError {
@@ -302,8 +318,7 @@ export function openReadOnly(path: string, options: Pick<OpenOptions, "busyTimeo
     database?.close();
     throw storeFailure(path, error, "open");
   }
-  const opened = database;
-  return { path, database: opened, readonly: true, close: () => opened.close() };
+  return storeOf(path, database, true);
 }
 
 /** Run `work` in one write transaction (BEGIN IMMEDIATE), mapping SQLite failures. */
@@ -313,9 +328,4 @@ export function inTransaction<T>(store: Store, work: () => T): T {
 
 export function now(): string {
   return new Date().toISOString();
-}
-
-/** JSON text for a JSON column; undefined and null become SQL NULL. */
-export function json(value: unknown): string | null {
-  return value === undefined || value === null ? null : JSON.stringify(value);
 }

@@ -4,6 +4,7 @@
  * forgotten (a resume finds it, makes its checkpoint safe and cancels it to free its GPUs).
  */
 import { guarded, now, type Store } from "./database.ts";
+import type { ArborJobRow } from "./tables.ts";
 
 /**
  * initializing: sent, no answer yet · running · terminating: terminate sent, no answer ·
@@ -11,61 +12,18 @@ import { guarded, now, type Store } from "./database.ts";
  * GPUs freed · lost: the trainer stopped answering · gone: Arbor no longer knows the job
  * (restarted) · failed: initialize failed.
  */
-export type ArborJobStatus = "initializing" | "running" | "terminating" | "terminated" | "cancelled" | "lost" | "gone" | "failed";
+export type ArborJobStatus = ArborJobRow["status"];
 
-export interface ArborJobRecord {
-  runId: number;
-  attempt: number;
-  /** The run_name musique sent (`<run>-r<attempt>`): part of Arbor's job id. */
-  arborRunName: string;
-  /** Arbor's job id, once initialize answered. */
-  jobId: string | null;
-  baseUrl: string;
-  /** What the job started from: --model or a checkpoint directory. */
-  model: string;
-  /** Training steps completed when the job started. */
-  startStep: number;
-  trainerMaxSteps: number;
-  status: ArborJobStatus;
-  groupsPosted: number;
-  note: string | null;
-  startedAt: string;
-  endedAt: string | null;
-}
+/**
+ * A job as recorded: its run and attempt, the run_name musique sent (`<run>-r<attempt>`, part of
+ * Arbor's job id), Arbor's job id once initialize answered, what it started from (--model or a
+ * checkpoint directory) and the training steps completed then, its status and groups posted.
+ */
+export type ArborJobRecord = Omit<ArborJobRow, "id">;
 
-interface ArborJobRow {
-  run_id: number;
-  attempt: number;
-  arbor_run_name: string;
-  job_id: string | null;
-  base_url: string;
-  model: string;
-  start_step: number;
-  trainer_max_steps: number;
-  status: ArborJobStatus;
-  groups_posted: number;
-  note: string | null;
-  started_at: string;
-  ended_at: string | null;
-}
-
-function toRecord(row: ArborJobRow): ArborJobRecord {
-  return {
-    runId: row.run_id,
-    attempt: row.attempt,
-    arborRunName: row.arbor_run_name,
-    jobId: row.job_id,
-    baseUrl: row.base_url,
-    model: row.model,
-    startStep: row.start_step,
-    trainerMaxSteps: row.trainer_max_steps,
-    status: row.status,
-    groupsPosted: row.groups_posted,
-    note: row.note,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-  };
-}
+const JOB_COLUMNS = `j.run_id AS runId, j.attempt, j.arbor_run_name AS arborRunName, j.job_id AS jobId, j.base_url AS baseUrl,
+  j.model, j.start_step AS startStep, j.trainer_max_steps AS trainerMaxSteps, j.status, j.groups_posted AS groupsPosted,
+  j.note, j.started_at AS startedAt, j.ended_at AS endedAt`;
 
 export type NewArborJob = Pick<ArborJobRecord, "runId" | "attempt" | "arborRunName" | "baseUrl" | "model" | "startStep" | "trainerMaxSteps">;
 
@@ -119,10 +77,9 @@ export function updateArborJob(store: Store, runId: number, attempt: number, upd
 
 /** Every Arbor job of a run, first attempt first. */
 export function arborJobsOf(store: Store, runId: number): ArborJobRecord[] {
-  const rows = guarded(store, () =>
-    store.database.query("SELECT * FROM arbor_jobs WHERE run_id = ? ORDER BY attempt").all(runId),
-  ) as ArborJobRow[];
-  return rows.map(toRecord);
+  return guarded(store, () =>
+    store.database.query<ArborJobRecord, [number]>(`SELECT ${JOB_COLUMNS} FROM arbor_jobs j WHERE j.run_id = ? ORDER BY j.attempt`).all(runId),
+  );
 }
 
 /**
@@ -130,14 +87,13 @@ export function arborJobsOf(store: Store, runId: number): ArborJobRecord[] {
  * gone and not failed (an initialize that never answered included: Arbor keeps its GPUs). For the message when Arbor has no free GPUs.
  */
 export function jobsHoldingGpus(store: Store, baseUrl: string): Array<ArborJobRecord & { runName: string }> {
-  const rows = guarded(store, () =>
+  return guarded(store, () =>
     store.database
-      .query(
-        `SELECT j.*, r.name AS run_name FROM arbor_jobs j JOIN runs r ON r.id = j.run_id
+      .query<ArborJobRecord & { runName: string }, [string]>(
+        `SELECT ${JOB_COLUMNS}, r.name AS runName FROM arbor_jobs j JOIN runs r ON r.id = j.run_id
          WHERE j.base_url = ? AND (j.job_id IS NOT NULL OR j.status = 'initializing') AND j.status NOT IN ('cancelled', 'gone', 'failed')
          ORDER BY j.started_at`,
       )
       .all(baseUrl),
-  ) as Array<ArborJobRow & { run_name: string }>;
-  return rows.map((row) => ({ ...toRecord(row), runName: row.run_name }));
+  );
 }

@@ -5,7 +5,7 @@
 import { UsageError, didYouMean } from "../errors.ts";
 import { guarded, inTransaction, now, type Store } from "./database.ts";
 import { RUN_NAME_PATTERN } from "../config/fields.ts";
-import { findRun, getRun, type RunLock, type RunRecord } from "./runs.ts";
+import { findRun, getRun, type RunRecord } from "./runs.ts";
 
 /** Every named run, in the order named (each once); a name that is not there is a usage error. */
 export function requireRuns(store: Store, names: readonly string[]): RunRecord[] {
@@ -130,13 +130,3 @@ export function tagsOf(store: Store, runId: number): string[] {
   ).map((row) => row.tag);
 }
 
-/** The process holding a run (run_locks), if any holds it. */
-export function lockOf(store: Store, runId: number): RunLock | null {
-  return guarded(store, () =>
-    store.database
-      .query<RunLock, [number]>(
-        "SELECT run_id AS runId, pid, host, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt FROM run_locks WHERE run_id = ?",
-      )
-      .get(runId),
-  );
-}

@@ -8,7 +8,7 @@
 import type { Statement } from "bun:sqlite";
 import { StoreError, UsageError } from "../errors.ts";
 import type { QueryFormat } from "../config/defaults.ts";
-import { storeFailure, type Store } from "./database.ts";
+import { errorCode, storeFailure, type Store } from "./database.ts";
 import { rowFormatter, type OutputOptions } from "./format.ts";
 
 export type QueryValue = string | number | bigint | boolean | null | Uint8Array;
@@ -55,10 +55,7 @@ function isBlank(statement: string): boolean {
   return statement.replace(/--[^\n]*(\n|$)/g, "").replace(/\/\*[\s\S]*?(\*\/|$)/g, "").trim() === "";
 }
 
-function sqliteCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
+const sqliteCode = errorCode;
 
 function readOnlyRefusal(reason: string): StoreError {
   return new StoreError(`musique query is read-only: ${reason}`, {
@@ -67,7 +64,10 @@ function readOnlyRefusal(reason: string): StoreError {
 }
 
 /** The SQL text's one statement, prepared and checked to be a read-only query (else throws). */
-function prepareReadOnly(store: Store, sql: string): Statement {
+/** A statement of any query: each row an object of its columns. */
+type QueryStatement = Statement<Record<string, QueryValue>, []>;
+
+function prepareReadOnly(store: Store, sql: string): QueryStatement {
   const statements = splitStatements(sql);
   if (statements.length === 0) throw new UsageError("the SQL statement is empty", { fix: 'e.g. musique query "SELECT * FROM run_summary"' });
   if (statements.length > 1) {
@@ -79,9 +79,9 @@ function prepareReadOnly(store: Store, sql: string): Statement {
   if (/^\s*(ATTACH|DETACH)\b/i.test(text.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*/, ""))) {
     throw readOnlyRefusal("ATTACH and DETACH are not allowed");
   }
-  let statement: Statement;
+  let statement: QueryStatement;
   try {
-    statement = store.database.prepare(text);
+    statement = store.database.prepare<Record<string, QueryValue>, []>(text);
   } catch (error) {
     const code = sqliteCode(error);
     if (code !== undefined && code !== "SQLITE_ERROR") throw storeFailure(store.path, error);
@@ -109,7 +109,7 @@ function runFailure(store: Store, error: unknown): unknown {
 export function runReadOnlyQuery(store: Store, sql: string): QueryResult {
   const statement = prepareReadOnly(store, sql);
   try {
-    const rows = statement.values() as QueryValue[][];
+    const rows: QueryValue[][] = statement.values();
     return { columns: statement.columnNames, rows };
   } catch (error) {
     throw runFailure(store, error);
@@ -158,12 +158,12 @@ export async function streamReadOnlyQuery(
   }
 }
 
-function* rowValues(statement: Statement, columns: readonly string[]): Generator<QueryValue[]> {
+function* rowValues(statement: QueryStatement, columns: readonly string[]): Generator<QueryValue[]> {
   if (new Set(columns).size < columns.length) {
-    yield* statement.values() as QueryValue[][];
+    yield* statement.values();
     return;
   }
-  for (const row of statement.iterate() as IterableIterator<Record<string, QueryValue>>) {
+  for (const row of statement.iterate()) {
     yield columns.map((column) => row[column] ?? null);
   }
 }

@@ -4,7 +4,10 @@
  */
 import type { ExampleScore } from "../metrics/reward.ts";
 import type { ModuleCallTrace, ProgramResult } from "../program/types.ts";
-import { guarded, inTransaction, json, now, type Store } from "./database.ts";
+import { guarded, inTransaction, now, type Store } from "./database.ts";
+import { json, stringList } from "./json.ts";
+import type { PredictionRow } from "./tables.ts";
+import { trajectoryOf } from "./trajectory.ts";
 
 /** `step` of plain evaluation (training records validation predictions under their step). */
 export const EVALUATION_STEP = -1;
@@ -36,31 +39,6 @@ export function predictionStatus(result: ProgramResult): PredictionStatus {
   if (failure.kind === "format") return "format_failure";
   if (failure.kind === "deadline") return "deadline";
   return failure.service === "retrieval" ? "retrieval_error" : "lm_error";
-}
-
-/**
- * What trajectory_json holds: every hop (query, ranked documents with id, title, body, score and
- * whether they support the answer, extracted info). The documents text the LM saw is the extract
- * call's user message in module_calls, so it is not repeated here.
- */
-export function trajectoryOf(result: ProgramResult): unknown {
-  return {
-    hops: result.hops.map((hop) => ({
-      hop: hop.hop,
-      query: hop.query,
-      retrieved: hop.retrieved.map((document) => ({
-        id: document.id,
-        title: document.title,
-        body: document.body,
-        score: document.score,
-        isSupporting: document.isSupporting,
-      })),
-      keyInformation: hop.keyInformation,
-      ...(hop.enough === undefined ? {} : { enough: hop.enough }),
-    })),
-    collectedInfo: result.collectedInfo,
-    failure: result.failure,
-  };
 }
 
 /**
@@ -219,56 +197,26 @@ export function completedExampleIds(
   options: { includeErrors?: boolean } = {},
 ): Set<string> {
   const sql = options.includeErrors
-    ? "SELECT example_id FROM predictions WHERE run_id = ? AND step = ?"
-    : "SELECT example_id FROM predictions WHERE run_id = ? AND step = ? AND status IN ('ok', 'format_failure')";
-  const rows = guarded(store, () => store.database.query(sql).all(runId, step)) as { example_id: string }[];
-  return new Set(rows.map((row) => row.example_id));
+    ? "SELECT example_id AS exampleId FROM predictions WHERE run_id = ? AND step = ?"
+    : "SELECT example_id AS exampleId FROM predictions WHERE run_id = ? AND step = ? AND status IN ('ok', 'format_failure')";
+  const rows = guarded(store, () => store.database.query<Pick<PredictionRow, "exampleId">, [number, number]>(sql).all(runId, step));
+  return new Set(rows.map((row) => row.exampleId));
 }
 
-export interface PredictionRecord {
-  exampleId: string;
-  step: number;
-  answer: string | null;
-  em: number | null;
-  f1: number | null;
-  recall: number | null;
-  supportF1: number | null;
-  reward: number | null;
-  status: PredictionStatus;
+export type PredictionRecord = Pick<PredictionRow, "exampleId" | "step" | "answer" | "em" | "f1" | "recall" | "supportF1" | "reward" | "status"> & {
   retrievedIds: string[];
-}
+};
 
 /** The predictions of (run, step) in recording order (for reports and the predictions file). */
 export function predictionsOf(store: Store, runId: number, step: number = EVALUATION_STEP): PredictionRecord[] {
   const rows = guarded(store, () =>
     store.database
-      .query(
-        `SELECT example_id, step, answer, em, f1, recall, support_f1, reward, status, retrieved_ids_json
+      .query<Omit<PredictionRecord, "retrievedIds"> & Pick<PredictionRow, "retrievedIdsJson">, [number, number]>(
+        `SELECT example_id AS exampleId, step, answer, em, f1, recall, support_f1 AS supportF1, reward, status,
+           retrieved_ids_json AS retrievedIdsJson
          FROM predictions WHERE run_id = ? AND step = ? ORDER BY id`,
       )
       .all(runId, step),
-  ) as {
-    example_id: string;
-    step: number;
-    answer: string | null;
-    em: number | null;
-    f1: number | null;
-    recall: number | null;
-    support_f1: number | null;
-    reward: number | null;
-    status: PredictionStatus;
-    retrieved_ids_json: string;
-  }[];
-  return rows.map((row) => ({
-    exampleId: row.example_id,
-    step: row.step,
-    answer: row.answer,
-    em: row.em,
-    f1: row.f1,
-    recall: row.recall,
-    supportF1: row.support_f1,
-    reward: row.reward,
-    status: row.status,
-    retrievedIds: JSON.parse(row.retrieved_ids_json) as string[],
-  }));
+  );
+  return rows.map(({ retrievedIdsJson, ...row }) => ({ ...row, retrievedIds: stringList(retrievedIdsJson) }));
 }

@@ -1,7 +1,10 @@
 /** Runs: create, find, update status, list with headline scores, and the examples of a run. */
 import { createHash, randomUUID } from "node:crypto";
 import { StoreError, UsageError } from "../errors.ts";
+import type { Example } from "../data/types.ts";
 import { guarded, inTransaction, now, type Store } from "./database.ts";
+import { json, stringList } from "./json.ts";
+import type { RunLockRow, RunRow } from "./tables.ts";
 
 export type RunKind = "evaluate" | "train" | "retrieve";
 /** incomplete: every example was tried but some have no result (service failures; a resume runs them). */
@@ -21,25 +24,8 @@ export interface NewRun {
   outputDir?: string | null;
 }
 
-export interface RunRecord {
-  id: number;
-  /** Stays with the run through renames and copies between databases (import knows a run by it). */
-  uid: string;
-  name: string;
-  kind: RunKind;
-  status: RunStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  configJson: string;
-  configHash: string;
-  toolVersion: string;
-  seed: number | null;
-  dataset: string | null;
-  model: string | null;
-  retriever: string | null;
-  error: string | null;
-  outputDir: string | null;
-}
+/** A run as the repository hands it out: the runs row, its uid always set ('' for a row no musique wrote). */
+export type RunRecord = Omit<RunRow, "uid"> & { uid: string };
 
 /** The runs columns as RunRecord's keys (uid is NULL only in a row no musique wrote). */
 const RUN_COLUMNS = `id, COALESCE(uid, '') AS uid, name, kind, status, started_at AS startedAt, finished_at AS finishedAt,
@@ -50,7 +36,7 @@ const RUN_COLUMNS = `id, COALESCE(uid, '') AS uid, name, kind, status, started_a
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => {
     if (item === null || typeof item !== "object" || Array.isArray(item)) return item;
-    const entries = Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return Object.fromEntries(entries);
   });
 }
@@ -120,18 +106,37 @@ export interface RunExample {
   role: ExampleRole;
   nHops?: number | null;
   shape?: string | null;
+  /** Stored so reports show it without reading the prompts. */
+  question?: string | null;
+  /** The supporting paragraph ids, stored so reports score recall and support F1 exactly. */
+  supportingIds?: readonly string[] | null;
+}
+
+/** What a run records of one of its examples. */
+export function runExampleOf(example: Example, position: number, role: ExampleRole): RunExample {
+  return { exampleId: example.id, position, role, nHops: example.nHops, shape: example.shape, question: example.question, supportingIds: example.supportingIds };
 }
 
 /** Record which examples a run uses, and in which order (idempotent). */
 export function recordRunExamples(store: Store, runId: number, examples: readonly RunExample[]): void {
   inTransaction(store, () => {
-    const statement = store.database.query(
-      `INSERT INTO run_examples (run_id, example_id, position, role, n_hops, shape) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, example_id, role) DO UPDATE SET position = excluded.position,
-         n_hops = excluded.n_hops, shape = excluded.shape`,
+    const statement = store.database.query<never, [number, string, number, ExampleRole, number | null, string | null, string | null, string | null]>(
+      `INSERT INTO run_examples (run_id, example_id, position, role, n_hops, shape, question, supporting_ids_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, example_id, role) DO UPDATE SET position = excluded.position, n_hops = excluded.n_hops,
+         shape = excluded.shape, question = excluded.question, supporting_ids_json = excluded.supporting_ids_json`,
     );
     for (const example of examples) {
-      statement.run(runId, example.exampleId, example.position, example.role, example.nHops ?? null, example.shape ?? null);
+      statement.run(
+        runId,
+        example.exampleId,
+        example.position,
+        example.role,
+        example.nHops ?? null,
+        example.shape ?? null,
+        example.question ?? null,
+        json(example.supportingIds),
+      );
     }
   });
 }
@@ -218,33 +223,17 @@ export function listRuns(store: Store, options: ListRunsOptions = {}): Array<Run
       )
       .all(JSON.stringify(tags), tags.length, options.limit ?? 50),
   );
-  return rows.map(({ tagsJson, ...row }) => ({ ...row, tags: parseTags(tagsJson) }));
-}
-
-function parseTags(json: string): string[] {
-  const parsed: unknown = JSON.parse(json);
-  return Array.isArray(parsed) ? parsed.filter((tag): tag is string => typeof tag === "string") : [];
+  return rows.map(({ tagsJson, ...row }) => ({ ...row, tags: stringList(tagsJson) }));
 }
 
 /** The process holding a run (table run_locks). */
-export interface RunLock {
-  runId: number;
-  pid: number;
-  host: string;
-  acquiredAt: string;
-  heartbeatAt: string;
-}
+export type RunLock = RunLockRow;
 
-interface LockRow {
-  run_id: number;
-  pid: number;
-  host: string;
-  acquired_at: string;
-  heartbeat_at: string;
-}
+const LOCK_COLUMNS = "run_id AS runId, pid, host, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt";
 
-function lockOf(row: LockRow): RunLock {
-  return { runId: row.run_id, pid: row.pid, host: row.host, acquiredAt: row.acquired_at, heartbeatAt: row.heartbeat_at };
+/** The process holding a run, if any holds it. */
+export function lockOf(store: Store, runId: number): RunLock | null {
+  return guarded(store, () => store.database.query<RunLock, [number]>(`SELECT ${LOCK_COLUMNS} FROM run_locks WHERE run_id = ?`).get(runId));
 }
 
 /**
@@ -254,8 +243,8 @@ function lockOf(row: LockRow): RunLock {
  */
 export function takeRunLock(store: Store, runId: number, owner: { pid: number; host: string }, isAlive: (lock: RunLock) => boolean): RunLock | null {
   return inTransaction(store, () => {
-    const row = store.database.query("SELECT * FROM run_locks WHERE run_id = ?").get(runId) as LockRow | null;
-    if (row && !(row.pid === owner.pid && row.host === owner.host) && isAlive(lockOf(row))) return lockOf(row);
+    const row = store.database.query<RunLock, [number]>(`SELECT ${LOCK_COLUMNS} FROM run_locks WHERE run_id = ?`).get(runId);
+    if (row && !(row.pid === owner.pid && row.host === owner.host) && isAlive(row)) return row;
     const stamp = now();
     store.database
       .query(

@@ -398,9 +398,19 @@ ALTER TABLE training_steps ADD COLUMN waiting_for_arbor_seconds REAL;
 ALTER TABLE training_steps ADD COLUMN arbor_waiting_seconds REAL;
 `;
 
+/**
+ * What reports used to reconstruct (from placeholder ids and a regex over the stored prompt) is
+ * stored: each run example's question and supporting paragraph ids (JSON list of idx strings).
+ * NULL in runs recorded before this migration; reports fall back to the old reconstruction there.
+ */
+const MIGRATION_11 = `
+ALTER TABLE run_examples ADD COLUMN question TEXT;
+ALTER TABLE run_examples ADD COLUMN supporting_ids_json TEXT;
+`;
+
 /** Ordered migrations; the schema version is their count. */
 export const MIGRATIONS: readonly string[] = [
-  MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_RESULTS,
+  MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_RESULTS, MIGRATION_11,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,8 +5,11 @@
  */
 import type { ExampleScore } from "../metrics/reward.ts";
 import type { ProgramResult } from "../program/types.ts";
-import { guarded, inTransaction, json, now, type Store } from "./database.ts";
-import { trajectoryOf, writeModuleCalls } from "./results.ts";
+import { guarded, inTransaction, now, type Store } from "./database.ts";
+import { json, jsonValue, numberList } from "./json.ts";
+import { writeModuleCalls } from "./results.ts";
+import type { CheckpointRow, GroupRow, ValidationRow } from "./tables.ts";
+import { trajectoryOf } from "./trajectory.ts";
 
 export interface RolloutResult {
   exampleId: string;
@@ -120,8 +123,10 @@ export function recordTrainingStep(store: Store, runId: number, record: Training
 /** The highest step recorded as completed, or null before the first. */
 export function lastCompletedStep(store: Store, runId: number): number | null {
   const row = guarded(store, () =>
-    store.database.query("SELECT MAX(step) AS step FROM training_steps WHERE run_id = ? AND status = 'completed'").get(runId),
-  ) as { step: number | null } | null;
+    store.database
+      .query<{ step: number | null }, [number]>("SELECT MAX(step) AS step FROM training_steps WHERE run_id = ? AND status = 'completed'")
+      .get(runId),
+  );
   return row?.step ?? null;
 }
 
@@ -191,17 +196,21 @@ export interface GroupLine {
 export function groupLinesOf(store: Store, runId: number): GroupLine[] {
   const rows = guarded(store, () =>
     store.database
-      .query("SELECT step, example_id, module, invocation, rewards_json, advantages_json, request_json FROM groups WHERE run_id = ? ORDER BY step, id")
+      .query<Pick<GroupRow, "step" | "exampleId" | "module" | "invocation" | "rewardsJson" | "advantagesJson" | "requestJson">, [number]>(
+        `SELECT step, example_id AS exampleId, module, invocation, rewards_json AS rewardsJson, advantages_json AS advantagesJson,
+           request_json AS requestJson
+         FROM groups WHERE run_id = ? ORDER BY step, id`,
+      )
       .all(runId),
-  ) as { step: number; example_id: string; module: string; invocation: number; rewards_json: string; advantages_json: string | null; request_json: string | null }[];
+  );
   return rows.map((row) => ({
     step: row.step,
-    example_id: row.example_id,
+    example_id: row.exampleId,
     module: row.module,
     invocation: row.invocation,
-    rewards: JSON.parse(row.rewards_json) as number[],
-    advantages: row.advantages_json === null ? null : (JSON.parse(row.advantages_json) as number[]),
-    batch: row.request_json === null ? null : (JSON.parse(row.request_json) as unknown),
+    rewards: numberList(row.rewardsJson) ?? [],
+    advantages: numberList(row.advantagesJson),
+    batch: jsonValue(row.requestJson),
   }));
 }
 
@@ -232,6 +241,14 @@ export function recordValidation(store: Store, runId: number, record: Validation
   });
 }
 
+type ValidationColumns = Pick<ValidationRow, "step" | "em" | "f1" | "recall" | "supportF1" | "reward" | "nExamples" | "isBest">;
+
+const VALIDATION_COLUMNS = "step, em, f1, recall, support_f1 AS supportF1, reward, n_examples AS nExamples, is_best AS isBest";
+
+function validationRecord(row: ValidationColumns): ValidationRecord {
+  return { ...row, isBest: row.isBest === 1 };
+}
+
 /** The validation marked best, else the one with the highest `metric` (earliest step on ties). */
 export function bestValidation(
   store: Store,
@@ -240,29 +257,12 @@ export function bestValidation(
 ): ValidationRecord | null {
   const row = guarded(store, () =>
     store.database
-      .query(`SELECT * FROM validations WHERE run_id = ? ORDER BY is_best DESC, ${metric} DESC, step ASC LIMIT 1`)
+      .query<ValidationColumns, [number]>(
+        `SELECT ${VALIDATION_COLUMNS} FROM validations WHERE run_id = ? ORDER BY is_best DESC, ${metric} DESC, step ASC LIMIT 1`,
+      )
       .get(runId),
-  ) as {
-    step: number;
-    em: number | null;
-    f1: number | null;
-    recall: number | null;
-    support_f1: number | null;
-    reward: number | null;
-    n_examples: number;
-    is_best: number;
-  } | null;
-  if (!row) return null;
-  return {
-    step: row.step,
-    em: row.em,
-    f1: row.f1,
-    recall: row.recall,
-    supportF1: row.support_f1,
-    reward: row.reward,
-    nExamples: row.n_examples,
-    isBest: row.is_best === 1,
-  };
+  );
+  return row === null ? null : validationRecord(row);
 }
 
 export interface CheckpointRecord {
@@ -309,33 +309,22 @@ export function recordCheckpoint(store: Store, runId: number, record: Checkpoint
   );
 }
 
-interface CheckpointRow {
-  step: number;
-  name: string;
-  directory: string | null;
-  job_id: string;
-  global_step: number | null;
-  automatic: number;
-  metadata_json: string | null;
-  arbor_record_json: string | null;
-  created_at: string;
-}
-
 /** Every checkpoint of a run, oldest first (by step, then by when it was recorded). */
 export function checkpointsOf(store: Store, runId: number): CheckpointRecord[] {
   const rows = guarded(store, () =>
-    store.database.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step, created_at, id").all(runId),
-  ) as CheckpointRow[];
-  return rows.map((row) => ({
-    step: row.step,
-    name: row.name,
-    directory: row.directory,
-    jobId: row.job_id,
-    globalStep: row.global_step,
-    automatic: row.automatic === 1,
-    metadata: row.metadata_json === null ? null : (JSON.parse(row.metadata_json) as unknown),
-    arborRecord: row.arbor_record_json === null ? null : (JSON.parse(row.arbor_record_json) as unknown),
-    createdAt: row.created_at,
+    store.database
+      .query<Omit<CheckpointRow, "id" | "runId">, [number]>(
+        `SELECT step, name, directory, job_id AS jobId, global_step AS globalStep, automatic, metadata_json AS metadataJson,
+           arbor_record_json AS arborRecordJson, created_at AS createdAt
+         FROM checkpoints WHERE run_id = ? ORDER BY step, created_at, id`,
+      )
+      .all(runId),
+  );
+  return rows.map(({ metadataJson, arborRecordJson, automatic, ...row }) => ({
+    ...row,
+    automatic: automatic === 1,
+    metadata: jsonValue(metadataJson),
+    arborRecord: jsonValue(arborRecordJson),
   }));
 }
 
@@ -348,8 +337,16 @@ export function newestCheckpoint(store: Store, runId: number): CheckpointRecord 
 export function stepOfBatch(store: Store, runId: number, fromStep: number, batchId: number): number | null {
   const row = guarded(store, () =>
     store.database
-      .query("SELECT MIN(step) AS step FROM groups WHERE run_id = ? AND step >= ? AND batch_id = ?")
+      .query<{ step: number | null }, [number, number, number]>("SELECT MIN(step) AS step FROM groups WHERE run_id = ? AND step >= ? AND batch_id = ?")
       .get(runId, fromStep, batchId),
-  ) as { step: number | null } | null;
+  );
   return row?.step ?? null;
+}
+
+/** Every validation of a run, by step. */
+export function validationsOf(store: Store, runId: number): ValidationRecord[] {
+  const rows = guarded(store, () =>
+    store.database.query<ValidationColumns, [number]>(`SELECT ${VALIDATION_COLUMNS} FROM validations WHERE run_id = ? ORDER BY step`).all(runId),
+  );
+  return rows.map(validationRecord);
 }

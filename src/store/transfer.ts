@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StoreError, UsageError } from "../errors.ts";
-import { guarded, openReadOnly, openStore, schemaVersionOf, storeFailure, type Store } from "./database.ts";
+import { guarded, openReadOnly, openStore, schemaVersionOf, storeFailure, storeOf, type Store } from "./database.ts";
 import { RUN_NAME_PATTERN } from "../config/fields.ts";
 import { findRun, type RunRecord } from "./runs.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
@@ -158,16 +158,8 @@ export function openForCopy(path: string): Store {
   } finally {
     snapshot?.close();
   }
-  const migrated = openStore(copy);
-  return {
-    path,
-    database: migrated.database,
-    readonly: true,
-    close: () => {
-      migrated.close();
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
+  const migrated = openStore(copy, { notices: false });
+  return storeOf(path, migrated.database, true, () => rmSync(directory, { recursive: true, force: true }));
 }
 
 export interface CopyNames {

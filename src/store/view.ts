@@ -8,20 +8,17 @@
  * validation after N steps (0 = before training); step -1 is a plain evaluation.
  */
 import { guarded, type Store } from "./database.ts";
+import { numberList, stringList } from "./json.ts";
 import type { RunSummary } from "./runs.ts";
+import type { GroupRow, RolloutRow } from "./tables.ts";
 
 /** A prediction that is a result (scores are over these; service failures are not scores). */
 const SCORED = "status IN ('ok', 'format_failure')";
 
 /** PRAGMA data_version: changes whenever another connection commits to the database. */
 export function dataVersion(store: Store): number {
-  const row = guarded(store, () => store.database.query("PRAGMA data_version").get()) as { data_version: number } | null;
-  return row?.data_version ?? 0;
-}
-
-function tagList(json: string): string[] {
-  const parsed: unknown = JSON.parse(json);
-  return Array.isArray(parsed) ? parsed.filter((tag): tag is string => typeof tag === "string") : [];
+  const row = guarded(store, () => store.database.query<{ version: number }, []>("SELECT data_version AS version FROM pragma_data_version").get());
+  return row?.version ?? 0;
 }
 
 /** A run with the headline numbers of run_summary, except the module-call totals, plus training progress. */
@@ -72,7 +69,7 @@ export function runListOf(store: Store, limit = 1000): RunListRow[] {
       )
       .all(limit),
   );
-  return rows.map(({ tagsJson, ...row }) => ({ ...row, tags: tagList(tagsJson) }));
+  return rows.map(({ tagsJson, ...row }) => ({ ...row, tags: stringList(tagsJson) }));
 }
 
 export interface GroupRewardRow {
@@ -87,64 +84,41 @@ export interface GroupRewardRow {
   advantages: number[] | null;
 }
 
-function numbers(json: string | null): number[] | null {
-  if (json === null) return null;
-  try {
-    const parsed: unknown = JSON.parse(json);
-    return Array.isArray(parsed) ? parsed.map((value) => (typeof value === "number" ? value : Number.NaN)) : null;
-  } catch {
-    return null;
-  }
+type GroupColumns = Pick<GroupRow, "id" | "step" | "exampleId" | "module" | "invocation" | "batchId" | "rewardsJson" | "advantagesJson">;
+
+function groupRewardRow({ rewardsJson, advantagesJson, ...row }: GroupColumns): GroupRewardRow {
+  return { ...row, rewards: numberList(rewardsJson) ?? [], advantages: numberList(advantagesJson) };
 }
 
-type GroupRow = {
-  id: number;
-  step: number;
-  example_id: string;
-  module: string;
-  invocation: number;
-  batch_id: number | null;
-  rewards_json: string;
-  advantages_json: string | null;
-};
-
-function groupRow(row: GroupRow): GroupRewardRow {
-  return {
-    id: row.id,
-    step: row.step,
-    exampleId: row.example_id,
-    module: row.module,
-    invocation: row.invocation,
-    batchId: row.batch_id,
-    rewards: numbers(row.rewards_json) ?? [],
-    advantages: numbers(row.advantages_json),
-  };
-}
-
-const GROUP_COLUMNS = "id, step, example_id, module, invocation, batch_id, rewards_json, advantages_json";
+const GROUP_COLUMNS =
+  "id, step, example_id AS exampleId, module, invocation, batch_id AS batchId, rewards_json AS rewardsJson, advantages_json AS advantagesJson";
 
 /** Every group of a run (rewards and advantages, not the samples), in step order. */
 export function groupRewardsOf(store: Store, runId: number): GroupRewardRow[] {
-  const rows = guarded(store, () =>
-    store.database.query(`SELECT ${GROUP_COLUMNS} FROM groups WHERE run_id = ? ORDER BY step, id`).all(runId),
-  ) as GroupRow[];
-  return rows.map(groupRow);
+  return guarded(store, () =>
+    store.database.query<GroupColumns, [number]>(`SELECT ${GROUP_COLUMNS} FROM groups WHERE run_id = ? ORDER BY step, id`).all(runId),
+  ).map(groupRewardRow);
 }
 
 /** The groups of one step. */
 export function stepGroupsOf(store: Store, runId: number, step: number): GroupRewardRow[] {
-  const rows = guarded(store, () =>
-    store.database.query(`SELECT ${GROUP_COLUMNS} FROM groups WHERE run_id = ? AND step = ? ORDER BY example_id, id`).all(runId, step),
-  ) as GroupRow[];
-  return rows.map(groupRow);
+  return guarded(store, () =>
+    store.database
+      .query<GroupColumns, [number, number]>(`SELECT ${GROUP_COLUMNS} FROM groups WHERE run_id = ? AND step = ? ORDER BY example_id, id`)
+      .all(runId, step),
+  ).map(groupRewardRow);
 }
 
 /** One group with request_json (the samples as sent: messages, completion, reward). */
 export function groupRequestOf(store: Store, runId: number, groupId: number): { group: GroupRewardRow; requestJson: string | null } | null {
   const row = guarded(store, () =>
-    store.database.query(`SELECT ${GROUP_COLUMNS}, request_json FROM groups WHERE run_id = ? AND id = ?`).get(runId, groupId),
-  ) as (GroupRow & { request_json: string | null }) | null;
-  return row ? { group: groupRow(row), requestJson: row.request_json } : null;
+    store.database
+      .query<GroupColumns & Pick<GroupRow, "requestJson">, [number, number]>(
+        `SELECT ${GROUP_COLUMNS}, request_json AS requestJson FROM groups WHERE run_id = ? AND id = ?`,
+      )
+      .get(runId, groupId),
+  );
+  return row ? { group: groupRewardRow(row), requestJson: row.requestJson } : null;
 }
 
 export interface RolloutStepStats {
@@ -182,7 +156,7 @@ export interface CompletionStepStats {
 
 /** Whether module_calls records the adapter of each call (databases with the JSONAdapter fallback). */
 export function recordsAdapter(store: Store): boolean {
-  const columns = guarded(store, () => store.database.query("SELECT name FROM pragma_table_info('module_calls')").all()) as { name: string }[];
+  const columns = guarded(store, () => store.database.query<{ name: string }, []>("SELECT name FROM pragma_table_info('module_calls')").all());
   return columns.some((column) => column.name === "adapter");
 }
 
@@ -229,8 +203,10 @@ export function stepRolloutsOf(store: Store, runId: number, step: number): StepR
 export function rolloutTrajectoryOf(store: Store, runId: number, step: number, exampleId: string, rolloutIndex: number): string | null {
   const row = guarded(store, () =>
     store.database
-      .query("SELECT trajectory_json FROM rollouts WHERE run_id = ? AND step = ? AND example_id = ? AND rollout_index = ?")
+      .query<Pick<RolloutRow, "trajectoryJson">, [number, number, string, number]>(
+        "SELECT trajectory_json AS trajectoryJson FROM rollouts WHERE run_id = ? AND step = ? AND example_id = ? AND rollout_index = ?",
+      )
       .get(runId, step, exampleId, rolloutIndex),
-  ) as { trajectory_json: string | null } | null;
-  return row?.trajectory_json ?? null;
+  );
+  return row?.trajectoryJson ?? null;
 }

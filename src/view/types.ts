@@ -9,7 +9,7 @@ import type { CompareExample, Comparison } from "../report/compare.ts";
 import type { ExampleDetail, RunReport } from "../report/data.ts";
 import type { SeriesPoint } from "../report/training.ts";
 import type { TrajectoryHop } from "../report/trajectory.ts";
-import type { ValidationRow } from "../store/reports.ts";
+import type { ValidationRecord } from "../store/training.ts";
 import type { RunSummary } from "../store/runs.ts";
 
 export type { SeriesPoint };
@@ -85,8 +85,8 @@ export interface TrainingPayload {
   rolloutsPerStep: number | null;
   steps: StepHealth[];
   modules: string[];
-  validations: ValidationRow[];
-  best: ValidationRow | null;
+  validations: ValidationRecord[];
+  best: ValidationRecord | null;
   checkpoints: Array<{ step: number; name: string; directory: string | null }>;
   trainer: { recorded: true; series: Record<string, SeriesPoint[]> } | NotRecorded;
   /** Whether the JSONAdapter fallback is recorded (then per step in StepHealth.completion), or why not. */

@@ -261,7 +261,8 @@ export function copyRun(database: string, from: string, to: string, changes: { c
        FROM runs WHERE name = ?`,
     ).run(to, ...sets.flat(), changes.dataset ?? null, changes.retriever ?? null, from);
     db.query(
-      `INSERT INTO run_examples SELECT (SELECT id FROM runs WHERE name = ?), example_id, position, role, n_hops, shape
+      `INSERT INTO run_examples (run_id, example_id, position, role, n_hops, shape, question, supporting_ids_json)
+       SELECT (SELECT id FROM runs WHERE name = ?), example_id, position, role, n_hops, shape, question, supporting_ids_json
        FROM run_examples WHERE run_id = (SELECT id FROM runs WHERE name = ?)`,
     ).run(to, from);
     db.query(

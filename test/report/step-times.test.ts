@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { trainingTimesLine, trainingTimesOf } from "../../src/report/step-times.ts";
-import type { TrainingStepRow } from "../../src/store/reports.ts";
+import type { TrainingStepSummary } from "../../src/store/reports.ts";
 
-function row(step: number, finishedAt: string, times: { rollout: number | null; musique: number | null; arbor: number | null }, status = "completed"): TrainingStepRow {
+function row(step: number, finishedAt: string, times: { rollout: number | null; musique: number | null; arbor: number | null }, status: TrainingStepSummary["status"] = "completed"): TrainingStepSummary {
   return {
     step,
     status,
@@ -11,7 +11,7 @@ function row(step: number, finishedAt: string, times: { rollout: number | null; 
     formatFailures: 0,
     numGroups: 8,
     metricsJson: null,
-    startedAt: null,
+    startedAt: "2026-01-01T00:00:00.000Z",
     finishedAt,
     rolloutSeconds: times.rollout,
     waitingForArborSeconds: times.musique,

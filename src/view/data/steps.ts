@@ -7,10 +7,10 @@
 import { UsageError } from "../../errors.ts";
 import { groupAdvantages } from "../../grpo/advantage.ts";
 import { isZeroSpread, unbiasedStandardDeviation } from "../../metrics/group-signal.ts";
-import { requireRun } from "../../report/data.ts";
-import { parseTrajectory, questionFromMessages } from "../../report/trajectory.ts";
+import { questionsOf, requireRun } from "../../report/data.ts";
+import { parseTrajectory } from "../../report/trajectory.ts";
 import type { Store } from "../../store/database.ts";
-import { firstRequestMessagesOf, trainingStepsOf } from "../../store/reports.ts";
+import { trainingStepsOf } from "../../store/reports.ts";
 import { groupRequestOf, rolloutTrajectoryOf, stepGroupsOf, stepRolloutsOf, type GroupRewardRow } from "../../store/view.ts";
 import type { GroupPayload, GroupSample, GroupSummary, RolloutPayload, StepExample, StepPayload } from "../types.ts";
 
@@ -35,10 +35,10 @@ export function stepPayload(store: Store, name: string, step: number): StepPaylo
   const groups = stepGroupsOf(store, run.id, step).map(groupSummary);
   const rollouts = stepRolloutsOf(store, run.id, step);
   const ids = [...new Set([...rollouts.map((row) => row.exampleId), ...groups.map((group) => group.exampleId)])];
-  const messages = firstRequestMessagesOf(store, run.id, step, ids);
+  const questions = questionsOf(store, run.id, step, ids);
   const examples: StepExample[] = ids.map((exampleId) => ({
     exampleId,
-    question: questionFromMessages(messages.get(exampleId)),
+    question: questions.get(exampleId) ?? "",
     rollouts: rollouts
       .filter((row) => row.exampleId === exampleId)
       .map((row) => ({ rolloutIndex: row.rolloutIndex, answer: row.answer, em: row.em, f1: row.f1, reward: row.reward, formatFailures: row.formatFailures })),

@@ -9,7 +9,8 @@ import { isZeroSpread, noSignalWarning, unbiasedStandardDeviation } from "../../
 import { parseConfig, requireRun } from "../../report/data.ts";
 import { TRAINER_HEALTH_METRIC, trainerMetricsOfRun } from "../../report/trainer-metrics.ts";
 import type { Store } from "../../store/database.ts";
-import { trainingStepsOf, validationsOf } from "../../store/reports.ts";
+import { trainingStepsOf } from "../../store/reports.ts";
+import { validationsOf } from "../../store/training.ts";
 import { checkpointsOf } from "../../store/training.ts";
 import { completionStatsByStep, groupRewardsOf, recordsAdapter, rolloutStatsByStep, type GroupRewardRow } from "../../store/view.ts";
 import type { StepHealth, TrainingPayload } from "../types.ts";
