@@ -214,16 +214,8 @@ export function groupLinesOf(store: Store, runId: number): GroupLine[] {
   }));
 }
 
-export interface ValidationRecord {
-  step: number;
-  em: number | null;
-  f1: number | null;
-  recall: number | null;
-  supportF1: number | null;
-  reward: number | null;
-  nExamples: number;
-  isBest?: boolean;
-}
+/** A validation pass; `isBest` is the run's best marker (read: always set; write: moves the marker). */
+export type ValidationRecord = Pick<ValidationRow, "step" | "em" | "f1" | "recall" | "supportF1" | "reward" | "nExamples"> & { isBest?: boolean };
 
 /** Record a validation; `isBest` moves the run's best marker to this step. */
 export function recordValidation(store: Store, runId: number, record: ValidationRecord): void {

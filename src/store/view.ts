@@ -176,16 +176,7 @@ export function completionStatsByStep(store: Store, runId: number): CompletionSt
   );
 }
 
-export interface StepRolloutRow {
-  exampleId: string;
-  rolloutIndex: number;
-  answer: string | null;
-  em: number | null;
-  f1: number | null;
-  recall: number | null;
-  reward: number | null;
-  formatFailures: number;
-}
+export type StepRolloutRow = Pick<RolloutRow, "exampleId" | "rolloutIndex" | "answer" | "em" | "f1" | "recall" | "reward" | "formatFailures">;
 
 /** The rollouts of one step (without trajectories). */
 export function stepRolloutsOf(store: Store, runId: number, step: number): StepRolloutRow[] {
