@@ -33,7 +33,7 @@ function databaseWith(names: readonly string[], status: "completed" | "running" 
   const store = openStore(database);
   try {
     for (const name of names) {
-      const config = { runName: name, seed: 89 };
+      const config = { run_name: name, seed: 89 };
       const run = createRun(store, { name, kind: "evaluate", config, toolVersion: "test", outputDir: join(outputs, name) });
       mkdirSync(join(outputs, name), { recursive: true });
       writeFileSync(join(outputs, name, "config.json"), JSON.stringify(config, null, 2) + "\n");
@@ -93,7 +93,7 @@ describe("musique runs rm", () => {
     // The same run name with another --db took this folder.
     writeFileSync(join(outputs, "other-database", MARKER), JSON.stringify({ database: "/elsewhere.db", run: "other-database", run_id: 1, started_at: "x" }));
     rmSync(join(outputs, "impostor", MARKER));
-    writeFileSync(join(outputs, "impostor", "config.json"), JSON.stringify({ runName: "someone-else" }));
+    writeFileSync(join(outputs, "impostor", "config.json"), JSON.stringify({ run_name: "someone-else" }));
     const result = await runCli(["runs", "rm", "mine", "legacy", "other-database", "impostor", "--yes", "--outputs", "--db", database, "--json"]);
     expect(result.exitCode).toBe(0);
     const document = JSON.parse(result.stdout) as { removed: { name: string; folder: { action: string; reason?: string } }[] };
@@ -162,13 +162,25 @@ describe("musique runs rename", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`renamed old-name to new-name; moved the output folder to ${join(outputs, "new-name")}`);
     expect(existsSync(join(outputs, "old-name"))).toBe(false);
-    expect(JSON.parse(readFileSync(join(outputs, "new-name", "config.json"), "utf8"))).toEqual({ runName: "new-name", seed: 89 });
+    expect(JSON.parse(readFileSync(join(outputs, "new-name", "config.json"), "utf8"))).toEqual({ run_name: "new-name", seed: 89 });
     expect(JSON.parse(readFileSync(join(outputs, "new-name", MARKER), "utf8"))).toMatchObject({ run: "new-name" });
     const db = new Database(database, { readonly: true });
     const row = db.query("SELECT name, output_dir AS outputDir, config_json AS config FROM runs").get();
     db.close();
-    expect(row).toEqual({ name: "new-name", outputDir: join(outputs, "new-name"), config: '{"runName":"new-name","seed":89}' });
+    expect(row).toEqual({ name: "new-name", outputDir: join(outputs, "new-name"), config: '{"run_name":"new-name","seed":89}' });
     expect(rowsOf(database, "new-name")).toEqual([1, 5, 1, 0]);
+  });
+
+  test("a run recorded before config keys were snake_case (runName) is renamed in its configuration too", async () => {
+    const { database } = databaseWith(["legacy-name"]);
+    const db = new Database(database);
+    db.run(`UPDATE runs SET config_json = '{"runName":"legacy-name","seed":89}'`);
+    db.close();
+    expect((await runCli(["runs", "rename", "legacy-name", "renamed", "--db", database])).exitCode).toBe(0);
+    const check = new Database(database, { readonly: true });
+    const row = check.query("SELECT config_json AS config FROM runs").get();
+    check.close();
+    expect(row).toEqual({ config: '{"runName":"renamed","seed":89}' });
   });
 
   test("a folder in the way is left alone: the run is renamed, its folder stays where it is", async () => {
