@@ -9,7 +9,7 @@
  */
 import type { Store } from "../store/database.ts";
 import { arborJobsOf } from "../store/jobs.ts";
-import type { TrainingStepRow } from "../store/reports.ts";
+import type { TrainingStepSummary } from "../store/reports.ts";
 import { trainerLogReadsOf, trainerMetricsByStep, type TrainerStepMetrics } from "../store/trainer-logs.ts";
 import type { RunRecord } from "../store/runs.ts";
 
@@ -95,7 +95,7 @@ function whyNone(store: Store, run: RunRecord, config: Record<string, unknown>):
   return "this run was recorded by a musique that did not read the trainer's log (trainer_state.json in the job's checkpoint folders)" + reportedTo(config);
 }
 
-export function trainerMetricsOfRun(store: Store, run: RunRecord, config: Record<string, unknown>, steps: readonly TrainingStepRow[], pattern?: RegExp): TrainerMetrics {
+export function trainerMetricsOfRun(store: Store, run: RunRecord, config: Record<string, unknown>, steps: readonly TrainingStepSummary[], pattern?: RegExp): TrainerMetrics {
   const series: Record<string, SeriesPoint[]> = {};
   const logged = trainerMetricsByStep(store, run.id);
   for (const [name, key] of COLUMNS) {
