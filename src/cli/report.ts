@@ -25,7 +25,7 @@ export default musiqueCommand({
     if (options.run === undefined && tags.length === 0) {
       throw new UsageError("missing argument <run>", { fix: "give a run name (musique runs lists them), or --tag TAG" });
     }
-    using store = openReadOnly(options.db);
+    using store = openReadOnly(options.db, { notices: true });
     const names = options.run === undefined ? [] : [options.run];
     if (tags.length > 0) {
       const tagged = runsWithTags(store, tags).map((run) => run.name);

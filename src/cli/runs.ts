@@ -115,7 +115,7 @@ const list = musiqueCommand({
   description: "List the recorded runs with status, headline scores and tags; runs rm|rename|tag|untag manage them",
   schema: RunsSchema,
   run: (options) => {
-    using store = openReadOnly(options.db);
+    using store = openReadOnly(options.db, { notices: true });
     const tags = options.tag ?? [];
     const runs = listRuns(store, { limit: options.limit, tags });
     // Calls the response cache answered: in --json per run, under the table for the runs that had any.

@@ -7,8 +7,8 @@ import { isAbsolute, join } from "node:path";
 
 export const DEFAULTS = {
   // global
-  /** As --help shows it; the path itself is defaultDatabasePath(). */
-  db: "$XDG_DATA_HOME/musique/musique.db",
+  /** As --help shows it (XDG_DATA_HOME is rarely set); the path itself is defaultDatabasePath(). */
+  db: "~/.local/share/musique/musique.db",
   /** Where the results database was by default before it moved to the per-user place. */
   previousDb: "./outputs/musique.db",
   logLevel: "info",

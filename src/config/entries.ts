@@ -17,7 +17,7 @@ const databaseField = v.pipe(
 );
 
 export const globalEntries = {
-  db: flag(v.optional(databaseField, DEFAULTS.db), "results database (an SQLite file; musique schema describes its tables)", {
+  db: flag(v.optional(databaseField, DEFAULTS.db), "results database, an SQLite file (musique schema describes it); one per user, the same from every folder; $XDG_DATA_HOME/musique/musique.db when XDG_DATA_HOME is set", {
     group: "general",
     valueHint: "file",
     env: "MUSIQUE_DB",

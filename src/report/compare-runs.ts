@@ -15,7 +15,8 @@ import { latestPredictionStep, predictionStepsOf } from "../store/reports.ts";
 import type { RunRecord } from "../store/runs.ts";
 import { bestValidation } from "../store/training.ts";
 import { isResultStatus } from "../metrics/run-scores.ts";
-import { parseConfig, requireRun, scoredExamplesOf, type ScoredExample } from "./data.ts";
+import { parseConfig, scoredExamplesOf, type ScoredExample } from "./data.ts";
+import { requireRun } from "../store/manage.ts";
 
 export interface RunSpec {
   /** As typed: "a", "t@0", "t@best". */

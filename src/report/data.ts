@@ -6,7 +6,6 @@
 import { camelKeys } from "../config/keys.ts";
 import { idShape } from "../data/official.ts";
 import type { Example } from "../data/types.ts";
-import { UsageError } from "../errors.ts";
 import { averageOf } from "../metrics/index.ts";
 import { scoreRun, type RunScores, type ScoredPrediction } from "../metrics/run-scores.ts";
 import type { Store } from "../store/database.ts";
@@ -20,7 +19,8 @@ import {
   type ReportPrediction,
 } from "../store/reports.ts";
 import { isResultStatus } from "../metrics/run-scores.ts";
-import { findRun, type RunRecord } from "../store/runs.ts";
+import { requireRun } from "../store/manage.ts";
+import type { RunRecord } from "../store/runs.ts";
 import { rolloutStepsOf, type RolloutStep } from "./rollouts.ts";
 import { loadTrainingReport, type TrainingReport } from "./training.ts";
 import {
@@ -111,16 +111,6 @@ export interface ExampleDetail {
   status: string;
   error: string | null;
   hops: TrajectoryHop[];
-}
-
-export function requireRun(store: Store, name: string): RunRecord {
-  const run = findRun(store, name);
-  if (!run) {
-    throw new UsageError(`no run named "${name}" in ${store.path}`, {
-      fix: `list the runs with: musique runs --db ${store.path}`,
-    });
-  }
-  return run;
 }
 
 /**

@@ -93,7 +93,7 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
   const pending = examples.filter((example) => !done.has(example.id));
   log.info(
     `run ${run.name}: ${examples.length} examples (${done.size} already done), retriever ${options.retriever}, ` +
-      `${options.numHops} hops, model ${options.model} at T=${options.temperature}; database ${store.path}`,
+      `${options.numHops} hops, model ${options.model} at T=${options.temperature}`,
   );
   const cacheSoFar = describeCacheCounts(cacheCountsOf(store, run.id));
   if (options.cache && options.temperature === 0) {

@@ -1,6 +1,7 @@
 /**
  * The life of a run, shared by `evaluate` and `train`: open the database, find the run to resume
- * (by name, of the right kind) or create a new one (a unique default name), hold its lock (a resume
+ * (by name, of the right kind; the log says which database and why: --db, MUSIQUE_DB or the
+ * per-user default) or create a new one (a unique default name), hold its lock (a resume
  * is refused while another live process runs it: lock.ts), claim its output folder (refused when
  * it belongs to another run: output-folder.ts) and its log, record its examples and config.json,
  * run the command's work, and end with one status — completed, interrupted (Ctrl-C, SIGTERM or
@@ -13,7 +14,9 @@ import { InterruptedError, UsageError } from "../errors.ts";
 import { writeJsonFile } from "../files.ts";
 import { log, retryLog } from "../log.ts";
 import { openStore, type Store } from "../store/database.ts";
-import { findRun, recordRunExamples, updateRunStatus, type RunExample, type RunKind, type RunRecord, type RunStatus } from "../store/runs.ts";
+import { describeDatabase } from "../store/location.ts";
+import { requireRun } from "../store/manage.ts";
+import { recordRunExamples, updateRunStatus, type RunExample, type RunKind, type RunRecord, type RunStatus } from "../store/runs.ts";
 import { operationalKeys } from "../config/operational.ts";
 import { newRunName, resumeOptions, startNewRun, type NewRunOptions } from "./config.ts";
 import { lockRun } from "./lock.ts";
@@ -72,10 +75,7 @@ export interface SessionPlan<O extends SessionOptions, P, T> {
 
 /** The run named by --resume, checked to be of this command's kind. */
 function runToResume(store: Store, name: string, kind: RunKind): RunRecord {
-  const run = findRun(store, name);
-  if (!run) {
-    throw new UsageError(`no run named "${name}" in ${store.path}`, { fix: "list runs with `musique runs` (and pass the same --db)" });
-  }
+  const run = requireRun(store, name);
   if (run.kind !== kind) {
     throw new UsageError(`run "${run.name}" is a ${run.kind} run`, { fix: `resume it with musique ${run.kind} --resume ${run.name}` });
   }
@@ -156,6 +156,7 @@ async function withRun<O extends SessionOptions, P, T>(
     file: (name) => join(directory, name),
   };
   const stopTee = teeLogTo(session.file(plan.logFile));
+  log.info(describeDatabase(store.path));
   // A stop signal marks the run interrupted at once, in case a scheduler's SIGKILL follows soon.
   const markInterrupted = () => finalStatus(store, run.id, "interrupted", message(signal.reason));
   try {

@@ -9,8 +9,7 @@ import { Database } from "bun:sqlite";
 import { closeSync, mkdirSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { StoreError } from "../errors.ts";
-import { log } from "../log.ts";
-import { previousDatabaseHint, warnIfShared } from "./location.ts";
+import { noticePreviousDatabase, previousDatabaseHint, warnIfShared } from "./location.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -42,7 +41,10 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Create the file when it is missing (default true); false: a missing file is reported. */
   create?: boolean;
-  /** Log where the database is when that matters (network file system, earlier default); default true. */
+  /**
+   * Log where the database is when that matters (network file system, runs in the earlier
+   * default database): default true for openStore, false for openReadOnly.
+   */
   notices?: boolean;
 }
 
@@ -270,12 +272,8 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
   try {
     if (options.create === false && !checkRegularFile(path)) throw missingDatabase(path);
     mkdirSync(dirname(resolve(path)), { recursive: true });
-    const existed = checkExisting(path);
-    if (options.notices !== false) {
-      const hint = existed ? null : previousDatabaseHint(path);
-      if (hint !== null) log.info(`new database ${path}; ${hint}`);
-      warnIfShared(path);
-    }
+    checkExisting(path);
+    if (options.notices !== false) warnIfShared(path);
     database = new Database(path, { create: true, readwrite: true, strict: true });
     database.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeout))}`);
     database.run("PRAGMA journal_mode = WAL");
@@ -286,7 +284,9 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     database?.close();
     throw storeFailure(path, error, "open");
   }
-  return storeOf(path, database, false);
+  const store = storeOf(path, database, false);
+  if (options.notices !== false) noticePreviousDatabase(store);
+  return store;
 }
 
 function missingDatabase(path: string): StoreError {
@@ -300,7 +300,7 @@ function missingDatabase(path: string): StoreError {
  * Open an existing database for reading only (never creates it). The connection is opened
  * read-only and with `PRAGMA query_only`, so no statement can change the file.
  */
-export function openReadOnly(path: string, options: Pick<OpenOptions, "busyTimeoutMs"> = {}): Store {
+export function openReadOnly(path: string, options: Pick<OpenOptions, "busyTimeoutMs" | "notices"> = {}): Store {
   if (!checkRegularFile(path)) throw missingDatabase(path);
   let database: Database | undefined;
   try {
@@ -318,7 +318,9 @@ export function openReadOnly(path: string, options: Pick<OpenOptions, "busyTimeo
     database?.close();
     throw storeFailure(path, error, "open");
   }
-  return storeOf(path, database, true);
+  const store = storeOf(path, database, true);
+  if (options.notices === true) noticePreviousDatabase(store);
+  return store;
 }
 
 /** Run `work` in one write transaction (BEGIN IMMEDIATE), mapping SQLite failures. */

@@ -57,7 +57,7 @@ export { cacheCountsOf, createStoreCache, type StoreResponseCache } from "./cach
 export { schemaStatements } from "./describe.ts";
 export { runReadOnlyQuery, splitStatements, streamReadOnlyQuery, type QueryResult, type QueryValue } from "./query.ts";
 export { TABLE_SAMPLE_ROWS, formatCsv, formatJson, formatTable, rowFormatter, type RowFormatter } from "./format.ts";
-export { addTags, checkNewRunName, deleteRun, removeTags, renameRun, requireRuns, runsWithTags, tagsOf, type RunRename } from "./manage.ts";
+export { addTags, checkNewRunName, deleteRun, removeTags, renameRun, requireRun, requireRuns, runsWithTags, tagsOf, type RunRename } from "./manage.ts";
 export {
   copyRuns,
   openForCopy,

@@ -5,24 +5,31 @@
 import { UsageError, didYouMean } from "../errors.ts";
 import { guarded, inTransaction, now, type Store } from "./database.ts";
 import { RUN_NAME_PATTERN } from "../config/fields.ts";
+import { previousDatabaseHolds } from "./location.ts";
 import { findRun, getRun, type RunRecord } from "./runs.ts";
+
+/** The run named `name`; a name that is not there is a usage error (with a did-you-mean). */
+export function requireRun(store: Store, name: string): RunRecord {
+  const run = findRun(store, name);
+  if (run === null) throw noSuchRun(store, name);
+  return run;
+}
 
 /** Every named run, in the order named (each once); a name that is not there is a usage error. */
 export function requireRuns(store: Store, names: readonly string[]): RunRecord[] {
   const runs: RunRecord[] = [];
   for (const name of new Set(names)) {
-    const run = findRun(store, name);
-    if (run === null) throw noSuchRun(store, name);
-    runs.push(run);
+    runs.push(requireRun(store, name));
   }
   return runs;
 }
 
+/** "no run named": a did-you-mean, or where the run is when the earlier default database holds it. */
 function noSuchRun(store: Store, name: string): UsageError {
   const names = guarded(store, () => store.database.query<{ name: string }, []>("SELECT name FROM runs").all()).map((row) => row.name);
   const suggestion = didYouMean(name, names);
   return new UsageError(`no run named "${name}" in ${store.path}` + (suggestion ? ` (did you mean "${suggestion}"?)` : ""), {
-    fix: `list the runs with: musique runs --db ${store.path}`,
+    fix: previousDatabaseHolds(store.path, name) ?? `list the runs with: musique runs --db ${store.path}`,
   });
 }
 

@@ -38,7 +38,7 @@ function portInUse(error: unknown): boolean {
 }
 
 export function startViewServer(options: ViewServerOptions): ViewServer {
-  const store = openReadOnly(options.database);
+  const store = openReadOnly(options.database, { notices: true });
   const api = createApi(store);
   const feed = startChangeFeed(store, options.pollMs ?? 500);
   const loopbackOnly = LOOPBACK.has(options.host);

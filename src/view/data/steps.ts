@@ -7,7 +7,8 @@
 import { UsageError } from "../../errors.ts";
 import { groupAdvantages } from "../../grpo/advantage.ts";
 import { isZeroSpread, unbiasedStandardDeviation } from "../../metrics/group-signal.ts";
-import { questionsOf, requireRun } from "../../report/data.ts";
+import { questionsOf } from "../../report/data.ts";
+import { requireRun } from "../../store/manage.ts";
 import { parseTrajectory } from "../../report/trajectory.ts";
 import type { Store } from "../../store/database.ts";
 import { trainingStepsOf } from "../../store/reports.ts";

@@ -6,7 +6,8 @@
  * the trainer's loss / KL / grad norm / learning rate when the database has them, otherwise why not.
  */
 import { isZeroSpread, noSignalWarning, unbiasedStandardDeviation } from "../../metrics/group-signal.ts";
-import { parseConfig, requireRun } from "../../report/data.ts";
+import { parseConfig } from "../../report/data.ts";
+import { requireRun } from "../../store/manage.ts";
 import { TRAINER_HEALTH_METRIC, trainerMetricsOfRun } from "../../report/trainer-metrics.ts";
 import type { Store } from "../../store/database.ts";
 import { trainingStepsOf } from "../../store/reports.ts";
