@@ -330,6 +330,7 @@ export const ServeSchema = commandSchema({
 
 export const ViewSchema = commandSchema({
   ...globalEntries,
+  tag: tagFilterEntry("open the runs page showing"),
   host: flag(v.optional(stringField("a host"), DEFAULTS.viewHost), "address to listen on (0.0.0.0 exposes the results to the network)", {
     group: "service",
     valueHint: "host",

@@ -2,7 +2,8 @@
  * musique view's pages in a real headless Chromium (Debian's `chromium`, driven over the DevTools
  * protocol by test/report/browser.ts) against `musique view` (the compiled binary when MUSIQUE_BIN
  * is set): the runs page, a training page that updates while a dry run writes, the group
- * inspector, the compare page (counts equal `compare --json`), a run page; no console errors and
+ * inspector, the compare page (counts equal `compare --json`), a run page, the runs page's tag
+ * filter as `view --tag` opens it; no console errors and
  * no request outside the server. Screenshots go to docs/view/ when MUSIQUE_VIEW_SCREENSHOTS=1
  * (to regenerate the ones kept in the repository), otherwise to the test's temporary folder.
  * Skipped, with a message, when chromium is not installed.
@@ -107,6 +108,25 @@ describe.skipIf(!chromium)("musique view in headless Chromium", () => {
       return [...document.querySelectorAll("#runs-body tr")].map((row) => row.dataset.run);
     })()`);
     expect(filtered).toEqual(["live-dry"]);
+  });
+
+  test("musique view --tag baseline opens the runs page showing only the runs carrying the tag; 'any tag' shows every run again", async () => {
+    const tagged = await startView(fixture.database, ["--tag", "baseline"]);
+    await tagged.stop();
+    expect(tagged.printed).toBe(`${tagged.url}?tag=baseline`);
+    // The same page on this test's server (every request the pages make must go to one server).
+    await open("/?tag=baseline");
+    const listed = () => page.evaluate<string[]>(`[...document.querySelectorAll("#runs-body tr")].map((row) => row.dataset.run).sort()`);
+    expect(await listed()).toEqual(["base"]);
+    expect(await page.evaluate<string>(`document.getElementById("runs-tag").value`)).toBe("baseline");
+    const choose = (value: string) =>
+      page.evaluate(`(() => { const tag = document.getElementById("runs-tag"); tag.value = ${JSON.stringify(value)}; tag.dispatchEvent(new Event("input", { bubbles: true })); })()`);
+    await choose("");
+    expect(await listed()).toEqual(["base", "better", "live-dry", "trained"]);
+    expect(await page.evaluate<string>(`location.search`)).toBe("");
+    await choose("baseline");
+    expect(await listed()).toEqual(["base"]);
+    expect(await page.evaluate<string>(`location.search`)).toBe("?tag=baseline");
   });
 
   test("the group inspector: clicking a step on the reward chart shows its groups, and a group's rollouts with rewards and advantages", async () => {

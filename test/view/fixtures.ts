@@ -80,7 +80,10 @@ export async function buildViewDatabase(): Promise<ViewDatabase> {
 }
 
 export interface RunningView {
+  /** The server's root URL. */
   url: string;
+  /** The URL as printed (with ?tag=… under --tag). */
+  printed: string;
   stderr(): Promise<string>;
   stop(): Promise<number>;
 }
@@ -94,7 +97,7 @@ export async function startView(database: string, extra: string[] = []): Promise
   const reader = child.stdout.getReader();
   let seen = "";
   const deadline = Date.now() + 60_000;
-  while (!/http:\/\/\S+\/\n/.test(seen)) {
+  while (!/http:\/\/\S+\n/.test(seen)) {
     const { value, done } = await reader.read();
     if (done || Date.now() > deadline) {
       child.kill();
@@ -103,9 +106,11 @@ export async function startView(database: string, extra: string[] = []): Promise
     seen += new TextDecoder().decode(value);
   }
   reader.releaseLock();
-  const url = /(http:\/\/\S+\/)\n/.exec(seen)?.[1] ?? "";
+  const printed = /(http:\/\/\S+)\n/.exec(seen)?.[1] ?? "";
+  const url = /^http:\/\/[^/]+\//.exec(printed)?.[0] ?? "";
   return {
     url,
+    printed,
     stderr: () => new Response(child.stderr).text(),
     async stop() {
       child.kill("SIGTERM");

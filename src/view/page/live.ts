@@ -3,6 +3,19 @@
  * database changed) and every reconnection (changes may have been missed) calls `onChange`.
  */
 export function connectLive(indicator: HTMLElement, onChange: () => void): void {
+  let source = listen(indicator, onChange);
+  // A page left for another keeps no connection open: browsers allow 6 per server, and a page
+  // kept for the back button (bfcache) would otherwise hold its stream, so the 7th page opened
+  // would wait forever. Coming back reconnects (and re-fetches: changes may have been missed).
+  addEventListener("pagehide", () => source.close());
+  addEventListener("pageshow", (event: PageTransitionEvent) => {
+    if (!event.persisted) return;
+    source = listen(indicator, onChange);
+    onChange();
+  });
+}
+
+function listen(indicator: HTMLElement, onChange: () => void): EventSource {
   const source = new EventSource("/api/events");
   let connectedBefore = false;
   source.addEventListener("hello", () => {
@@ -16,4 +29,5 @@ export function connectLive(indicator: HTMLElement, onChange: () => void): void 
     indicator.textContent = "reconnecting…";
     indicator.className = "live off";
   });
+  return source;
 }

@@ -1,7 +1,8 @@
 /**
  * The runs page (/): every run with kind, status, model, retriever, dataset, training progress,
- * headline scores and tags; a text filter, kind and status filters, sorting by any column, and
- * "compare selected". Selections, filters and sorting survive live refreshes.
+ * headline scores and tags; a text filter, kind, status and tag filters (?tag=T, repeated: runs
+ * carrying all of them, as `musique view --tag T` opens it; like `musique runs --tag`), sorting by
+ * any column, and "compare selected". Selections, filters and sorting survive live refreshes.
  */
 import type { RunListItem, RunsPayload } from "../types.ts";
 import { byId, escapeHtml, formatNumber, getJson, runPath, type Page } from "./dom.ts";
@@ -35,6 +36,19 @@ function sortValue(run: RunListItem, key: SortKey): string | number {
 function progressText(run: RunListItem): string {
   if (run.kind !== "train" && run.kind !== "dry run") return "";
   return `${run.completedSteps}${run.plannedSteps === null ? "" : ` / ${run.plannedSteps}`}`;
+}
+
+/** The tags a URL filters by (?tag=a&tag=b: runs carrying all of them). */
+function tagsOfSearch(search: string): string[] {
+  return [...new Set(new URLSearchParams(search).getAll("tag").filter((tag) => tag.trim() !== ""))];
+}
+
+/** The tag filter's options: any tag, each tag of the runs, and the URL's combination when it names several. */
+function tagOptionsHtml(runs: readonly RunListItem[], wanted: readonly string[]): string {
+  const tags = [...new Set([...runs.flatMap((run) => run.tags), ...wanted])].sort();
+  const options = [`<option value="">any tag</option>`, ...tags.map((tag) => `<option value="${escapeHtml(tag)}">tag ${escapeHtml(tag)}</option>`)];
+  if (wanted.length > 1) options.push(`<option value="${escapeHtml(wanted.join(","))}">tags ${escapeHtml(wanted.join(" + "))}</option>`);
+  return options.join("");
 }
 
 /** The last part of a model name or dataset path ("Qwen/Qwen2.5-7B-Instruct" → "Qwen2.5-7B-Instruct"); the full text is the cell's title. */
@@ -73,6 +87,7 @@ export function mountRunsPage(app: HTMLElement): Page {
 <div class="filters">
   <input id="runs-filter" type="search" placeholder="filter: name, model, retriever, dataset, tag…" aria-label="filter runs">
   <select id="runs-kind" aria-label="kind"><option value="">all kinds</option><option>evaluate</option><option>train</option><option>dry run</option><option>retrieve</option></select>
+  <select id="runs-tag" aria-label="tag"><option value="">any tag</option></select>
   <select id="runs-status" aria-label="status"><option value="">any status</option><option>running</option><option>completed</option><option>failed</option><option>interrupted</option></select>
   <button id="compare-selected" type="button" disabled>compare selected</button>
   <span id="runs-count" class="meta"></span>
@@ -81,6 +96,9 @@ export function mountRunsPage(app: HTMLElement): Page {
   const filter = byId<HTMLInputElement>(app, "runs-filter");
   const kind = byId<HTMLSelectElement>(app, "runs-kind");
   const status = byId<HTMLSelectElement>(app, "runs-status");
+  const tag = byId<HTMLSelectElement>(app, "runs-tag");
+  let wantedTags = tagsOfSearch(location.search);
+  let tagOptions = "";
   const compare = byId<HTMLButtonElement>(app, "compare-selected");
   let runs: RunListItem[] = [];
   let sort: { key: SortKey; descending: boolean } = { key: "startedAt", descending: true };
@@ -97,9 +115,16 @@ export function mountRunsPage(app: HTMLElement): Page {
       withTags ? "<th>tags</th>" : "",
     ];
     byId(app, "runs-head").innerHTML = `<tr>${header.join("")}</tr>`;
+    const options = tagOptionsHtml(runs, wantedTags);
+    if (options !== tagOptions) {
+      tagOptions = options;
+      tag.innerHTML = options;
+    }
+    tag.value = wantedTags.join(",");
     const query = filter.value.trim().toLowerCase();
     const shown = runs
       .filter((run) => (kind.value === "" || run.kind === kind.value) && (status.value === "" || run.status === status.value))
+      .filter((run) => wantedTags.every((wanted) => run.tags.includes(wanted)))
       .filter((run) => query === "" || [run.name, run.model, run.retriever, run.dataset, run.kind, ...run.tags].join(" ").toLowerCase().includes(query))
       .sort((a, b) => {
         const left = sortValue(a, sort.key);
@@ -114,6 +139,12 @@ export function mountRunsPage(app: HTMLElement): Page {
   };
 
   for (const control of [filter, kind, status]) control.addEventListener("input", render);
+  tag.addEventListener("input", () => {
+    wantedTags = tag.value === "" ? [] : tag.value.split(",");
+    const search = wantedTags.map((wanted) => `tag=${encodeURIComponent(wanted)}`).join("&");
+    history.replaceState(null, "", search === "" ? location.pathname : `?${search}`);
+    render();
+  });
   app.addEventListener("click", (event) => {
     const target = event.target as HTMLElement;
     const header = target.closest<HTMLElement>("th[data-sort]");
