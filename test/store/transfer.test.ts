@@ -9,7 +9,8 @@ import { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
 import { copyFileSync, readFileSync } from "node:fs";
 import { MIGRATIONS } from "../../src/store/schema.ts";
-import { createRun, openStore, recordExampleResult, updateRunStatus } from "../../src/store/index.ts";
+import { addTags, createRun, findRun, openStore, recordExampleResult, updateRunStatus } from "../../src/store/index.ts";
+import { recordTrainerLog } from "../../src/store/trainer-logs.ts";
 import { runCli } from "../helpers/cli.ts";
 import { evaluateDatabase, trainDatabase } from "../report/fixtures.ts";
 import { programResult, scoreOf, temporaryDirectory } from "./helpers.ts";
@@ -26,6 +27,25 @@ beforeAll(async () => {
   trained = directory.database("node2.db");
   copyFileSync((await evaluateDatabase()).database, evaluated);
   copyFileSync((await trainDatabase()).database, trained);
+  // The rows no fixture writes: tags, and the trainer's log (HF's log_history, read from a checkpoint).
+  const store = openStore(trained, { notices: false });
+  try {
+    const run = findRun(store, "trained");
+    if (run === null) throw new Error("the train fixture has no run named trained");
+    addTags(store, [run.id], ["paper", "grpo"]);
+    const entries = [1, 2, 3].map((globalStep) => ({
+      globalStep,
+      step: globalStep,
+      loss: 0.5 / globalStep,
+      kl: 0.01 * globalStep,
+      gradNorm: 1.5,
+      learningRate: 1e-5,
+      entry: { step: globalStep, loss: 0.5 / globalStep, kl: 0.01 * globalStep, grad_norm: 1.5, learning_rate: 1e-5 },
+    }));
+    recordTrainerLog(store, run.id, { jobId: "grpo-job-1", path: "/ckpt/checkpoint-3/trainer_state.json", entries: 3, problem: null }, entries);
+  } finally {
+    store.close();
+  }
 }, 300_000);
 
 type Digests = Record<string, { rows: number; sha256: string }>;
@@ -104,20 +124,23 @@ describe("musique export and musique import", () => {
     for (const name of evaluateRuns) expect({ name, content: runContent(merged, name) }).toEqual({ name, content: runContent(evaluated, name) });
     const trainContent = runContent(trained, "trained");
     expect(runContent(merged, "trained")).toEqual(trainContent);
-    // Every kind of row was there to copy.
-    for (const table of ["predictions", "module_calls", "rollouts", "groups", "training_steps", "validations", "run_examples"]) {
-      expect({ table, rows: (trainContent[table]?.rows ?? 0) + (runContent(evaluated, evaluateRuns[0] ?? "")[table]?.rows ?? 0) > 0 }).toEqual({ table, rows: true });
-    }
+    // Every kind of row was there to copy: each table that belongs to a run (run_locks is this machine's).
+    const copied = [trainContent, ...evaluateRuns.map((name) => runContent(evaluated, name))];
+    const tables = Object.keys(trainContent).filter((table) => table !== "run_locks");
+    expect(tables.length).toBeGreaterThanOrEqual(13);
+    expect(tables.filter((table) => copied.every((content) => (content[table]?.rows ?? 0) === 0))).toEqual([]);
   });
 
   test("importing the same files again adds nothing", async () => {
     const merged = directory.database("twice.db");
     expect((await runCli(["import", evaluated, trained, "--db", merged])).exitCode).toBe(0);
     const before = tableCounts(merged);
+    const contentBefore = runNames(merged).map((name) => runContent(merged, name));
     const again = await runCli(["import", evaluated, trained, "--db", merged]);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain(`0 copied, 0 updated, ${runNames(merged).length} unchanged in ${merged}`);
     expect(tableCounts(merged)).toEqual(before);
+    expect(runNames(merged).map((name) => runContent(merged, name))).toEqual(contentBefore);
   });
 
   test("the source database is not changed by export or import, byte for byte", async () => {
