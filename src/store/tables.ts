@@ -210,3 +210,31 @@ export interface LmCacheRow {
   responseJson: string;
   createdAt: string;
 }
+
+export interface TrainerLogRow {
+  id: number;
+  runId: number;
+  jobId: string;
+  /** HF's `step`: the trainer's optimizer step (one group each). */
+  globalStep: number;
+  /** The musique step that posted the group; null when none of the job's groups has that batch id. */
+  step: number | null;
+  loss: number | null;
+  kl: number | null;
+  gradNorm: number | null;
+  learningRate: number | null;
+  /** The log_history entry as HF wrote it. */
+  entryJson: string;
+  createdAt: string;
+}
+
+export interface TrainerLogReadRow {
+  runId: number;
+  jobId: string;
+  /** The trainer_state.json read or looked for; null when Arbor reported no folder. */
+  path: string | null;
+  entries: number;
+  /** Why nothing could be read (what was missing and how to get it); null when it was read. */
+  problem: string | null;
+  readAt: string;
+}

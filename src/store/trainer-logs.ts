@@ -6,29 +6,15 @@
  * reading a later checkpoint's longer history again never duplicates a row.
  */
 import { guarded, inTransaction, now, type Store } from "./database.ts";
+import type { TrainerLogReadRow, TrainerLogRow } from "./tables.ts";
 
-export interface TrainerLogEntry {
-  /** HF's `step`: the trainer's optimizer step (one group each). */
-  globalStep: number;
-  /** The musique step that posted the group; null when none of the job's groups has that batch id. */
-  step: number | null;
-  loss: number | null;
-  kl: number | null;
-  gradNorm: number | null;
-  learningRate: number | null;
+/** One log_history entry to store: its columns, and the entry itself (stored as entry_json). */
+export type TrainerLogEntry = Pick<TrainerLogRow, "globalStep" | "step" | "loss" | "kl" | "gradNorm" | "learningRate"> & {
   /** The entry as HF wrote it. */
   entry: Record<string, unknown>;
-}
+};
 
-export interface TrainerLogRead {
-  jobId: string;
-  /** The trainer_state.json read or looked for; null when Arbor reported no folder. */
-  path: string | null;
-  entries: number;
-  /** Why nothing could be read (what was missing and how to get it); null when it was read. */
-  problem: string | null;
-  readAt: string;
-}
+export type TrainerLogRead = Omit<TrainerLogReadRow, "runId">;
 
 /** Store a job's log entries and the outcome of reading them, in one transaction. */
 export function recordTrainerLog(store: Store, runId: number, read: Omit<TrainerLogRead, "readAt">, entries: readonly TrainerLogEntry[]): void {
@@ -64,14 +50,7 @@ export function trainerLogReadsOf(store: Store, runId: number): TrainerLogRead[]
 }
 
 /** Per musique step: the mean loss, KL, grad norm and learning rate of its optimizer steps, and how many were logged. */
-export interface TrainerStepMetrics {
-  step: number;
-  entries: number;
-  loss: number | null;
-  kl: number | null;
-  gradNorm: number | null;
-  learningRate: number | null;
-}
+export type TrainerStepMetrics = Pick<TrainerLogRow, "loss" | "kl" | "gradNorm" | "learningRate"> & { step: number; entries: number };
 
 export function trainerMetricsByStep(store: Store, runId: number): TrainerStepMetrics[] {
   return guarded(store, () =>

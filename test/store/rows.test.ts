@@ -2,13 +2,16 @@
  * What the store keeps so reports need not reconstruct it (migration 8: each run example's question
  * and supporting paragraph ids), the stored trajectory's one schema (src/store/trajectory.ts), and
  * the Store as a disposable. Runs recorded before the migration still report the same numbers.
+ * Issue 15 item 2's rules, checked on the source: one row type per table in src/store/tables.ts
+ * (exactly the table's columns), and no cast of a query result in src/store.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadRunReport, worstExamples } from "../../src/report/data.ts";
 import { openReadOnly, openStore } from "../../src/store/index.ts";
+import { MIGRATIONS } from "../../src/store/schema.ts";
 import { readTrajectory, trajectoryOf } from "../../src/store/trajectory.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { evaluateDatabase } from "../report/fixtures.ts";
@@ -100,6 +103,52 @@ describe("the stored trajectory", () => {
       collectedInfo: [],
       failure: null,
     });
+  });
+});
+
+/** `run_examples` → `RunExampleRow`: the table's words in PascalCase, the last one singular. */
+function rowTypeName(table: string): string {
+  const words = table.split("_").map((word) => word.charAt(0).toUpperCase() + word.slice(1));
+  const last = words.length - 1;
+  words[last] = (words[last] ?? "").replace(/s$/, "");
+  return `${words.join("")}Row`;
+}
+
+const camel = (column: string) => column.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+
+describe("one row type per table (src/store/tables.ts)", () => {
+  test("every table of the schema has its row type in tables.ts, with exactly the table's columns in camelCase", () => {
+    const db = new Database(":memory:");
+    for (const migration of MIGRATIONS) db.run(migration);
+    const tables = (db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+    const source = readFileSync(join(ROOT, "src", "store", "tables.ts"), "utf8");
+    const declared = new Map<string, string[]>();
+    for (const match of source.matchAll(/^export interface (\w+) \{\n([\s\S]*?)^\}/gm)) {
+      const fields = [...(match[2] ?? "").matchAll(/^  (\w+)\??:/gm)].map((field) => field[1] ?? "");
+      declared.set(match[1] ?? "", fields);
+    }
+    const found = tables.map((table) => ({ table, type: rowTypeName(table), fields: declared.get(rowTypeName(table))?.sort() ?? "missing" }));
+    const expected = tables.map((table) => ({
+      table,
+      type: rowTypeName(table),
+      fields: (db.query("SELECT name FROM pragma_table_info(?)").all(table) as { name: string }[]).map((row) => camel(row.name)).sort(),
+    }));
+    db.close();
+    expect(tables.length).toBeGreaterThanOrEqual(15);
+    expect(found).toEqual(expected);
+  });
+
+  test("no query result is cast in src/store: no `) as T` and no `as unknown as`", () => {
+    const folder = join(ROOT, "src", "store");
+    const casts = readdirSync(folder)
+      .filter((file) => file.endsWith(".ts"))
+      .flatMap((file) =>
+        readFileSync(join(folder, file), "utf8")
+          .split("\n")
+          .map((line, index) => ({ where: `src/store/${file}:${index + 1}`, line: line.trim() }))
+          .filter(({ line }) => !line.startsWith("*") && !line.startsWith("//") && /\)\s*as\s+[A-Z{[]|as unknown as/.test(line)),
+      );
+    expect(casts).toEqual([]);
   });
 });
 
