@@ -4,11 +4,12 @@
  * is letters, numbers and "_"; JavaScript differs on each, so the classes are spelled out.
  */
 
-/** Python str.isspace() characters. */
-const WS = "[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+import { PYTHON_WHITESPACE, PYTHON_WORD as WORD } from "../text/python.ts";
+
+/** Python's `\s`: the str.isspace() characters. */
+const WS = `[${PYTHON_WHITESPACE}]`;
 /** Python `.` without DOTALL. */
 const ANY = "[^\\n]";
-const WORD = "[\\p{L}\\p{N}_]";
 
 const PASS_1 = new RegExp(`${WS}\`\`${WS}*(${ANY}*?)${WS}*''`, "gu");
 const PASS_2 = new RegExp(`(${WORD}*)\`\`${WS}*(${ANY}*?)${WS}*''`, "gu");

@@ -2,7 +2,8 @@
  * Answer metrics: official EM and F1 (SQuAD's compute_exact / compute_f1, maximum over the gold
  * list) and the extra gold forms the reference training setup adds for its reward.
  */
-import { answerTokens, normalizeAnswer, pythonStrip } from "./normalize.ts";
+import { pythonStrip } from "../text/python.ts";
+import { answerTokens, normalizeAnswer } from "./normalize.ts";
 
 /** 1 when the normalised prediction equals one normalised gold answer, else 0. */
 export function exactMatch(prediction: string, golds: readonly string[]): number {

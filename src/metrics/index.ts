@@ -1,5 +1,5 @@
 /** Metrics and rewards (docs/specs/metrics.md). */
-export { PYTHON_PUNCTUATION, answerTokens, normalizeAnswer, pythonSplit } from "./normalize.ts";
+export { answerTokens, normalizeAnswer } from "./normalize.ts";
 export { exactMatch, expandGoldAnswers, f1Score, tokenF1, trainingGoldForm } from "./answer.ts";
 export { retrievalRecall, supportF1 } from "./retrieval.ts";
 export { averageOf } from "./average.ts";
@@ -16,7 +16,6 @@ export {
 } from "./reward.ts";
 export {
   evaluateOfficialRecords,
-  pythonRound,
   type GoldRecord,
   type HopScores,
   type OfficialEvaluation,

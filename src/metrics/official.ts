@@ -6,6 +6,7 @@
 import type { GoldRecord, PredictionRecord } from "../data/official.ts";
 import { DataError } from "../errors.ts";
 import { exactMatch, f1Score } from "./answer.ts";
+import { pythonRound } from "../text/python.ts";
 import { supportF1 } from "./retrieval.ts";
 
 export type { GoldRecord, PredictionRecord } from "../data/official.ts";
@@ -23,21 +24,6 @@ export interface HopScores extends OfficialScores {
 export interface OfficialEvaluation extends OfficialScores {
   /** With `detailed`: "2", "3", "4" (the hop count of the id prefix, GoldRecord.hops) → scores and question count. */
   by_hops?: Record<string, HopScores>;
-}
-
-/** Python's round(x, digits): the nearest decimal, exact halves to even. */
-export function pythonRound(value: number, digits: number): number {
-  if (!Number.isFinite(value)) return value;
-  const exact = Math.abs(value).toFixed(100);
-  const point = exact.indexOf(".");
-  const tail = exact.slice(point + 1 + digits);
-  if (/^50*$/.test(tail)) {
-    const kept = exact.slice(0, point + 1 + digits);
-    const lastDigit = Number(kept[kept.length - 1]);
-    const roundedAway = Number(kept) + (lastDigit % 2 === 1 ? 10 ** -digits : 0);
-    return Math.sign(value) * Number(roundedAway.toFixed(digits));
-  }
-  return Number(value.toFixed(digits));
 }
 
 /**

@@ -18,7 +18,8 @@
  */
 import { readFileSync } from "node:fs";
 import { DataError } from "../errors.ts";
-import { inspectCleandoc, type Demo, type Predictor, type Signature, type SignatureField } from "./adapter/index.ts";
+import { inspectCleandoc } from "../text/python.ts";
+import type { Demo, Predictor, Signature, SignatureField } from "./adapter/index.ts";
 import { JsonSyntaxError, parsePythonJson } from "./adapter/pyjson.ts";
 import { isPyDict, jsonDumps, type PyDict, type PyValue } from "./adapter/pyvalue.ts";
 import { DEFAULT_PROGRAM, PREDICTOR_NAMES, type Program } from "./signatures.ts";

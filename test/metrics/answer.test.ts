@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import {
-  PYTHON_PUNCTUATION,
   exactMatch,
   expandGoldAnswers,
   f1Score,
@@ -9,6 +8,7 @@ import {
   supportF1,
   trainingGoldForm,
 } from "../../src/metrics/index.ts";
+import { PYTHON_PUNCTUATION } from "../../src/text/python.ts";
 
 // Expected strings were produced by the official normalize_answer in Python 3.11.
 describe("normalizeAnswer (official MuSiQue/SQuAD normalisation)", () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../../src/errors.ts";
 import { evaluateOfficialFiles } from "../../src/metrics/official-files.ts";
-import { pythonRound } from "../../src/metrics/index.ts";
+import { pythonRound } from "../../src/text/python.ts";
 import { runCli } from "../helpers/cli.ts";
 
 const GOLD = join(import.meta.dir, "..", "fixtures", "musique_ans_dev_sample150.jsonl");

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ParseError, parse, parseBool, pythonSplitLines, pythonStrip } from "../../src/program/adapter/index.ts";
+import { ParseError, parse, parseBool } from "../../src/program/adapter/index.ts";
+import { pythonSplitLines, pythonStrip } from "../../src/text/python.ts";
 import { DecideInfoCollection, GenerateAnswer } from "../../src/program/signatures.ts";
 import * as spec from "./spec-strings.ts";
 

@@ -13,7 +13,7 @@
 import type { ChatMessage } from "../../lm/types.ts";
 import type { PyValue } from "./pyvalue.ts";
 import { shownDescription, type Demo, type Signature, type SignatureField } from "./signature.ts";
-import { inspectCleandoc, pythonSplitLines, pythonStrip, textwrapDedent } from "./text.ts";
+import { inspectCleandoc, pythonSplitLines, pythonStrip, textwrapDedent } from "../../text/python.ts";
 import { formatFieldValue, valuesOf } from "./values.ts";
 
 export type FieldValues = ReadonlyMap<string, PyValue>;

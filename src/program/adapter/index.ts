@@ -12,5 +12,4 @@ export {
 } from "./signature.ts";
 export { format, formatCompletion, systemMessage, userMessage } from "./format.ts";
 export { formatJson, jsonSchemaFormat, jsonSystemMessage, JSON_OBJECT_FORMAT, parseJson } from "./json.ts";
-export { ParseError, parse, parseBool, pythonBool, sections } from "./parse.ts";
-export { inspectCleandoc, pythonSplitLines, pythonStrip, textwrapDedent } from "./text.ts";
+export { ParseError, parse, parseBool, sections } from "./parse.ts";

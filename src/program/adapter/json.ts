@@ -14,11 +14,12 @@
  */
 import type { ChatMessage, ResponseFormat } from "../../lm/types.ts";
 import { fieldDescription, placeholder, STRUCTURE_INTRO, demoMessages, taskDescription, userContent, jsonOutputRequirements, type FieldValues } from "./format.ts";
-import { parseBool, pythonBool, ParseError } from "./parse.ts";
+import { pythonBool } from "../../text/python.ts";
+import { parseBool, ParseError } from "./parse.ts";
 import { firstBalancedObject, repairJson } from "./pyjson.ts";
 import { PyFloat, PyInt, isPyDict, jsonDumps, pythonStr, type PyValue } from "./pyvalue.ts";
 import type { Demo, Signature, SignatureField } from "./signature.ts";
-import { pythonStrip } from "./text.ts";
+import { pythonStrip } from "../../text/python.ts";
 import { valuesOf } from "./values.ts";
 
 function fieldBlocks(fields: readonly SignatureField[]): string {

@@ -16,10 +16,10 @@
  * GRPO. So it does not always score the same as DSPy (README "Compatibility with DSPy").
  */
 import type { Signature, SignatureField } from "./signature.ts";
-import { pythonSplitLines, pythonStrip } from "./text.ts";
+import { PYTHON_WORD, pythonBool, pythonSplitLines, pythonStrip } from "../../text/python.ts";
 
-/** Python's `\w` (Unicode letters, numbers, underscore). */
-const HEADER = /^\[\[ ## ([\p{L}\p{N}_]+) ## \]\]/u;
+/** `[[ ## name ## ]]` with Python's `\w`. */
+const HEADER = new RegExp(`^\\[\\[ ## (${PYTHON_WORD}+) ## \\]\\]`, "u");
 
 export class ParseError extends Error {
   /** The completion text as received. */
@@ -55,11 +55,6 @@ export function parseBool(value: string): boolean | null {
   if (TRUE_WORDS.has(lower)) return true;
   if (FALSE_WORDS.has(lower)) return false;
   return null;
-}
-
-/** Python's str(bool). */
-export function pythonBool(value: boolean): string {
-  return value ? "True" : "False";
 }
 
 /** Sections in order: [header name (null before the first header), value]. */

@@ -4,6 +4,7 @@
  * With Python's printing: `str()` / `repr()` (what DSPy's `parse_value(v, str)` and
  * `format_field_value` produce) and `json.dumps` (ensure_ascii on or off, indent or not).
  */
+import { pythonBool } from "../../text/python.ts";
 
 /** A Python int (arbitrary size). */
 export class PyInt {
@@ -69,7 +70,7 @@ export function pythonStringRepr(text: string): string {
 export function pythonRepr(value: PyValue): string {
   if (typeof value === "string") return pythonStringRepr(value);
   if (value === null) return "None";
-  if (typeof value === "boolean") return value ? "True" : "False";
+  if (typeof value === "boolean") return pythonBool(value);
   if (value instanceof PyInt) return value.value.toString();
   if (value instanceof PyFloat) return pythonFloatRepr(value.value);
   if (Array.isArray(value)) return `[${value.map(pythonRepr).join(", ")}]`;

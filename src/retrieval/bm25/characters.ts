@@ -6,8 +6,10 @@
  * code points (surrogate pairs such as 𝔘) by the regular expression itself (they are rare).
  */
 
-/** One word character, as the bm25s token pattern sees it. */
-const WORD_CHARACTER = /^[\p{L}\p{N}_]$/u;
+import { PYTHON_WORD } from "../../text/python.ts";
+
+/** One word character, as the bm25s token pattern sees it (Python re's `\w`). */
+const WORD_CHARACTER = new RegExp(`^${PYTHON_WORD}$`, "u");
 
 /**
  * ASCII code → its lower-case code if it is a word character (a–z, 0–9, _; A–Z → a–z), else 0.

@@ -1,14 +1,60 @@
 /**
- * Python string semantics the ChatAdapter depends on: str.strip() and str.splitlines().
- * They differ from JavaScript's trim() and split("\n") (e.g. \x1c–\x1f, \x85, \uFEFF).
+ * The one home of the Python string semantics that DSPy and MuSiQue parity depend on (issue 15
+ * item 7): what Python calls whitespace (str.isspace), a word character (re's Unicode `\w`) and
+ * punctuation (string.punctuation); str.strip / lstrip / split / splitlines, round(x, digits),
+ * str(bool), inspect.cleandoc and textwrap.dedent. JavaScript's trim(), split(/\s+/), `\w`, `\s`, `\b` and toFixed differ from
+ * Python's on some inputs (e.g. \x1c–\x1f, \x85 and \uFEFF; non-ASCII letters; exact halves), so
+ * the answer normalisation (metrics), the ChatAdapter (program/adapter), fix_quotes (data) and the
+ * BM25 token pattern (retrieval/bm25) all use these instead. A leaf: imports nothing.
  */
 
-import { PYTHON_WHITESPACE, pythonStrip } from "../../metrics/normalize.ts";
+/** Python str.isspace() characters (what `str.split()` and `str.strip()` act on), as a regex class body. */
+export const PYTHON_WHITESPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 
-export { pythonStrip };
+/**
+ * Python re's Unicode `\w` as a regex class (use with the `u` flag): letters, numbers and "_".
+ * Combining marks are not word characters (Python's str.isalnum() says no to them too).
+ */
+export const PYTHON_WORD = "[\\p{L}\\p{N}_]";
 
+/** Python `string.punctuation`: the 32 ASCII punctuation characters, nothing else. */
+export const PYTHON_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+const WHITESPACE_RUN = new RegExp(`[${PYTHON_WHITESPACE}]+`, "gu");
 const LEADING = new RegExp(`^[${PYTHON_WHITESPACE}]+`);
+const TRAILING = new RegExp(`[${PYTHON_WHITESPACE}]+$`);
 
+/** Python `str.strip()` (no argument). */
+export function pythonStrip(text: string): string {
+  return text.replace(LEADING, "").replace(TRAILING, "");
+}
+
+/** Python `str.split()` (no argument): runs of whitespace separate, no empty tokens. */
+export function pythonSplit(text: string): string[] {
+  return text.split(WHITESPACE_RUN).filter((token) => token !== "");
+}
+
+/** Python's str(bool). */
+export function pythonBool(value: boolean): string {
+  return value ? "True" : "False";
+}
+
+/** Python's round(x, digits): the nearest decimal, exact halves to even. */
+export function pythonRound(value: number, digits: number): number {
+  if (!Number.isFinite(value)) return value;
+  const exact = Math.abs(value).toFixed(100);
+  const point = exact.indexOf(".");
+  const tail = exact.slice(point + 1 + digits);
+  if (/^50*$/.test(tail)) {
+    const kept = exact.slice(0, point + 1 + digits);
+    const lastDigit = Number(kept[kept.length - 1]);
+    const roundedAway = Number(kept) + (lastDigit % 2 === 1 ? 10 ** -digits : 0);
+    return Math.sign(value) * Number(roundedAway.toFixed(digits));
+  }
+  return Number(value.toFixed(digits));
+}
+
+/** Python `str.lstrip()` (no argument). */
 export function pythonLeftStrip(text: string): string {
   return text.replace(LEADING, "");
 }
