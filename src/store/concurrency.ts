@@ -6,22 +6,9 @@
  *   SELECT endpoint, at, concurrency, reason FROM concurrency_limits WHERE run_id = ? ORDER BY id
  */
 import { guarded, type Store } from "./database.ts";
+import type { ConcurrencyLimitRow } from "./tables.ts";
 
-export interface ConcurrencyLimitRecord {
-  /** The base URL (credentials redacted). */
-  endpoint: string;
-  /** ISO 8601 time of the change. */
-  at: string;
-  /** Requests in flight allowed from then on. */
-  concurrency: number;
-  previous: number | null;
-  /** fixed | initial | start | settled | up | down | probe-up | probe-down | refused | recovering. */
-  reason: string;
-  /** What the measuring window saw: requests and completion tokens per second, median latency. */
-  requestsPerSecond: number | null;
-  tokensPerSecond: number | null;
-  latencyP50Ms: number | null;
-}
+export type ConcurrencyLimitRecord = Omit<ConcurrencyLimitRow, "id" | "runId">;
 
 export function recordConcurrencyLimit(store: Store, runId: number, record: ConcurrencyLimitRecord): void {
   guarded(store, () =>

@@ -238,3 +238,21 @@ export interface TrainerLogReadRow {
   problem: string | null;
   readAt: string;
 }
+
+export interface ConcurrencyLimitRow {
+  id: number;
+  runId: number;
+  /** The base URL (credentials redacted). */
+  endpoint: string;
+  /** ISO 8601 time of the change. */
+  at: string;
+  /** Requests in flight allowed from then on. */
+  concurrency: number;
+  previous: number | null;
+  /** fixed | initial | start | settled | up | down | probe-up | probe-down | refused | recovering. */
+  reason: string;
+  /** What the measuring window saw: requests and completion tokens per second, median latency. */
+  requestsPerSecond: number | null;
+  tokensPerSecond: number | null;
+  latencyP50Ms: number | null;
+}

@@ -1,5 +1,5 @@
 /**
- * What the store keeps so reports need not reconstruct it (migration 8: each run example's question
+ * What the store keeps so reports need not reconstruct it (migration 10: each run example's question
  * and supporting paragraph ids), the stored trajectory's one schema (src/store/trajectory.ts), and
  * the Store as a disposable. Runs recorded before the migration still report the same numbers.
  * Issue 15 item 2's rules, checked on the source: one row type per table in src/store/tables.ts
