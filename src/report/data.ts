@@ -216,7 +216,8 @@ function scoredPrediction(item: ScoredExample): ScoredPrediction {
 
 /** An example that was never run: only what grouping needs (it is counted as missing, never scored). */
 function plannedOnly(row: PlannedExample): Example {
-  const nHops = row.nHops ?? hopsOfId(row.exampleId) ?? 2;
+  const fromId = idShape(row.exampleId);
+  const nHops = row.nHops ?? fromId?.hops ?? 2;
   return {
     id: row.exampleId,
     question: "",
@@ -226,7 +227,7 @@ function plannedOnly(row: PlannedExample): Example {
     paragraphs: [],
     supportingIds: [],
     nHops,
-    shape: row.shape ?? shapeOfId(row.exampleId) ?? `${nHops}hop`,
+    shape: row.shape ?? fromId?.shape ?? `${nHops}hop`,
     decomposition: [],
     answerable: true,
   };
