@@ -50,7 +50,7 @@ export const okapi: Ranker = {
 };
 
 /** MiniSearch: one field, default tokeniser and search options (BM25+, no stemming). */
-export const miniSearch: Ranker = {
+const miniSearch: Ranker = {
   name: "MiniSearch",
   setup: "new MiniSearch({ fields: ['text'] }), addAll, search(query): defaults",
   hasIndex: true,
@@ -79,7 +79,7 @@ const winkPrepTask: PrepTask = (text) => {
 };
 
 /** wink-bm25-text-search: the README's minimal setup (one field, its winkNLP prep task). */
-export const wink: Ranker = {
+const wink: Ranker = {
   name: "wink-bm25-text-search",
   setup: "README setup: defineConfig({ fldWeights: { body: 1 } }), winkNLP prep task, consolidate, search(q, 20)",
   hasIndex: true,

@@ -21,7 +21,7 @@ import { atLeast, figuresFor, progress, repeat, single, type Figure, type Summar
 const REFERENCE = join(import.meta.dir, "..", "test", "fixtures", "musique_ans_dev_sample150.bm25_reference.jsonl");
 
 /** Rankings per figure, over all its runs (a slow library stops earlier, at the time cap). */
-export const TARGET_RANKINGS = 20_000;
+const TARGET_RANKINGS = 20_000;
 const RUNS = 5;
 /** Each run goes on (in whole passes over the questions) until its share of the target and this many seconds… */
 const MIN_RUN_SECONDS = 0.5;
@@ -110,7 +110,9 @@ async function throughput(questions: readonly Question[], rankQuestion: RankQues
 const first = (ranking: ArrayLike<number>): number => (ranking.length > 0 ? (ranking[0] as number) : 0);
 
 function sameSet(left: ArrayLike<number>, right: readonly number[]): boolean {
-  const a = Array.from(left).slice(0, 2).sort((x, y) => x - y);
+  const a = Array.from(left)
+    .slice(0, 2)
+    .sort((x, y) => x - y);
   const b = [...right].sort((x, y) => x - y);
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
@@ -240,7 +242,9 @@ export async function runBm25Suite(): Promise<Figure[]> {
       progress(`bm25: ${row.label}, ${MODE_TEXT[mode]}`);
       const result = await throughput(questions, row.run);
       ourRates.set(row, result.perSecond.median);
-      figures.push(figure({ name: `${row.label}, ${MODE_TEXT[mode]}: rankings/s`, unit: "/s", value: result.perSecond, note: `${countNote(result)}; ${row.how}` }));
+      figures.push(
+        figure({ name: `${row.label}, ${MODE_TEXT[mode]}: rankings/s`, unit: "/s", value: result.perSecond, note: `${countNote(result)}; ${row.how}` }),
+      );
     }
     retriever.reset(); // libraries do not see our warm caches' memory
     const table = new Map<string, number>();
@@ -250,7 +254,9 @@ export async function runBm25Suite(): Promise<Figure[]> {
       progress(`bm25: ${ranker.name}, ${MODE_TEXT[mode]}`);
       const result = await throughput(questions, libraryRun(ranker, mode, questions));
       table.set(ranker.name, result.perSecond.median);
-      figures.push(figure({ name: `${ranker.name}, ${MODE_TEXT[mode]}: rankings/s`, unit: "/s", value: result.perSecond, note: `${countNote(result)}; ${ranker.setup}` }));
+      figures.push(
+        figure({ name: `${ranker.name}, ${MODE_TEXT[mode]}: rankings/s`, unit: "/s", value: result.perSecond, note: `${countNote(result)}; ${ranker.setup}` }),
+      );
     }
     if (mode === "rank only") table.set(okapi.name, libraryRates.get("cold")?.get(okapi.name) ?? 0);
   }

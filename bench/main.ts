@@ -78,8 +78,5 @@ const lines = [
 console.log(lines.join("\n"));
 
 const output = join(import.meta.dir, complete ? "results.json" : "results.local.json");
-await Bun.write(
-  output,
-  `${JSON.stringify({ machine, startedAt: startedAt.toISOString(), totalSeconds, suiteSeconds, suites: chosen, figures }, null, 2)}\n`,
-);
+await Bun.write(output, `${JSON.stringify({ machine, startedAt: startedAt.toISOString(), totalSeconds, suiteSeconds, suites: chosen, figures }, null, 2)}\n`);
 progress(`wrote ${output}`);

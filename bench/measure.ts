@@ -11,7 +11,7 @@ export interface Summary {
   runs: number[];
 }
 
-export type GoalDirection = "at least" | "at most";
+type GoalDirection = "at least" | "at most";
 
 export interface Goal {
   direction: GoalDirection;
@@ -20,7 +20,7 @@ export interface Goal {
   text: string;
 }
 
-export type Status = "MET" | "MISSED" | "info";
+type Status = "MET" | "MISSED" | "info";
 
 export interface Figure {
   suite: string;
@@ -38,8 +38,7 @@ export function summarize(values: readonly number[]): Summary {
   if (values.length === 0) throw new Error("summarize: no values");
   const sorted = [...values].sort((left, right) => left - right);
   const middle = Math.floor(sorted.length / 2);
-  const median =
-    sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
   return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number, runs: [...values] };
 }
 
@@ -57,7 +56,7 @@ export function atMost(target: number, text: string): Goal {
 }
 
 /** Judge the median against the goal. */
-export function statusOf(value: Summary, goal: Goal | undefined): Status {
+function statusOf(value: Summary, goal: Goal | undefined): Status {
   if (!goal) return "info";
   const met = goal.direction === "at least" ? value.median >= goal.target : value.median <= goal.target;
   return met ? "MET" : "MISSED";
@@ -95,13 +94,6 @@ export async function repeat(runs: number, work: (run: number) => Promise<number
     values.push(await work(index));
   }
   return summarize(values);
-}
-
-/** Milliseconds taken by `work`. */
-export async function timed<T>(work: () => Promise<T> | T): Promise<{ result: T; ms: number }> {
-  const started = performance.now();
-  const result = await work();
-  return { result, ms: performance.now() - started };
 }
 
 /** Progress lines for the person waiting (stderr; stdout carries the report). */

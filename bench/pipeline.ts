@@ -26,7 +26,7 @@ import { VERSION } from "../src/version.ts";
 import { atMost, figuresFor, progress, repeat, summarize, type Figure, type Summary } from "./measure.ts";
 import { replicatedExamples, replicatedRecords, temporaryDirectory } from "./records.ts";
 
-export const LATENCY_MS = 50;
+const LATENCY_MS = 50;
 const HOPS = 2;
 /** Examples per run and runs, per concurrency; C = 1 is kept short (its ideal is calls · 50 ms). */
 const PLAN = [
@@ -175,26 +175,30 @@ async function endToEnd(baseUrl: string, directory: string): Promise<Summary> {
   const concurrency = 64;
   const file = join(directory, "evaluate500.jsonl");
   await Bun.write(file, `${(await replicatedRecords(examples)).map((record) => JSON.stringify(record)).join("\n")}\n`);
-  return repeat(END_TO_END_RUNS, async (run) => {
-    const options = v.parse(EvaluateSchema, {
-      datasets: file,
-      db: join(directory, `end-to-end-${run}.db`),
-      outputDir: join(directory, "outputs"),
-      runName: `bench-end-to-end-${run < 0 ? "warmup" : run}`,
-      baseUrl: [baseUrl],
-      retriever: "lexical",
-      numHops: HOPS,
-      concurrency,
-      cache: false,
-      logLevel: "warn",
-    });
-    const started = performance.now();
-    const summary = await runEvaluate(options, new AbortController().signal);
-    const wallMs = performance.now() - started;
-    const lmErrors = summary.scores?.overall.lm_errors ?? 0;
-    if (summary.ranNow !== examples || lmErrors > 0) throw new Error(`runEvaluate: ${summary.ranNow} run, ${lmErrors} LM errors`);
-    return wallMs / idealMs(examples * 2 * HOPS, concurrency);
-  }, 1);
+  return repeat(
+    END_TO_END_RUNS,
+    async (run) => {
+      const options = v.parse(EvaluateSchema, {
+        datasets: file,
+        db: join(directory, `end-to-end-${run}.db`),
+        outputDir: join(directory, "outputs"),
+        runName: `bench-end-to-end-${run < 0 ? "warmup" : run}`,
+        baseUrl: [baseUrl],
+        retriever: "lexical",
+        numHops: HOPS,
+        concurrency,
+        cache: false,
+        logLevel: "warn",
+      });
+      const started = performance.now();
+      const summary = await runEvaluate(options, new AbortController().signal);
+      const wallMs = performance.now() - started;
+      const lmErrors = summary.scores?.overall.lm_errors ?? 0;
+      if (summary.ranNow !== examples || lmErrors > 0) throw new Error(`runEvaluate: ${summary.ranNow} run, ${lmErrors} LM errors`);
+      return wallMs / idealMs(examples * 2 * HOPS, concurrency);
+    },
+    1,
+  );
 }
 
 export async function runPipelineSuite(): Promise<Figure[]> {

@@ -56,7 +56,15 @@ async function programOnly(examples: readonly Example[], client: ChatClient): Pr
   await Promise.all(
     examples.map((example) =>
       limiter.run(async () => {
-        const result = await runMultiHop(example, { client, retriever, topN: DEFAULTS.topN, numHops: 2, maxHops: DEFAULTS.maxHops, temperature: DEFAULTS.evaluateTemperature, maxTokens: DEFAULTS.maxTokens });
+        const result = await runMultiHop(example, {
+          client,
+          retriever,
+          topN: DEFAULTS.topN,
+          numHops: 2,
+          maxHops: DEFAULTS.maxHops,
+          temperature: DEFAULTS.evaluateTemperature,
+          maxTokens: DEFAULTS.maxTokens,
+        });
         scoreExample(example, result, DEFAULTS.reward);
       }),
     ),
@@ -69,7 +77,16 @@ const fake = await startFakeLm(0);
 const directory = temporaryDirectory("profile");
 try {
   const examples = await replicatedExamples(count);
-  const client = createChatClient({ baseUrls: [fake.baseUrl], apiKey: DEFAULTS.apiKey, model: DEFAULTS.model, temperature: DEFAULTS.evaluateTemperature, maxTokens: DEFAULTS.maxTokens, maxRetries: 0, requestTimeoutSeconds: 60, concurrency: 64 });
+  const client = createChatClient({
+    baseUrls: [fake.baseUrl],
+    apiKey: DEFAULTS.apiKey,
+    model: DEFAULTS.model,
+    temperature: DEFAULTS.evaluateTemperature,
+    maxTokens: DEFAULTS.maxTokens,
+    maxRetries: 0,
+    requestTimeoutSeconds: 60,
+    concurrency: 64,
+  });
   const recorder = new ReplayClient(client);
   await programOnly(examples, recorder); // records the answers (and warms up)
   const replay = new ReplayClient(null);

@@ -18,7 +18,7 @@ export function copyId(id: string, copy: number): string {
   return copy === 0 ? id : `${id}__copy${copy}`;
 }
 
-export async function sampleRecords(): Promise<MusiqueRecord[]> {
+async function sampleRecords(): Promise<MusiqueRecord[]> {
   const text = await Bun.file(SAMPLE_FILE).text();
   return text
     .split("\n")

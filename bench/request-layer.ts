@@ -99,7 +99,12 @@ export async function requestLayerFigures(): Promise<Figure[]> {
     }
     const extra = withPackage.map((value, index) => value - (without[index] ?? 0));
     return [
-      figure({ name: "LM request layer: CPU per call through the openai package (our fetch, maxRetries 0)", unit: "µs", value: summarize(withPackage), decimals: 0 }),
+      figure({
+        name: "LM request layer: CPU per call through the openai package (our fetch, maxRetries 0)",
+        unit: "µs",
+        value: summarize(withPackage),
+        decimals: 0,
+      }),
       figure({ name: "LM request layer: CPU per call through fetchOrThrow directly", unit: "µs", value: summarize(without), decimals: 0 }),
       figure({
         name: "LM request layer: what the openai package adds per example (4 calls)",

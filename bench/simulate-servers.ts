@@ -16,7 +16,7 @@ import type { LimitReason } from "../src/http/adaptive-limit.ts";
 import { EndpointPool, type Lease } from "../src/lm/endpoints.ts";
 import { BatchingModel, type BatchingModelOptions } from "../test/fakes/batching-model.ts";
 
-export interface SimulatedServer {
+interface SimulatedServer {
   model: BatchingModelOptions;
   /** An API refusing above R requests per second (429 + Retry-After). */
   ratePerSecond?: number;

@@ -121,7 +121,13 @@ export async function runStoreSuite(): Promise<Figure[]> {
         recordRunExamples(
           store,
           runId,
-          items.map((item, position) => ({ exampleId: copyId(item.example.id, Math.floor(position / results.length)), position, role: "test", nHops: item.example.nHops, shape: item.example.shape })),
+          items.map((item, position) => ({
+            exampleId: copyId(item.example.id, Math.floor(position / results.length)),
+            position,
+            role: "test",
+            nHops: item.example.nHops,
+            shape: item.example.shape,
+          })),
         );
       },
       (store, runId) => {
@@ -152,16 +158,22 @@ export async function runStoreSuite(): Promise<Figure[]> {
     const rollouts = STEPS * EXAMPLES_PER_STEP * ROLLOUTS_PER_EXAMPLE;
 
     progress(`store: recordRollouts, ${STEPS} steps × ${EXAMPLES_PER_STEP * ROLLOUTS_PER_EXAMPLE} rollouts per run`);
-    const perStep = await measure(directory, "rollouts", "train", () => undefined, (store, runId) => {
-      let rows = 0;
-      let moduleCalls = 0;
-      steps.forEach((step, index) => {
-        recordRollouts(store, runId, index, step);
-        rows += rowsOf(step);
-        moduleCalls += callsOf(step);
-      });
-      return { rows, moduleCalls };
-    });
+    const perStep = await measure(
+      directory,
+      "rollouts",
+      "train",
+      () => undefined,
+      (store, runId) => {
+        let rows = 0;
+        let moduleCalls = 0;
+        steps.forEach((step, index) => {
+          recordRollouts(store, runId, index, step);
+          rows += rowsOf(step);
+          moduleCalls += callsOf(step);
+        });
+        return { rows, moduleCalls };
+      },
+    );
     figures.push(
       figure({
         name: `recordRollouts, 1 transaction per step (${EXAMPLES_PER_STEP * ROLLOUTS_PER_EXAMPLE} rollouts): rows/s`,
@@ -170,7 +182,6 @@ export async function runStoreSuite(): Promise<Figure[]> {
         note: `${rollouts} rollouts per run, each 1 rollout row + ${callsPerResult} module calls; module-call rows alone ${Math.round(perStep.moduleCallsPerSecond.median).toLocaleString("en-US")}/s; ~${kib(perStep.bytesPerRow)} per row on disk`,
       }),
     );
-
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

@@ -34,7 +34,13 @@ const MAX = DEFAULTS.maxConcurrency;
 interface Sweep {
   maxBatch: number;
   /** Per seed: every fixed setting, auto, the best setting and the knee. */
-  seeds: Array<{ seed: number; fixed: Array<{ concurrency: number; run: SimulationResult }>; auto: SimulationResult; best: SimulationResult; knee: { concurrency: number; run: SimulationResult } }>;
+  seeds: Array<{
+    seed: number;
+    fixed: Array<{ concurrency: number; run: SimulationResult }>;
+    auto: SimulationResult;
+    best: SimulationResult;
+    knee: { concurrency: number; run: SimulationResult };
+  }>;
 }
 
 function model(maxBatch: number, seed: number): BatchingModelOptions {
@@ -47,7 +53,10 @@ function sweepServer(maxBatch: number): Sweep {
     maxBatch,
     seeds: SEEDS.map((seed) => {
       const servers = [{ model: model(maxBatch, seed) }];
-      const fixed = settings.map((concurrency) => ({ concurrency, run: simulate({ servers, concurrency, maxConcurrency: MAX, warmMs: WARM_MS, measureMs: MEASURE_MS }) }));
+      const fixed = settings.map((concurrency) => ({
+        concurrency,
+        run: simulate({ servers, concurrency, maxConcurrency: MAX, warmMs: WARM_MS, measureMs: MEASURE_MS }),
+      }));
       const auto = simulate({ servers, concurrency: "auto", maxConcurrency: MAX, warmMs: WARM_MS, measureMs: MEASURE_MS });
       const best = fixed.reduce((top, entry) => (entry.run.throughput > top.run.throughput ? entry : top)).run;
       const knee = fixed.find((entry) => entry.run.throughput >= 0.99 * best.throughput) ?? { concurrency: 0, run: best };
@@ -66,8 +75,16 @@ function range(values: number[], decimals: number): string {
 function convergence(endpoints: EndpointFigures[]): string {
   const settled = endpoints.map((endpoint) => endpoint.settledAtMs).filter((at): at is number => at !== null);
   return (
-    `limit ${range(endpoints.map((endpoint) => endpoint.limitMean), 0)}, moving within ${Math.min(...endpoints.map((endpoint) => endpoint.limitMin))}–${Math.max(...endpoints.map((endpoint) => endpoint.limitMax))}` +
-    (settled.length > 0 ? `, slow start ended after ${range(settled.map((at) => at / 1000), 1)} s` : "")
+    `limit ${range(
+      endpoints.map((endpoint) => endpoint.limitMean),
+      0,
+    )}, moving within ${Math.min(...endpoints.map((endpoint) => endpoint.limitMin))}–${Math.max(...endpoints.map((endpoint) => endpoint.limitMax))}` +
+    (settled.length > 0
+      ? `, slow start ended after ${range(
+          settled.map((at) => at / 1000),
+          1,
+        )} s`
+      : "")
   );
 }
 
@@ -77,7 +94,13 @@ function sweepTable(sweep: Sweep): string {
   return first.fixed
     .map((entry, index) => {
       const runs = sweep.seeds.map((seed) => seed.fixed[index]?.run).filter((run): run is SimulationResult => run !== undefined);
-      return `C = ${entry.concurrency}: ${range(runs.map((run) => run.throughput), 1)} calls/s, p50 ${range(runs.map((run) => run.p50Ms), 0)} ms`;
+      return `C = ${entry.concurrency}: ${range(
+        runs.map((run) => run.throughput),
+        1,
+      )} calls/s, p50 ${range(
+        runs.map((run) => run.p50Ms),
+        0,
+      )} ms`;
     })
     .join("; ");
 }
@@ -95,8 +118,17 @@ function serverFigures(sweep: Sweep): Figure[] {
       goal: atLeast(0.95, "≥ 0.95"),
       note:
         `${SEEDS.length} seeds, ${WARM_MS / 1000} s warm-up then ${MEASURE_MS / 1000} s measured (simulated). Sweep (median (min–max) over seeds): ${sweepTable(sweep)}. ` +
-        `Knee (smallest C within 1 % of the best): C = ${range(sweep.seeds.map((seed) => seed.knee.concurrency), 0)}. ` +
-        `auto: ${range(autos.map((run) => run.throughput), 1)} calls/s, p50 ${range(autos.map((run) => run.p50Ms), 0)} ms, ${convergence(autos.flatMap((run) => run.endpoints))}`,
+        `Knee (smallest C within 1 % of the best): C = ${range(
+          sweep.seeds.map((seed) => seed.knee.concurrency),
+          0,
+        )}. ` +
+        `auto: ${range(
+          autos.map((run) => run.throughput),
+          1,
+        )} calls/s, p50 ${range(
+          autos.map((run) => run.p50Ms),
+          0,
+        )} ms, ${convergence(autos.flatMap((run) => run.endpoints))}`,
     }),
     figure({
       name: `simulated server ${label}: auto ÷ fixed at the knee, p50 latency`,
@@ -111,7 +143,15 @@ function serverFigures(sweep: Sweep): Figure[] {
 
 function rateLimitedFigures(): Figure[] {
   const figure = figuresFor("throughput");
-  const runs = SEEDS.map((seed) => simulate({ servers: [{ model: { ...API, seed }, ratePerSecond: RATE }], concurrency: "auto", maxConcurrency: MAX, warmMs: RATE_WARM_MS, measureMs: RATE_MEASURE_MS }));
+  const runs = SEEDS.map((seed) =>
+    simulate({
+      servers: [{ model: { ...API, seed }, ratePerSecond: RATE }],
+      concurrency: "auto",
+      maxConcurrency: MAX,
+      warmMs: RATE_WARM_MS,
+      measureMs: RATE_MEASURE_MS,
+    }),
+  );
   return [
     figure({
       name: `simulated API limited to R = ${RATE} requests/s: auto's throughput ÷ R, after the first 10 s`,
@@ -127,7 +167,13 @@ function rateLimitedFigures(): Figure[] {
       value: summarize(runs.map((run) => (100 * run.refused) / Math.max(1, run.sent))),
       decimals: 2,
       goal: atMost(2, "< 2 %"),
-      note: `refused ÷ sent (${range(runs.map((run) => run.refused), 0)} of ${range(runs.map((run) => run.sent), 0)})`,
+      note: `refused ÷ sent (${range(
+        runs.map((run) => run.refused),
+        0,
+      )} of ${range(
+        runs.map((run) => run.sent),
+        0,
+      )})`,
     }),
   ];
 }
@@ -136,12 +182,24 @@ function threeServerFigures(sweeps: Sweep[]): Figure[] {
   const figure = figuresFor("throughput");
   const chosen = [8, 64, 256].map((maxBatch) => sweeps.find((sweep) => sweep.maxBatch === maxBatch)).filter((sweep): sweep is Sweep => sweep !== undefined);
   const runs = SEEDS.map((seed, index) => {
-    const run = simulate({ servers: chosen.map((sweep) => ({ model: model(sweep.maxBatch, seed) })), concurrency: "auto", maxConcurrency: MAX, warmMs: WARM_MS, measureMs: MEASURE_MS });
+    const run = simulate({
+      servers: chosen.map((sweep) => ({ model: model(sweep.maxBatch, seed) })),
+      concurrency: "auto",
+      maxConcurrency: MAX,
+      warmMs: WARM_MS,
+      measureMs: MEASURE_MS,
+    });
     const sum = chosen.reduce((total, sweep) => total + (sweep.seeds[index]?.best.throughput ?? 0), 0);
     return { run, sum };
   });
   const perServer = chosen
-    .map((sweep, server) => `K = ${sweep.maxBatch}: ${range(runs.map((entry) => entry.run.endpoints[server]?.throughput ?? 0), 1)} calls/s at ${convergence(runs.map((entry) => entry.run.endpoints[server]).filter((endpoint): endpoint is EndpointFigures => endpoint !== undefined))}`)
+    .map(
+      (sweep, server) =>
+        `K = ${sweep.maxBatch}: ${range(
+          runs.map((entry) => entry.run.endpoints[server]?.throughput ?? 0),
+          1,
+        )} calls/s at ${convergence(runs.map((entry) => entry.run.endpoints[server]).filter((endpoint): endpoint is EndpointFigures => endpoint !== undefined))}`,
+    )
     .join("; ");
   return [
     figure({
@@ -150,7 +208,13 @@ function threeServerFigures(sweeps: Sweep[]): Figure[] {
       value: summarize(runs.map((entry) => entry.run.throughput / entry.sum)),
       decimals: 3,
       goal: atLeast(0.9, "≥ 0.9"),
-      note: `sum of the best fixed ${range(runs.map((entry) => entry.sum), 1)} calls/s, auto ${range(runs.map((entry) => entry.run.throughput), 1)}; per server: ${perServer}`,
+      note: `sum of the best fixed ${range(
+        runs.map((entry) => entry.sum),
+        1,
+      )} calls/s, auto ${range(
+        runs.map((entry) => entry.run.throughput),
+        1,
+      )}; per server: ${perServer}`,
     }),
   ];
 }

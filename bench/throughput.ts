@@ -48,7 +48,14 @@ const MEDIAN_TOKENS = 40;
 const SERVERS: ServerSpec[] = [{ label: "K = 64", options: { maxBatch: 64, stepMs: 3, medianTokens: MEDIAN_TOKENS, seed: 64 }, sweep: [48, 64, 96, 128] }];
 /** The rate-limited API: R requests/s, no batching slowdown, capacity far beyond; ~0.9 s per answer (an API's pace, as in part 1). */
 const RATE = 100;
-const API: BatchingLmOptions = { maxBatch: 100_000, stepMs: 20, batchForDoubleStep: Number.POSITIVE_INFINITY, medianTokens: MEDIAN_TOKENS, ratePerSecond: RATE, seed: 100 };
+const API: BatchingLmOptions = {
+  maxBatch: 100_000,
+  stepMs: 20,
+  batchForDoubleStep: Number.POSITIVE_INFINITY,
+  medianTokens: MEDIAN_TOKENS,
+  ratePerSecond: RATE,
+  seed: 100,
+};
 const RATE_WARM_MS = 10_000;
 const RATE_MEASURE_MS = 20_000;
 /** auto and the best fixed setting run this many times side by side (the sweep's run counts as the first). */
@@ -95,8 +102,18 @@ function median(values: number[]): number {
 let runNumber = 0;
 
 /** Run the evaluate loop against fresh servers; measure after the warm-up. */
-async function drive(specs: BatchingLmOptions[], concurrency: ConcurrencySetting, timing: Timing, examples: readonly Example[], directory: string): Promise<Measured> {
-  const servers = await Promise.all(specs.map((options) => startServerChild("batching-lm-child.ts", [JSON.stringify(options, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value))])));
+async function drive(
+  specs: BatchingLmOptions[],
+  concurrency: ConcurrencySetting,
+  timing: Timing,
+  examples: readonly Example[],
+  directory: string,
+): Promise<Measured> {
+  const servers = await Promise.all(
+    specs.map((options) =>
+      startServerChild("batching-lm-child.ts", [JSON.stringify(options, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value))]),
+    ),
+  );
   const database = join(directory, `run-${runNumber++}.db`);
   const { store, runId } = openBenchStore(database, examples, `throughput-${runNumber}`);
   const writer = await startResultWriter(database, store);
@@ -160,7 +177,9 @@ async function drive(specs: BatchingLmOptions[], concurrency: ConcurrencySetting
       return stats.completions.filter((record) => record.answeredAt > start && record.answeredAt <= stats.now);
     });
     const seconds = timing.measureMs / 1000;
-    const limits = servers.map((_server, endpoint) => limitOver(changes, endpoint, client.pool.endpoints[endpoint]?.limit?.limit ?? 0, measureStart, measureEnd, concurrency));
+    const limits = servers.map((_server, endpoint) =>
+      limitOver(changes, endpoint, client.pool.endpoints[endpoint]?.limit?.limit ?? 0, measureStart, measureEnd, concurrency),
+    );
     return {
       throughput: perServer.reduce((sum, records) => sum + records.length, 0) / seconds,
       perServer: perServer.map((records) => records.length / seconds),
@@ -220,31 +239,40 @@ async function sweepServer(spec: ServerSpec, examples: readonly Example[], direc
   const best = sweep.reduce((top, entry) => (entry.measured.throughput > top.measured.throughput ? entry : top));
   const pairs: Array<{ fixed: Measured; auto: Measured }> = [];
   for (let pair = 0; pair < PAIRS; pair++) {
-    progress(`throughput: ${spec.label}, auto${pair > 0 ? ` and --concurrency ${best.concurrency} again` : ""} (${((autoTiming.warmMs + autoTiming.measureMs) / 1000).toFixed(0)} s)`);
+    progress(
+      `throughput: ${spec.label}, auto${pair > 0 ? ` and --concurrency ${best.concurrency} again` : ""} (${((autoTiming.warmMs + autoTiming.measureMs) / 1000).toFixed(0)} s)`,
+    );
     const auto = await drive([spec.options], "auto", autoTiming, examples, directory);
     const fixed = pair === 0 ? best.measured : await drive([spec.options], best.concurrency, fixedTiming, examples, directory);
     pairs.push({ fixed, auto });
   }
-  const table = sweep.map((entry) => `C = ${entry.concurrency}: ${entry.measured.throughput.toFixed(1)} calls/s, p50 ${entry.measured.p50Ms.toFixed(0)} ms`).join("; ");
-  const autoText = pairs.map((entry) => `${entry.auto.throughput.toFixed(1)} calls/s, p50 ${entry.auto.p50Ms.toFixed(0)} ms at limit ${limitText(entry.auto.limits[0] ?? { mean: 0, min: 0, max: 0 })}`).join("; ");
+  const table = sweep
+    .map((entry) => `C = ${entry.concurrency}: ${entry.measured.throughput.toFixed(1)} calls/s, p50 ${entry.measured.p50Ms.toFixed(0)} ms`)
+    .join("; ");
+  const autoText = pairs
+    .map(
+      (entry) =>
+        `${entry.auto.throughput.toFixed(1)} calls/s, p50 ${entry.auto.p50Ms.toFixed(0)} ms at limit ${limitText(entry.auto.limits[0] ?? { mean: 0, min: 0, max: 0 })}`,
+    )
+    .join("; ");
   const server = `K = ${spec.options.maxBatch}, step ${spec.options.stepMs} ms · (1 + b/${spec.options.batchForDoubleStep ?? 128}), median ${MEDIAN_TOKENS} tokens`;
   return [
-      figure({
-        name: `HTTP, real client, ${spec.label}: auto ÷ best fixed --concurrency, throughput`,
-        unit: "×",
-        value: summarize(pairs.map((entry) => entry.auto.throughput / entry.fixed.throughput)),
-        decimals: 3,
-        goal: atLeast(0.95, "≥ 0.95"),
-        note: `${server}. Sweep: ${table}; best C = ${best.concurrency}. auto (measured after ${(autoTiming.warmMs / 1000).toFixed(0)} s): ${autoText}`,
-      }),
-      figure({
-        name: `HTTP, real client, ${spec.label}: auto ÷ best fixed --concurrency, p50 latency`,
-        unit: "×",
-        value: summarize(pairs.map((entry) => entry.auto.p50Ms / entry.fixed.p50Ms)),
-        decimals: 2,
-        goal: atMost(1.5, "≤ 1.5"),
-        note: "the servers' own latency (arrival to answer), median over the measured stretch",
-      }),
+    figure({
+      name: `HTTP, real client, ${spec.label}: auto ÷ best fixed --concurrency, throughput`,
+      unit: "×",
+      value: summarize(pairs.map((entry) => entry.auto.throughput / entry.fixed.throughput)),
+      decimals: 3,
+      goal: atLeast(0.95, "≥ 0.95"),
+      note: `${server}. Sweep: ${table}; best C = ${best.concurrency}. auto (measured after ${(autoTiming.warmMs / 1000).toFixed(0)} s): ${autoText}`,
+    }),
+    figure({
+      name: `HTTP, real client, ${spec.label}: auto ÷ best fixed --concurrency, p50 latency`,
+      unit: "×",
+      value: summarize(pairs.map((entry) => entry.auto.p50Ms / entry.fixed.p50Ms)),
+      decimals: 2,
+      goal: atMost(1.5, "≤ 1.5"),
+      note: "the servers' own latency (arrival to answer), median over the measured stretch",
+    }),
   ];
 }
 

@@ -46,7 +46,18 @@ async function trainOnce(overlap: boolean, run: number): Promise<Measured> {
   const database = join(directory, "m.db");
   try {
     const extra = [
-      ...["--num-train-steps", String(STEPS), "--num-examples-per-step", String(EXAMPLES_PER_STEP), "--num-hops", "1", "--dev-size", "2", "--num-steps-for-val", "100"],
+      ...[
+        "--num-train-steps",
+        String(STEPS),
+        "--num-examples-per-step",
+        String(EXAMPLES_PER_STEP),
+        "--num-hops",
+        "1",
+        "--dev-size",
+        "2",
+        "--num-steps-for-val",
+        "100",
+      ],
       ...["--num-rollouts-per-step", "4", "--batch-size", "4", "--gradient-accumulation", "1", "--num-training-gpus", "1", "--concurrency", "16"],
       ...(overlap ? [] : ["--no-overlap-rollouts"]),
     ];

@@ -20,8 +20,8 @@ import { progress } from "./measure.ts";
 import { collectResults, type ScoredResult } from "./pipeline.ts";
 import { copyId } from "./records.ts";
 
-export const EVALUATE_RUNS = 95;
-export const TRAIN_RUNS = 5;
+const EVALUATE_RUNS = 95;
+const TRAIN_RUNS = 5;
 export const STEPS = 84;
 const EXAMPLES_PER_STEP = 6;
 const ROLLOUTS = 8;
@@ -53,7 +53,11 @@ function writeEvaluation(store: Store, name: string, run: number, results: reado
     model: "bench-model",
     retriever: "lexical",
   });
-  recordRunExamples(store, created.id, results.map((item, position) => ({ exampleId: item.example.id, position, role: "test", nHops: item.example.nHops, shape: item.example.shape })));
+  recordRunExamples(
+    store,
+    created.id,
+    results.map((item, position) => ({ exampleId: item.example.id, position, role: "test", nHops: item.example.nHops, shape: item.example.shape })),
+  );
   results.forEach((base, index) => {
     const { example, result, score } = flipped(base, run, index);
     recordExampleResult(store, created.id, { exampleId: example.id, nHops: example.nHops, goldAnswers: example.answers, result, score });
@@ -68,10 +72,21 @@ function stepRollouts(results: readonly ScoredResult[], step: number): { rollout
     const exampleId = copyId(results[(step * EXAMPLES_PER_STEP + example) % results.length]?.example.id ?? "x", 0);
     const runs = Array.from({ length: ROLLOUTS }, (_, rollout) => results[(step * 7 + example * ROLLOUTS + rollout) % results.length] as ScoredResult);
     runs.forEach((run, rolloutIndex) => rollouts.push({ exampleId, rolloutIndex, result: run.result, score: run.score }));
-    const built = buildGroups(runs.map((run) => ({ result: run.result, reward: run.score.reward })), { groupSize: ROLLOUTS });
+    const built = buildGroups(
+      runs.map((run) => ({ result: run.result, reward: run.score.reward })),
+      { groupSize: ROLLOUTS },
+    );
     for (const group of built.groups) {
       const rewards = group.samples.map((sample) => sample.reward);
-      groups.push({ exampleId, module: group.module, invocation: group.invocation, batchId: step, rewards, advantages: groupAdvantages(rewards), request: group.samples });
+      groups.push({
+        exampleId,
+        module: group.module,
+        invocation: group.invocation,
+        batchId: step,
+        rewards,
+        advantages: groupAdvantages(rewards),
+        request: group.samples,
+      });
     }
   }
   return { rollouts, groups };
@@ -81,14 +96,27 @@ function writeTraining(store: Store, name: string, results: readonly ScoredResul
   const created = createRun(store, {
     name,
     kind: "train",
-    config: { datasets: "sample-train", evalDatasets: "sample", retriever: "lexical", model: "bench-model", numTrainSteps: STEPS, numExamplesPerStep: EXAMPLES_PER_STEP, numRolloutsPerStep: ROLLOUTS, temperature: 0.7 },
+    config: {
+      datasets: "sample-train",
+      evalDatasets: "sample",
+      retriever: "lexical",
+      model: "bench-model",
+      numTrainSteps: STEPS,
+      numExamplesPerStep: EXAMPLES_PER_STEP,
+      numRolloutsPerStep: ROLLOUTS,
+      temperature: 0.7,
+    },
     toolVersion: VERSION,
     dataset: "sample-train",
     model: "bench-model",
     retriever: "lexical",
   });
   const dev = results.slice(0, DEV_EXAMPLES);
-  recordRunExamples(store, created.id, dev.map((item, position) => ({ exampleId: item.example.id, position, role: "dev", nHops: item.example.nHops, shape: item.example.shape })));
+  recordRunExamples(
+    store,
+    created.id,
+    dev.map((item, position) => ({ exampleId: item.example.id, position, role: "dev", nHops: item.example.nHops, shape: item.example.shape })),
+  );
   let count = 0;
   let best = -Infinity;
   for (let step = 0; step <= STEPS; step++) {
@@ -107,7 +135,13 @@ function writeTraining(store: Store, name: string, results: readonly ScoredResul
     recordGroups(store, created.id, step, groups);
     const rewards = rollouts.map((rollout) => rollout.score.reward);
     const meanReward = rewards.reduce((sum, value) => sum + value, 0) / rewards.length;
-    recordTrainingStep(store, created.id, { step, status: "completed", meanReward, numGroups: groups.length, metrics: { mean_reward: meanReward, step: step + 1 } });
+    recordTrainingStep(store, created.id, {
+      step,
+      status: "completed",
+      meanReward,
+      numGroups: groups.length,
+      metrics: { mean_reward: meanReward, step: step + 1 },
+    });
     count += rollouts.length;
   }
   updateRunStatus(store, created.id, "completed");

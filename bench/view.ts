@@ -53,15 +53,18 @@ async function apiFigures(database: ViewBenchDatabase): Promise<Figure[]> {
   for (const entry of cases(database)) {
     progress(`view: GET ${entry.api}`);
     let bytes = 0;
-    const value = await repeat(RUNS, () =>
-      withServer(database.path, async (server) => {
-        const started = performance.now();
-        const response = await fetch(server.url + entry.api.slice(1));
-        bytes = (await response.arrayBuffer()).byteLength;
-        if (!response.ok) throw new Error(`GET ${entry.api}: HTTP ${response.status}`);
-        return performance.now() - started;
-      }),
-    1);
+    const value = await repeat(
+      RUNS,
+      () =>
+        withServer(database.path, async (server) => {
+          const started = performance.now();
+          const response = await fetch(server.url + entry.api.slice(1));
+          bytes = (await response.arrayBuffer()).byteLength;
+          if (!response.ok) throw new Error(`GET ${entry.api}: HTTP ${response.status}`);
+          return performance.now() - started;
+        }),
+      1,
+    );
     figures.push(
       figure({
         name: `API ${entry.page}: first answer`,
@@ -83,16 +86,26 @@ async function browserFigures(database: ViewBenchDatabase, chromium: string): Pr
   try {
     for (const entry of cases(database)) {
       progress(`view: page ${entry.path}`);
-      const value = await repeat(RUNS, () =>
-        withServer(database.path, async (server) => {
-          const started = performance.now();
-          await page.goto(server.url + entry.path.slice(1));
-          await page.waitFor(`document.body.dataset.ready === "1"`, 60_000);
-          return performance.now() - started;
-        }),
-      1);
+      const value = await repeat(
+        RUNS,
+        () =>
+          withServer(database.path, async (server) => {
+            const started = performance.now();
+            await page.goto(server.url + entry.path.slice(1));
+            await page.waitFor(`document.body.dataset.ready === "1"`, 60_000);
+            return performance.now() - started;
+          }),
+        1,
+      );
       figures.push(
-        figure({ name: `page ${entry.page}: load to rendered`, unit: "ms", value, decimals: 0, goal: atMost(1000, "≤ 1 s"), note: `headless Chromium, ${entry.path.replace(/side=[^&]+/g, "side=…")}, fresh server each run` }),
+        figure({
+          name: `page ${entry.page}: load to rendered`,
+          unit: "ms",
+          value,
+          decimals: 0,
+          goal: atMost(1000, "≤ 1 s"),
+          note: `headless Chromium, ${entry.path.replace(/side=[^&]+/g, "side=…")}, fresh server each run`,
+        }),
       );
     }
     const train = database.trainRuns[0] ?? "";
@@ -117,7 +130,14 @@ async function browserFigures(database: ViewBenchDatabase, chromium: string): Pr
       }
     });
     figures.push(
-      figure({ name: "live update: step committed → drawn on the open page", unit: "ms", value: live, decimals: 0, goal: atMost(2000, "≤ 2 s"), note: "server checks data_version every 500 ms, then the page re-fetches its JSON and redraws" }),
+      figure({
+        name: "live update: step committed → drawn on the open page",
+        unit: "ms",
+        value: live,
+        decimals: 0,
+        goal: atMost(2000, "≤ 2 s"),
+        note: "server checks data_version every 500 ms, then the page re-fetches its JSON and redraws",
+      }),
     );
   } finally {
     await page.close();

@@ -100,17 +100,7 @@ export class InterruptedError extends MusiqueError {
  *   too_large     the answer exceeded its size cap (src/http/limits.ts)
  * auth, not_found and rejected are refusals (exit 5); every other kind exits 4.
  */
-export type FailureKind =
-  | "unreachable"
-  | "reset"
-  | "timeout"
-  | "auth"
-  | "not_found"
-  | "rejected"
-  | "rate_limited"
-  | "server"
-  | "malformed"
-  | "too_large";
+export type FailureKind = "unreachable" | "reset" | "timeout" | "auth" | "not_found" | "rejected" | "rate_limited" | "server" | "malformed" | "too_large";
 
 /** The kind of a non-2xx HTTP status. */
 export function kindOfStatus(status: number): FailureKind {
@@ -122,7 +112,7 @@ export function kindOfStatus(status: number): FailureKind {
 }
 
 /** Whether another attempt may help, by kind alone (a caller may be stricter: see withRetries). */
-export function isTransient(kind: FailureKind): boolean {
+function isTransient(kind: FailureKind): boolean {
   return kind === "unreachable" || kind === "reset" || kind === "timeout" || kind === "rate_limited" || kind === "server";
 }
 
@@ -259,7 +249,7 @@ export function isMusiqueError(error: unknown): error is MusiqueError {
 }
 
 /** Levenshtein distance, for did-you-mean suggestions. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const previous = new Array<number>(b.length + 1);
   for (let j = 0; j <= b.length; j++) previous[j] = j;
   for (let i = 1; i <= a.length; i++) {

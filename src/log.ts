@@ -50,7 +50,7 @@ const stderrReporter: ConsolaReporter = {
 };
 
 /** `reporter`, seeing every string argument with URL credentials redacted. */
-export function redacting(reporter: ConsolaReporter): ConsolaReporter {
+function redacting(reporter: ConsolaReporter): ConsolaReporter {
   return {
     log: (entry, context) =>
       reporter.log({ ...entry, args: entry.args.map((arg: unknown) => (typeof arg === "string" ? redactCredentials(arg) : arg)) }, context),
@@ -72,7 +72,7 @@ export function setLogLevel(level: LogLevel): void {
 }
 
 /** True when stderr is a terminal, so progress lines may redraw in place. */
-export function stderrIsTerminal(): boolean {
+function stderrIsTerminal(): boolean {
   return Boolean(process.stderr.isTTY);
 }
 

@@ -5,7 +5,7 @@ declare const BUILD_COMMIT: string | undefined;
 export const VERSION: string = packageJson.version;
 
 /** The git commit the binary was built from (scripts/build.ts defines it), or "dev". */
-export const BUILD: string = typeof BUILD_COMMIT === "string" ? BUILD_COMMIT : "dev";
+const BUILD: string = typeof BUILD_COMMIT === "string" ? BUILD_COMMIT : "dev";
 
 export function versionLine(): string {
   return `musique ${VERSION} (bun ${Bun.version}, commit ${BUILD})`;

@@ -33,16 +33,32 @@ const ALLOWED = {
   view: ["errors", "config", "log", "files", "text", "data", "metrics", "store", "report", "grpo", "worker"],
   worker: ["errors", "config", "log", "files", "store", "report"],
   cli: [
-    "init", "errors", "config", "log", "files", "version", "text", "http", "data", "lm", "retrieval", "program",
-    "metrics", "store", "grpo", "run", "report", "view", "worker",
+    "init",
+    "errors",
+    "config",
+    "log",
+    "files",
+    "version",
+    "text",
+    "http",
+    "data",
+    "lm",
+    "retrieval",
+    "program",
+    "metrics",
+    "store",
+    "grpo",
+    "run",
+    "report",
+    "view",
+    "worker",
   ],
 } as const satisfies Record<string, readonly string[]>;
 
 type Area = keyof typeof ALLOWED;
 
 /** Forbidden edges that exist today: "from → to" → who owns the fix and how. Only ever shrinks. */
-const PENDING: Record<string, string> = {
-};
+const PENDING: Record<string, string> = {};
 
 /**
  * Vocabulary files: a domain's names (retrievers, rewards, hop modes, training policies) live in
@@ -113,7 +129,10 @@ describe("the layer map", () => {
   test("every import between src/ folders is an allowed edge (or a pending one)", () => {
     const forbidden = found.inside
       .filter((edge) => !isAllowed(edge) && PENDING[`${edge.from} → ${edge.to}`] === undefined)
-      .map((edge) => `${edge.where}: ${edge.from} → ${edge.to} is not allowed (test/layers.test.ts ALLOWED, docs/DEVELOPING.md "What each area owns and may import")`);
+      .map(
+        (edge) =>
+          `${edge.where}: ${edge.from} → ${edge.to} is not allowed (test/layers.test.ts ALLOWED, docs/DEVELOPING.md "What each area owns and may import")`,
+      );
     expect(forbidden).toEqual([]);
   });
 
@@ -153,7 +172,8 @@ describe("the layer map", () => {
       }
       const named = [...new Set([...mayImport.matchAll(/`([a-z]+)`/g)].map((match) => match[1]))].sort();
       const expected = [...allowed].sort();
-      if (named.join(",") !== expected.join(",")) wrong.push(`${area}: the paragraph says ${named.join(", ") || "nothing"}, ALLOWED says ${expected.join(", ") || "nothing"}`);
+      if (named.join(",") !== expected.join(","))
+        wrong.push(`${area}: the paragraph says ${named.join(", ") || "nothing"}, ALLOWED says ${expected.join(", ") || "nothing"}`);
     }
     expect(wrong).toEqual([]);
   });

@@ -14,7 +14,7 @@ import { printErrorDocument, wantsJson } from "./_error-document.ts";
 import { commandHelp } from "./_help.ts";
 import { installSignalHandlers, signalExitCode, stopSignal } from "./_signals.ts";
 
-export interface CommandContext {
+interface CommandContext {
   /** Aborted on the first Ctrl-C, SIGTERM or SIGHUP: stop starting work, finish bookkeeping, exit (src/cli/_signals.ts). */
   signal: AbortSignal;
 }

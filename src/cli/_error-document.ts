@@ -18,7 +18,7 @@ const KINDS: Record<number, string> = {
   [ExitCode.hangup]: "interrupted",
 };
 
-export interface ErrorDocument {
+interface ErrorDocument {
   error: { message: string; cause: string | null; fix: string | null; exitCode: number; kind: string };
 }
 
@@ -28,7 +28,7 @@ export function wantsJson(words: readonly string[]): boolean {
   return (end < 0 ? words : words.slice(0, end)).includes("--json");
 }
 
-export function errorDocument(error: unknown, exitCode: number): ErrorDocument {
+function errorDocument(error: unknown, exitCode: number): ErrorDocument {
   if (isMusiqueError(error)) {
     return {
       error: { message: error.message, cause: error.hint ?? null, fix: error.fix ?? null, exitCode, kind: KINDS[exitCode] ?? "internal" },

@@ -25,7 +25,7 @@ function overlap(a: Set<string>, b: Set<string>): number {
 }
 
 /** The example to run: --id, --index, or the one whose question matches the given question. */
-export function pickExample(examples: readonly Example[], options: Pick<AskOptions, "id" | "index" | "question" | "datasets">): Example {
+function pickExample(examples: readonly Example[], options: Pick<AskOptions, "id" | "index" | "question" | "datasets">): Example {
   if (options.id !== undefined) {
     const found = examples.find((example) => example.id === options.id);
     if (!found) {
@@ -50,9 +50,7 @@ export function pickExample(examples: readonly Example[], options: Pick<AskOptio
     });
   }
   const asked = words(options.question);
-  const ranked = examples
-    .map((example) => ({ example, similarity: overlap(asked, words(example.question)) }))
-    .sort((a, b) => b.similarity - a.similarity);
+  const ranked = examples.map((example) => ({ example, similarity: overlap(asked, words(example.question)) })).sort((a, b) => b.similarity - a.similarity);
   const best = ranked[0];
   if (best && best.similarity >= 0.6) return best.example;
   const closest = ranked
@@ -95,7 +93,12 @@ export default musiqueCommand({
     if (options.json) printJson(trajectory);
     else process.stdout.write(renderTrajectory(trajectory));
     if (result.failure && result.failure.kind !== "format") {
-      const what = result.failure.kind === "deadline" ? "the example ran past --example-timeout" : result.failure.service === "lm" ? "the language model failed" : "retrieval failed";
+      const what =
+        result.failure.kind === "deadline"
+          ? "the example ran past --example-timeout"
+          : result.failure.service === "lm"
+            ? "the language model failed"
+            : "retrieval failed";
       log.error(`${what} in ${result.failure.module}: ${result.failure.message}`);
       return ExitCode.service;
     }

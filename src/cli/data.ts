@@ -16,7 +16,7 @@ function summaryText(summary: Summary): string {
 /** Repeated records listed one by one in the text output before only counting. */
 const DUPLICATES_SHOWN = 10;
 
-export function formatStats(stats: DatasetStats, skipped: number, duplicates: readonly DuplicateRecord[] = []): string {
+function formatStats(stats: DatasetStats, skipped: number, duplicates: readonly DuplicateRecord[] = []): string {
   const lines: string[] = [];
   lines.push(`${stats.examples} examples${skipped > 0 ? ` (${skipped} invalid rows skipped)` : ""}`);
   lines.push("");
@@ -41,7 +41,7 @@ export function formatStats(stats: DatasetStats, skipped: number, duplicates: re
   return lines.join("\n");
 }
 
-export function formatExample(example: Example, position: number, source: string): string {
+function formatExample(example: Example, position: number, source: string): string {
   const supporting = example.paragraphs
     .filter((paragraph) => paragraph.isSupporting)
     .map((paragraph) => `[${paragraph.idx}] ${paragraph.title}`)
@@ -58,7 +58,7 @@ export function formatExample(example: Example, position: number, source: string
   ].join("\n");
 }
 
-export async function runData(options: DataOptions, signal: AbortSignal): Promise<void> {
+async function runData(options: DataOptions, signal: AbortSignal): Promise<void> {
   const specs = options.specs.length > 0 ? options.specs.join(";") : options.datasets;
   const result = await loadExamples(specs, {
     revision: options.revision,

@@ -28,9 +28,7 @@ function cittyCommand(command: CommandDefinition): CommandDef {
 
 const root = defineCommand({
   meta: { name: "musique", version: VERSION, description: "evaluate and train a multi-hop QA program on MuSiQue" },
-  subCommands: Object.fromEntries(
-    Object.entries(COMMANDS).map(([name, load]) => [name, async () => cittyCommand(await load())]),
-  ),
+  subCommands: Object.fromEntries(Object.entries(COMMANDS).map(([name, load]) => [name, async () => cittyCommand(await load())])),
 });
 
 const words = process.argv.slice(2);

@@ -42,6 +42,9 @@ export default musiqueCommand({
     }
     const reports = names.map((name) => loadRunReport(store, name));
     if (options.json) printJson(tags.length > 0 ? reports : reports[0]);
-    else process.stdout.write(reports.map((report) => formatRunReport(report, streamWidth(process.stdout))).join("\n") + (options.html ? `html: ${options.html}\n` : ""));
+    else
+      process.stdout.write(
+        reports.map((report) => formatRunReport(report, streamWidth(process.stdout))).join("\n") + (options.html ? `html: ${options.html}\n` : ""),
+      );
   },
 });

@@ -26,7 +26,12 @@ export default musiqueCommand({
   description: "Rank each question's paragraphs with the question as query; report recall@k (no LM needed)",
   schema: RetrieveSchema,
   run: async (options, context) => {
-    const retriever = buildRetriever({ ...options, maxRetries: DEFAULTS.maxRetries, concurrency: DEFAULTS.serviceConcurrency, maxConcurrency: DEFAULTS.maxConcurrency });
+    const retriever = buildRetriever({
+      ...options,
+      maxRetries: DEFAULTS.maxRetries,
+      concurrency: DEFAULTS.serviceConcurrency,
+      maxConcurrency: DEFAULTS.maxConcurrency,
+    });
     // Fail in seconds, before any data is downloaded, if the rerank service is not there.
     await retriever.preflight(context.signal);
 
@@ -78,9 +83,7 @@ export default musiqueCommand({
       return;
     }
     process.stdout.write(
-      `recall of supporting paragraphs, ${retriever.name} retrieval, question as query (${loaded.sources.join("; ")})\n` +
-        formatRecallTable(report) +
-        "\n",
+      `recall of supporting paragraphs, ${retriever.name} retrieval, question as query (${loaded.sources.join("; ")})\n` + formatRecallTable(report) + "\n",
     );
   },
 });

@@ -74,7 +74,8 @@ function tagCommand(name: "tag" | "untag") {
       const changed = name === "tag" ? addTags(store, ids, options.tag) : removeTags(store, ids, options.tag);
       const verb = name === "tag" ? "tagged" : "untagged";
       if (options.json) printJson({ database: store.path, runs: runs.map((run) => run.name), tags: options.tag, changed });
-      else process.stdout.write(`${verb} ${runs.map((run) => run.name).join(", ")}: ${options.tag.join(", ")} (${changed} change${changed === 1 ? "" : "s"})\n`);
+      else
+        process.stdout.write(`${verb} ${runs.map((run) => run.name).join(", ")}: ${options.tag.join(", ")} (${changed} change${changed === 1 ? "" : "s"})\n`);
     },
   });
 }

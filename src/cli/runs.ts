@@ -17,7 +17,7 @@ import { printErrorDocument, wantsJson } from "./_error-document.ts";
 import { RUN_ACTIONS } from "./runs-actions.ts";
 
 /** Widest `musique runs` table without --wide. */
-export const RUNS_WIDTH = 120;
+const RUNS_WIDTH = 120;
 
 type ListedRun = RunSummary & RunSettings;
 
@@ -37,7 +37,7 @@ function shortModel(model: string | null): string {
  * and run names are cut with …); `wide` adds start time, after how many steps a training run's
  * scores were measured, recall, support F1, format failures, calls, tokens and dataset, and cuts nothing.
  */
-export function runsTable(runs: readonly ListedRun[], wide = false): string {
+function runsTable(runs: readonly ListedRun[], wide = false): string {
   const columns: Column[] = [
     { header: "run", minWidth: 16 },
     { header: "kind", align: "left" },
@@ -104,10 +104,12 @@ export function runsTable(runs: readonly ListedRun[], wide = false): string {
     "n: examples with a result (the scores are over these); missing: examples without one (service failures, not run)",
     ...rewardFootnote(versions.length === 1 ? versions[0] : undefined),
   ];
-  return formatTable(wide ? columns.map(({ header, align }) => ({ header, align })) : columns, rows, {
-    footnotes,
-    ...(wide ? {} : { maxWidth: RUNS_WIDTH }),
-  }) + "\n";
+  return (
+    formatTable(wide ? columns.map(({ header, align }) => ({ header, align })) : columns, rows, {
+      footnotes,
+      ...(wide ? {} : { maxWidth: RUNS_WIDTH }),
+    }) + "\n"
+  );
 }
 
 const list = musiqueCommand({

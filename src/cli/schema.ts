@@ -7,7 +7,7 @@ import storeDoc from "../../docs/store.md" with { type: "text" };
 import { SchemaSchema } from "../config/schemas.ts";
 import { schemaStatements } from "../store/index.ts";
 import { streamWidth } from "../text/stream.ts";
-import { hangingIndent, wrapText } from "../text/wrap.ts";
+import { hangingIndent } from "../text/wrap.ts";
 import { musiqueCommand, printJson } from "./_command.ts";
 
 function cells(line: string): string[] {
@@ -22,7 +22,7 @@ function cells(line: string): string[] {
  * Markdown for a terminal of `width` columns: the "## Code" section dropped (it is about the
  * source), and each table row as its first cell followed by "header: cell" lines, wrapped.
  */
-export function schemaText(markdown: string, width: number): string {
+function schemaText(markdown: string, width: number): string {
   const out: string[] = [];
   let header: string[] | null = null;
   let skipping = false;
@@ -45,7 +45,12 @@ export function schemaText(markdown: string, width: number): string {
       out.push(...hangingIndent(`${header?.[index + 1] ?? ""}:`, cell, 14, width, 4));
     });
   }
-  return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+  return (
+    out
+      .join("\n")
+      .replace(/\n{3,}/g, "\n\n")
+      .trimEnd() + "\n"
+  );
 }
 
 export default musiqueCommand({

@@ -11,7 +11,7 @@ const TRAIN_HELP = [
   "Arbor: commit 2c1b904 (pyproject 0.2.16; musique's conformance suite runs against it) or the arbor-ai 0.2.16 release; up to 0.2.8 is refused (no …/grpo/status), 0.2.9–0.2.15 are untested.",
   "Checked before any GPU time: --num-rollouts-per-step ≥ 2, ≥ --num-training-gpus × --gradient-accumulation and a multiple of it, dividing --batch-size × --num-training-gpus × --gradient-accumulation (Arbor's trainer rules; the message lists values that work); --temperature > 0; dataset sizes; --base-url is the Arbor server; Arbor answers (waits up to 300 s while Arbor launches a model).",
   "GPUs: Arbor holds a job's GPUs until it is cancelled or restarts. The job a run ends with terminate (its end, Ctrl-C, SIGTERM, SIGHUP) keeps vLLM serving the final weights on all its GPUs. --resume cancels the run's earlier job; any other: curl -X POST <arbor>/v1/fine_tuning/grpo/cancel -H 'content-type: application/json' -d '{\"job_id\":\"JOB\"}', or restart Arbor.",
-  "At the end: a health summary (rewards, groups with no reward spread, format failures, JSON fallback; a WARNING when most groups carry no signal) and the commands to serve the best checkpoint with vLLM (LoRA: --enable-lora --lora-modules) and to evaluate and compare it (README \"After training\").",
+  'At the end: a health summary (rewards, groups with no reward spread, format failures, JSON fallback; a WARNING when most groups carry no signal) and the commands to serve the best checkpoint with vLLM (LoRA: --enable-lora --lora-modules) and to evaluate and compare it (README "After training").',
   "Recovering: too few free GPUs → cancel the jobs the message names; initialize past --arbor-timeout, a crashed trainer (found by a step Arbor never accepts; the job is cancelled), a failed terminate, a stop signal → musique train --resume RUN (settles the earlier job, records its checkpoint_final, continues in a new job <run>-r<N>).",
 ].join("\n");
 
@@ -27,7 +27,8 @@ export default musiqueCommand({
     }
     const lines = [`run: ${summary.run}`, `steps completed: ${summary.stepsCompleted}`];
     if (summary.jobId) lines.push(`Arbor job: ${summary.jobId}`);
-    if (summary.best) lines.push(`best validation: reward ${summary.best.reward.toFixed(4)}, F1 ${summary.best.f1.toFixed(3)} after ${summary.best.step} steps`);
+    if (summary.best)
+      lines.push(`best validation: reward ${summary.best.reward.toFixed(4)}, F1 ${summary.best.f1.toFixed(3)} after ${summary.best.step} steps`);
     for (const checkpoint of summary.checkpoints) lines.push(`checkpoint ${checkpoint.name} (after ${checkpoint.step} steps): ${checkpoint.directory ?? "?"}`);
     if (summary.groupsFile) lines.push(`groups: ${summary.groupsFile}`);
     lines.push(`outputs: ${summary.outputDirectory}`, `database: ${summary.database}`);

@@ -145,7 +145,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const QUERY_FORMATS = ["table", "csv", "json"] as const;
 export type QueryFormat = (typeof QUERY_FORMATS)[number];
 
-
 /**
  * The per-user results database, the same from every working directory (README "The results
  * database"): `$XDG_DATA_HOME/musique/musique.db`, with XDG's fallback `~/.local/share` when

@@ -7,7 +7,19 @@ import * as v from "valibot";
 import { REWARDS } from "../metrics/reward-versions.ts";
 import { RERANK_APIS, RETRIEVER_ALIASES, RETRIEVERS } from "../retrieval/names.ts";
 import { DEFAULTS, defaultDatabasePath, LOG_LEVELS } from "./defaults.ts";
-import { RUN_NAME_PATTERN, booleanField, concurrencyField, enumField, integerField, numberField, numHopsField, portField, stringField, urlField, urlListField } from "./fields.ts";
+import {
+  RUN_NAME_PATTERN,
+  booleanField,
+  concurrencyField,
+  enumField,
+  integerField,
+  numberField,
+  numHopsField,
+  portField,
+  stringField,
+  urlField,
+  urlListField,
+} from "./fields.ts";
 import { flag } from "./flags.ts";
 
 /** --db: DEFAULTS.db (as --help shows it) stands for the per-user path. */
@@ -17,11 +29,15 @@ const databaseField = v.pipe(
 );
 
 export const globalEntries = {
-  db: flag(v.optional(databaseField, DEFAULTS.db), "results database, an SQLite file (musique schema describes it); one per user, the same from every folder; $XDG_DATA_HOME/musique/musique.db when XDG_DATA_HOME is set", {
-    group: "general",
-    valueHint: "file",
-    env: "MUSIQUE_DB",
-  }),
+  db: flag(
+    v.optional(databaseField, DEFAULTS.db),
+    "results database, an SQLite file (musique schema describes it); one per user, the same from every folder; $XDG_DATA_HOME/musique/musique.db when XDG_DATA_HOME is set",
+    {
+      group: "general",
+      valueHint: "file",
+      env: "MUSIQUE_DB",
+    },
+  ),
   logLevel: flag(v.optional(enumField(LOG_LEVELS), DEFAULTS.logLevel), "silent|error|warn|info|debug|trace (logs go to stderr)", {
     group: "general",
     valueHint: "level",
@@ -40,11 +56,10 @@ export function datasetsEntry(fallback: string) {
 }
 
 /** --limit: the recommended way to take N examples (README "Choosing examples"). */
-export const limitEntry = flag(
-  v.optional(integerField(1)),
-  "use N examples: the first N after the seeded shuffle (the same N for the same --seed)",
-  { group: "data", valueHint: "n" },
-);
+export const limitEntry = flag(v.optional(integerField(1)), "use N examples: the first N after the seeded shuffle (the same N for the same --seed)", {
+  group: "data",
+  valueHint: "n",
+});
 
 export const dataEntries = {
   revision: flag(v.optional(stringField("a revision (branch, tag or commit)")), "Hub revision for every spec without an @revision suffix", {
@@ -68,11 +83,10 @@ export const curriculumEntry = flag(v.optional(booleanField(), false), "sort tra
 });
 
 export const retrievalEntries = {
-  retriever: flag(
-    v.optional(enumField(RETRIEVERS, RETRIEVER_ALIASES), DEFAULTS.retriever),
-    "lexical (BM25; bm25 works too)|semantic|hybrid|golden",
-    { group: "retrieval", valueHint: "name" },
-  ),
+  retriever: flag(v.optional(enumField(RETRIEVERS, RETRIEVER_ALIASES), DEFAULTS.retriever), "lexical (BM25; bm25 works too)|semantic|hybrid|golden", {
+    group: "retrieval",
+    valueHint: "name",
+  }),
   topN: flag(v.optional(integerField(1, 20), DEFAULTS.topN), "documents retrieved per hop", { group: "retrieval", valueHint: "n" }),
   rerankUrl: flag(v.optional(urlField(), DEFAULTS.rerankUrl), "rerank service URL (musique init writes a compose file that starts it)", {
     group: "retrieval",
@@ -106,7 +120,7 @@ export function temperatureEntry(fallback: number) {
 /** The largest --concurrency / --max-concurrency accepted. */
 const CONCURRENCY_CEILING = 4096;
 
-export const concurrencyEntries = {
+const concurrencyEntries = {
   concurrency: flag(
     v.optional(concurrencyField(CONCURRENCY_CEILING), DEFAULTS.concurrency),
     "LM calls (and examples) in flight at once: auto finds each --base-url server's useful concurrency (backs off on 429/503 and queueing); a number fixes it",
@@ -146,11 +160,10 @@ export const lmEntries = {
     env: "OPENAI_API_KEY",
   }),
   maxTokens: flag(v.optional(integerField(1), DEFAULTS.maxTokens), "max completion tokens per call", { group: "model", valueHint: "n" }),
-  topP: flag(
-    v.optional(numberField(0, 1)),
-    "nucleus sampling top_p (not sent unless given: the server's default applies, as with DSPy)",
-    { group: "model", valueHint: "p" },
-  ),
+  topP: flag(v.optional(numberField(0, 1)), "nucleus sampling top_p (not sent unless given: the server's default applies, as with DSPy)", {
+    group: "model",
+    valueHint: "p",
+  }),
   maxRetries: flag(v.optional(integerField(0, 20), DEFAULTS.maxRetries), "retries per call on 408/409/429/5xx and connection errors", {
     group: "model",
     valueHint: "n",
@@ -167,17 +180,16 @@ export const lmEntries = {
   ),
 };
 
-export const rewardEntry = flag(v.optional(enumField(REWARDS), DEFAULTS.reward), "combined reward formula: v1 (seed) or v2", {
+const rewardEntry = flag(v.optional(enumField(REWARDS), DEFAULTS.reward), "combined reward formula: v1 (seed) or v2", {
   group: "program",
   valueHint: "v1|v2",
 });
 
 export const programEntries = {
-  numHops: flag(
-    v.optional(numHopsField(), DEFAULTS.numHops),
-    "hops per question: 1–6, auto (model decides), or gold (label's count; leaks the label)",
-    { group: "program", valueHint: "n|auto|gold" },
-  ),
+  numHops: flag(v.optional(numHopsField(), DEFAULTS.numHops), "hops per question: 1–6, auto (model decides), or gold (label's count; leaks the label)", {
+    group: "program",
+    valueHint: "n|auto|gold",
+  }),
   maxHops: flag(v.optional(integerField(1, 10), DEFAULTS.maxHops), "upper bound on hops with --num-hops auto", {
     group: "program",
     valueHint: "n",
@@ -198,12 +210,7 @@ export const programEntries = {
 /** --run-name with the command's default shown in --help. */
 export function runNameEntry(shownDefault: string) {
   return flag(
-    v.optional(
-      v.pipe(
-        stringField("a run name"),
-        v.regex(RUN_NAME_PATTERN, "must be letters, digits, '.', '_' or '-' (at most 128)"),
-      ),
-    ),
+    v.optional(v.pipe(stringField("a run name"), v.regex(RUN_NAME_PATTERN, "must be letters, digits, '.', '_' or '-' (at most 128)"))),
     "run name (also its folder under --output-dir)",
     { group: "output", valueHint: "name", shownDefault },
   );

@@ -107,11 +107,7 @@ function isHttpUrl(text: string): boolean {
 
 /** An http(s) URL; a trailing slash is kept as given (Arbor needs it, see arbor.md §1). */
 export function urlField() {
-  return v.pipe(
-    v.string("must be a URL"),
-    v.trim(),
-    v.check(isHttpUrl, "must be an http:// or https:// URL"),
-  );
+  return v.pipe(v.string("must be a URL"), v.trim(), v.check(isHttpUrl, "must be an http:// or https:// URL"));
 }
 
 /** A repeatable flag: `--x a --x b` or `--x a,b`. */

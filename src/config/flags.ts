@@ -27,7 +27,7 @@ export type FlagGroup = keyof typeof FLAG_GROUPS;
  * value: one value (`--x v` or `--x=v`); list: repeatable (`--x a --x b`); boolean: `--x`,
  * `--no-x`, `--x=false`; positional(s): words that are not flags.
  */
-export type FlagKind = "value" | "list" | "boolean" | "positional" | "positionals";
+type FlagKind = "value" | "list" | "boolean" | "positional" | "positionals";
 
 export type FlagMetadata = {
   group: FlagGroup;
@@ -44,7 +44,7 @@ export type FlagMetadata = {
 };
 
 /** A schema entry that is a flag: a schema piped through its description and metadata. */
-export type FlagSchema = v.GenericSchema<unknown, unknown> & {
+type FlagSchema = v.GenericSchema<unknown, unknown> & {
   readonly pipe: readonly [unknown, v.DescriptionAction<unknown, string>, v.MetadataAction<unknown, FlagMetadata>];
 };
 
@@ -77,7 +77,7 @@ export interface FlagDefinition {
   required: boolean;
 }
 
-export function kebab(key: string): string {
+function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 }
 
@@ -88,7 +88,7 @@ function shown(value: unknown): string | undefined {
 }
 
 /** The flag of one schema entry. */
-export function flagOf(key: string, entry: FlagSchema): FlagDefinition {
+function flagOf(key: string, entry: FlagSchema): FlagDefinition {
   const [, description, metadata] = entry.pipe;
   const info = metadata.metadata;
   const optional = (entry as { type?: string }).type === "optional";

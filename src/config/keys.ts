@@ -11,7 +11,7 @@ export function snakeCase(key: string): string {
 }
 
 /** `num_hops` → `numHops` (a camelCase key stays as it is). */
-export function camelCase(key: string): string {
+function camelCase(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
 }
 

@@ -23,4 +23,3 @@ export const operationalKeys = [
   "arborTimeout",
   "onInterrupt",
 ] as const;
-

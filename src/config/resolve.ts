@@ -10,7 +10,7 @@ import * as v from "valibot";
 import { UsageError, didYouMean } from "../errors.ts";
 import { flagsOf, type CommandSchema, type FlagDefinition } from "./flags.ts";
 
-export type RawValue = string | boolean | string[];
+type RawValue = string | boolean | string[];
 export type RawOptions = Record<string, RawValue>;
 
 const HELP_WORDS = new Set(["--help", "-h"]);
@@ -116,11 +116,7 @@ function describeValue(value: unknown): string {
   return String(value);
 }
 
-export function resolveOptions<S extends CommandSchema>(
-  schema: S,
-  raw: RawOptions,
-  env: Record<string, string | undefined> = process.env,
-): v.InferOutput<S> {
+export function resolveOptions<S extends CommandSchema>(schema: S, raw: RawOptions, env: Record<string, string | undefined> = process.env): v.InferOutput<S> {
   const flags = new Map(flagsOf(schema).map((flag) => [flag.key, flag]));
   const merged: Record<string, unknown> = {};
   const fromEnv = new Map<string, string>();

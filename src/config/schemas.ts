@@ -19,7 +19,6 @@ import {
   programEntries,
   resumeEntry,
   retrievalEntries,
-  rewardEntry,
   runNameEntry,
   temperatureEntry,
 } from "./entries.ts";

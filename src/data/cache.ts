@@ -15,7 +15,7 @@ import { temporaryPath, writeFileAtomic } from "../files.ts";
 
 export type Environment = Record<string, string | undefined>;
 
-export const MANIFEST = "manifest.json";
+const MANIFEST = "manifest.json";
 
 export interface CacheManifest {
   /** Shard files in this folder, in row order. */
@@ -49,18 +49,8 @@ export function safeComponent(text: string): string {
 }
 
 /** The cache folder of one Hub split at one revision. */
-export function splitCacheDir(
-  env: Environment,
-  key: { name: string; config: string; split: string; revision: string | undefined },
-): string {
-  return join(
-    cacheRoot(env),
-    "datasets",
-    safeComponent(key.name),
-    safeComponent(key.config),
-    safeComponent(key.split),
-    safeComponent(key.revision ?? "main"),
-  );
+export function splitCacheDir(env: Environment, key: { name: string; config: string; split: string; revision: string | undefined }): string {
+  return join(cacheRoot(env), "datasets", safeComponent(key.name), safeComponent(key.config), safeComponent(key.split), safeComponent(key.revision ?? "main"));
 }
 
 /**

@@ -62,13 +62,10 @@ export class DuplicateIds {
       return true;
     }
     if (earlier.hash !== hash) {
-      throw new DataError(
-        `two different records have the id "${example.id}": ${this.describe(earlier.place)} and ${this.describe(place)}`,
-        {
-          cause: "results are stored per example id, so one of them would overwrite the other",
-          fix: "remove or rename one of them (ids must be unique across all --datasets specs)",
-        },
-      );
+      throw new DataError(`two different records have the id "${example.id}": ${this.describe(earlier.place)} and ${this.describe(place)}`, {
+        cause: "results are stored per example id, so one of them would overwrite the other",
+        fix: "remove or rename one of them (ids must be unique across all --datasets specs)",
+      });
     }
     this.dropped.push({ id: example.id, kept: earlier.place, dropped: place });
     return false;

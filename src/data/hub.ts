@@ -35,8 +35,8 @@ const SERVICE = "Hugging Face Hub";
 /** An unfinished download untouched this long (and whose process is gone) is removed. */
 const ORPHAN_QUIET_MS = 60_000;
 /** Downloads smaller than this show no progress line. */
-export const PROGRESS_MIN_BYTES = 5 * 1024 * 1024;
-export const CONVERSION_BRANCH = "refs/convert/parquet";
+const PROGRESS_MIN_BYTES = 5 * 1024 * 1024;
+const CONVERSION_BRANCH = "refs/convert/parquet";
 
 export interface HubOptions {
   env: Environment;
@@ -47,7 +47,7 @@ export interface HubOptions {
   progress?: Partial<Pick<ProgressOptions, "quietBelow" | "intervalMs" | "now" | "output">> | undefined;
 }
 
-export interface HubSettings {
+interface HubSettings {
   endpoint: string;
   token: string | undefined;
   offline: boolean;
@@ -59,7 +59,7 @@ function truthy(value: string | undefined): boolean {
   return value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
 }
 
-export function hubSettings(env: Environment): HubSettings {
+function hubSettings(env: Environment): HubSettings {
   const endpoint = (env.HF_ENDPOINT?.trim() || DEFAULTS.hubEndpoint).replace(/\/+$/, "");
   const token = env.HF_TOKEN?.trim() || env.HUGGING_FACE_HUB_TOKEN?.trim() || undefined;
   const timeoutSeconds = Number(env.HF_HUB_DOWNLOAD_TIMEOUT);

@@ -17,13 +17,9 @@ import { describeSpec, parseDatasetSpecs, type DatasetSpec, type HubSpec } from 
 import type { Example } from "./types.ts";
 import { EXAMPLE_ROWS, RowValidator } from "./validate.ts";
 
-export type { Example, Paragraph, DecompositionStep } from "./types.ts";
+export type { Example } from "./types.ts";
 export type { DuplicateRecord } from "./duplicates.ts";
 export { datasetStats, type DatasetStats, type Summary } from "./stats.ts";
-export { parseDatasetSpecs, describeSpec, SPEC_SYNTAX, type DatasetSpec } from "./spec.ts";
-export { applyNoise, curriculumOrder, prepareExamples, type PrepareOptions } from "./prepare.ts";
-export { mulberry32, shuffle, deriveSeed, randomFor, type Random } from "./random.ts";
-export { cacheRoot } from "./cache.ts";
 
 export interface LoadOptions {
   /** Hub revision for every spec without its own `@revision` (undefined or "main" = latest). */

@@ -12,7 +12,7 @@ import type { Example } from "./types.ts";
 import { EXAMPLE_ROWS, RowValidator, checkAgainst, type RowKind } from "./validate.ts";
 
 /** Lines of an official predictions file. */
-export const PREDICTION_ROWS: RowKind<PredictionRecord> = {
+const PREDICTION_ROWS: RowKind<PredictionRecord> = {
   check: (value) => {
     const checked = checkAgainst(PredictionSchema, value);
     if (!("accepted" in checked)) return checked;
@@ -26,7 +26,8 @@ export const PREDICTION_ROWS: RowKind<PredictionRecord> = {
       },
     };
   },
-  cause: "the line does not follow the official predictions format: one JSON object per line, {id, predicted_answer, predicted_support_idxs, predicted_answerable}",
+  cause:
+    "the line does not follow the official predictions format: one JSON object per line, {id, predicted_answer, predicted_support_idxs, predicted_answerable}",
   fix: "fix or remove the line",
 };
 
@@ -61,4 +62,3 @@ export async function readGoldFile(path: string): Promise<GoldRecord[]> {
 export function readPredictionsFile(path: string): Promise<PredictionRecord[]> {
   return readAll(path, "predictions", PREDICTION_ROWS);
 }
-

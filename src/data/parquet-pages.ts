@@ -9,15 +9,7 @@
  * functions parquetRead uses). Memory is one batch of rows plus one page per column, whatever
  * the row group size; pages need not start at row boundaries.
  */
-import {
-  parquetSchema,
-  type AsyncBuffer,
-  type ColumnMetaData,
-  type DecodedArray,
-  type FileMetaData,
-  type ParquetParsers,
-  type SchemaTree,
-} from "hyparquet";
+import { parquetSchema, type AsyncBuffer, type ColumnMetaData, type DecodedArray, type FileMetaData, type ParquetParsers, type SchemaTree } from "hyparquet";
 import { assembleNested } from "hyparquet/src/assemble.js";
 import { parquetHeader, readPage } from "hyparquet/src/column.js";
 import { convert, DEFAULT_PARSERS } from "hyparquet/src/convert.js";

@@ -16,7 +16,7 @@ import { holdsReplacement } from "./utf8.ts";
 import type { RawRow } from "./validate.ts";
 
 /** Rows decoded at once (a row group is read in batches of this many rows). */
-export const BATCH_ROWS = 500;
+const BATCH_ROWS = 500;
 
 /** An AsyncBuffer that reads byte ranges of an open file (the file is never read whole). */
 function fileBuffer(handle: FileHandle, byteLength: number): AsyncBuffer {
@@ -47,16 +47,13 @@ const NOT_PARQUET = /footer != PAR1|too short|unexpected end of file|cut short/;
 function corruptParquet(name: string, fix: string, error: unknown): DataError {
   const detail = error instanceof Error ? error.message : String(error);
   const notParquet = NOT_PARQUET.test(detail);
-  return new DataError(
-    `${name}: cannot read it as Parquet: ${notParquet ? "it is not a Parquet file or it is cut short" : "the file is corrupt"}`,
-    {
-      cause: notParquet
-        ? "a Parquet file ends with the PAR1 footer and its metadata; this one does not (an incomplete copy or download?)"
-        : "a page or its metadata does not decode (a damaged or incomplete copy?)",
-      fix,
-      error,
-    },
-  );
+  return new DataError(`${name}: cannot read it as Parquet: ${notParquet ? "it is not a Parquet file or it is cut short" : "the file is corrupt"}`, {
+    cause: notParquet
+      ? "a Parquet file ends with the PAR1 footer and its metadata; this one does not (an incomplete copy or download?)"
+      : "a page or its metadata does not decode (a damaged or incomplete copy?)",
+    fix,
+    error,
+  });
 }
 
 export interface ParquetRowsOptions {

@@ -20,7 +20,7 @@ export function mulberry32(seed: number): Random {
 }
 
 /** FNV-1a over the UTF-16 code units of `text`, then a murmur3 finaliser: a 32-bit hash. */
-export function hashString(text: string, basis = 0x811c9dc5): number {
+function hashString(text: string, basis = 0x811c9dc5): number {
   let hash = basis >>> 0;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
@@ -48,7 +48,7 @@ export function randomFor(seed: number, key: string): Random {
 }
 
 /** A uniform integer in [0, n). */
-export function randomInt(random: Random, n: number): number {
+function randomInt(random: Random, n: number): number {
   return Math.floor(random() * n);
 }
 

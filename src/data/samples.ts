@@ -16,8 +16,3 @@ const SAMPLES: Record<SampleName, { text: string; file: string }> = {
 export function sampleText(name: SampleName): string {
   return SAMPLES[name].text;
 }
-
-/** The file name the sample was copied from (test/fixtures/), for messages. */
-export function sampleFile(name: SampleName): string {
-  return SAMPLES[name].file;
-}

@@ -17,7 +17,7 @@ export interface Slice {
   end: number | undefined;
 }
 
-export type LocalFormat = "jsonl" | "json" | "parquet";
+type LocalFormat = "jsonl" | "json" | "parquet";
 export type SampleName = "sample" | "sample-train";
 
 interface SpecBase {
@@ -49,7 +49,7 @@ export interface SampleSpec extends SpecBase {
 
 export type DatasetSpec = HubSpec | FileSpec | SampleSpec;
 
-export const SPEC_SYNTAX =
+const SPEC_SYNTAX =
   "write name,config,split (e.g. bdsaglam/musique,answerable,validation), optionally with a slice " +
   "[start:end] after the split and @revision at the end (bdsaglam/musique,answerable,validation[:100]@abc123), " +
   "a local .jsonl/.json/.parquet file, or sample / sample-train; join several with ';'";
@@ -77,7 +77,7 @@ function parseBound(text: string, spec: string): number | undefined {
 }
 
 /** `[:100]`, `[100:200]`, `[100:]` → Slice. */
-export function parseSlice(inner: string, spec: string): Slice {
+function parseSlice(inner: string, spec: string): Slice {
   const parts = inner.split(":");
   if (parts.length !== 2) throw specError(spec, `slice "[${inner}]" must look like [start:end], [:end] or [start:]`);
   const start = parseBound(parts[0] ?? "", spec) ?? 0;

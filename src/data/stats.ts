@@ -28,7 +28,7 @@ export interface DatasetStats {
   answerable: number;
 }
 
-export function summarize(values: readonly number[]): Summary {
+function summarize(values: readonly number[]): Summary {
   if (values.length === 0) return { min: 0, mean: 0, max: 0, total: 0 };
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
@@ -55,10 +55,7 @@ function sortedRecord(counts: Map<string, number>, compare: (a: string, b: strin
  * Statistics of `examples`. Pass `sources` (names) and `sourceOfExample` (an index into
  * `sources` per example, as returned by loadExamples) to count examples per source.
  */
-export function datasetStats(
-  examples: readonly Example[],
-  bySource?: { sources: readonly string[]; sourceOfExample: readonly number[] },
-): DatasetStats {
+export function datasetStats(examples: readonly Example[], bySource?: { sources: readonly string[]; sourceOfExample: readonly number[] }): DatasetStats {
   const perSource = bySource
     ? bySource.sources.map((source, index) => ({
         source,

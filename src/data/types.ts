@@ -12,7 +12,7 @@ export interface Paragraph {
   isSupporting: boolean;
 }
 
-export interface DecompositionStep {
+interface DecompositionStep {
   id: number;
   question: string;
   answer: string;

@@ -87,8 +87,7 @@ export function checkAgainst<S extends v.GenericSchema<unknown, unknown>>(schema
   const field = fieldPath(issue);
   if (field === "") return { field: "(row)", reason: `must be a JSON object, got ${describeReceived(value)}` };
   if (issue.input === undefined && issue.kind === "schema") return { field, reason: "is missing" };
-  const expected =
-    issue.kind === "schema" && issue.type !== "union" ? `must be ${expectedText(issue.expected)}` : issue.message;
+  const expected = issue.kind === "schema" && issue.type !== "union" ? `must be ${expectedText(issue.expected)}` : issue.message;
   return { field, reason: `${expected}, got ${describeReceived(issue.input)}` };
 }
 

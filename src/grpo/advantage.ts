@@ -9,7 +9,7 @@ import { isZeroSpread, mean, unbiasedStandardDeviation } from "../metrics/group-
 
 export { mean, unbiasedStandardDeviation };
 
-export const ADVANTAGE_EPSILON = 1e-4;
+const ADVANTAGE_EPSILON = 1e-4;
 
 export function groupAdvantages(rewards: readonly number[], scaleRewards = true): number[] {
   if (rewards.length === 0) return [];

@@ -15,7 +15,7 @@ const ARBOR_START_COMMAND = "python -m arbor.cli serve --arbor-config arbor.yaml
 /** How to start Arbor, in a message: the command and where its arbor.yaml comes from. */
 export const ARBOR_START = `\`${ARBOR_START_COMMAND}\` (\`musique init\` writes arbor.yaml)`;
 /** The first release with the batch-id protocol, step metrics and checkpoint records musique relies on. */
-export const ARBOR_MINIMUM_VERSION = "0.2.16";
+const ARBOR_MINIMUM_VERSION = "0.2.16";
 export const ARBOR_UPGRADE_COMMAND = `pip install -U "arbor-ai>=${ARBOR_MINIMUM_VERSION}"`;
 
 export type ArborOperation = "initialize" | "status" | "step" | "checkpoint" | "terminate" | "cancel" | "probe";
@@ -33,7 +33,7 @@ export interface ArborErrorContext {
 }
 
 /** What an error body said, in whichever of Arbor's shapes it came. */
-export interface ArborErrorBody {
+interface ArborErrorBody {
   /** HEAD: the Python exception class. */
   type?: string;
   /** HEAD: str(exception); FastAPI: the detail string. */
@@ -48,7 +48,7 @@ export interface ArborErrorBody {
  * the message. A body that was not JSON (an HTML error page, LEGACY Arbor's plain text) is kept as
  * its excerpt.
  */
-export function readArborErrorBody(error: ServiceError): ArborErrorBody {
+function readArborErrorBody(error: ServiceError): ArborErrorBody {
   const body: ArborErrorBody = { raw: error.body ?? "" };
   const json = error.json;
   if (typeof json !== "object" || json === null || Array.isArray(json)) return body;
@@ -136,9 +136,7 @@ export function describeArborError(error: ServiceError, context: ArborErrorConte
   if (error.kind === "unreachable") {
     return rebuild(error, context, `Arbor is not running at ${baseUrl} (${operation} could not connect)`, {
       cause: error.hint ?? "connection refused",
-      fix:
-        `start it with ${ARBOR_START} (it listens on port 7453 by default), ` +
-        "or point musique at it with --port or --arbor-url",
+      fix: `start it with ${ARBOR_START} (it listens on port 7453 by default), ` + "or point musique at it with --port or --arbor-url",
     });
   }
   if (status === undefined || error.kind === "malformed" || error.kind === "too_large") return error;

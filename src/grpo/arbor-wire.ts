@@ -7,7 +7,7 @@
  */
 import * as v from "valibot";
 
-export interface WireChatMessage {
+interface WireChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
 }
@@ -19,7 +19,7 @@ export interface GrpoChatData {
   reward: number;
 }
 
-export interface LoraConfigWire {
+interface LoraConfigWire {
   r: number;
   lora_alpha: number;
   target_modules: string[];
@@ -91,11 +91,11 @@ export const TRAINER_CONFIG_KEYS = [
 ] as const satisfies ReadonlyArray<keyof TrainerConfigWire>;
 
 /** `InferenceLaunchRequest` as musique sends it: the model only (vLLM then uses the model's own context length). */
-export interface InferenceConfigWire {
+interface InferenceConfigWire {
   model: string;
 }
 
-export interface GpuConfigWire {
+interface GpuConfigWire {
   type: "multi";
   multi: { num_inference_gpus: number; num_training_gpus: number };
 }
@@ -161,19 +161,14 @@ const CheckpointRecordWireSchema = v.looseObject({
   timestamp: v.optional(v.nullable(v.number())),
 });
 
-export const GrpoStatusWireSchema = v.looseObject({
+const GrpoStatusWireSchema = v.looseObject({
   job_id: v.string(),
   status: v.optional(v.nullable(v.string()), null),
   current_model: v.string(),
-  checkpoints: v.optional(
-    v.nullable(v.record(v.string(), v.union([v.string(), CheckpointRecordWireSchema]))),
-    {},
-  ),
+  checkpoints: v.optional(v.nullable(v.record(v.string(), v.union([v.string(), CheckpointRecordWireSchema]))), {}),
   last_checkpoint: v.optional(v.nullable(v.string()), null),
   pending_batch_ids: v.optional(v.nullable(v.array(v.pipe(v.number(), v.integer()))), []),
 });
-
-export type GrpoStatusWire = v.InferOutput<typeof GrpoStatusWireSchema>;
 
 /** Parse a GRPOStatus body; returns the issues as one line when it does not match. */
 export function parseGrpoStatus(body: unknown): { ok: true; status: GrpoStatus } | { ok: false; problem: string } {

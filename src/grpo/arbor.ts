@@ -16,20 +16,8 @@ import { fetchOrThrow, type ServiceResponse } from "../http/fetch.ts";
 import { ARBOR_STATUS_LIMIT_BYTES } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { log, retryLog } from "../log.ts";
-import {
-  ARBOR_SERVICE,
-  ARBOR_START,
-  ARBOR_UPGRADE_COMMAND,
-  describeArborError,
-  type ArborOperation,
-} from "./arbor-errors.ts";
-import {
-  parseGrpoStatus,
-  type CheckpointRequest,
-  type GrpoStatus,
-  type InitializeRequest,
-  type StepRequest,
-} from "./arbor-wire.ts";
+import { ARBOR_SERVICE, ARBOR_START, ARBOR_UPGRADE_COMMAND, describeArborError, type ArborOperation } from "./arbor-errors.ts";
+import { parseGrpoStatus, type CheckpointRequest, type GrpoStatus, type InitializeRequest, type StepRequest } from "./arbor-wire.ts";
 import { expectedJobId } from "./trainer-config.ts";
 
 /**
@@ -56,9 +44,9 @@ export interface CallOptions {
 }
 
 /** Seconds between "waiting for Arbor to load the model…" lines during initialize. */
-export const INITIALIZE_PROGRESS_INTERVAL_SECONDS = 30;
+const INITIALIZE_PROGRESS_INTERVAL_SECONDS = 30;
 /** Seconds the preflight probe waits: a running Arbor answers /status from memory at once. */
-export const PROBE_TIMEOUT_SECONDS = 10;
+const PROBE_TIMEOUT_SECONDS = 10;
 /** A job id no Arbor has: HEAD answers 400 KeyError for it. */
 export const PROBE_JOB_ID = "musique-probe:no-such-job";
 
@@ -118,19 +106,14 @@ export class ArborClient {
     this.requestTimeoutSeconds = options.requestTimeoutSeconds ?? DEFAULTS.arborStepTimeoutSeconds;
     this.maxRetries = options.maxRetries ?? DEFAULTS.maxRetries;
     this.progressIntervalSeconds = options.progressIntervalSeconds ?? INITIALIZE_PROGRESS_INTERVAL_SECONDS;
-    this.onWaiting =
-      options.onWaiting ??
-      ((elapsed) => log.info(`waiting for Arbor to load the model… (${Math.round(elapsed)}s)`));
+    this.onWaiting = options.onWaiting ?? ((elapsed) => log.info(`waiting for Arbor to load the model… (${Math.round(elapsed)}s)`));
     this.retry = options.retry;
   }
 
   /** Launch vLLM and the trainer for a new GRPO job; blocks for minutes. */
   async initialize(request: InitializeRequest, signal?: AbortSignal): Promise<GrpoStatus> {
     const started = performance.now();
-    const timer = setInterval(
-      () => this.onWaiting((performance.now() - started) / 1000),
-      this.progressIntervalSeconds * 1000,
-    );
+    const timer = setInterval(() => this.onWaiting((performance.now() - started) / 1000), this.progressIntervalSeconds * 1000);
     try {
       return await this.call(
         {
@@ -161,12 +144,7 @@ export class ArborClient {
   }
 
   /** Save the current weights as <storage>/<job>/checkpoints/<name>; blocks until saved. */
-  checkpoint(
-    jobId: string,
-    checkpointName: string,
-    metadata?: Record<string, unknown>,
-    signal?: AbortSignal,
-  ): Promise<GrpoStatus> {
+  checkpoint(jobId: string, checkpointName: string, metadata?: Record<string, unknown>, signal?: AbortSignal): Promise<GrpoStatus> {
     const body: CheckpointRequest = { job_id: jobId, checkpoint_name: checkpointName };
     if (metadata !== undefined) body.metadata = metadata;
     return this.call(this.spec("checkpoint", body, jobId, false), signal);
@@ -260,30 +238,21 @@ export class ArborClient {
     }
     const parsed = parseGrpoStatus(body);
     if (parsed.ok) return parsed.status;
-    throw response.malformed(
-      `something that is not a GRPO status to ${operation}`,
-      text,
-      {
-        cause: `${parsed.problem} — the server is not Arbor HEAD, or a different Arbor version`,
-        fix: `check the URL, and ${ARBOR_UPGRADE_COMMAND}`,
-      },
-    );
+    throw response.malformed(`something that is not a GRPO status to ${operation}`, text, {
+      cause: `${parsed.problem} — the server is not Arbor HEAD, or a different Arbor version`,
+      fix: `check the URL, and ${ARBOR_UPGRADE_COMMAND}`,
+    });
   }
 }
 
-export type ArborProbeResult =
-  | { state: "running"; baseUrl: string }
-  | { state: "legacy" | "down" | "unexpected"; baseUrl: string; error: ServiceError };
+export type ArborProbeResult = { state: "running"; baseUrl: string } | { state: "legacy" | "down" | "unexpected"; baseUrl: string; error: ServiceError };
 
 /**
  * Is a HEAD Arbor listening at `baseUrl`? Arbor has no health route and no /v1/models, so ask for
  * the status of a job that does not exist: 400 (KeyError) means HEAD Arbor is there; 404 means an
  * Arbor older than the batch-id protocol; a refused connection means nothing is running.
  */
-export async function probeArbor(
-  baseUrl: string,
-  options: { timeoutSeconds?: number; signal?: AbortSignal } = {},
-): Promise<ArborProbeResult> {
+export async function probeArbor(baseUrl: string, options: { timeoutSeconds?: number; signal?: AbortSignal } = {}): Promise<ArborProbeResult> {
   const base = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
   const url = new URL("fine_tuning/grpo/status", base).toString();
   const context = {

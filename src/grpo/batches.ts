@@ -23,7 +23,7 @@ import { ARBOR_SERVICE } from "./arbor-errors.ts";
 import type { GrpoChatData, GrpoStatus, StepRequest } from "./arbor-wire.ts";
 
 /** Arbor refreshes pending_batch_ids about every 0.5 s. */
-export const STATUS_POLL_INTERVAL_MS = 500;
+const STATUS_POLL_INTERVAL_MS = 500;
 /** Seconds a liveness /status may take before Arbor counts as busy rather than the trainer as lost. */
 const LIVENESS_STATUS_SECONDS = 10;
 
@@ -227,10 +227,7 @@ export class BatchFeeder {
       return null;
     })();
     try {
-      const result = await Promise.race([
-        step.then((status) => ({ status })),
-        watch.then((lost) => (lost ? { lost } : new Promise<never>(() => {}))),
-      ]);
+      const result = await Promise.race([step.then((status) => ({ status })), watch.then((lost) => (lost ? { lost } : new Promise<never>(() => {})))]);
       if ("lost" in result) {
         controller.abort(result.lost);
         step.catch(() => undefined);

@@ -16,7 +16,7 @@ import { isServiceFailure, type ProgramResult } from "../program/types.ts";
 import { missingCauses } from "../metrics/run-scores.ts";
 
 /** One dev example's run and its score (already recorded by the runner). */
-export interface DevRun {
+interface DevRun {
   example: Example;
   result: ProgramResult;
   score: ExampleScore;

@@ -14,16 +14,14 @@ import { ARBOR_SERVICE } from "./arbor-errors.ts";
 import type { InitializeRequest } from "./arbor-wire.ts";
 
 /** Does this error say Arbor could not allocate GPUs? */
-export function isGpuShortage(error: ServiceError): boolean {
+function isGpuShortage(error: ServiceError): boolean {
   return error.status === 500 && isArborGpuShortage(error.message);
 }
 
 /** What holds Arbor's GPUs (with the jobs this database started there) and how to free them. */
-export function gpuHoldersText(store: Store | null, baseUrl: string): { holders: string; free: string } {
+function gpuHoldersText(store: Store | null, baseUrl: string): { holders: string; free: string } {
   const jobs = store ? jobsHoldingGpus(store, baseUrl) : [];
-  const listed = jobs
-    .slice(-5)
-    .map((job) => `${job.jobId ?? `(initialize of ${job.arborRunName} never answered)`} (run ${job.runName}, ${job.status})`);
+  const listed = jobs.slice(-5).map((job) => `${job.jobId ?? `(initialize of ${job.arborRunName} never answered)`} (run ${job.runName}, ${job.status})`);
   const holders = ARBOR_GPU_HOLDERS + (listed.length > 0 ? `; jobs musique started there that may hold GPUs: ${listed.join(", ")}` : "");
   return { holders, free: arborGpuFix(baseUrl) };
 }

@@ -51,7 +51,7 @@ export interface Rollout {
 }
 
 /** The canonical completion text of a parsed call. */
-export type CompletionRenderer = (call: ModuleCallTrace) => string;
+type CompletionRenderer = (call: ModuleCallTrace) => string;
 
 /** formatCompletion of the call's module signature over its parsed outputs. */
 export function canonicalCompletion(call: ModuleCallTrace, program: Program = DEFAULT_PROGRAM): string {
@@ -60,9 +60,9 @@ export function canonicalCompletion(call: ModuleCallTrace, program: Program = DE
 }
 
 /** Where each sample of a group came from. */
-export type SampleSource = "parsed" | "rescued" | "format_failure" | "padding";
+type SampleSource = "parsed" | "rescued" | "format_failure" | "padding";
 
-export interface SampleOrigin {
+interface SampleOrigin {
   rollout: number;
   source: SampleSource;
 }
@@ -78,7 +78,7 @@ export interface GrpoGroup {
   padded: number;
 }
 
-export interface SkippedPair {
+interface SkippedPair {
   module: ModuleName;
   invocation: number;
   /** Rollout indexes (among the usable ones) that never reached this call. */
@@ -223,9 +223,7 @@ export function buildGroups(rollouts: readonly Rollout[], options: GroupBuildOpt
       module,
       invocation,
       samples: full.map((item) => item.sample),
-      origins: full.map((item, position) =>
-        position < items.length ? item.origin : { rollout: item.origin.rollout, source: "padding" },
-      ),
+      origins: full.map((item, position) => (position < items.length ? item.origin : { rollout: item.origin.rollout, source: "padding" })),
       formatFailures: items.filter((item) => item.origin.source === "format_failure").length,
       padded: Math.max(0, groupSize - items.length),
     });
@@ -234,9 +232,7 @@ export function buildGroups(rollouts: readonly Rollout[], options: GroupBuildOpt
 }
 
 /** DSPy's order of predictors in a GRPO step (named_predictors of the program; decide last). */
-const PREDICTOR_ORDER: readonly ModuleName[] = Object.keys(PREDICTOR_NAMES).filter(
-  (name): name is ModuleName => name in PREDICTOR_NAMES,
-);
+const PREDICTOR_ORDER: readonly ModuleName[] = Object.keys(PREDICTOR_NAMES).filter((name): name is ModuleName => name in PREDICTOR_NAMES);
 
 /**
  * The order DSPy posts a step's groups in: predictor-major, then example (in the given order),

@@ -15,13 +15,14 @@ import { recordArborJobStart, updateArborJob, type ArborJobRecord, type ArborJob
 import { checkpointsOf, recordCheckpoint, stepOfBatch } from "../store/training.ts";
 import type { ArborClient } from "./arbor.ts";
 import { cancelCommand } from "./arbor-errors.ts";
+import { TrainerLostError } from "./batches.ts";
 import type { CheckpointRecord, GrpoStatus, InitializeRequest } from "./arbor-wire.ts";
 import { gpuShortage } from "./gpu-messages.ts";
 import { harvestTrainerLog } from "./trainer-log.ts";
 import { expectedJobId, HF_SAVE_STEPS } from "./trainer-config.ts";
 
 /** How long stopping a job may wait for Arbor: within the shutdown grace after a signal, with time left to record. */
-export const STOP_WAIT_SECONDS = Math.max(10, DEFAULTS.shutdownGraceSeconds - 30);
+const STOP_WAIT_SECONDS = Math.max(10, DEFAULTS.shutdownGraceSeconds - 30);
 
 export interface JobStart {
   store: Store;
@@ -82,7 +83,9 @@ export class ArborJob {
       // so the resume (or the GPU message) looks for it. Anything else: Arbor refused it.
       if (error instanceof InterruptedError || start.signal.aborted) {
         const id = expectedJobId(request.model, start.arborRunName);
-        log.warn(`Arbor goes on starting job ${id} and will hold its GPUs: the resume settles it once it is up, or cancel it: ${cancelCommand(arbor.baseUrl, id)}`);
+        log.warn(
+          `Arbor goes on starting job ${id} and will hold its GPUs: the resume settles it once it is up, or cancel it: ${cancelCommand(arbor.baseUrl, id)}`,
+        );
       } else if (!isTimeout(error)) {
         updateArborJob(store, runId, attempt, { status: "failed", note: describe(error) });
       }
@@ -150,7 +153,9 @@ export class ArborJob {
         this.setStatus("terminated");
         const final = recordJobCheckpoints(this.store, this.runId, this.jobId, this.startStep, status, stepsCompleted);
         if (final) log.info(`Arbor saved ${final.name} at ${final.directory}`);
-        log.warn(`job ${this.jobId} still holds its GPUs (vLLM serves the final weights); the resume cancels it, or: ${cancelCommand(this.arbor.baseUrl, this.jobId)}`);
+        log.warn(
+          `job ${this.jobId} still holds its GPUs (vLLM serves the final weights); the resume cancels it, or: ${cancelCommand(this.arbor.baseUrl, this.jobId)}`,
+        );
       } catch (error) {
         if (isTimeout(error) || error instanceof InterruptedError) {
           log.warn(
@@ -211,15 +216,12 @@ export async function cancelJob(arbor: ArborClient, jobId: string): Promise<"can
  * HF saved on its own every HF_SAVE_STEPS optimizer steps up to checkpoint_final. `step` is the
  * number of training steps completed, recorded for checkpoint_final. Returns checkpoint_final.
  */
-export function recordJobCheckpoints(
-  store: Store,
-  runId: number,
-  jobId: string,
-  startStep: number,
-  status: GrpoStatus,
-  step: number,
-): CheckpointRecord | null {
-  const known = new Set(checkpointsOf(store, runId).filter((record) => record.jobId === jobId).map((record) => record.name));
+export function recordJobCheckpoints(store: Store, runId: number, jobId: string, startStep: number, status: GrpoStatus, step: number): CheckpointRecord | null {
+  const known = new Set(
+    checkpointsOf(store, runId)
+      .filter((record) => record.jobId === jobId)
+      .map((record) => record.name),
+  );
   for (const record of Object.values(status.checkpoints)) {
     if (known.has(record.name) && record.name !== "checkpoint_final") continue;
     const metadataStep = typeof record.metadata?.step === "number" ? record.metadata.step : null;
@@ -272,4 +274,23 @@ function recordAutomaticCheckpoints(store: Store, runId: number, jobId: string, 
       metadata: { written_by: `HF Trainer save_steps=${HF_SAVE_STEPS} (not requested by musique)` },
     });
   }
+}
+
+/** End the job after a failure or a stop signal (never throws; the original error is reported). */
+export async function stopJob(job: ArborJob, error: unknown, how: "terminate" | "cancel", stepsCompleted: number): Promise<void> {
+  if (error instanceof TrainerLostError) job.markTrainerLost(error.message);
+  if (job.state === "terminating") {
+    // The final terminate itself failed.
+    if (isTimeout(error)) {
+      log.warn(`Arbor did not finish terminating job ${job.jobId} in time: its trainer is not answering; cancelling the job to free its GPUs`);
+      await job.cancel();
+    } else if (error instanceof ServiceError && error.status !== undefined) {
+      job.terminateRefused(error.message);
+      log.warn(`Arbor refused to terminate job ${job.jobId}; the resume terminates it again (no new job is needed)`);
+    } else {
+      log.warn(`Arbor goes on terminating job ${job.jobId} without musique; the resume records checkpoint_final, then cancels the job`);
+    }
+    return;
+  }
+  if (job.state === "running" || job.state === "lost") await job.stop(how, stepsCompleted);
 }

@@ -42,7 +42,7 @@ import { groupAdvantages, mean, unbiasedStandardDeviation } from "./advantage.ts
 import type { ArborClient } from "./arbor.ts";
 import { ARBOR_SERVICE } from "./arbor-errors.ts";
 import type { GrpoStatus } from "./arbor-wire.ts";
-import { BatchFeeder, TrainerLostError } from "./batches.ts";
+import { BatchFeeder } from "./batches.ts";
 import { checkpointName, evaluateOnDev, validationDue, type DevRunner, type DevScores } from "./evaluation.ts";
 import { buildGroups, postingOrder, type GroupBuildOptions, type GrpoGroup } from "./groups.ts";
 import type { Program } from "../program/signatures.ts";
@@ -51,13 +51,13 @@ import { RolloutsAhead, type RolledStep } from "./rollouts-ahead.ts";
 import { StepSampler } from "./sampler.ts";
 import { stepHealth } from "./step-health.ts";
 import type { HealthNumbers } from "../metrics/training-health.ts";
-import { ArborJob, isTimeout } from "./jobs.ts";
+import { ArborJob, stopJob } from "./jobs.ts";
 import { arborRunName, buildInitializeRequest, type ArborTrainSettings } from "./trainer-config.ts";
 import type { ArborJobRecord } from "../store/jobs.ts";
 import { isServiceFailure } from "../program/types.ts";
 
 /** What the loop needs: the flags of the initialize request, plus those of rollouts and validation. */
-export type GrpoLoopSettings = ArborTrainSettings &
+type GrpoLoopSettings = ArborTrainSettings &
   Pick<
     GrpoSettings,
     | "seed"
@@ -270,28 +270,18 @@ async function openJob(context: GrpoLoopContext, arbor: ArborClient, startStep: 
     `initializing Arbor GRPO job ${name} for ${initialModel} at ${arbor.baseUrl} (loading the model takes minutes; ` +
       `trainer max_steps ${request.trainer_config.max_steps ?? "?"}, above the groups this job can receive)`,
   );
-  const job = await ArborJob.start({ store: context.store, runId: context.runId, arbor, attempt, arborRunName: name, startStep, request, signal: context.signal });
+  const job = await ArborJob.start({
+    store: context.store,
+    runId: context.runId,
+    arbor,
+    attempt,
+    arborRunName: name,
+    startStep,
+    request,
+    signal: context.signal,
+  });
   log.info(`Arbor job ${job.jobId} is running; rollouts sample from it`);
   return job;
-}
-
-/** End the job after a failure or a stop signal (never throws; the original error is reported). */
-async function stopJob(job: ArborJob, error: unknown, how: "terminate" | "cancel", stepsCompleted: number): Promise<void> {
-  if (error instanceof TrainerLostError) job.markTrainerLost(error.message);
-  if (job.state === "terminating") {
-    // The final terminate itself failed.
-    if (isTimeout(error)) {
-      log.warn(`Arbor did not finish terminating job ${job.jobId} in time: its trainer is not answering; cancelling the job to free its GPUs`);
-      await job.cancel();
-    } else if (error instanceof ServiceError && error.status !== undefined) {
-      job.terminateRefused(error.message);
-      log.warn(`Arbor refused to terminate job ${job.jobId}; the resume terminates it again (no new job is needed)`);
-    } else {
-      log.warn(`Arbor goes on terminating job ${job.jobId} without musique; the resume records checkpoint_final, then cancels the job`);
-    }
-    return;
-  }
-  if (job.state === "running" || job.state === "lost") await job.stop(how, stepsCompleted);
 }
 
 /** Record a step's rollouts, build and post its groups (`beforePosting` may start the next step's rollouts). */
@@ -318,7 +308,11 @@ async function runStep(context: GrpoLoopContext, rolled: RolledStep, feeder: Bat
   }
 
   const stepGroups: StepGroups[] = rollouts.map((runs) =>
-    exampleGroups(step, runs, { groupSize: settings.numRolloutsPerStep, fallbackSamples: settings.fallbackSamples, ...(context.program ? { program: context.program } : {}) }),
+    exampleGroups(step, runs, {
+      groupSize: settings.numRolloutsPerStep,
+      fallbackSamples: settings.fallbackSamples,
+      ...(context.program ? { program: context.program } : {}),
+    }),
   );
   const allGroups = stepGroups.flatMap((entry) => entry.groups);
   const formatFailures = flat.filter((run) => run.result.failure?.kind === "format").length;

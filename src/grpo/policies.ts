@@ -17,4 +17,3 @@ export type ReportTo = (typeof REPORT_TO)[number];
 
 /** What happens to the Arbor job on Ctrl-C, SIGTERM, SIGHUP or failure: terminate (saves checkpoint_final) or cancel (frees GPUs). */
 export const ON_INTERRUPT = ["terminate", "cancel"] as const;
-export type OnInterrupt = (typeof ON_INTERRUPT)[number];

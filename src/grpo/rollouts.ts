@@ -38,7 +38,6 @@ export interface ProgramSettings {
   program?: Program;
 }
 
-
 export interface ScoredRun {
   example: Example;
   /** 0…N−1 for training rollouts; −1 for a validation run. */
@@ -53,7 +52,7 @@ export interface ScoredRun {
  * DSPy's GRPO reward of a rollout: the metric, except that a format failure scores the whole
  * rollout format_failure_score (−1), so every sample of that rollout carries −1.
  */
-export function rolloutReward(result: ProgramResult, score: ExampleScore): number {
+function rolloutReward(result: ProgramResult, score: ExampleScore): number {
   return result.failure?.kind === "format" ? FORMAT_FAILURE_REWARD : score.reward;
 }
 

@@ -28,14 +28,14 @@ export const LORA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "up_
  * max_completion_length is not provided" before it binds its control socket — initialize never
  * answers (the HEAD client sends null and hits exactly this).
  */
-export const TRAINER_MAX_SEQUENCE_LENGTH = 32768;
+const TRAINER_MAX_SEQUENCE_LENGTH = 32768;
 
 /**
  * Values without a flag, with their provenance. Arbor HEAD's request schema accepts only the keys
  * of `TRAINER_CONFIG_KEYS` (anything else is a 422), so HF TrainingArguments such as save_steps,
  * save_strategy or optim cannot be set: see the note on checkpoints below.
  */
-export const FIXED_TRAINER_CONFIG = {
+const FIXED_TRAINER_CONFIG = {
   /** reference and HEAD client: true (TRL default false). */
   gradient_checkpointing: true,
   /** reference and HEAD client. With it, max_steps (see trainerMaxSteps) changes nothing else. */
@@ -124,7 +124,7 @@ const MAXIMUM_GOLD_HOPS = 4;
  * The most (module, invocation) groups one example can yield: 2·h for h fixed hops (h extract,
  * h−1 query, 1 answer); 3·h for auto (plus one decision per hop).
  */
-export function groupsPerExampleLimit(numHops: NumHops, maxHops: number): number {
+function groupsPerExampleLimit(numHops: NumHops, maxHops: number): number {
   if (numHops === "auto") return 3 * Math.max(1, maxHops);
   return 2 * (numHops === "gold" ? MAXIMUM_GOLD_HOPS : numHops);
 }

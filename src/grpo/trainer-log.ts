@@ -17,7 +17,7 @@ import { recordTrainerLog, trainerLogReadsOf, type TrainerLogEntry } from "../st
 import { stepOfBatch } from "../store/training.ts";
 
 /** HF's file in each checkpoint folder. */
-export const TRAINER_STATE_FILE = "trainer_state.json";
+const TRAINER_STATE_FILE = "trainer_state.json";
 
 /** How to get the metrics when this machine cannot read the trainer's log. */
 const HOW_TO_GET_THEM =
@@ -50,7 +50,8 @@ function parseJson(text: string): unknown {
 }
 
 function readState(directory: string | null, checkpoint: string): Parsed & { path: string | null } {
-  if (directory === null) return { path: null, problem: `Arbor reported no folder for checkpoint ${checkpoint}, so the trainer's log (${TRAINER_STATE_FILE}) cannot be found` };
+  if (directory === null)
+    return { path: null, problem: `Arbor reported no folder for checkpoint ${checkpoint}, so the trainer's log (${TRAINER_STATE_FILE}) cannot be found` };
   const path = join(directory, TRAINER_STATE_FILE);
   if (!existsSync(directory)) {
     return { path, problem: `the trainer's log ${path} is on the Arbor machine, which this machine (${hostname()}) cannot read: ${HOW_TO_GET_THEM}` };
@@ -63,12 +64,16 @@ function readState(directory: string | null, checkpoint: string): Parsed & { pat
     return { path, problem: `${path} cannot be read as JSON (${error instanceof Error ? error.message : String(error)})` };
   }
   const history = record(state)?.log_history;
-  if (!Array.isArray(history)) return { path, problem: `${path} has no log_history: the trainer logged nothing (a real HF trainer logs every logging_steps optimizer steps)` };
+  if (!Array.isArray(history))
+    return { path, problem: `${path} has no log_history: the trainer logged nothing (a real HF trainer logs every logging_steps optimizer steps)` };
   const entries = history.map(record).filter((entry): entry is Record<string, unknown> => entry !== null && numberOf(entry.step) !== null);
   const useful = entries.filter((entry) => ["loss", "kl", "grad_norm", "learning_rate"].some((key) => key in entry));
   // A checkpoint saved before any optimizer step (the baseline's "best") has an empty history: nothing is missing.
   if (useful.length === 0 && history.length > 0) {
-    return { path, problem: `${path} has ${history.length} log_history entries, none with loss, KL, grad norm or learning rate (the trainer logs every logging_steps optimizer steps)` };
+    return {
+      path,
+      problem: `${path} has ${history.length} log_history entries, none with loss, KL, grad norm or learning rate (the trainer logs every logging_steps optimizer steps)`,
+    };
   }
   return { path, entries: useful };
 }
@@ -88,7 +93,8 @@ export function harvestTrainerLog(store: Store, runId: number, job: TrainerLogJo
     const before = trainerLogReadsOf(store, runId).find((read) => read.jobId === job.jobId);
     recordTrainerLog(store, runId, { jobId: job.jobId, path: state.path, entries: before?.entries ?? 0, problem: state.problem }, []);
     // Once per job and reason (every checkpoint of a remote Arbor says the same of its own folder).
-    if (!before?.problem || withoutFolder(before.problem, before.path) !== withoutFolder(state.problem, state.path)) log.warn(`trainer metrics (loss, KL, grad norm, learning rate) of job ${job.jobId} not recorded: ${state.problem}`);
+    if (!before?.problem || withoutFolder(before.problem, before.path) !== withoutFolder(state.problem, state.path))
+      log.warn(`trainer metrics (loss, KL, grad norm, learning rate) of job ${job.jobId} not recorded: ${state.problem}`);
     return 0;
   }
   const entries: TrainerLogEntry[] = state.entries.map((entry) => {
@@ -104,6 +110,7 @@ export function harvestTrainerLog(store: Store, runId: number, job: TrainerLogJo
     };
   });
   recordTrainerLog(store, runId, { jobId: job.jobId, path: state.path, entries: entries.length, problem: null }, entries);
-  if (entries.length > 0) log.info(`trainer metrics: ${entries.length} optimizer steps of job ${job.jobId} (loss, KL, grad norm, learning rate) read from ${state.path}`);
+  if (entries.length > 0)
+    log.info(`trainer metrics: ${entries.length} optimizer steps of job ${job.jobId} (loss, KL, grad norm, learning rate) read from ${state.path}`);
   return entries.length;
 }

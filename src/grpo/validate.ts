@@ -66,7 +66,7 @@ export function workingAccumulations(settings: GroupSettings): number[] {
 }
 
 /** Training GPU counts every trainer rule accepts for the current group size, batch size and accumulation. */
-export function workingTrainingGpus(settings: GroupSettings): number[] {
+function workingTrainingGpus(settings: GroupSettings): number[] {
   const groupSize = settings.numRolloutsPerStep;
   const values: number[] = [];
   for (let gpus = 1; gpus * settings.gradientAccumulation <= groupSize; gpus++) {
@@ -105,7 +105,7 @@ function fixFor(settings: GroupSettings): string {
  * the trainer checks the third after loading the model: the trainer then dies before its control
  * socket answers, initialize never returns and the job's GPUs stay taken until Arbor restarts.
  */
-export function checkGroupSize(settings: TrainValidationSettings): void {
+function checkGroupSize(settings: TrainValidationSettings): void {
   const groupSize = settings.numRolloutsPerStep;
   const gpus = settings.numTrainingGpus;
   const accumulation = settings.gradientAccumulation;
@@ -118,15 +118,12 @@ export function checkGroupSize(settings: TrainValidationSettings): void {
   }
   const unit = gpus * accumulation;
   if (groupSize < unit) {
-    throw new UsageError(
-      `--num-rollouts-per-step ${groupSize} is fewer than --num-training-gpus ${gpus} × --gradient-accumulation ${accumulation} = ${unit}`,
-      {
-        cause:
-          "Arbor's trainer splits each group over its GPUs and then over the accumulation micro-steps, and stops with " +
-          "\"num_generations must be >= world_size * gradient_accumulation_steps\"; initialize then never answers and the GPUs stay taken",
-        fix,
-      },
-    );
+    throw new UsageError(`--num-rollouts-per-step ${groupSize} is fewer than --num-training-gpus ${gpus} × --gradient-accumulation ${accumulation} = ${unit}`, {
+      cause:
+        "Arbor's trainer splits each group over its GPUs and then over the accumulation micro-steps, and stops with " +
+        '"num_generations must be >= world_size * gradient_accumulation_steps"; initialize then never answers and the GPUs stay taken',
+      fix,
+    });
   }
   if (groupSize % unit !== 0) {
     const { trained, dropped } = rolloutsTrained(settings);
@@ -156,7 +153,7 @@ export function checkGroupSize(settings: TrainValidationSettings): void {
 }
 
 /** Dataset sizes against the per-step needs. */
-export function checkDatasetSizes(settings: TrainValidationSettings, sizes: DatasetSizes): void {
+function checkDatasetSizes(settings: TrainValidationSettings, sizes: DatasetSizes): void {
   if (sizes.train < settings.numExamplesPerStep) {
     throw new UsageError(
       `--num-examples-per-step ${settings.numExamplesPerStep} needs at least ${settings.numExamplesPerStep} training ` +
@@ -181,7 +178,7 @@ function origin(text: string): string {
 }
 
 /** Rollouts must sample from the Arbor job: --base-url (if given) must be that Arbor server. */
-export function checkEndpoints(settings: TrainValidationSettings): void {
+function checkEndpoints(settings: TrainValidationSettings): void {
   if (settings.dryRun) return;
   const arbor = arborBaseUrl({ arborUrl: settings.arborUrl, port: settings.port });
   const baseUrls = settings.baseUrl ?? [];

@@ -39,6 +39,9 @@
  * in flight stayed below its limit (not enough demand) changes nothing. Pure logic with an
  * injectable clock: tests drive it in simulated time (test/helpers/simulated-load.ts).
  */
+import { addSample, cohortEnded, emptyWindow, measureWindow, type Window, type WindowMeasure } from "./limit-window.ts";
+
+export type { WindowMeasure } from "./limit-window.ts";
 
 /** A change of the limit, for logs and the store (concurrency_limits). */
 export interface LimitChange {
@@ -77,63 +80,26 @@ export interface AdaptiveLimitOptions {
 /** First limit: one that any server takes without queueing much (DSPy's num_threads default is 8). */
 export const INITIAL_LIMIT = 8;
 /** Slow start goes on while a doubling buys at least this much more throughput. */
-export const START_GAIN = 0.07;
+const START_GAIN = 0.07;
 /** Below this gain the last doubling bought nothing: settle on the limit before it. */
-export const START_FLAT = 0.03;
+const START_FLAT = 0.03;
 /** Relative size of a probe step (δ); it grows ×1.5 per move in the same direction, up to MAX_PROBE_STEP. */
-export const PROBE_STEP = 0.25;
-export const MAX_PROBE_STEP = 0.5;
+const PROBE_STEP = 0.25;
+const MAX_PROBE_STEP = 0.5;
 /** Throughput elasticity that makes concurrency worth it: ×(1+δ) concurrency must buy ×(1+δ)^e. */
-export const ELASTICITY = 0.1;
+const ELASTICITY = 0.1;
 /** Most windows a limit is held between probe cycles that found nothing to change. */
-export const MAX_HOLD_WINDOWS = 8;
+const MAX_HOLD_WINDOWS = 8;
 /** Multiplicative decrease on a refusal. */
 export const BACKOFF = 0.9;
 /** After refusals, one more request in flight per this many successes. */
-export const RATE_LIMITED_STEP_REQUESTS = 100;
+const RATE_LIMITED_STEP_REQUESTS = 100;
 /** Windows without a refusal after which probing starts again. */
-export const RECOVERY_WINDOWS = 30;
-/** Cohort size bounds (see the header). */
-export const MIN_COHORT = 16;
-export const MAX_COHORT = 64;
+const RECOVERY_WINDOWS = 30;
 /** A window starts measuring once at most this share of its limit is older requests. */
 const DRAINED_SHARE = 0.2;
-/** A window closes once this share of its cohort ended (the slowest few would double its length). */
-const COHORT_SHARE = 0.9;
 /** A window whose average in flight is below this share of its limit was short of demand. */
 const DEMAND_SHARE = 0.85;
-
-/** What one window measured. */
-export interface WindowMeasure {
-  limit: number;
-  /** Requests/s by Little's law: average in flight ÷ mean latency. */
-  throughput: number;
-  /** Units (tokens) per second: average in flight ÷ latency per unit. */
-  unitThroughput: number;
-  medianLatencyMs: number;
-  averageInFlight: number;
-}
-
-interface Window {
-  number: number;
-  limit: number;
-  /** Requests started under earlier windows, still in flight. */
-  older: number;
-  /** When measuring began (null while older requests drain). */
-  startedAt: number | null;
-  cohortSize: number;
-  /** Cohort requests started, and ended (measured or not). */
-  started: number;
-  ended: number;
-  /** Sums for the least-squares line latency = a + b·units over the cohort. */
-  latencySum: number;
-  unitSum: number;
-  unitSquareSum: number;
-  productSum: number;
-  latencies: number[];
-  /** ∫ in flight dt since startedAt. */
-  inFlightArea: number;
-}
 
 type Phase =
   | { kind: "start"; previous: WindowMeasure | null }
@@ -238,18 +204,11 @@ export class AdaptiveLimit {
     }
     if (!ticket.cohort || ticket.window !== window.number) return;
     if (sample !== null) {
-      const latency = Math.max(0, sample.latencyMs);
-      const units = Math.max(1, sample.units);
-      window.latencySum += latency;
-      window.unitSum += units;
-      window.unitSquareSum += units * units;
-      window.productSum += units * latency;
-      window.latencies.push(latency);
-      this.unitsSeen += units;
+      this.unitsSeen += addSample(window, sample.latencyMs, sample.units);
       this.samplesSeen += 1;
     }
     window.ended += 1;
-    if (window.started >= window.cohortSize && window.ended >= Math.ceil(COHORT_SHARE * window.started)) this.closeWindow(now);
+    if (cohortEnded(window)) this.closeWindow(now);
   }
 
   private recover(): void {
@@ -262,21 +221,7 @@ export class AdaptiveLimit {
   }
 
   private newWindow(number: number, now: number): Window {
-    const window: Window = {
-      number,
-      limit: this.value,
-      older: this.inFlight,
-      startedAt: null,
-      cohortSize: Math.max(MIN_COHORT, Math.min(this.value, MAX_COHORT)),
-      started: 0,
-      ended: 0,
-      latencySum: 0,
-      unitSum: 0,
-      unitSquareSum: 0,
-      productSum: 0,
-      latencies: [],
-      inFlightArea: 0,
-    };
+    const window = emptyWindow(number, this.value, this.inFlight);
     this.window = window;
     this.maybeBegin(now);
     return window;
@@ -297,20 +242,7 @@ export class AdaptiveLimit {
   }
 
   private measure(now: number): WindowMeasure | null {
-    const window = this.window;
-    const count = window.latencies.length;
-    if (window.startedAt === null || count === 0 || window.latencySum <= 0) return null;
-    const elapsed = now - window.startedAt;
-    const averageInFlight = elapsed > 0 ? window.inFlightArea / elapsed : this.inFlight;
-    const typicalUnits = this.unitsSeen / this.samplesSeen;
-    const latency = typicalLatency(window, typicalUnits);
-    return {
-      limit: window.limit,
-      throughput: (1000 * averageInFlight) / latency,
-      unitThroughput: (1000 * averageInFlight * typicalUnits) / latency,
-      medianLatencyMs: median(window.latencies),
-      averageInFlight,
-    };
+    return measureWindow(this.window, now, this.inFlight, this.unitsSeen / this.samplesSeen);
   }
 
   private closeWindow(now: number): void {
@@ -432,38 +364,12 @@ export class AdaptiveLimit {
   }
 }
 
-/**
- * The latency of a request of the typical size: the least-squares line latency = a + b·units
- * through the cohort, read at `typicalUnits`. A batching server's latency grows with the tokens a
- * request decodes, a queue adds the same wait to every request: the line separates the two, so
- * the estimate does not depend on which lengths happened to be in the cohort (the mean latency
- * alone varies by ~7 % between cohorts of 60 with lengths as varied as real completions).
- * Without varied sizes (no usage reported) it is the mean latency.
- */
-export function typicalLatency(window: Pick<Window, "latencySum" | "unitSum" | "unitSquareSum" | "productSum" | "latencies">, typicalUnits: number): number {
-  const count = window.latencies.length;
-  const meanUnits = window.unitSum / count;
-  const meanLatency = window.latencySum / count;
-  const unitVariance = window.unitSquareSum / count - meanUnits * meanUnits;
-  if (count < 3 || unitVariance <= 1e-9 * meanUnits * meanUnits) return meanLatency;
-  const slope = Math.max(0, (window.productSum / count - meanUnits * meanLatency) / unitVariance);
-  const estimate = meanLatency + slope * (typicalUnits - meanUnits);
-  return estimate > 0 ? estimate : meanLatency;
-}
-
 /** Whether the higher of two limits buys throughput in proportion ≥ ELASTICITY to its extra concurrency. */
-export function worthMore(lower: WindowMeasure, higher: WindowMeasure): boolean {
+function worthMore(lower: WindowMeasure, higher: WindowMeasure): boolean {
   if (higher.limit <= lower.limit || lower.unitThroughput <= 0) return false;
   return higher.unitThroughput / lower.unitThroughput >= (higher.limit / lower.limit) ** ELASTICITY;
 }
 
 function clamp(value: number, low: number, high: number): number {
   return Math.min(high, Math.max(low, value));
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }

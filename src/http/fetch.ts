@@ -156,13 +156,16 @@ export class ServiceResponse {
   }
 
   private tooLarge(limitBytes: number): ServiceError {
-    return new ServiceError(`${this.call.service} at ${this.url} sent an answer larger than ${formatBytes(limitBytes)}, more than a valid answer can take; reading stopped there`, {
-      service: this.call.service,
-      url: this.url,
-      kind: "too_large",
-      cause: "no valid answer is that large: the server is not the service musique expects, or it misbehaves",
-      fix: this.call.fix,
-    });
+    return new ServiceError(
+      `${this.call.service} at ${this.url} sent an answer larger than ${formatBytes(limitBytes)}, more than a valid answer can take; reading stopped there`,
+      {
+        service: this.call.service,
+        url: this.url,
+        kind: "too_large",
+        cause: "no valid answer is that large: the server is not the service musique expects, or it misbehaves",
+        fix: this.call.fix,
+      },
+    );
   }
 
   async bytes(): Promise<Uint8Array> {
@@ -251,11 +254,7 @@ async function readErrorBody(response: ServiceResponse): Promise<{ text: string;
  * Send one request under our deadline. A 2xx answer is returned unread; anything else throws a
  * classified ServiceError (or the caller's abort reason / InterruptedError when it aborted).
  */
-export async function fetchOrThrow(
-  url: string,
-  init: RequestInit & CallSettings,
-  signal?: AbortSignal,
-): Promise<ServiceResponse> {
+export async function fetchOrThrow(url: string, init: RequestInit & CallSettings, signal?: AbortSignal): Promise<ServiceResponse> {
   const { service, timeoutMs, idleTimeoutMs, timeoutFlag, fix, maxBodyBytes, retryMalformed, ...request } = init;
   const call: CallSettings = { service, timeoutMs, idleTimeoutMs, timeoutFlag, fix, maxBodyBytes, retryMalformed };
   const deadline = new Deadline({ totalMs: timeoutMs, idleMs: idleTimeoutMs }, signal ?? undefined);

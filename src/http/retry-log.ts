@@ -10,10 +10,10 @@
 import type { ServiceError } from "../errors.ts";
 
 /** The shortest time between two lines about the same endpoint. */
-export const REPORT_INTERVAL_MS = 5000;
+const REPORT_INTERVAL_MS = 5000;
 
 /** The cause of a retry as counted: "HTTP 503", "timeout", "reset", … */
-export function retryCause(error: ServiceError): string {
+function retryCause(error: ServiceError): string {
   return error.status !== undefined && error.kind !== "malformed" ? `HTTP ${error.status}` : error.kind;
 }
 

@@ -28,10 +28,6 @@ export interface AttemptResult<T> {
   attempts: number;
 }
 
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
 /** Parse `retry-after-ms` or `retry-after` (seconds or an HTTP date) into milliseconds. */
 export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
   if (!headers) return undefined;
@@ -45,7 +41,7 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export function backoffDelayMs(retryIndex: number, policy: RetryPolicy): number {
+function backoffDelayMs(retryIndex: number, policy: RetryPolicy): number {
   const initial = policy.initialDelayMs ?? 500;
   const cap = policy.maxDelayMs ?? 8000;
   const base = Math.min(initial * 2 ** retryIndex, cap);
@@ -74,11 +70,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * error is not retried and propagates as it is. A ServiceError ends as a RetryError carrying the
  * reason and every attempt.
  */
-export async function withRetries<T>(
-  attempt: (attemptNumber: number) => Promise<T>,
-  policy: RetryPolicy,
-  signal?: AbortSignal,
-): Promise<AttemptResult<T>> {
+export async function withRetries<T>(attempt: (attemptNumber: number) => Promise<T>, policy: RetryPolicy, signal?: AbortSignal): Promise<AttemptResult<T>> {
   const attempts: AttemptRecord[] = [];
   const retryWhen = policy.retryWhen ?? ((error: ServiceError) => error.retryable);
   for (let attemptNumber = 1; ; attemptNumber++) {
@@ -94,10 +86,7 @@ export async function withRetries<T>(
       if (!retryWhen(failed)) throw new RetryError("errorNotRetryable", attempts, failed);
       if (attemptNumber > policy.maxRetries) throw new RetryError("maxRetriesExceeded", attempts, failed);
       const requested = failed.retryAfterMs;
-      const delayMs =
-        requested !== undefined && requested <= (policy.maxRetryAfterMs ?? 60_000)
-          ? requested
-          : backoffDelayMs(attemptNumber - 1, policy);
+      const delayMs = requested !== undefined && requested <= (policy.maxRetryAfterMs ?? 60_000) ? requested : backoffDelayMs(attemptNumber - 1, policy);
       policy.onRetry?.({ attempt: attemptNumber, delayMs, error: failed });
       await sleep(delayMs, signal);
     }

@@ -21,7 +21,7 @@ export function arborGpuFix(baseUrl: string): string {
   const killUrl = new URL("chat/kill", baseUrl.endsWith("/") ? baseUrl : baseUrl + "/").toString();
   return (
     `cancel a GRPO job with \`curl -X POST ${cancelUrl} -H 'content-type: application/json' -d '{"job_id":"JOB"}'\`` +
-    " (`musique train --resume RUN` does this for its own earlier job; job ids: `musique query \"SELECT job_id, status FROM arbor_jobs\"`)" +
+    ' (`musique train --resume RUN` does this for its own earlier job; job ids: `musique query "SELECT job_id, status FROM arbor_jobs"`)' +
     `, stop launched models with \`curl -X POST ${killUrl} -H 'content-type: application/json' -d '{"job_id":"*"}'\`, or restart Arbor`
   );
 }

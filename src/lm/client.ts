@@ -31,8 +31,6 @@ import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { isRecord, type ServedModelIdentity } from "./identity.ts";
 import type { ChatClient, ChatRequest, ChatResult, TokenUsage } from "./types.ts";
 
-export { LM_SERVICE, START_SERVER_FIX };
-
 export interface ChatClientOptions {
   /** One or more OpenAI-compatible base URLs (…/v1). */
   baseUrls: string[];
@@ -67,7 +65,6 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-
 interface Completion {
   text: string;
   finishReason: string | null;
@@ -76,7 +73,7 @@ interface Completion {
 }
 
 /** Read a chat completion body defensively; a body without a choice is a retryable failure. */
-export function readCompletion(body: unknown, url: string): Completion {
+function readCompletion(body: unknown, url: string): Completion {
   const choices = isRecord(body) ? body.choices : undefined;
   const choice = Array.isArray(choices) ? (choices[0] as unknown) : undefined;
   if (!isRecord(choice)) {

@@ -202,10 +202,13 @@ export class EndpointPool<T> implements ConcurrencyGauge {
       const { endpoint, retryAt } = this.choose();
       if (endpoint === null) {
         if (retryAt !== null && this.wakeTimer === undefined) {
-          this.wakeTimer = setTimeout(() => {
-            this.wakeTimer = undefined;
-            this.wake();
-          }, Math.max(1, retryAt - this.now()));
+          this.wakeTimer = setTimeout(
+            () => {
+              this.wakeTimer = undefined;
+              this.wake();
+            },
+            Math.max(1, retryAt - this.now()),
+          );
         }
         return;
       }

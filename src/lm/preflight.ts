@@ -42,10 +42,7 @@ function modelsUrl(baseUrl: string): string {
 
 /** Say once what we wait for when `promise` takes longer than WAITING_LINE_SECONDS. */
 async function withWaitingLine<T>(promise: Promise<T>, what: string, timeoutSeconds: number): Promise<T> {
-  const timer = setTimeout(
-    () => log.info(`still waiting for ${what} (up to ${timeoutSeconds} s, --request-timeout)`),
-    WAITING_LINE_SECONDS * 1000,
-  );
+  const timer = setTimeout(() => log.info(`still waiting for ${what} (up to ${timeoutSeconds} s, --request-timeout)`), WAITING_LINE_SECONDS * 1000);
   timer.unref();
   try {
     return await promise;

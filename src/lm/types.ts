@@ -12,9 +12,7 @@ export interface ChatMessage {
  * OpenAI's `response_format`, as DSPy's JSONAdapter sends it: `{type: "json_object"}` or
  * `{type: "json_schema", json_schema: {name, strict, schema}}`.
  */
-export type ResponseFormat =
-  | { type: "json_object" }
-  | { type: "json_schema"; json_schema: { schema: Record<string, unknown>; name: string; strict: boolean } };
+export type ResponseFormat = { type: "json_object" } | { type: "json_schema"; json_schema: { schema: Record<string, unknown>; name: string; strict: boolean } };
 
 export interface ChatRequest {
   messages: ChatMessage[];

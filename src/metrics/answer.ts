@@ -12,7 +12,7 @@ export function exactMatch(prediction: string, golds: readonly string[]): number
 }
 
 /** Token-multiset F1 against one gold answer (SQuAD compute_f1). */
-export function tokenF1(prediction: string, gold: string): number {
+function tokenF1(prediction: string, gold: string): number {
   const predictedTokens = answerTokens(prediction);
   const goldTokens = answerTokens(gold);
   if (predictedTokens.length === 0 || goldTokens.length === 0) {

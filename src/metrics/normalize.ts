@@ -12,11 +12,11 @@ const PUNCTUATION_PATTERN = new RegExp(`[${PYTHON_PUNCTUATION.replace(/[\\\]^-]/
 /** Python's `\b(a|an|the)\b` with Unicode word characters. */
 const ARTICLES = new RegExp(`(?<!${PYTHON_WORD})(?:a|an|the)(?!${PYTHON_WORD})`, "gu");
 
-export function removePunctuation(text: string): string {
+function removePunctuation(text: string): string {
   return text.replace(PUNCTUATION_PATTERN, "");
 }
 
-export function removeArticles(text: string): string {
+function removeArticles(text: string): string {
   return text.replace(ARTICLES, " ");
 }
 

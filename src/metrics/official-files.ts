@@ -5,11 +5,7 @@
 import { readGoldFile, readPredictionsFile } from "../data/official-files.ts";
 import { evaluateOfficialRecords, type OfficialEvaluation } from "./official.ts";
 
-export async function evaluateOfficialFiles(
-  goldPath: string,
-  predictionsPath: string,
-  options: { detailed?: boolean } = {},
-): Promise<OfficialEvaluation> {
+export async function evaluateOfficialFiles(goldPath: string, predictionsPath: string, options: { detailed?: boolean } = {}): Promise<OfficialEvaluation> {
   const gold = await readGoldFile(goldPath);
   const predictions = await readPredictionsFile(predictionsPath);
   return evaluateOfficialRecords(gold, predictions, options);

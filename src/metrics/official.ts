@@ -11,13 +11,13 @@ import { supportF1 } from "./retrieval.ts";
 
 export type { GoldRecord, PredictionRecord } from "../data/official.ts";
 
-export interface OfficialScores {
+interface OfficialScores {
   answer_f1: number;
   answer_em: number;
   support_f1: number;
 }
 
-export interface HopScores extends OfficialScores {
+interface HopScores extends OfficialScores {
   count: number;
 }
 

@@ -20,7 +20,7 @@ export interface RewardInputs {
   nHops: number;
 }
 
-export interface RewardComponents extends RewardInputs {
+interface RewardComponents extends RewardInputs {
   version: RewardVersion;
   /** min(nHops / 2, 2): ×1 / ×1.5 / ×2 for 2 / 3 / 4 hops. */
   hopWeight: number;
@@ -35,7 +35,7 @@ export interface Reward {
   components: RewardComponents;
 }
 
-export function hopWeight(nHops: number): number {
+function hopWeight(nHops: number): number {
   return Math.min(nHops / 2, 2);
 }
 
@@ -109,7 +109,7 @@ const BASE_FORMULAS: Record<RewardVersion, string> = {
 };
 
 /** The largest reward a version can give: a 4-hop question answered exactly with full recall. */
-export function maximumReward(version: RewardVersion): number {
+function maximumReward(version: RewardVersion): number {
   return combinedReward(version, { em: 1, f1: 1, recall: 1, nHops: 4 }).value;
 }
 

@@ -71,7 +71,12 @@ function block(examples: readonly Example[], byId: ReadonlyMap<string, ScoredPre
   const statusOf = (example: Example) => byId.get(example.id)?.status;
   const count = (status: string) => examples.filter((example) => statusOf(example) === status).length;
   const withResult = examples.filter((example) => isResultStatus(statusOf(example) ?? ""));
-  const failures = { format_failures: count("format_failure"), lm_errors: count("lm_error"), retrieval_errors: count("retrieval_error"), deadlines: count("deadline") };
+  const failures = {
+    format_failures: count("format_failure"),
+    lm_errors: count("lm_error"),
+    retrieval_errors: count("retrieval_error"),
+    deadlines: count("deadline"),
+  };
   const missing = examples.length - withResult.length;
   if (withResult.length === 0) {
     return { n: 0, answer_em: null, answer_f1: null, support_f1: null, recall: null, reward: null, ...failures, missing };

@@ -98,7 +98,9 @@ export function healthWarnings(health: TrainingHealth): string[] {
   const warnings = warning ? [warning] : [];
   const { formatFailureRollouts, rollouts } = health.total;
   if (rollouts > 0 && formatFailureRollouts * 2 > rollouts) {
-    warnings.push(`${formatFailureRollouts} of ${rollouts} rollouts broke the ChatAdapter format even after the JSON fallback (reward −1): check the prompts and --max-tokens`);
+    warnings.push(
+      `${formatFailureRollouts} of ${rollouts} rollouts broke the ChatAdapter format even after the JSON fallback (reward −1): check the prompts and --max-tokens`,
+    );
   }
   return warnings;
 }

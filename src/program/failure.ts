@@ -3,7 +3,7 @@ import { ExitCode, isMusiqueError, ServiceError } from "../errors.ts";
 import type { FailedService, ModuleName, ProgramResult } from "./types.ts";
 
 /** The service a ServiceError came from, as a program failure names it. */
-export function failedServiceOf(error: unknown): FailedService {
+function failedServiceOf(error: unknown): FailedService {
   return error instanceof ServiceError && error.service === "language model" ? "lm" : "retrieval";
 }
 

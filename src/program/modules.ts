@@ -15,17 +15,9 @@
  */
 import { ExitCode, InterruptedError, ServiceError, attemptsMade, stopsRun } from "../errors.ts";
 import type { ChatClient, ChatMessage, ResponseFormat } from "../lm/types.ts";
-import { format, formatJson, jsonSchemaFormat, JSON_OBJECT_FORMAT, parse, parseJson, ParseError, type Signature } from "./adapter/index.ts";
+import { format, formatJson, jsonSchemaFormat, JSON_OBJECT_FORMAT, parse, parseJson, ParseError } from "./adapter/index.ts";
 import { DEFAULT_PROGRAM, type Program } from "./signatures.ts";
 import type { AdapterAttempt, AdapterName, ModuleCallTrace, ModuleName } from "./types.ts";
-
-/** The signature of each module in the default program. */
-export const MODULE_SIGNATURES: Readonly<Record<ModuleName, Signature>> = {
-  generate_query: DEFAULT_PROGRAM.generate_query.signature,
-  extract_information: DEFAULT_PROGRAM.extract_information.signature,
-  generate_answer: DEFAULT_PROGRAM.generate_answer.signature,
-  decide_info_collection: DEFAULT_PROGRAM.decide_info_collection.signature,
-};
 
 /** The error text of a JSONAdapter request the server refused (it counts as a failed attempt). */
 const REFUSED = "the server refused the JSONAdapter request:";
@@ -59,6 +51,16 @@ interface AttemptPlan {
   parse: (text: string) => Record<string, string>;
 }
 
+/** A trace's reply fields before an attempt is answered: "lm_error" until a reply says otherwise. */
+const NO_REPLY_YET = {
+  rawCompletion: null,
+  parsed: null,
+  status: "lm_error",
+  error: null,
+  finishReason: null,
+  truncated: false,
+} as const satisfies Partial<ModuleCallTrace>;
+
 /** Runs module calls for one program run and keeps DSPy's per-module invocation index. */
 export class ModuleRunner {
   readonly calls: ModuleCallTrace[];
@@ -85,12 +87,7 @@ export class ModuleRunner {
       messages: chat.messages,
       adapter: "chat",
       adapterAttempts: [],
-      rawCompletion: null,
-      parsed: null,
-      status: "lm_error",
-      error: null,
-      finishReason: null,
-      truncated: false,
+      ...NO_REPLY_YET,
       usage: null,
       latencyMs: 0,
       endpoint: null,
@@ -103,7 +100,11 @@ export class ModuleRunner {
     const first = await this.attempt(trace, chat, false);
     if (first.status === "ok") return { trace, outputs: first.parsed, failure: null };
     if (first.status === "lm_error") {
-      return { trace, outputs: null, failure: { kind: "service", service: "lm", message: first.error ?? "LM error", refused: this.refusedAttempts.has(first) } };
+      return {
+        trace,
+        outputs: null,
+        failure: { kind: "service", service: "lm", message: first.error ?? "LM error", refused: this.refusedAttempts.has(first) },
+      };
     }
     const empty = first.rawCompletion === "";
     if (empty || this.settings.jsonFallback === false) return { trace, outputs: null, failure: { kind: "format", message: first.error ?? "parse error" } };
@@ -147,7 +148,11 @@ export class ModuleRunner {
       cached: false,
     };
     trace.adapterAttempts.push(attempt);
-    Object.assign(trace, { adapter: plan.adapter, messages: plan.messages, rawCompletion: null, parsed: null, status: "lm_error", error: null, finishReason: null, truncated: false });
+    Object.assign(trace, {
+      adapter: plan.adapter,
+      messages: plan.messages,
+      ...NO_REPLY_YET,
+    });
     try {
       const result = await client.complete(
         {

@@ -42,7 +42,7 @@ export interface MultiHopOptions {
 }
 
 /** How many hops run at most for this example. */
-export function hopLimit(numHops: NumHops, maxHops: number, example: Example): number {
+function hopLimit(numHops: NumHops, maxHops: number, example: Example): number {
   if (numHops === "gold") return Math.max(1, example.nHops);
   if (numHops === "auto") return Math.max(1, maxHops);
   return numHops;

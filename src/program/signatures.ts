@@ -20,10 +20,7 @@ export const GenerateSearchQuery: Signature = chainOfThought({
     "Given a multi-hop question and information collected so far, generate a search query\n" +
     "to find the next piece of information needed to answer the question.\n" +
     "Focus on entities, dates, or facts that need to be resolved step by step.",
-  inputs: [
-    question,
-    { name: "collected_info", description: "Information collected from previous retrieval steps", type: "str", prefix: "Collected Info:" },
-  ],
+  inputs: [question, { name: "collected_info", description: "Information collected from previous retrieval steps", type: "str", prefix: "Collected Info:" }],
   outputs: [{ name: "search_query", description: "Search query for the next retrieval step", type: "str", prefix: "Search Query:" }],
 });
 

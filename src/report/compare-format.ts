@@ -74,7 +74,11 @@ export function formatComparison(comparison: Comparison): string {
       out.push(`  ! ${warning.message}`);
       if (warning.kind !== "config") continue;
       for (const entry of warning.keys ?? []) {
-        out.push(`      ${snakeCase(entry.key)}: ${Object.entries(entry.values).map(([run, value]) => `${run}=${JSON.stringify(value)}`).join(", ")}`);
+        out.push(
+          `      ${snakeCase(entry.key)}: ${Object.entries(entry.values)
+            .map(([run, value]) => `${run}=${JSON.stringify(value)}`)
+            .join(", ")}`,
+        );
       }
     }
   }

@@ -80,7 +80,7 @@ function answerHtml(example: CompareExample, label: string): string {
 }
 
 /** Both sides hop by hop: one row per hop (1-based), one column per side, then the answers. */
-export function sideBySideHtml(example: CompareExample, labels: readonly string[]): string {
+function sideBySideHtml(example: CompareExample, labels: readonly string[]): string {
   const hops = Math.max(0, ...labels.map((label) => example.sides[label]?.hops.length ?? 0));
   const header = `<tr><th></th>${labels.map((label) => `<th>${escapeHtml(label)}</th>`).join("")}</tr>`;
   const rows: string[] = [];

@@ -87,8 +87,7 @@ export function evaluatedSettings(record: RunRecord): Record<string, unknown> {
     if (NOT_RESULT_KEYS.has(key) || TRAINING_ONLY_KEYS.has(key) || key === "datasets" || key === "evalDatasets") continue;
     evaluated[key] = value;
   }
-  evaluated.datasets =
-    record.kind === "train" ? (config.evalDatasets ?? DEFAULTS.evalDatasets) : (config.datasets ?? record.dataset ?? null);
+  evaluated.datasets = record.kind === "train" ? (config.evalDatasets ?? DEFAULTS.evalDatasets) : (config.datasets ?? record.dataset ?? null);
   evaluated.model = config.model ?? record.model ?? null;
   evaluated.retriever = config.retriever ?? record.retriever ?? null;
   return evaluated;
@@ -125,7 +124,7 @@ function resolveStep(store: Store, record: RunRecord, spec: RunSpec): number | n
   return spec.step;
 }
 
-export function loadRun(store: Store, spec: RunSpec): LoadedRun {
+function loadRun(store: Store, spec: RunSpec): LoadedRun {
   const record = requireRun(store, spec.name);
   const step = resolveStep(store, record, spec);
   const { plannedIds, scored } = step === null ? { plannedIds: [], scored: [] } : scoredExamplesOf(store, record, step);

@@ -49,7 +49,8 @@ export function comparabilityWarnings(loaded: readonly LoadedRun[], pairedCount:
   const warnings: CompareWarning[] = [];
   loaded.forEach((run, index) => {
     const same = loaded.slice(0, index).find((other) => other.record.id === run.record.id && other.step === run.step);
-    if (same) warnings.push({ kind: "same", message: `${run.label} and ${same.label} are the same predictions (step ${run.step ?? "-"}): their differences are 0` });
+    if (same)
+      warnings.push({ kind: "same", message: `${run.label} and ${same.label} are the same predictions (step ${run.step ?? "-"}): their differences are 0` });
   });
   const named = new Set<string>();
   for (const { kind, keys, what } of NAMED) {
@@ -70,7 +71,11 @@ export function comparabilityWarnings(loaded: readonly LoadedRun[], pairedCount:
   }
   const rest = configDifferences(sides).filter((entry) => !named.has(entry.key));
   if (rest.length > 0) {
-    warnings.push({ kind: "config", message: `runs differ in settings that change the scores: ${rest.map((entry) => snakeCase(entry.key)).join(", ")}`, keys: rest });
+    warnings.push({
+      kind: "config",
+      message: `runs differ in settings that change the scores: ${rest.map((entry) => snakeCase(entry.key)).join(", ")}`,
+      keys: rest,
+    });
   }
   return warnings;
 }

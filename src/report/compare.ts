@@ -14,9 +14,9 @@ import { comparabilityWarnings, type CompareWarning } from "./compare-warnings.t
 import { questionsOf, type ScoredExample } from "./data.ts";
 import type { TrajectoryHop } from "./trajectory.ts";
 
-export { configDifferences, type CompareWarning } from "./compare-warnings.ts";
+export { configDifferences } from "./compare-warnings.ts";
 
-export const COMPARE_METRICS = [
+const COMPARE_METRICS = [
   { key: "em", label: "EM" },
   { key: "f1", label: "F1" },
   { key: "recall", label: "recall" },
@@ -24,9 +24,9 @@ export const COMPARE_METRICS = [
   { key: "reward", label: "reward" },
 ] as const;
 
-export type CompareMetric = (typeof COMPARE_METRICS)[number]["key"];
+type CompareMetric = (typeof COMPARE_METRICS)[number]["key"];
 
-export interface RunColumn {
+interface RunColumn {
   /** The side's label (run name, or RUN@STEP). */
   run: string;
   mean: number;
@@ -34,7 +34,7 @@ export interface RunColumn {
   difference: Interval | null;
 }
 
-export interface MetricComparison {
+interface MetricComparison {
   metric: CompareMetric;
   label: string;
   runs: RunColumn[];
@@ -97,7 +97,7 @@ export interface Comparison {
   warnings: CompareWarning[];
 }
 
-export interface CompareExampleSide {
+interface CompareExampleSide {
   answer: string | null;
   em: number | null;
   f1: number | null;
@@ -142,7 +142,13 @@ function block(loaded: readonly LoadedRun[], ids: readonly string[], options: Co
       label,
       runs: loaded.map((run, index): RunColumn => {
         const values = valuesOf(run);
-        const difference = index === 0 ? null : pairedBootstrap(values.map((value, position) => value - (baseline[position] ?? 0)), options);
+        const difference =
+          index === 0
+            ? null
+            : pairedBootstrap(
+                values.map((value, position) => value - (baseline[position] ?? 0)),
+                options,
+              );
         return { run: run.label, mean: mean(values), difference };
       }),
     };
@@ -250,10 +256,6 @@ function build(store: Store, specs: readonly string[], options: CompareOptions):
     warnings: comparabilityWarnings(loaded, pairedIds.length),
   };
   return { comparison, loaded };
-}
-
-export function compareRuns(store: Store, specs: readonly string[], options: CompareOptions): Comparison {
-  return build(store, specs, options).comparison;
 }
 
 /** The comparison and the flipped examples' trajectories (for compare --html and musique view). */

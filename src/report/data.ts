@@ -23,16 +23,9 @@ import { requireRun } from "../store/manage.ts";
 import type { RunRecord } from "../store/runs.ts";
 import { rolloutStepsOf, type RolloutStep } from "./rollouts.ts";
 import { loadTrainingReport, type TrainingReport } from "./training.ts";
-import {
-  parseTrajectory,
-  questionFromMessages,
-  recallAfterEachHop,
-  retrievedSupportingIds,
-  type Trajectory,
-  type TrajectoryHop,
-} from "./trajectory.ts";
+import { parseTrajectory, questionFromMessages, recallAfterEachHop, retrievedSupportingIds, type Trajectory, type TrajectoryHop } from "./trajectory.ts";
 
-export interface RecallAtHop {
+interface RecallAtHop {
   /** 1, 2, … up to the most hops any example ran. */
   hops: number[];
   overall: number[];
@@ -96,19 +89,13 @@ export interface ScoredExample {
   supportingIds: string[] | null;
 }
 
-export interface ExampleDetail {
+/** One example of a run as the report shows it: its scores (as scoring reads them), question, gold and trajectory. */
+export interface ExampleDetail extends Pick<ScoredPrediction, "answer" | "em" | "f1" | "recall" | "supportF1" | "reward" | "status"> {
   id: string;
   nHops: number;
   shape: string;
   question: string;
-  answer: string | null;
   gold: string[];
-  em: number | null;
-  f1: number | null;
-  recall: number | null;
-  supportF1: number | null;
-  reward: number | null;
-  status: string;
   error: string | null;
   hops: TrajectoryHop[];
 }
@@ -134,11 +121,7 @@ export interface PlannedExample {
   shape: string | null;
 }
 
-export function scoredExamplesOf(
-  store: Store,
-  run: RunRecord,
-  step: number,
-): { plannedIds: string[]; plannedRows: PlannedExample[]; scored: ScoredExample[] } {
+export function scoredExamplesOf(store: Store, run: RunRecord, step: number): { plannedIds: string[]; plannedRows: PlannedExample[]; scored: ScoredExample[] } {
   const predictions = reportPredictionsOf(store, run.id, step);
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
   const role = run.kind === "train" ? "dev" : "test";
@@ -234,14 +217,14 @@ function plannedOnly(row: PlannedExample): Example {
 }
 
 /** The run's scores over every planned example: those without a prediction count as missing. */
-export function scoresOf(scored: readonly ScoredExample[], planned: readonly PlannedExample[] = []): RunScores | null {
+function scoresOf(scored: readonly ScoredExample[], planned: readonly PlannedExample[] = []): RunScores | null {
   if (scored.length === 0) return null;
   const recorded = new Set(scored.map((item) => item.id));
   const examples = [...scored.map(exampleForScoring), ...planned.filter((row) => !recorded.has(row.exampleId)).map(plannedOnly)];
   return scoreRun(examples, scored.map(scoredPrediction));
 }
 
-export function recallAtHopOf(scored: readonly ScoredExample[]): RecallAtHop {
+function recallAtHopOf(scored: readonly ScoredExample[]): RecallAtHop {
   const maxHops = Math.max(1, ...scored.map((item) => item.trajectory.hops.length));
   const hops = Array.from({ length: maxHops }, (_, index) => index + 1);
   const curves = scored.map((item) => ({
@@ -307,7 +290,14 @@ export function loadRunReport(store: Store, name: string): RunReport {
     },
     recallAtHop: recallAtHopOf(scored.filter((item) => isResultStatus(item.prediction.status))),
     training,
-    dryRun: training && config.dryRun === true ? rolloutStepsOf(store, run.id, training.rewardCurve.map((point) => point.step)) : null,
+    dryRun:
+      training && config.dryRun === true
+        ? rolloutStepsOf(
+            store,
+            run.id,
+            training.rewardCurve.map((point) => point.step),
+          )
+        : null,
   };
 }
 
@@ -330,14 +320,14 @@ export function worstExamples(store: Store, name: string, limit: number): Exampl
   if (step === null) return [];
   const { scored } = scoredExamplesOf(store, run, step);
   const worst = [...scored]
-    .sort(
-      (a, b) =>
-        (a.prediction.f1 ?? 0) - (b.prediction.f1 ?? 0) ||
-        (a.prediction.reward ?? 0) - (b.prediction.reward ?? 0) ||
-        a.id.localeCompare(b.id),
-    )
+    .sort((a, b) => (a.prediction.f1 ?? 0) - (b.prediction.f1 ?? 0) || (a.prediction.reward ?? 0) - (b.prediction.reward ?? 0) || a.id.localeCompare(b.id))
     .slice(0, limit);
-  const questions = questionsOf(store, run.id, step, worst.map((item) => item.id));
+  const questions = questionsOf(
+    store,
+    run.id,
+    step,
+    worst.map((item) => item.id),
+  );
   return worst.map((item) => ({
     id: item.id,
     nHops: item.nHops,

@@ -78,11 +78,16 @@ function overview(report: RunReport): string {
       : [
           "examples scored",
           `${report.scores?.overall.n ?? 0} of ${report.examples}${report.step !== null && report.step >= 0 ? ` (validation after ${report.step} steps)` : ""}` +
-            (report.scores && report.scores.overall.missing > 0 ? `; ${report.scores.overall.missing} without a result (${missingCauses(report.scores.overall)})` : ""),
+            (report.scores && report.scores.overall.missing > 0
+              ? `; ${report.scores.overall.missing} without a result (${missingCauses(report.scores.overall)})`
+              : ""),
         ],
     ["LM calls", `${usage.calls} (${usage.cachedCalls} cached)`],
     ["tokens", `${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens}`],
-    ["failures", `${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ${failures.lmErrors} LM errors, ${failures.retries} retries`],
+    [
+      "failures",
+      `${failures.parseFailures} parse failures (${failures.rescuedCalls} more rescued by the JSON fallback), ${failures.lmErrors} LM errors, ${failures.retries} retries`,
+    ],
     ["failed examples", `${failures.formatFailureExamples} format failures (scored); ${failedExamples(failures)}`],
   ];
   return `<table class="facts">${facts.map(([key, value]) => `<tr><th>${escapeHtml(key)}</th><td>${escapeHtml(value)}</td></tr>`).join("")}</table>
@@ -129,7 +134,9 @@ function trainingSection(training: TrainingReport): string {
     );
   } else charts.push(`<p class="note">No rollouts or step rewards recorded yet.</p>`);
   if (training.validations.length > 0) {
-    charts.push(lineChart(validationSeries(training.validations), { title: "Validation over steps", xLabel: STEP_AXIS, yLabel: "score", xDomain: stepDomain(training) }));
+    charts.push(
+      lineChart(validationSeries(training.validations), { title: "Validation over steps", xLabel: STEP_AXIS, yLabel: "score", xDomain: stepDomain(training) }),
+    );
   } else charts.push(`<p class="note">No validations recorded.</p>`);
   // One chart per metric: a learning rate of 2e-5 and a loss of 0.1 share no scale.
   const trainer = Object.entries(training.trainerMetrics);
@@ -215,7 +222,14 @@ ${rolloutsSection(report.dryRun)}`;
   return `<h1>${escapeHtml(report.run.name)} <span class="meta">(${escapeHtml(report.run.kind)} run, <span class="status-${escapeHtml(report.run.status)}">${escapeHtml(report.run.status)}</span>)</span></h1>
 ${overview(report)}
 <h2>Scores</h2>
-${report.scores ? scoresTableHtml(report.scores, REWARDS.find((version) => version === report.config.reward)) : '<p class="note">No predictions recorded yet.</p>'}
+${
+  report.scores
+    ? scoresTableHtml(
+        report.scores,
+        REWARDS.find((version) => version === report.config.reward),
+      )
+    : '<p class="note">No predictions recorded yet.</p>'
+}
 ${report.training ? trainingSection(report.training) : ""}
 <h2>Per hop count and retrieval</h2>
 ${resultCharts(report)}

@@ -10,7 +10,7 @@ import { escapeHtml } from "./escape.ts";
 import type { GroupSamples, RolloutExample, RolloutStep } from "./rollouts.ts";
 
 /** The reward GRPO gives a rollout: its metric, or −1 when a call broke the format. */
-export function grpoReward(rollout: Pick<RolloutExample["rollouts"][number], "reward" | "formatFailures">): number | null {
+function grpoReward(rollout: Pick<RolloutExample["rollouts"][number], "reward" | "formatFailures">): number | null {
   return rollout.formatFailures > 0 ? FORMAT_FAILURE_REWARD : rollout.reward;
 }
 
@@ -37,17 +37,18 @@ export function rolloutLines(steps: readonly RolloutStep[]): string[] {
       lines.push(
         `  ${example.exampleId}: rewards ${numbers(example.rollouts.map(grpoReward))}; ` +
           `zero-spread groups ${zero}/${example.groups.length}; answers ${answerCounts(example)
-          .map(([answer, count]) => `${JSON.stringify(answer.length > 40 ? `${answer.slice(0, 39)}…` : answer)} ×${count}`)
-          .join(", ")}`,
+            .map(([answer, count]) => `${JSON.stringify(answer.length > 40 ? `${answer.slice(0, 39)}…` : answer)} ×${count}`)
+            .join(", ")}`,
       );
     }
   }
   return lines;
 }
 
-
 function answers(example: RolloutExample): string {
-  return answerCounts(example).map(([answer, count]) => `${escapeHtml(answer)} <span class="meta">×${count}</span>`).join("<br>");
+  return answerCounts(example)
+    .map(([answer, count]) => `${escapeHtml(answer)} <span class="meta">×${count}</span>`)
+    .join("<br>");
 }
 
 function samplesHtml(exampleId: string, groups: readonly GroupSamples[]): string {

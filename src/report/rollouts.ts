@@ -13,9 +13,9 @@ import { groupRequestOf, stepGroupsOf, stepRolloutsOf, type StepRolloutRow } fro
 import { questionFromMessages } from "./trajectory.ts";
 
 /** Steps whose first example's group samples are included (prompts are long). */
-export const SAMPLED_STEPS = 3;
+const SAMPLED_STEPS = 3;
 
-export interface RolloutGroup {
+interface RolloutGroup {
   module: string;
   invocation: number;
   rewards: number[];

@@ -7,7 +7,7 @@
  */
 import type { TrainingStepSummary } from "../store/reports.ts";
 
-export interface StepTimes {
+interface StepTimes {
   step: number;
   rolloutSeconds: number;
   /** null in a dry run (no Arbor). */

@@ -5,14 +5,14 @@
  */
 import { escapeHtml } from "./escape.ts";
 
-export const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563"] as const;
+const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563"] as const;
 
-export interface Point {
+interface Point {
   x: number;
   y: number;
 }
 
-export interface BandPoint {
+interface BandPoint {
   x: number;
   low: number;
   high: number;
@@ -66,7 +66,7 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   if (min === max) return [min];
   const raw = (max - min) / Math.max(1, count);
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].map((factor) => factor * magnitude).find((candidate) => candidate >= raw) ?? raw);
+  const step = [1, 2, 2.5, 5, 10].map((factor) => factor * magnitude).find((candidate) => candidate >= raw) ?? raw;
   const ticks: number[] = [];
   for (let tick = Math.ceil(min / step) * step; tick <= max + step * 1e-9; tick += step) ticks.push(Number(tick.toPrecision(12)));
   return ticks;
@@ -173,8 +173,21 @@ export function lineChart(series: readonly LineSeries[], options: ChartOptions):
       }
     }
   });
-  if (options.stepTargets) parts.push(...stepTargets(options.stepTargets, [...new Set(xs)].sort((a, b) => a - b), x, chart));
-  parts.push(...legend(chart, series.map((line) => line.name)));
+  if (options.stepTargets)
+    parts.push(
+      ...stepTargets(
+        options.stepTargets,
+        [...new Set(xs)].sort((a, b) => a - b),
+        x,
+        chart,
+      ),
+    );
+  parts.push(
+    ...legend(
+      chart,
+      series.map((line) => line.name),
+    ),
+  );
   parts.push("</svg>");
   return parts.join("\n");
 }
@@ -194,7 +207,10 @@ function stepTargets(targets: NonNullable<ChartOptions["stepTargets"]>, values: 
 }
 
 export function barChart(categories: readonly string[], series: readonly BarSeries[], options: ChartOptions): string {
-  const chart = frame(options, series.flatMap((bars) => bars.values));
+  const chart = frame(
+    options,
+    series.flatMap((bars) => bars.values),
+  );
   const parts = open(options, chart, "bar-chart");
   const bottom = MARGIN.top + chart.plotHeight;
   const groupWidth = chart.plotWidth / Math.max(1, categories.length);
@@ -216,7 +232,12 @@ export function barChart(categories: readonly string[], series: readonly BarSeri
       parts.push(`<text x="${coordinate(barLeft + barWidth / 2 - 1)}" y="${coordinate(y - 4)}" text-anchor="middle" class="bar-value">${format(value)}</text>`);
     });
   });
-  parts.push(...legend(chart, series.map((bars) => bars.name)));
+  parts.push(
+    ...legend(
+      chart,
+      series.map((bars) => bars.name),
+    ),
+  );
   parts.push("</svg>");
   return parts.join("\n");
 }

@@ -53,7 +53,9 @@ function trainerMetricsLines(training: NonNullable<RunReport["training"]>): stri
   if (series.length === 0) return [`  trainer loss / KL / grad norm / learning rate: not recorded: ${training.trainerMetricsReason ?? "unknown"}`];
   const last = series.map(([name, points]) => {
     const point = points.at(-1);
-    return point ? `${name} ${Math.abs(point.value) < 0.001 && point.value !== 0 ? point.value.toExponential(2) : point.value.toFixed(4)} (step ${point.step})` : name;
+    return point
+      ? `${name} ${Math.abs(point.value) < 0.001 && point.value !== 0 ? point.value.toExponential(2) : point.value.toFixed(4)} (step ${point.step})`
+      : name;
   });
   return [`  trainer metrics, last logged: ${last.join(", ")}; from ${training.trainerMetricsSource ?? "-"}`];
 }
@@ -79,7 +81,12 @@ function trainingLines(report: RunReport): string[] {
 /** A line of prose wrapped at `width`, its continuation lines indented by two spaces. */
 function prose(text: string, width: number): string[] {
   const [first = "", ...rest] = wrapText(text, width);
-  return [first, ...wrapText(rest.join(" "), width - 2).filter((line) => line !== "").map((line) => `  ${line}`)];
+  return [
+    first,
+    ...wrapText(rest.join(" "), width - 2)
+      .filter((line) => line !== "")
+      .map((line) => `  ${line}`),
+  ];
 }
 
 /** Examples without a result, by their real cause ("2 LM-error, 1 retrieval-error and 0 past-deadline examples (no result)"). */
@@ -94,7 +101,10 @@ export function formatRunReport(report: RunReport, width = 100): string {
   out.push(...prose(`run ${run.name} (${run.kind}): ${run.status}${run.error ? ` — ${run.error}` : ""}`, width));
   out.push(...prose(`started ${run.startedAt}, finished ${run.finishedAt ?? "-"}, duration ${formatDuration(run.durationSeconds)}`, width));
   out.push(
-    ...prose(`model ${run.model ?? "-"}, dataset ${run.dataset ?? "-"}, retriever ${run.retriever ?? "-"}, seed ${run.seed ?? "-"}, musique ${run.toolVersion}`, width),
+    ...prose(
+      `model ${run.model ?? "-"}, dataset ${run.dataset ?? "-"}, retriever ${run.retriever ?? "-"}, seed ${run.seed ?? "-"}, musique ${run.toolVersion}`,
+      width,
+    ),
   );
   out.push("config:");
   for (const line of configLines(report.config, width - 2)) out.push(`  ${line}`);

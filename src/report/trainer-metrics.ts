@@ -74,7 +74,8 @@ const COLUMNS: ReadonlyArray<[string, keyof TrainerStepMetrics]> = [
 
 function reportedTo(config: Record<string, unknown>): string {
   if (config.reportTo === "wandb") return " This run passed --report-to wandb: the trainer sent them to W&B (its run is named after the Arbor job id).";
-  if (config.reportTo === "tensorboard") return " This run passed --report-to tensorboard: the trainer wrote them under the job's checkpoints folder (runs/) on the Arbor machine.";
+  if (config.reportTo === "tensorboard")
+    return " This run passed --report-to tensorboard: the trainer wrote them under the job's checkpoints folder (runs/) on the Arbor machine.";
   return "";
 }
 
@@ -95,7 +96,13 @@ function whyNone(store: Store, run: RunRecord, config: Record<string, unknown>):
   return "this run was recorded by a musique that did not read the trainer's log (trainer_state.json in the job's checkpoint folders)" + reportedTo(config);
 }
 
-export function trainerMetricsOfRun(store: Store, run: RunRecord, config: Record<string, unknown>, steps: readonly TrainingStepSummary[], pattern?: RegExp): TrainerMetrics {
+export function trainerMetricsOfRun(
+  store: Store,
+  run: RunRecord,
+  config: Record<string, unknown>,
+  steps: readonly TrainingStepSummary[],
+  pattern?: RegExp,
+): TrainerMetrics {
   const series: Record<string, SeriesPoint[]> = {};
   const logged = trainerMetricsByStep(store, run.id);
   for (const [name, key] of COLUMNS) {
@@ -109,6 +116,8 @@ export function trainerMetricsOfRun(store: Store, run: RunRecord, config: Record
   const replied = trainerMetricsOf(steps, pattern);
   for (const [name, points] of Object.entries(replied)) series[name] ??= points;
   if (Object.keys(series).length === 0) return { series, source: null, reason: whyNone(store, run, config) };
-  const source = fromLog ? "the trainer's log (trainer_state.json of the job's checkpoints), averaged over each step's optimizer steps" : "Arbor's step replies";
+  const source = fromLog
+    ? "the trainer's log (trainer_state.json of the job's checkpoints), averaged over each step's optimizer steps"
+    : "Arbor's step replies";
   return { series, source, reason: null };
 }

@@ -13,7 +13,7 @@ import { validationsOf, type ValidationRecord } from "../store/training.ts";
 import { trainingTimesOf, type TrainingTimes } from "./step-times.ts";
 import { trainerMetricsOfRun, type SeriesPoint } from "./trainer-metrics.ts";
 
-export interface RewardPoint {
+interface RewardPoint {
   step: number;
   mean: number;
   /** The band drawn around the mean: min–max across rollouts, or mean ± std without rollouts. */
@@ -23,7 +23,7 @@ export interface RewardPoint {
   rollouts: number;
 }
 
-export { TRAINER_HEALTH_METRIC, trainerMetricsOf, type SeriesPoint } from "./trainer-metrics.ts";
+export { trainerMetricsOf, type SeriesPoint } from "./trainer-metrics.ts";
 
 export interface TrainingReport {
   steps: number;
@@ -70,9 +70,7 @@ export function loadTrainingReport(store: Store, run: RunRecord, config: Record<
       });
   }
   const best =
-    validations.find((row) => row.isBest) ??
-    [...validations].sort((a, b) => (b.reward ?? -Infinity) - (a.reward ?? -Infinity) || a.step - b.step)[0] ??
-    null;
+    validations.find((row) => row.isBest) ?? [...validations].sort((a, b) => (b.reward ?? -Infinity) - (a.reward ?? -Infinity) || a.step - b.step)[0] ?? null;
   return {
     steps: steps.length,
     completedSteps: steps.filter((row) => row.status === "completed").length,

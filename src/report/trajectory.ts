@@ -5,7 +5,7 @@
  */
 import { readTrajectory } from "../store/trajectory.ts";
 
-export interface TrajectoryDocument {
+interface TrajectoryDocument {
   id: string;
   title: string;
   body: string;
@@ -50,12 +50,7 @@ export function parseTrajectory(json: string | null): Trajectory {
  * trajectory) as many retrieved ids as the stored recall implies. Support F1 and recall depend
  * only on how many retrieved ids are supporting, so either gives the same scores.
  */
-export function retrievedSupportingIds(
-  retrievedIds: readonly string[],
-  trajectory: Trajectory,
-  recall: number | null,
-  nHops: number,
-): string[] {
+export function retrievedSupportingIds(retrievedIds: readonly string[], trajectory: Trajectory, recall: number | null, nHops: number): string[] {
   const supporting = new Set<string>();
   for (const hop of trajectory.hops) for (const document of hop.documents) if (document.isSupporting) supporting.add(document.id);
   if (trajectory.hops.length > 0) return retrievedIds.filter((id) => supporting.has(id));

@@ -25,7 +25,7 @@ export interface RetrieverOptions {
   retry?: RerankClientOptions["retry"];
 }
 
-export function createRerankClient(options: Omit<RetrieverOptions, "retriever">): RerankClient {
+function createRerankClient(options: Omit<RetrieverOptions, "retriever">): RerankClient {
   return new RerankClient({
     url: options.rerankUrl ?? DEFAULTS.rerankUrl,
     api: options.rerankApi ?? "service",

@@ -16,11 +16,7 @@ export function hybridShare(topN: number): number {
 }
 
 /** The hybrid rule on two rankings (pure; exported for tests). */
-export function combineHybrid(
-  semantic: readonly RankedDocument[],
-  lexical: readonly RankedDocument[],
-  topN: number,
-): RankedDocument[] {
+export function combineHybrid(semantic: readonly RankedDocument[], lexical: readonly RankedDocument[], topN: number): RankedDocument[] {
   const share = hybridShare(topN);
   const combined: RankedDocument[] = [];
   const seen = new Set<string>();

@@ -20,12 +20,7 @@ export interface RankOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function rankExamples(
-  examples: readonly Example[],
-  retriever: Retriever,
-  topN: number,
-  options: RankOptions,
-): Promise<QuestionRanking[]> {
+export async function rankExamples(examples: readonly Example[], retriever: Retriever, topN: number, options: RankOptions): Promise<QuestionRanking[]> {
   const rankings = new Array<QuestionRanking>(examples.length);
   let next = 0;
   let done = 0;

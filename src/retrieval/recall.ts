@@ -16,7 +16,7 @@ export interface RankedQuestion {
   rankedIds: readonly string[];
 }
 
-export interface RecallGroup {
+interface RecallGroup {
   examples: number;
   /** k ("1"…"K") → mean recall@k. */
   recall: Record<string, number>;
@@ -28,7 +28,7 @@ export interface RecallReport extends RecallGroup {
 }
 
 /** recall@k of one question. */
-export function recallAtK(rankedIds: readonly string[], supportingIds: readonly string[], k: number): number {
+function recallAtK(rankedIds: readonly string[], supportingIds: readonly string[], k: number): number {
   return retrievalRecall(rankedIds.slice(0, k), supportingIds);
 }
 

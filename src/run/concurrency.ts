@@ -73,7 +73,14 @@ export class ConcurrencyRecorder {
   ) {
     for (const endpoint of pool.endpoints) {
       const limit = endpoint.limit?.limit ?? fixedConcurrency(settings);
-      this.write(endpoint.url, { limit, previous: limit, reason: endpoint.limit ? "initial" : "fixed", throughput: null, unitThroughput: null, latencyMs: null });
+      this.write(endpoint.url, {
+        limit,
+        previous: limit,
+        reason: endpoint.limit ? "initial" : "fixed",
+        throughput: null,
+        unitThroughput: null,
+        latencyMs: null,
+      });
     }
     this.unsubscribe = pool.onLimitChange((url, change) => this.changed(url, change));
   }
@@ -81,7 +88,11 @@ export class ConcurrencyRecorder {
   private write(url: string, change: Omit<LimitChange, "at" | "reason"> & { reason: string }): void {
     const endpoint = redactCredentials(url);
     const range = this.seen.get(endpoint);
-    this.seen.set(endpoint, { min: Math.min(range?.min ?? change.limit, change.limit), max: Math.max(range?.max ?? change.limit, change.limit), last: change.limit });
+    this.seen.set(endpoint, {
+      min: Math.min(range?.min ?? change.limit, change.limit),
+      max: Math.max(range?.max ?? change.limit, change.limit),
+      last: change.limit,
+    });
     recordConcurrencyLimit(this.store, this.runId, {
       endpoint,
       at: new Date().toISOString(),

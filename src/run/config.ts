@@ -3,7 +3,7 @@
  * resumed run: its stored configuration, with only operational flags taken from the new call.
  */
 import { randomBytes } from "node:crypto";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { camelKeys, snakeKeys } from "../config/keys.ts";
 import { UsageError, redactCredentials } from "../errors.ts";
 import type { Store } from "../store/database.ts";
@@ -65,9 +65,12 @@ export function resumeOptions<T extends object>(storedJson: string, current: T):
   for (const key of SECRET_KEYS) if (currentRecord[key] !== undefined) merged[key] = currentRecord[key];
   for (const key of operationalKeys) {
     if (JSON.stringify(merged[key] ?? null).includes("://***@")) {
-      throw new UsageError(`the stored --${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} of this run had credentials in its URL, which are never stored`, {
-        fix: "pass it again (with the credentials) when you resume",
-      });
+      throw new UsageError(
+        `the stored --${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} of this run had credentials in its URL, which are never stored`,
+        {
+          fix: "pass it again (with the credentials) when you resume",
+        },
+      );
     }
   }
   return merged as T;

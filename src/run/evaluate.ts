@@ -74,8 +74,7 @@ export async function runEvaluate(requested: EvaluateOptions, signal: AbortSigna
       await preflight(options, retriever, signal, client);
       return { examples, client, retriever, program };
     },
-    examples: ({ examples }) =>
-      examples.map((example, position) => runExampleOf(example, position, "test")),
+    examples: ({ examples }) => examples.map((example, position) => runExampleOf(example, position, "test")),
     work: async (session, prepared) => {
       const summary = await evaluate(session, prepared);
       const note = summary.scores && summary.missing > 0 ? `${summary.missing} examples have no result (${missingCauses(summary.scores.overall)})` : null;
@@ -136,7 +135,11 @@ async function evaluate(session: RunSession<EvaluateOptions>, prepared: Prepared
   // Only examples with a result go into the official files, so `musique score` agrees with scores.json.
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
   const withResult = examples.filter((example) => isResultStatus(byId.get(example.id)?.status ?? ""));
-  writeJsonLinesFile(session.file("predictions.jsonl"), withResult.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
+  writeJsonLinesFile(
+    session.file("predictions.jsonl"),
+    withResult.map((example) => officialPrediction(example.id, byId.get(example.id))),
+    "--output-dir",
+  );
   writeJsonLinesFile(session.file("gold.jsonl"), withResult.map(officialRow), "--output-dir");
   writeJsonFile(session.file("scores.json"), { run: run.name, ...scores }, "--output-dir");
   const results = finished.runs.filter((item) => !isServiceFailure(item.result.failure));

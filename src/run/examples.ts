@@ -23,10 +23,10 @@ export interface ExampleRun {
 }
 
 /** Consecutive examples that fail on service errors before the run stops instead of going on. */
-export const MAX_CONSECUTIVE_SERVICE_FAILURES = 8;
+const MAX_CONSECUTIVE_SERVICE_FAILURES = 8;
 /** Examples finished before the failure rate is judged, and the rate that stops the run. */
-export const FAILURE_RATE_MIN_EXAMPLES = 20;
-export const MAX_SERVICE_FAILURE_RATE = 0.5;
+const FAILURE_RATE_MIN_EXAMPLES = 20;
+const MAX_SERVICE_FAILURE_RATE = 0.5;
 
 /** The services a run talks to, named in its messages. */
 export interface ServiceEndpoints {
@@ -58,7 +58,7 @@ export function serviceFailureError(message: string, failures: readonly ProgramF
  * flight) examples finished and more than half of them failed on service errors: going on would
  * mostly pay for calls whose examples end up missing anyway.
  */
-export class FailureStop {
+class FailureStop {
   private consecutive = 0;
   private finished = 0;
   private readonly failures: ProgramFailure[] = [];
@@ -93,7 +93,12 @@ export class FailureStop {
       why = `${this.failures.length} of the ${this.finished} examples run so far failed on service errors`;
     }
     if (why === null) return null;
-    return serviceFailureError(`stopped early: ${why}`, this.failures.slice(-this.consecutive), endpoints, `check the service, then continue with: ${resumeCommand}`);
+    return serviceFailureError(
+      `stopped early: ${why}`,
+      this.failures.slice(-this.consecutive),
+      endpoints,
+      `check the service, then continue with: ${resumeCommand}`,
+    );
   }
 }
 
@@ -191,7 +196,12 @@ export async function runAllExamples(options: RunExamplesOptions): Promise<Examp
   if (stopped) throw stopped;
   const failures = runs.flatMap((run) => (run.result.failure && isServiceFailure(run.result.failure) ? [run.result.failure] : []));
   if (runs.length > 0 && failures.length === runs.length) {
-    throw serviceFailureError(`all ${runs.length} examples failed on service errors`, failures, options.endpoints, `check the service, then continue with: ${options.resumeCommand}`);
+    throw serviceFailureError(
+      `all ${runs.length} examples failed on service errors`,
+      failures,
+      options.endpoints,
+      `check the service, then continue with: ${options.resumeCommand}`,
+    );
   }
   return runs;
 }

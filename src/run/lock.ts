@@ -12,7 +12,7 @@ import { log } from "../log.ts";
 import type { Store } from "../store/database.ts";
 import { refreshRunLock, releaseRunLock, takeRunLock, type RunLock, type RunRecord } from "../store/runs.ts";
 
-export const HEARTBEAT_SECONDS = 5;
+const HEARTBEAT_SECONDS = 5;
 export const STALE_SECONDS = 60;
 
 /** Whether a process with this pid exists on this machine (signal 0 only checks). */

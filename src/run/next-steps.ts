@@ -96,7 +96,18 @@ export function nextSteps(input: NextStepsInput): NextSteps | null {
   const lora = options.useLora;
   const servedName = `${run}-${found ? "best" : chosen.name === "checkpoint_final" ? "final" : chosen.name}`;
   const serve = lora
-    ? command(["vllm", "serve", options.model, "--enable-lora", "--lora-modules", `${servedName}=${chosen.directory}`, "--max-lora-rank", options.loraR, "--port", VLLM_PORT])
+    ? command([
+        "vllm",
+        "serve",
+        options.model,
+        "--enable-lora",
+        "--lora-modules",
+        `${servedName}=${chosen.directory}`,
+        "--max-lora-rank",
+        options.loraR,
+        "--port",
+        VLLM_PORT,
+      ])
     : command(["vllm", "serve", chosen.directory, "--served-model-name", servedName, "--port", VLLM_PORT]);
   const evaluationRun = `${servedName}-eval`;
   const evaluate = command([

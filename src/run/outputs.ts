@@ -11,7 +11,9 @@ import type { ExampleRun } from "./examples.ts";
 export function teeLogTo(path: string): () => void {
   const reporter = {
     log(entry: { date: Date; type: string; args: unknown[] }) {
-      const text = redactCredentials(entry.args.map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg))).join(" "));
+      const text = redactCredentials(
+        entry.args.map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg))).join(" "),
+      );
       try {
         appendFileSync(path, `${entry.date.toISOString()} ${entry.type.padEnd(5)} ${text}\n`);
       } catch {
@@ -47,7 +49,9 @@ export function examplesMarkdown(runName: string, items: readonly ExampleRun[]):
     }
     const answerCall = result.calls.find((call) => call.module === "generate_answer");
     if (answerCall?.parsed?.reasoning) parts.push(`**Reasoning:**\n\n${quote(answerCall.parsed.reasoning)}\n`);
-    parts.push(`**Answer:** ${result.answer ?? "(none)"}${result.failure ? ` · failed: ${result.failure.kind} in ${result.failure.module}: ${result.failure.message}` : ""}\n`);
+    parts.push(
+      `**Answer:** ${result.answer ?? "(none)"}${result.failure ? ` · failed: ${result.failure.kind} in ${result.failure.module}: ${result.failure.message}` : ""}\n`,
+    );
     parts.push(
       `EM ${score.em} · F1 ${score.f1.toFixed(3)} · recall ${score.recall.toFixed(3)} · support F1 ${score.supportF1.toFixed(3)} · reward ${score.reward.toFixed(3)}\n`,
     );

@@ -29,7 +29,7 @@ export interface SessionOptions extends NewRunOptions {
 }
 
 /** How a run that went through its work ends. */
-export type RunOutcome = Extract<RunStatus, "completed" | "incomplete">;
+type RunOutcome = Extract<RunStatus, "completed" | "incomplete">;
 
 export interface RunSession<O> {
   readonly store: Store;
@@ -47,7 +47,7 @@ export interface RunSession<O> {
   file(name: string): string;
 }
 
-export interface WorkResult<T> {
+interface WorkResult<T> {
   outcome: RunOutcome;
   /** Stored as runs.error next to the status (e.g. what is missing). */
   note?: string | null;

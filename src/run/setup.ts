@@ -85,19 +85,11 @@ export function buildRetriever(settings: RetrievalSettings): Retriever {
  * Fail in seconds, before any run is created, if the LM or the rerank service is not there. The
  * model identities the LM preflight learns go to `client` (they key its response cache).
  */
-export async function preflight(
-  settings: LanguageModelSettings,
-  retriever: Retriever,
-  signal?: AbortSignal,
-  client?: OpenAIChatClient,
-): Promise<void> {
+export async function preflight(settings: LanguageModelSettings, retriever: Retriever, signal?: AbortSignal, client?: OpenAIChatClient): Promise<void> {
   const baseUrls = baseUrlsOf(settings);
   log.info(`checking ${settings.model} at ${baseUrls.join(", ")}`);
   // Both requests are bounded by --request-timeout, the knob their timeout message names.
-  const servers = await checkModelServed(
-    { baseUrls, apiKey: settings.apiKey, model: settings.model, requestTimeoutSeconds: settings.requestTimeout },
-    signal,
-  );
+  const servers = await checkModelServed({ baseUrls, apiKey: settings.apiKey, model: settings.model, requestTimeoutSeconds: settings.requestTimeout }, signal);
   for (const server of servers) log.debug(`${server.baseUrl} serves ${describeIdentity(server.identity)}`);
   client?.learnServers(servers);
   await retriever.preflight(signal);
@@ -139,7 +131,11 @@ export function loadProgram(path: string | undefined): Program {
   if (path === undefined) return DEFAULT_PROGRAM;
   const loaded = loadProgramFile(path);
   for (const warning of loaded.warnings) log.warn(`--program ${path}: ${warning}`);
-  log.info(`program: ${path} (${Object.values(loaded.program).map((predictor) => `${predictor.name} ${predictor.demos.length} demos`).join(", ")})`);
+  log.info(
+    `program: ${path} (${Object.values(loaded.program)
+      .map((predictor) => `${predictor.name} ${predictor.demos.length} demos`)
+      .join(", ")})`,
+  );
   return loaded.program;
 }
 

@@ -88,7 +88,9 @@ function resumePoint(store: Store, run: RunRecord): ResumePoint {
           lmErrors: 0,
         }
       : null;
-  log.info(`resuming ${run.name} at step ${startStep + 1} (${startStep} completed)${best ? `, best validation reward ${best.reward.toFixed(4)} after ${best.step} steps` : ""}`);
+  log.info(
+    `resuming ${run.name} at step ${startStep + 1} (${startStep} completed)${best ? `, best validation reward ${best.reward.toFixed(4)} after ${best.step} steps` : ""}`,
+  );
   return { startStep, best, initialModel: undefined };
 }
 
@@ -97,7 +99,8 @@ function initialModelFor(store: Store, run: RunRecord, options: TrainOptions, st
   log.warn("not restored on resume: the optimizer and learning-rate scheduler state (Arbor has no resume API; a new job starts them afresh)");
   const checkpoint = newestCheckpoint(store, run.id);
   if (!checkpoint?.directory) {
-    if (startStep > 0) log.warn(`no Arbor checkpoint was recorded for ${run.name}: the new job starts from ${options.model} (the weights learned so far are not restored)`);
+    if (startStep > 0)
+      log.warn(`no Arbor checkpoint was recorded for ${run.name}: the new job starts from ${options.model} (the weights learned so far are not restored)`);
     return undefined;
   }
   if (options.useLora) {
@@ -286,7 +289,9 @@ async function train(session: RunSession<TrainOptions>, prepared: Prepared): Pro
     groupsFile,
     health,
     warnings,
-    next: options.dryRun ? null : nextSteps({ options, run: run.name, database: store.path, arborUrl, best: summary.best, checkpoints: checkpointsOf(store, run.id) }),
+    next: options.dryRun
+      ? null
+      : nextSteps({ options, run: run.name, database: store.path, arborUrl, best: summary.best, checkpoints: checkpointsOf(store, run.id) }),
   };
 }
 
@@ -301,8 +306,16 @@ function writeTrainOutputs(session: RunSession<TrainOptions>, dev: readonly Exam
   if (!final || dev.length === 0) return;
   const predictions = predictionsOf(store, run.id, final.step);
   const byId = new Map(predictions.map((prediction) => [prediction.exampleId, prediction]));
-  writeJsonFile(session.file("scores.json"), { run: run.name, step: final.step, best: summary.best === null ? null : snakeKeys(summary.best), ...scoreRun(dev, predictions) }, "--output-dir");
+  writeJsonFile(
+    session.file("scores.json"),
+    { run: run.name, step: final.step, best: summary.best === null ? null : snakeKeys(summary.best), ...scoreRun(dev, predictions) },
+    "--output-dir",
+  );
   // As evaluate writes it: only examples with a result (service failures are not scores).
   const withResult = dev.filter((example) => isResultStatus(byId.get(example.id)?.status ?? ""));
-  writeJsonLinesFile(session.file("predictions.jsonl"), withResult.map((example) => officialPrediction(example.id, byId.get(example.id))), "--output-dir");
+  writeJsonLinesFile(
+    session.file("predictions.jsonl"),
+    withResult.map((example) => officialPrediction(example.id, byId.get(example.id))),
+    "--output-dir",
+  );
 }

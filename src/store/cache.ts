@@ -17,7 +17,9 @@ export interface StoreResponseCache {
 }
 
 function isChatResult(value: unknown): value is ChatResult {
-  return typeof value === "object" && value !== null && "text" in value && typeof value.text === "string" && "model" in value && typeof value.model === "string";
+  return (
+    typeof value === "object" && value !== null && "text" in value && typeof value.text === "string" && "model" in value && typeof value.model === "string"
+  );
 }
 
 export function createStoreCache(store: Store): StoreResponseCache {
@@ -49,9 +51,7 @@ export function createStoreCache(store: Store): StoreResponseCache {
 /** How many of a run's module calls the response cache answered (module_calls.cached). */
 export function cacheCountsOf(store: Store, runId: number): CacheCounts {
   const row = guarded(store, () =>
-    store.database
-      .query<CacheCounts, [number]>("SELECT COALESCE(SUM(cached), 0) AS answered, COUNT(*) AS calls FROM module_calls WHERE run_id = ?")
-      .get(runId),
+    store.database.query<CacheCounts, [number]>("SELECT COALESCE(SUM(cached), 0) AS answered, COUNT(*) AS calls FROM module_calls WHERE run_id = ?").get(runId),
   );
   return row ?? { answered: 0, calls: 0 };
 }

@@ -30,16 +30,3 @@ export function recordConcurrencyLimit(store: Store, runId: number, record: Conc
       ),
   );
 }
-
-/** A run's limits in recording order. */
-export function concurrencyLimitsOf(store: Store, runId: number): ConcurrencyLimitRecord[] {
-  return guarded(store, () =>
-    store.database
-      .query<ConcurrencyLimitRecord, [number]>(
-        `SELECT endpoint, at, concurrency, previous, reason, requests_per_second AS requestsPerSecond,
-           tokens_per_second AS tokensPerSecond, latency_p50_ms AS latencyP50Ms
-         FROM concurrency_limits WHERE run_id = ? ORDER BY id`,
-      )
-      .all(runId),
-  );
-}

@@ -12,7 +12,7 @@ import { StoreError } from "../errors.ts";
 import { noticePreviousDatabase, previousDatabaseHint, warnIfShared } from "./location.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
-export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /** An open results database. Disposable: `using store = openStore(path)` closes it at the end of the block. */
 export interface Store extends Disposable {
@@ -63,13 +63,7 @@ function sqliteFailure(error: unknown): SqliteFailure | null {
   return error instanceof Error && code !== undefined && code.startsWith("SQLITE_") ? { code, message: error.message } : null;
 }
 
-const WRITE_IO_ERRORS = new Set([
-  "SQLITE_IOERR_WRITE",
-  "SQLITE_IOERR_FSYNC",
-  "SQLITE_IOERR_DIR_FSYNC",
-  "SQLITE_IOERR_TRUNCATE",
-  "SQLITE_IOERR_SHMSIZE",
-]);
+const WRITE_IO_ERRORS = new Set(["SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_DIR_FSYNC", "SQLITE_IOERR_TRUNCATE", "SQLITE_IOERR_SHMSIZE"]);
 
 /** A file-system error (mkdir of the database's folder): ENOTDIR, EACCES, EROFS, ENOSPC… */
 function fileSystemFailure(path: string, error: unknown, doing: string): StoreError | null {
@@ -149,10 +143,9 @@ export function schemaVersionOf(store: Store): number {
 
 function checkNotNewer(path: string, version: number): void {
   if (version > SCHEMA_VERSION) {
-    throw new StoreError(
-      `database ${path} was written by a newer musique (schema ${version} > ${SCHEMA_VERSION}): upgrade musique`,
-      { fix: "install the newer musique, or pass --db with another file" },
-    );
+    throw new StoreError(`database ${path} was written by a newer musique (schema ${version} > ${SCHEMA_VERSION}): upgrade musique`, {
+      fix: "install the newer musique, or pass --db with another file",
+    });
   }
 }
 
@@ -169,17 +162,20 @@ function migrate(path: string, database: Database): void {
   database.run("PRAGMA foreign_keys = OFF");
   database.run("PRAGMA legacy_alter_table = ON");
   try {
-    database.transaction(() => {
-      // Re-read inside the write transaction: another process may have migrated meanwhile.
-      const current = schemaVersion(database);
-      checkNotNewer(path, current);
-      for (let index = current; index < MIGRATIONS.length; index++) {
-        database.run(MIGRATIONS[index] ?? "");
-        database.run(`PRAGMA user_version = ${index + 1}`);
-      }
-      const broken = database.query("PRAGMA foreign_key_check").all();
-      if (broken.length > 0) throw new StoreError(`database ${path}: the migration left ${broken.length} rows without their run`, { cause: JSON.stringify(broken.slice(0, 3)) });
-    }).immediate();
+    database
+      .transaction(() => {
+        // Re-read inside the write transaction: another process may have migrated meanwhile.
+        const current = schemaVersion(database);
+        checkNotNewer(path, current);
+        for (let index = current; index < MIGRATIONS.length; index++) {
+          database.run(MIGRATIONS[index] ?? "");
+          database.run(`PRAGMA user_version = ${index + 1}`);
+        }
+        const broken = database.query("PRAGMA foreign_key_check").all();
+        if (broken.length > 0)
+          throw new StoreError(`database ${path}: the migration left ${broken.length} rows without their run`, { cause: JSON.stringify(broken.slice(0, 3)) });
+      })
+      .immediate();
   } finally {
     database.run("PRAGMA legacy_alter_table = OFF");
   }
@@ -249,7 +245,10 @@ function checkExisting(path: string): boolean {
     probe.run(`PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
     const version = schemaVersion(probe);
     checkNotNewer(path, version);
-    const tables = probe.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name);
+    const tables = probe
+      .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((row) => row.name);
     if (version === 0 && tables.length > 0) throw notMusique(path, `it holds other tables: ${tables.slice(0, 5).join(", ")}`);
     if (version > 0 && !tables.includes("runs")) throw notMusique(path, "it has a schema version but no musique tables");
   } catch (error) {

@@ -11,9 +11,7 @@ export function schemaStatements(): { version: number; statements: string[] } {
   try {
     for (const migration of MIGRATIONS) database.exec(migration);
     const rows = database
-      .query<{ sql: string }, []>(
-        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type = 'view', rowid",
-      )
+      .query<{ sql: string }, []>("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type = 'view', rowid")
       .all();
     return { version: SCHEMA_VERSION, statements: rows.map((row) => `${row.sql};`) };
   } finally {

@@ -27,7 +27,7 @@ export interface OutputOptions extends TableOptions {
   crlf?: boolean;
 }
 
-export const DEFAULT_MAX_CELL = 80;
+const DEFAULT_MAX_CELL = 80;
 
 /** "0.500" → "0.5", "1.000" → "1.0": trailing zeros go, one digit stays after the point. */
 function trimZeros(digits: string): string {
@@ -77,7 +77,10 @@ function isNumeric(value: QueryValue): boolean {
 function tableEnd(count: number, cuts: number, maxWidth: number): string {
   const rows = `(${count} row${count === 1 ? "" : "s"})\n`;
   if (cuts === 0) return rows;
-  return rows + `(${cuts} cell${cuts === 1 ? "" : "s"} cut at ${maxWidth} characters, ending in …: --max-width 0 shows them whole, --format csv or json never cuts)\n`;
+  return (
+    rows +
+    `(${cuts} cell${cuts === 1 ? "" : "s"} cut at ${maxWidth} characters, ending in …: --max-width 0 shows them whole, --format csv or json never cuts)\n`
+  );
 }
 
 /** A query table's layout measured on some rows: numbers right-aligned, text left. */

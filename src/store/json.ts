@@ -27,7 +27,7 @@ export function jsonColumn<S extends v.GenericSchema<unknown, unknown>>(text: st
   return result.success ? result.output : null;
 }
 
-export const StringList = v.array(v.string());
+const StringList = v.array(v.string());
 
 /** A JSON list of strings (ids, gold answers); [] when the column holds none. */
 export function stringList(text: string | null): string[] {

@@ -110,7 +110,7 @@ function runsOfFile(path: string): { uid: string | null; name: string }[] | null
  * by name for runs from before uids): how many, and how to reach them. Else null. So runs
  * recorded before the default moved stay one flag (or one import) away.
  */
-export function previousDatabaseNotice(store: Store): string | null {
+function previousDatabaseNotice(store: Store): string | null {
   const previous = previousDatabaseFor(store.path);
   if (previous === null) return null;
   const theirs = runsOfFile(previous);

@@ -7,6 +7,7 @@ import { guarded, inTransaction, now, type Store } from "./database.ts";
 import { RUN_NAME_PATTERN } from "../config/fields.ts";
 import { previousDatabaseHolds } from "./location.ts";
 import { findRun, getRun, type RunRecord } from "./runs.ts";
+import type { RunTagRow } from "./tables.ts";
 
 /** The run named `name`; a name that is not there is a usage error (with a did-you-mean). */
 export function requireRun(store: Store, name: string): RunRecord {
@@ -83,14 +84,7 @@ export function renameRun(store: Store, runId: number, rename: RunRename): void 
            output_dir = CASE WHEN ? THEN ? ELSE output_dir END
          WHERE id = ?`,
       )
-      .run(
-        rename.name,
-        rename.configJson ?? null,
-        rename.configHash ?? null,
-        rename.outputDir === undefined ? 0 : 1,
-        rename.outputDir ?? null,
-        runId,
-      );
+      .run(rename.name, rename.configJson ?? null, rename.configHash ?? null, rename.outputDir === undefined ? 0 : 1, rename.outputDir ?? null, runId);
   });
 }
 
@@ -110,7 +104,7 @@ function checkTags(tags: readonly string[]): string[] {
 export function addTags(store: Store, runIds: readonly number[], tags: readonly string[]): number {
   const unique = checkTags(tags);
   return inTransaction(store, () => {
-    const statement = store.database.query<never, [number, string, string]>(
+    const statement = store.database.query<never, [RunTagRow["runId"], RunTagRow["tag"], RunTagRow["createdAt"]]>(
       "INSERT INTO run_tags (run_id, tag, created_at) VALUES (?, ?, ?) ON CONFLICT (run_id, tag) DO NOTHING",
     );
     let added = 0;
@@ -123,17 +117,9 @@ export function addTags(store: Store, runIds: readonly number[], tags: readonly 
 export function removeTags(store: Store, runIds: readonly number[], tags: readonly string[]): number {
   const unique = checkTags(tags);
   return inTransaction(store, () => {
-    const statement = store.database.query<never, [number, string]>("DELETE FROM run_tags WHERE run_id = ? AND tag = ?");
+    const statement = store.database.query<never, [RunTagRow["runId"], RunTagRow["tag"]]>("DELETE FROM run_tags WHERE run_id = ? AND tag = ?");
     let removed = 0;
     for (const runId of runIds) for (const tag of unique) removed += statement.run(runId, tag).changes;
     return removed;
   });
 }
-
-/** A run's tags, sorted. */
-export function tagsOf(store: Store, runId: number): string[] {
-  return guarded(store, () =>
-    store.database.query<{ tag: string }, [number]>("SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag").all(runId),
-  ).map((row) => row.tag);
-}
-

@@ -52,7 +52,12 @@ export function splitStatements(sql: string): string[] {
 }
 
 function isBlank(statement: string): boolean {
-  return statement.replace(/--[^\n]*(\n|$)/g, "").replace(/\/\*[\s\S]*?(\*\/|$)/g, "").trim() === "";
+  return (
+    statement
+      .replace(/--[^\n]*(\n|$)/g, "")
+      .replace(/\/\*[\s\S]*?(\*\/|$)/g, "")
+      .trim() === ""
+  );
 }
 
 const sqliteCode = errorCode;

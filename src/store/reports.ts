@@ -100,7 +100,9 @@ export function callUsageOf(store: Store, runId: number): CallUsage {
       .get(runId),
   );
   // An aggregate without GROUP BY always returns its one row.
-  return row ?? { calls: 0, promptTokens: 0, completionTokens: 0, cachedCalls: 0, parseFailures: 0, lmErrors: 0, retries: 0, rescuedCalls: 0, meanLatencyMs: null };
+  return (
+    row ?? { calls: 0, promptTokens: 0, completionTokens: 0, cachedCalls: 0, parseFailures: 0, lmErrors: 0, retries: 0, rescuedCalls: 0, meanLatencyMs: null }
+  );
 }
 
 /** The question stored with the run for each of `exampleIds` that has one (any role). */

@@ -10,9 +10,9 @@ import type { PredictionRow } from "./tables.ts";
 import { trajectoryOf } from "./trajectory.ts";
 
 /** `step` of plain evaluation (training records validation predictions under their step). */
-export const EVALUATION_STEP = -1;
+const EVALUATION_STEP = -1;
 /** `rollout_index` of a module call that is not part of a training rollout. */
-export const NO_ROLLOUT = -1;
+const NO_ROLLOUT = -1;
 
 /**
  * ok and format_failure are results (scored); lm_error, retrieval_error and deadline are examples
@@ -20,7 +20,6 @@ export const NO_ROLLOUT = -1;
  * never scored, run again by a resume.
  */
 export type PredictionStatus = "ok" | "format_failure" | "lm_error" | "retrieval_error" | "deadline";
-
 
 export interface ExampleResult {
   exampleId: string;
@@ -33,7 +32,7 @@ export interface ExampleResult {
   score: ExampleScore;
 }
 
-export function predictionStatus(result: ProgramResult): PredictionStatus {
+function predictionStatus(result: ProgramResult): PredictionStatus {
   const failure = result.failure;
   if (!failure) return "ok";
   if (failure.kind === "format") return "format_failure";
@@ -77,7 +76,7 @@ ON CONFLICT (run_id, step, example_id, rollout_index, module, invocation) DO UPD
   adapter_attempts_json = excluded.adapter_attempts_json`;
 
 /** adapter_attempts_json: every attempt of a call that went past the ChatAdapter (else null). */
-export function adapterAttemptsJson(call: ModuleCallTrace): string | null {
+function adapterAttemptsJson(call: ModuleCallTrace): string | null {
   if (call.adapterAttempts.length <= 1) return null;
   return JSON.stringify(
     call.adapterAttempts.map((attempt) => ({
@@ -190,12 +189,7 @@ export function recordExampleResult(store: Store, runId: number, example: Exampl
  * (service failures, deadlines) are not counted as done (a resumed run runs them again) unless
  * `includeErrors` is set.
  */
-export function completedExampleIds(
-  store: Store,
-  runId: number,
-  step: number = EVALUATION_STEP,
-  options: { includeErrors?: boolean } = {},
-): Set<string> {
+export function completedExampleIds(store: Store, runId: number, step: number = EVALUATION_STEP, options: { includeErrors?: boolean } = {}): Set<string> {
   const sql = options.includeErrors
     ? "SELECT example_id AS exampleId FROM predictions WHERE run_id = ? AND step = ?"
     : "SELECT example_id AS exampleId FROM predictions WHERE run_id = ? AND step = ? AND status IN ('ok', 'format_failure')";

@@ -114,7 +114,15 @@ export interface RunExample {
 
 /** What a run records of one of its examples. */
 export function runExampleOf(example: Example, position: number, role: ExampleRole): RunExample {
-  return { exampleId: example.id, position, role, nHops: example.nHops, shape: example.shape, question: example.question, supportingIds: example.supportingIds };
+  return {
+    exampleId: example.id,
+    position,
+    role,
+    nHops: example.nHops,
+    shape: example.shape,
+    question: example.question,
+    supportingIds: example.supportingIds,
+  };
 }
 
 /** Record which examples a run uses, and in which order (idempotent). */

@@ -60,7 +60,7 @@ export function recordRollouts(store: Store, runId: number, step: number, rollou
   });
 }
 
-export type TrainingStepStatus = "running" | "completed" | "failed" | "skipped";
+type TrainingStepStatus = "running" | "completed" | "failed" | "skipped";
 
 export interface TrainingStepRecord {
   step: number;
@@ -174,10 +174,6 @@ export function recordGroups(store: Store, runId: number, step: number, groups: 
   });
 }
 
-export function recordGroup(store: Store, runId: number, step: number, group: GroupRecord): void {
-  recordGroups(store, runId, step, [group]);
-}
-
 /** One recorded group as train --dry-run writes it to groups.jsonl. */
 export interface GroupLine {
   step: number;
@@ -242,11 +238,7 @@ function validationRecord(row: ValidationColumns): ValidationRecord {
 }
 
 /** The validation marked best, else the one with the highest `metric` (earliest step on ties). */
-export function bestValidation(
-  store: Store,
-  runId: number,
-  metric: "reward" | "em" | "f1" | "recall" | "support_f1" = "reward",
-): ValidationRecord | null {
+export function bestValidation(store: Store, runId: number, metric: "reward" | "em" | "f1" | "recall" | "support_f1" = "reward"): ValidationRecord | null {
   const row = guarded(store, () =>
     store.database
       .query<ValidationColumns, [number]>(
@@ -322,7 +314,11 @@ export function checkpointsOf(store: Store, runId: number): CheckpointRecord[] {
 
 /** The checkpoint holding the most training: the highest step, and of those the last recorded. */
 export function newestCheckpoint(store: Store, runId: number): CheckpointRecord | null {
-  return checkpointsOf(store, runId).filter((record) => record.directory !== null).at(-1) ?? null;
+  return (
+    checkpointsOf(store, runId)
+      .filter((record) => record.directory !== null)
+      .at(-1) ?? null
+  );
 }
 
 /** The training step (from `fromStep` on) whose group was given Arbor batch id `batchId`, or null. */

@@ -32,14 +32,13 @@ const StoredFailureSchema = v.object({
   service: v.optional(v.string()),
 });
 
-export const StoredTrajectorySchema = v.object({
+const StoredTrajectorySchema = v.object({
   hops: v.optional(v.array(StoredHopSchema), []),
   collectedInfo: v.optional(v.array(v.string()), []),
   failure: v.optional(v.nullable(StoredFailureSchema), null),
 });
 
 export type StoredTrajectory = v.InferOutput<typeof StoredTrajectorySchema>;
-export type StoredHop = StoredTrajectory["hops"][number];
 
 /** What trajectory_json holds for a program result. */
 export function trajectoryOf(result: ProgramResult): StoredTrajectory {

@@ -35,7 +35,7 @@ function quoted(identifier: string): string {
 }
 
 /** Every table with a run_id column, by name; each may refer to no table but runs. */
-export function runTables(store: Store): RunTable[] {
+function runTables(store: Store): RunTable[] {
   return allRunTables(store).filter((table) => !LOCAL_TABLES.has(table.name));
 }
 
@@ -50,9 +50,7 @@ function allRunTables(store: Store): RunTable[] {
       )
       .all();
     return names.map(({ name }) => {
-      const columns = store.database
-        .query<{ name: string; type: string; pk: number }, [string]>("SELECT name, type, pk FROM pragma_table_info(?)")
-        .all(name);
+      const columns = store.database.query<{ name: string; type: string; pk: number }, [string]>("SELECT name, type, pk FROM pragma_table_info(?)").all(name);
       const keys = columns.filter((column) => column.pk > 0);
       const rowId = keys.length === 1 && keys[0]?.type.toUpperCase() === "INTEGER" ? keys[0].name : null;
       const references = store.database
@@ -82,7 +80,7 @@ export function rowCountsOf(store: Store, runId: number, tables: readonly RunTab
   );
 }
 
-export interface TableDigest {
+interface TableDigest {
   rows: number;
   /** sha256 of the rows in recording order, without row ids, run ids and names. */
   sha256: string;
@@ -114,7 +112,7 @@ function digestOf(rows: Iterable<Record<string, SQLQueryBindings>>, columns: rea
  * table except tags (without row ids and run ids), in recording order. Equal digests mean the two
  * databases hold the same run.
  */
-export function runDigest(store: Store, runId: number, tables: readonly RunTable[] = runTables(store)): Record<string, TableDigest> {
+function runDigest(store: Store, runId: number, tables: readonly RunTable[] = runTables(store)): Record<string, TableDigest> {
   return guarded(store, () => {
     const columns = runColumns(store);
     const digests: Record<string, TableDigest> = {
@@ -169,7 +167,7 @@ export interface CopyNames {
   prefix: string;
 }
 
-export type CopyAction = "copied" | "unchanged" | "updated";
+type CopyAction = "copied" | "unchanged" | "updated";
 
 export interface CopiedRun {
   /** The run's name in the source. */
@@ -265,7 +263,8 @@ export function copyRuns(source: Store, target: Store, runs: readonly RunRecord[
   const missing = context.tables.find((table) => !targetTables.has(table.name));
   if (missing) throw new StoreError(`${target.path} has no table ${missing.name}`, { fix: "open it with this musique once (it migrates), then copy again" });
   return runs.map((run) => {
-    const existing = run.uid === "" ? null : target.database.query<{ id: number; name: string }, [string]>("SELECT id, name FROM runs WHERE uid = ?").get(run.uid);
+    const existing =
+      run.uid === "" ? null : target.database.query<{ id: number; name: string }, [string]>("SELECT id, name FROM runs WHERE uid = ?").get(run.uid);
     if (existing) {
       const unchanged = sameDigests(runDigest(source, run.id, context.tables), runDigest(target, existing.id, context.tables));
       if (unchanged) return { source: run.name, name: existing.name, action: "unchanged", rows: {} };

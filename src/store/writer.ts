@@ -144,4 +144,3 @@ export async function startResultWriter(path: string, fallback: Store): Promise<
   }
   return new WorkerWriter(worker);
 }
-

@@ -13,7 +13,7 @@ export function hopLabel(hops: number | string): string {
 }
 
 /** The hop count of a shape name ("3hop1" → 3), or null. */
-export function hopsOfShape(shape: string): number | null {
+function hopsOfShape(shape: string): number | null {
   const match = /^(\d+)hop/.exec(shape);
   return match ? Number(match[1]) : null;
 }

@@ -54,11 +54,6 @@ export function pythonRound(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-/** Python `str.lstrip()` (no argument). */
-export function pythonLeftStrip(text: string): string {
-  return text.replace(LEADING, "");
-}
-
 /** Python str.splitlines(): \n, \r\n, \r, \v, \f, \x1c, \x1d, \x1e, \x85, \u2028, \u2029; no empty last piece. */
 export function pythonSplitLines(text: string): string[] {
   const lines = text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);

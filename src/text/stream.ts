@@ -13,7 +13,7 @@ export interface TextStream {
 export type Environment = Record<string, string | undefined>;
 
 /** Width used when the stream is not a terminal and COLUMNS is not set. */
-export const DEFAULT_WIDTH = 100;
+const DEFAULT_WIDTH = 100;
 
 /** COLUMNS when set, else the terminal's width, else 100. */
 export function streamWidth(stream: TextStream = process.stdout, env: Environment = process.env): number {

@@ -8,7 +8,7 @@
  * width, it narrows the columns that may be cut (a model name) with "…" until it fits.
  */
 
-export type Align = "left" | "right";
+type Align = "left" | "right";
 
 export interface Column {
   header: string;
@@ -139,9 +139,4 @@ export function tableLines(columns: readonly (Column | string)[], rows: readonly
 /** A whole table as text (no trailing newline). */
 export function formatTable(columns: readonly (Column | string)[], rows: readonly Row[], options: TableOptions = {}): string {
   return tableLines(columns, rows, options).join("\n");
-}
-
-/** Widest line of some text, in display columns (tests and layout checks). */
-export function widestLine(text: string): number {
-  return Math.max(0, ...text.split("\n").map(displayWidth));
 }

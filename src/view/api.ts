@@ -17,7 +17,7 @@ import { trainingPayload } from "./data/training.ts";
 import type { ApiError, ComparePayload, RunPayload, StatusPayload } from "./types.ts";
 
 /** How many of the lowest-scoring examples the run page lists (as report --html). */
-export const WORST_EXAMPLES = 100;
+const WORST_EXAMPLES = 100;
 const CACHE_ENTRIES = 64;
 
 function integer(text: string | undefined, what: string): number {
@@ -76,7 +76,11 @@ export function createApi(store: Store): Api {
         const key = url.pathname + url.search;
         const cached = cache.get(key);
         if (cached && cached.version === version) return new Response(cached.body, { headers: { "content-type": "application/json" } });
-        const parts = url.pathname.replace(/^\/api\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+        const parts = url.pathname
+          .replace(/^\/api\/?/, "")
+          .split("/")
+          .filter(Boolean)
+          .map(decodeURIComponent);
         const payload = await route(store, parts, url.searchParams, request.signal);
         if (payload === null) return Response.json({ error: `no such API: ${url.pathname}`, fix: null } satisfies ApiError, { status: 404 });
         const body = JSON.stringify(payload);

@@ -12,8 +12,6 @@ import type { TrajectoryHop } from "../report/trajectory.ts";
 import type { ValidationRecord } from "../store/training.ts";
 import type { RunSummary } from "../store/runs.ts";
 
-export type { SeriesPoint };
-
 export type RunKindLabel = "evaluate" | "train" | "dry run" | "retrieve";
 
 /**
@@ -45,7 +43,7 @@ export interface RunPayload {
   worst: ExampleDetail[];
 }
 
-export interface CompletionHealth {
+interface CompletionHealth {
   calls: number;
   callsWithTokens: number;
   meanTokens: number | null;
@@ -72,7 +70,7 @@ export interface StepHealth {
   rewardByModule: Record<string, number>;
 }
 
-export interface NotRecorded {
+interface NotRecorded {
   recorded: false;
   /** Why, and how to get it. */
   reason: string;
@@ -109,7 +107,7 @@ export interface GroupSummary {
   zeroSpread: boolean;
 }
 
-export interface StepRollout {
+interface StepRollout {
   rolloutIndex: number;
   answer: string | null;
   em: number | null;

@@ -11,10 +11,7 @@ export type StartTask = { [K in TaskName]: { kind: "start"; task: K; input: Task
 
 export type ToWorker = StartTask | { kind: "written" };
 
-export type FromWorker =
-  | { kind: "text"; text: string }
-  | { kind: "done"; output: unknown }
-  | { kind: "failed"; error: CarriedError };
+export type FromWorker = { kind: "text"; text: string } | { kind: "done"; output: unknown } | { kind: "failed"; error: CarriedError };
 
 export interface CarriedError {
   message: string;

@@ -17,7 +17,7 @@ export interface RunTaskOptions {
 }
 
 /** Write to stdout, waiting while its buffer is full. */
-export async function writeStdout(text: string): Promise<void> {
+async function writeStdout(text: string): Promise<void> {
   if (process.stdout.write(text)) return;
   await new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()));
 }

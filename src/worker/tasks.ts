@@ -12,7 +12,7 @@ import { openReadOnly, streamReadOnlyQuery } from "../store/index.ts";
 
 export type Emit = (text: string) => Promise<void>;
 
-export interface TaskTypes {
+interface TaskTypes {
   query: { input: { path: string; sql: string; format: QueryFormat; crlf: boolean; maxWidth: number }; output: { rows: number } };
   compare: { input: { path: string; runs: string[]; resamples: number; seed: number }; output: DetailedComparison };
 }
@@ -21,7 +21,7 @@ export type TaskName = keyof TaskTypes;
 export type TaskInput<K extends TaskName> = TaskTypes[K]["input"];
 export type TaskOutput<K extends TaskName> = TaskTypes[K]["output"];
 
-export const TASKS: { [K in TaskName]: (input: TaskInput<K>, emit: Emit) => Promise<TaskOutput<K>> } = {
+const TASKS: { [K in TaskName]: (input: TaskInput<K>, emit: Emit) => Promise<TaskOutput<K>> } = {
   query: async (input, emit) => {
     const store = openReadOnly(input.path);
     try {

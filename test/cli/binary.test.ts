@@ -67,7 +67,11 @@ describe("musique init", () => {
   test("into a new folder: created, with the three files", async () => {
     const result = await musique(["init", "node-a", "--json"]);
     expect(result.exitCode).toBe(0);
-    expect(readdirSync(join(folder, "node-a")).filter((name) => name !== ".env").sort()).toEqual(["README.md", "arbor.yaml", "docker-compose.yml"]);
+    expect(
+      readdirSync(join(folder, "node-a"))
+        .filter((name) => name !== ".env")
+        .sort(),
+    ).toEqual(["README.md", "arbor.yaml", "docker-compose.yml"]);
     expect((JSON.parse(result.stdout) as { written: string[] }).written).toHaveLength(binary ? 4 : 3);
   });
 });

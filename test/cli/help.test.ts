@@ -51,7 +51,15 @@ describe("--help", () => {
   test("train's flags are grouped: data, retrieval, model, program, training, run and output, general", async () => {
     const { stdout } = await runCli(["train", "--help"]);
     const headings = stdout.split("\n").filter((line) => /^[A-Z][^:]*:$/.test(line));
-    expect(headings).toEqual(["Data:", "Retrieval:", "Model (an OpenAI-compatible server):", "Program:", "Training (GRPO on Arbor):", "Run and output:", "General:"]);
+    expect(headings).toEqual([
+      "Data:",
+      "Retrieval:",
+      "Model (an OpenAI-compatible server):",
+      "Program:",
+      "Training (GRPO on Arbor):",
+      "Run and output:",
+      "General:",
+    ]);
   });
 
   test("the data group says how to take N examples and recommends --limit", async () => {

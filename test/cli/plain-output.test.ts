@@ -26,7 +26,25 @@ beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), "musique-plain-"));
   database = join(folder, "musique.db");
   evaluate = await runCli(
-    ["evaluate", "--datasets", "sample", "--retriever", "lexical", "--base-url", fake.baseUrl, "--model", "Qwen/Qwen2.5-7B-Instruct", "--limit", "40", "--run-name", "plain", "--db", database, "--output-dir", join(folder, "outputs")],
+    [
+      "evaluate",
+      "--datasets",
+      "sample",
+      "--retriever",
+      "lexical",
+      "--base-url",
+      fake.baseUrl,
+      "--model",
+      "Qwen/Qwen2.5-7B-Instruct",
+      "--limit",
+      "40",
+      "--run-name",
+      "plain",
+      "--db",
+      database,
+      "--output-dir",
+      join(folder, "outputs"),
+    ],
     { env: PIPE_ENV },
   );
 }, 60_000);
@@ -88,7 +106,12 @@ describe("output to a pipe", () => {
     const binary = compiledBinary();
     const command = [...(binary ? [binary] : [process.execPath, MAIN]), "report", "no-such-run", "--db", database].map((word) => `'${word}'`).join(" ");
     const inTerminal = async (env: Record<string, string | undefined>) => {
-      const child = Bun.spawn([script, "-qec", command, "/dev/null"], { env: cleanEnv({ ...PIPE_ENV, ...env }), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const child = Bun.spawn([script, "-qec", command, "/dev/null"], {
+        env: cleanEnv({ ...PIPE_ENV, ...env }),
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const [text] = await Promise.all([new Response(child.stdout).text(), child.exited]);
       return text;
     };

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { ExitCode, UsageError } from "../../src/errors.ts";
 import { parseCommandLine, resolveOptions } from "../../src/config/resolve.ts";
 import { EvaluateSchema, TrainSchema, QuerySchema, CompareSchema } from "../../src/config/schemas.ts";
-import { DEFAULTS, defaultDatabasePath } from "../../src/config/defaults.ts";
+import { defaultDatabasePath } from "../../src/config/defaults.ts";
 import * as v from "valibot";
 import { commandSchema, flagsOf, type CommandSchema } from "../../src/config/flags.ts";
 import * as schemas from "../../src/config/schemas.ts";
@@ -94,9 +94,7 @@ describe("flag parsing", () => {
 
   test("environment variables apply when the flag is absent, flags win", () => {
     expect(evaluate([], { OPENAI_BASE_URL: "http://env:9/v1" }).baseUrl).toEqual(["http://env:9/v1"]);
-    expect(evaluate(["--base-url", "http://flag:1/v1"], { OPENAI_BASE_URL: "http://env:9/v1" }).baseUrl).toEqual([
-      "http://flag:1/v1",
-    ]);
+    expect(evaluate(["--base-url", "http://flag:1/v1"], { OPENAI_BASE_URL: "http://env:9/v1" }).baseUrl).toEqual(["http://flag:1/v1"]);
     expect(evaluate([], { RERANK_API_KEY: "k" }).rerankApiKey).toBe("k");
   });
 
@@ -170,8 +168,6 @@ describe("bad input gets one clear message", () => {
   });
 
   test("a missing positional names it", () => {
-    expect(usageMessage(() => resolveOptions(QuerySchema, parseCommandLine([], QuerySchema), {}))).toContain(
-      "missing argument <sql>",
-    );
+    expect(usageMessage(() => resolveOptions(QuerySchema, parseCommandLine([], QuerySchema), {}))).toContain("missing argument <sql>");
   });
 });

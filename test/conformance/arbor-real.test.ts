@@ -160,7 +160,11 @@ interface StoppedThenResumed {
 async function freeNode(node: ArborReal, run: Run): Promise<void> {
   const last = run.rows<{ job_id: string }>("SELECT job_id FROM arbor_jobs ORDER BY attempt DESC LIMIT 1")[0];
   if (!last) return;
-  await fetch(new URL("fine_tuning/grpo/cancel", node.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: last.job_id }) });
+  await fetch(new URL("fine_tuning/grpo/cancel", node.url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ job_id: last.job_id }),
+  });
 }
 
 /** Stop a run with `signal` after its first step, then --resume it. */
@@ -204,7 +208,10 @@ if (tool) {
   async function measureIdleCut(): Promise<number> {
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 0, fetch: async () => (await Bun.sleep(60_000), new Response("late")) });
     const script = join(mkdtempSync(join(tmpdir(), "musique-idle-")), "fetch.ts");
-    writeFileSync(script, `const t = performance.now(); try { await fetch(${JSON.stringify(`http://127.0.0.1:${server.port}/`)}); console.log("answered"); } catch { console.log((performance.now() - t) / 1000); }`);
+    writeFileSync(
+      script,
+      `const t = performance.now(); try { await fetch(${JSON.stringify(`http://127.0.0.1:${server.port}/`)}); console.log("answered"); } catch { console.log((performance.now() - t) / 1000); }`,
+    );
     try {
       const child = Bun.spawn([process.execPath, script], { env: { ...cleanEnv(), BUN_CONFIG_HTTP_IDLE_TIMEOUT: "1" }, stdout: "pipe" });
       const out = (await new Response(child.stdout).text()).trim();
@@ -242,7 +249,20 @@ if (tool) {
         const slow = await harness({ gpus: 2, trainerStartupSeconds: 400, vllmStartupSeconds: 0.5, stepSeconds: 0.05 });
         const run = new Run("real-slow");
         const finished = await run.start(
-          run.args(slow, ["--num-train-steps", "1", "--num-examples-per-step", "1", "--num-hops", "1", "--dev-size", "2", "--num-training-gpus", "1", "--gradient-accumulation", "1"]),
+          run.args(slow, [
+            "--num-train-steps",
+            "1",
+            "--num-examples-per-step",
+            "1",
+            "--num-hops",
+            "1",
+            "--dev-size",
+            "2",
+            "--num-training-gpus",
+            "1",
+            "--gradient-accumulation",
+            "1",
+          ]),
         );
         return { harness: slow, run, finished };
       })();
@@ -280,78 +300,110 @@ if (tool) {
       ["hops1", "--num-hops 1 --report-to tensorboard", [...small, "--num-hops", "1", "--report-to", "tensorboard"]],
       ["hops3", "--num-hops 3", [...small, "--num-hops", "3"]],
       ["ga2", "gradient accumulation 2", [...small, "--gradient-accumulation", "2"]],
-      ["ga4", "gradient accumulation 4 on one training GPU, 5 examples per step", [...small, "--gradient-accumulation", "4", "--num-training-gpus", "1", "--num-examples-per-step", "5", "--num-train-steps", "1"]],
+      [
+        "ga4",
+        "gradient accumulation 4 on one training GPU, 5 examples per step",
+        [...small, "--gradient-accumulation", "4", "--num-training-gpus", "1", "--num-examples-per-step", "5", "--num-train-steps", "1"],
+      ],
     ];
     for (const [name, what, extra] of cases) {
-      test(`${what}: completes with checkpoint_final, one initialize, only 2xx`, async () => {
-        await timed(what, async () => {
-          const run = new Run(name);
-          expectCleanRun(main, run, await run.start(run.args(main, extra)));
-          // musique found the trainer_state.json Arbor's trainer wrote into checkpoint_final on this
-          // machine (the stand-in's holds no log_history; a real trainer's has one: test/run/train-trainer-log.test.ts).
-          const [read] = run.rows<{ path: string; problem: string | null }>("SELECT path, problem FROM trainer_log_reads");
-          expect(read?.path).toEndWith("/checkpoints/checkpoint_final/trainer_state.json");
-          expect(read?.problem).toContain("has no log_history");
-        });
-      }, 5 * MINUTE);
+      test(
+        `${what}: completes with checkpoint_final, one initialize, only 2xx`,
+        async () => {
+          await timed(what, async () => {
+            const run = new Run(name);
+            expectCleanRun(main, run, await run.start(run.args(main, extra)));
+            // musique found the trainer_state.json Arbor's trainer wrote into checkpoint_final on this
+            // machine (the stand-in's holds no log_history; a real trainer's has one: test/run/train-trainer-log.test.ts).
+            const [read] = run.rows<{ path: string; problem: string | null }>("SELECT path, problem FROM trainer_log_reads");
+            expect(read?.path).toEndWith("/checkpoints/checkpoint_final/trainer_state.json");
+            expect(read?.problem).toContain("has no log_history");
+          });
+        },
+        5 * MINUTE,
+      );
     }
 
-    for (const [signal, code, lane] of [["SIGINT", 130, () => ctrlC], ["SIGTERM", 143, () => sigterm]] as const) {
-      test(`${signal === "SIGINT" ? "Ctrl-C" : "SIGTERM"} then --resume on the same node (GPUs for one job): the earlier job is ended and freed, the run completes`, async () => {
-        const { run, first: stopped, resumed } = await lane();
-        expect(stopped.exitCode).toBe(code);
-        expect(stopped.stderr).toContain(`musique train --resume ${run.name}`);
+    for (const [signal, code, lane] of [
+      ["SIGINT", 130, () => ctrlC],
+      ["SIGTERM", 143, () => sigterm],
+    ] as const) {
+      test(
+        `${signal === "SIGINT" ? "Ctrl-C" : "SIGTERM"} then --resume on the same node (GPUs for one job): the earlier job is ended and freed, the run completes`,
+        async () => {
+          const { run, first: stopped, resumed } = await lane();
+          expect(stopped.exitCode).toBe(code);
+          expect(stopped.stderr).toContain(`musique train --resume ${run.name}`);
+          expectCleanRun(node, run, resumed);
+          const jobs = run.rows<{ job_id: string; status: string }>("SELECT job_id, status FROM arbor_jobs ORDER BY attempt");
+          // the earlier job was cancelled by the resume; the test cancelled the last one afterwards
+          expect(jobs.map((job) => job.status)[0]).toBe("cancelled");
+          expect(jobs).toHaveLength(2);
+          // the interrupted job's checkpoint_final is recorded; with --no-lora the new job started from it
+          const firstFinal = run.rows<{ directory: string }>(
+            `SELECT directory FROM checkpoints WHERE name = 'checkpoint_final' AND job_id = '${jobs[0]?.job_id}'`,
+          )[0];
+          expect(firstFinal?.directory).toContain("/checkpoints/checkpoint_final");
+          const models = exchangesOf(node, run.name)
+            .filter((exchange) => exchange.path.endsWith("/initialize"))
+            .map((exchange) => (exchange.request as { model: string }).model);
+          if (signal === "SIGINT") expect(models[1]).toBe(firstFinal?.directory ?? "?");
+        },
+        10 * MINUTE,
+      );
+    }
+
+    test(
+      "initialize past --arbor-timeout: not sent again, the message says how to clean up, and --resume settles the job that came up",
+      async () => {
+        const { run, first: timedOut, resumed } = await initTimeout;
+        expect(timedOut.exitCode).toBe(4);
+        expect(timedOut.stderr).toContain("did not answer in time");
+        expect(timedOut.stderr).toContain("it was not sent again");
+        expect(timedOut.stderr).toContain("fine_tuning/grpo/cancel");
         expectCleanRun(node, run, resumed);
-        const jobs = run.rows<{ job_id: string; status: string }>("SELECT job_id, status FROM arbor_jobs ORDER BY attempt");
-        // the earlier job was cancelled by the resume; the test cancelled the last one afterwards
+        const jobs = run.rows<{ status: string }>("SELECT status FROM arbor_jobs ORDER BY attempt");
         expect(jobs.map((job) => job.status)[0]).toBe("cancelled");
         expect(jobs).toHaveLength(2);
-        // the interrupted job's checkpoint_final is recorded; with --no-lora the new job started from it
-        const firstFinal = run.rows<{ directory: string }>(`SELECT directory FROM checkpoints WHERE name = 'checkpoint_final' AND job_id = '${jobs[0]?.job_id}'`)[0];
-        expect(firstFinal?.directory).toContain("/checkpoints/checkpoint_final");
-        const models = exchangesOf(node, run.name).filter((exchange) => exchange.path.endsWith("/initialize")).map((exchange) => (exchange.request as { model: string }).model);
-        if (signal === "SIGINT") expect(models[1]).toBe(firstFinal?.directory ?? "?");
-      }, 10 * MINUTE);
-    }
+      },
+      10 * MINUTE,
+    );
 
-    test("initialize past --arbor-timeout: not sent again, the message says how to clean up, and --resume settles the job that came up", async () => {
-      const { run, first: timedOut, resumed } = await initTimeout;
-      expect(timedOut.exitCode).toBe(4);
-      expect(timedOut.stderr).toContain("did not answer in time");
-      expect(timedOut.stderr).toContain("it was not sent again");
-      expect(timedOut.stderr).toContain("fine_tuning/grpo/cancel");
-      expectCleanRun(node, run, resumed);
-      const jobs = run.rows<{ status: string }>("SELECT status FROM arbor_jobs ORDER BY attempt");
-      expect(jobs.map((job) => job.status)[0]).toBe("cancelled");
-      expect(jobs).toHaveLength(2);
-    }, 10 * MINUTE);
-
-    test("a trainer start-up and a final checkpoint slower than Bun's socket idle cut (lowered to its minimum): one initialize, the run completes", async () => {
-      await timed("slow start-up and long checkpoints (background)", async () => {
-        const { harness: slow, run, finished, cutSeconds } = await slowCase;
-        expect(Number.isFinite(cutSeconds)).toBe(true);
-        timings.push([`control: BUN_CONFIG_HTTP_IDLE_TIMEOUT=1 cuts a default fetch after`, cutSeconds]);
-        expectCleanRun(slow, run, finished);
-        const exchanges = exchangesOf(slow, run.name);
-        const longest = (route: string) => Math.max(...exchanges.filter((exchange) => exchange.path.endsWith(route)).map((exchange) => exchange.seconds ?? 0));
-        // the control: without `timeout: false` Bun cuts at cutSeconds; these calls were answered later than that
-        // (terminate saves checkpoint_final through the trainer, which is in a 15 s micro-step)
-        expect(longest("/initialize")).toBeGreaterThan(cutSeconds);
-        expect(longest("/terminate")).toBeGreaterThan(cutSeconds);
-        timings.push(["slow case: initialize answered after", longest("/initialize")], ["slow case: terminate answered after", longest("/terminate")]);
-      });
-    }, 6 * MINUTE);
+    test(
+      "a trainer start-up and a final checkpoint slower than Bun's socket idle cut (lowered to its minimum): one initialize, the run completes",
+      async () => {
+        await timed("slow start-up and long checkpoints (background)", async () => {
+          const { harness: slow, run, finished, cutSeconds } = await slowCase;
+          expect(Number.isFinite(cutSeconds)).toBe(true);
+          timings.push([`control: BUN_CONFIG_HTTP_IDLE_TIMEOUT=1 cuts a default fetch after`, cutSeconds]);
+          expectCleanRun(slow, run, finished);
+          const exchanges = exchangesOf(slow, run.name);
+          const longest = (route: string) =>
+            Math.max(...exchanges.filter((exchange) => exchange.path.endsWith(route)).map((exchange) => exchange.seconds ?? 0));
+          // the control: without `timeout: false` Bun cuts at cutSeconds; these calls were answered later than that
+          // (terminate saves checkpoint_final through the trainer, which is in a 15 s micro-step)
+          expect(longest("/initialize")).toBeGreaterThan(cutSeconds);
+          expect(longest("/terminate")).toBeGreaterThan(cutSeconds);
+          timings.push(["slow case: initialize answered after", longest("/initialize")], ["slow case: terminate answered after", longest("/terminate")]);
+        });
+      },
+      6 * MINUTE,
+    );
 
     if (slowTests) {
-      test("a real trainer start-up over 6 minutes (Bun's default idle cut): one initialize, the run completes", async () => {
-        await timed("real >6 min start-up (background)", async () => {
-          const result = await realSlowCase;
-          if (!result) throw new Error("the slow case did not start");
-          expectCleanRun(result.harness, result.run, result.finished);
-          const initialize = exchangesOf(result.harness, result.run.name).find((exchange) => exchange.path.endsWith("/initialize"));
-          expect(initialize?.seconds ?? 0).toBeGreaterThan(360);
-        });
-      }, 12 * MINUTE);
+      test(
+        "a real trainer start-up over 6 minutes (Bun's default idle cut): one initialize, the run completes",
+        async () => {
+          await timed("real >6 min start-up (background)", async () => {
+            const result = await realSlowCase;
+            if (!result) throw new Error("the slow case did not start");
+            expectCleanRun(result.harness, result.run, result.finished);
+            const initialize = exchangesOf(result.harness, result.run.name).find((exchange) => exchange.path.endsWith("/initialize"));
+            expect(initialize?.seconds ?? 0).toBeGreaterThan(360);
+          });
+        },
+        12 * MINUTE,
+      );
     }
   });
 }

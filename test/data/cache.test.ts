@@ -15,9 +15,7 @@ describe("cache location", () => {
   });
 
   test("the key is name/config/split/revision, and no component can escape the cache", () => {
-    expect(splitCacheDir({ HF_HOME: "/h" }, { name: "a/b", config: "c", split: "s", revision: undefined })).toBe(
-      "/h/musique/datasets/a--b/c/s/main",
-    );
+    expect(splitCacheDir({ HF_HOME: "/h" }, { name: "a/b", config: "c", split: "s", revision: undefined })).toBe("/h/musique/datasets/a--b/c/s/main");
     expect(safeComponent("..")).not.toContain("/");
     expect(safeComponent("..").startsWith(".")).toBe(false);
     expect(safeComponent("refs/convert/parquet")).toBe("refs--convert--parquet");

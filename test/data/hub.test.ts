@@ -96,7 +96,12 @@ describe("Hub download", () => {
   test("a slice of a Hub split keeps those rows of the split", async () => {
     const home = await freshHome();
     const result = await loadExamples(`${VALIDATION}[:10]`, options({ HF_ENDPOINT: hub.url, HF_HOME: home }));
-    expect(result.examples.map((example) => example.id).sort()).toEqual(dev.slice(0, 10).map((record) => String(record.id)).sort());
+    expect(result.examples.map((example) => example.id).sort()).toEqual(
+      dev
+        .slice(0, 10)
+        .map((record) => String(record.id))
+        .sort(),
+    );
     expect(result.sources).toEqual([`${VALIDATION}[:10]`]);
   });
 });
@@ -105,9 +110,7 @@ describe("HF_HUB_OFFLINE", () => {
   test("with an empty cache it fails clearly, without a request, and says how to fix it", async () => {
     const home = await freshHome();
     const before = hub.requests.length;
-    const error = await loadExamples(VALIDATION, options({ HF_ENDPOINT: hub.url, HF_HOME: home, HF_HUB_OFFLINE: "1" })).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await loadExamples(VALIDATION, options({ HF_ENDPOINT: hub.url, HF_HOME: home, HF_HUB_OFFLINE: "1" })).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DataError);
     expect((error as DataError).exitCode).toBe(ExitCode.data);
     expect((error as DataError).message).toBe(`${VALIDATION} is not in the cache and HF_HUB_OFFLINE=1 forbids downloading it`);
@@ -149,9 +152,7 @@ describe("revision pin", () => {
 
   test("an unknown revision names the revision and the conversion branch", async () => {
     const home = await freshHome();
-    const error = await loadExamples(`${VALIDATION}@fff999`, options({ HF_ENDPOINT: hub.url, HF_HOME: home })).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await loadExamples(`${VALIDATION}@fff999`, options({ HF_ENDPOINT: hub.url, HF_HOME: home })).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DataError);
     expect((error as DataError).message).toContain('at revision "fff999" of bdsaglam/musique');
     expect((error as DataError).describe()).toContain("refs/convert/parquet");
@@ -278,10 +279,15 @@ describe("Hub errors", () => {
     const lines: string[] = [];
     await loadExamples(
       `${MUSIQUE},answerable,train`,
-      options({ HF_ENDPOINT: hub.url, HF_HOME: home }, { progress: { quietBelow: 1, intervalMs: 0, output: { redraws: false, show: (line) => lines.push(line) } } }),
+      options(
+        { HF_ENDPOINT: hub.url, HF_HOME: home },
+        { progress: { quietBelow: 1, intervalMs: 0, output: { redraws: false, show: (line) => lines.push(line) } } },
+      ),
     );
     expect(lines.length).toBeGreaterThan(0);
-    expect(lines.at(-1)).toMatch(new RegExp(`^downloading ${MUSIQUE},answerable,train: [\\d.]+ kB / [\\d.]+ kB \\(100%\\)( \\| [\\d.]+ [kM]?B/s \\| in \\S+)?$`));
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^downloading ${MUSIQUE},answerable,train: [\\d.]+ kB / [\\d.]+ kB \\(100%\\)( \\| [\\d.]+ [kM]?B/s \\| in \\S+)?$`),
+    );
   });
 });
 
@@ -297,9 +303,7 @@ describe("HF_TOKEN", () => {
 
   test("a 401 says to set HF_TOKEN and exits 5", async () => {
     const home = await freshHome();
-    const error = await loadExamples("me/private,default,train", options({ HF_ENDPOINT: privateHub.url, HF_HOME: home })).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await loadExamples("me/private,default,train", options({ HF_ENDPOINT: privateHub.url, HF_HOME: home })).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ServiceError);
     expect((error as ServiceError).exitCode).toBe(ExitCode.rejected);
     expect((error as ServiceError).message).toContain("refused me/private,default,train (HTTP 401)");
@@ -308,10 +312,7 @@ describe("HF_TOKEN", () => {
 
   test("with HF_TOKEN the request carries Authorization: Bearer and succeeds", async () => {
     const home = await freshHome();
-    const result = await loadExamples(
-      "me/private,default,train",
-      options({ HF_ENDPOINT: privateHub.url, HF_HOME: home, HF_TOKEN: "secret" }),
-    );
+    const result = await loadExamples("me/private,default,train", options({ HF_ENDPOINT: privateHub.url, HF_HOME: home, HF_TOKEN: "secret" }));
     expect(result.examples.length).toBe(5);
     expect(privateHub.requests.at(-1)?.authorization).toBe("Bearer secret");
   });

@@ -49,9 +49,7 @@ describe("local files", () => {
       ["sample", 150],
       ["sample-train", 100],
     ]);
-    expect(ids(result.examples.filter((_, index) => result.sourceOfExample[index] === 0))).toEqual(
-      ids(records as Array<{ id: string }>),
-    );
+    expect(ids(result.examples.filter((_, index) => result.sourceOfExample[index] === 0))).toEqual(ids(records as Array<{ id: string }>));
   });
 
   test("a slice keeps rows [start, end) of the file, before shuffling", async () => {

@@ -84,7 +84,9 @@ describe("musique score and --datasets accept the same rows", () => {
       verdicts[name] = { dataset: await asDataset(path), gold: await asGold(path, id) };
     }
     for (const [name, { dataset, gold }] of Object.entries(verdicts)) expect({ name, gold }).toEqual({ name, gold: dataset });
-    const accepted = Object.entries(verdicts).filter(([, verdict]) => verdict.dataset === "accepted").map(([name]) => name);
+    const accepted = Object.entries(verdicts)
+      .filter(([, verdict]) => verdict.dataset === "accepted")
+      .map(([name]) => name);
     expect(accepted).toEqual([
       "a record of the official dev file",
       "extra fields",
@@ -93,7 +95,7 @@ describe("musique score and --datasets accept the same rows", () => {
       "no question_decomposition",
       "unanswerable without supporting paragraph",
     ]);
-    expect(verdicts["is_supporting as a string"]?.gold).toEndWith("line 1: field paragraphs[1].is_supporting must be true or false, got \"yes\"");
+    expect(verdicts["is_supporting as a string"]?.gold).toEndWith('line 1: field paragraphs[1].is_supporting must be true or false, got "yes"');
   });
 
   test("the command line: score refuses the row data refuses, naming file, line and field (exit 3 both)", async () => {
@@ -111,7 +113,10 @@ describe("musique score and --datasets accept the same rows", () => {
 
   test("a predictions line is checked field by field with its line number; predicted_answerable defaults to true", async () => {
     const path = join(directory, "predictions.jsonl");
-    await Bun.write(path, '{"id": "2hop__1_2", "predicted_answer": "Paris", "predicted_support_idxs": [1, 3]}\n\n{"id": "x", "predicted_answer": 3, "predicted_support_idxs": []}\n');
+    await Bun.write(
+      path,
+      '{"id": "2hop__1_2", "predicted_answer": "Paris", "predicted_support_idxs": [1, 3]}\n\n{"id": "x", "predicted_answer": 3, "predicted_support_idxs": []}\n',
+    );
     const error = await readPredictionsFile(path).catch((caught: unknown) => caught);
     expect(error instanceof Error ? error.message : "").toBe(`${path} line 3: field predicted_answer must be a string, got 3`);
     await Bun.write(path, '{"id": "2hop__1_2", "predicted_answer": "Paris", "predicted_support_idxs": [1, 3]}\n');
@@ -121,7 +126,10 @@ describe("musique score and --datasets accept the same rows", () => {
 
 describe("the official format's writers and the id rule", () => {
   test("officialRow writes what the row schema reads back to the same example, for all 150 sample records", () => {
-    const rows = readFileSync(SAMPLE, "utf8").split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as unknown);
+    const rows = readFileSync(SAMPLE, "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as unknown);
     for (const raw of rows) {
       const example = toExample(v.parse(RowSchema, raw));
       expect(toExample(v.parse(RowSchema, officialRow(example)))).toEqual(example);

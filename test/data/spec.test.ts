@@ -87,7 +87,7 @@ describe("bad dataset specs", () => {
     ["d/n,c,validation[10:5]", "ends before it starts"],
     ["d/n,c,validation[1:2:3]", "must look like [start:end]"],
     ["d/n,c,validation@", "is not a branch, tag or commit"],
-    ["d/n,c,valid ation", "split \"valid ation\""],
+    ["d/n,c,valid ation", 'split "valid ation"'],
     ["a/b/c,config,split", "is not a dataset name"],
     ["dev.csv", "neither name,config,split nor a file"],
     ["dev.jsonl@abc", "a local file cannot take @revision"],

@@ -53,9 +53,7 @@ function smallPagesParquet(rows: readonly MusiqueRecord[], rowGroupSize: number,
     { name: "question", data: rows.map((row) => row.question) },
     {
       name: "question_decomposition",
-      data: rows.map((row) =>
-        list(row.question_decomposition).map((s) => ({ ...s, id: big(s.id), paragraph_support_idx: big(s.paragraph_support_idx) })),
-      ),
+      data: rows.map((row) => list(row.question_decomposition).map((s) => ({ ...s, id: big(s.id), paragraph_support_idx: big(s.paragraph_support_idx) }))),
     },
     { name: "answer", data: rows.map((row) => row.answer) },
     { name: "answer_aliases", data: rows.map((row) => row.answer_aliases) },
@@ -66,14 +64,7 @@ function smallPagesParquet(rows: readonly MusiqueRecord[], rowGroupSize: number,
 }
 
 describe("JSONL is split into lines as chunks arrive", () => {
-  const text = [
-    JSON.stringify(records[0]),
-    "",
-    '{"id": "café — 東京 🎉", "x": "naïve"}\r',
-    "   ",
-    '{"broken": ',
-    JSON.stringify(records[1]),
-  ].join("\n");
+  const text = [JSON.stringify(records[0]), "", '{"id": "café — 東京 🎉", "x": "naïve"}\r', "   ", '{"broken": ', JSON.stringify(records[1])].join("\n");
   const bytes = new TextEncoder().encode(text);
 
   for (const size of [1, 2, 3, 7, 64, 4096, bytes.byteLength]) {
@@ -131,7 +122,13 @@ describe("Parquet is decoded a batch of rows at a time", () => {
         rows.push(...batch);
       }
       expect(rows.map((row) => row.row)).toEqual(expected.map((_, index) => index + 1));
-      expect(deepEquals(rows.map((row) => ("value" in row ? row.value : undefined)), expected, true)).toBe(true);
+      expect(
+        deepEquals(
+          rows.map((row) => ("value" in row ? row.value : undefined)),
+          expected,
+          true,
+        ),
+      ).toBe(true);
     });
   }
 
@@ -142,9 +139,7 @@ describe("Parquet is decoded a batch of rows at a time", () => {
       rows.push(...batch);
     }
     expect(rows.map((row) => row.row)).toEqual(Array.from({ length: 77 }, (_, index) => index + 36));
-    expect(rows.map((row) => ("value" in row ? (row.value as { id: string }).id : ""))).toEqual(
-      records.slice(35, 112).map((record) => String(record.id)),
-    );
+    expect(rows.map((row) => ("value" in row ? (row.value as { id: string }).id : ""))).toEqual(records.slice(35, 112).map((record) => String(record.id)));
   });
 
   test("a local .parquet file with small row groups loads like the .jsonl (also sliced)", async () => {

@@ -125,18 +125,11 @@ describe("bad rows", () => {
 
   test("a malformed JSON line is a bad row too, with its 1-based line number (blank lines count)", () => {
     const lines = [JSON.stringify(first), "", '{"id": "2hop__1_2", "paragraphs": [', JSON.stringify(first)].join("\n");
-    expect(() => validateRows(parseJsonLines(lines), { source: "bad.jsonl", unit: "line" }, false)).toThrow(
-      /^bad\.jsonl line 3: not valid JSON/,
-    );
+    expect(() => validateRows(parseJsonLines(lines), { source: "bad.jsonl", unit: "line" }, false)).toThrow(/^bad\.jsonl line 3: not valid JSON/);
   });
 
   test("--skip-invalid skips and counts bad rows, keeping the good ones", () => {
-    const lines = [
-      JSON.stringify(first),
-      "not json",
-      JSON.stringify({ ...first, answer: 3 }),
-      JSON.stringify(devRecords[1]),
-    ].join("\n");
+    const lines = [JSON.stringify(first), "not json", JSON.stringify({ ...first, answer: 3 }), JSON.stringify(devRecords[1])].join("\n");
     const { examples, skipped } = validateRows(parseJsonLines(lines), { source: "bad.jsonl", unit: "line" }, true);
     expect(skipped).toBe(2);
     expect(examples.map((example) => example.id)).toEqual([String(first.id), String(devRecords[1]?.id)]);

@@ -20,7 +20,7 @@ function rewardsOf(batch: readonly unknown[]): number[] {
 }
 
 /** HF's log_history of a job that has trained `job.groups.length` optimizer steps (one group each). */
-export function logHistory(job: FakeJob): Array<Record<string, number>> {
+function logHistory(job: FakeJob): Array<Record<string, number>> {
   const config = (job.request.trainer_config ?? {}) as Record<string, unknown>;
   const every = number(config.logging_steps, 500);
   const learningRate = number(config.learning_rate, 1e-6);
@@ -56,7 +56,10 @@ export function writeCheckpointFolder(directory: string, job: FakeJob): void {
   mkdirSync(directory, { recursive: true });
   const config = (job.request.trainer_config ?? {}) as Record<string, unknown>;
   if (config.lora_config) {
-    writeFileSync(join(directory, "adapter_config.json"), JSON.stringify({ peft_type: "LORA", base_model_name_or_path: job.model, ...(config.lora_config as object) }));
+    writeFileSync(
+      join(directory, "adapter_config.json"),
+      JSON.stringify({ peft_type: "LORA", base_model_name_or_path: job.model, ...(config.lora_config as object) }),
+    );
     writeFileSync(join(directory, "adapter_model.safetensors"), new Uint8Array(64));
   } else {
     writeFileSync(join(directory, "config.json"), JSON.stringify({ _name_or_path: job.model, model_type: "qwen2" }));

@@ -50,7 +50,7 @@ const bool: FieldSpec = { kind: "bool" };
 const string: FieldSpec = { kind: "string" };
 const dict: FieldSpec = { kind: "dict" };
 
-export const LORA_CONFIG: FieldSpec = {
+const LORA_CONFIG: FieldSpec = {
   kind: "model",
   fields: {
     r: required(int),
@@ -96,7 +96,7 @@ export const TRAINER_CONFIG: FieldSpec = {
 };
 
 /** InferenceLaunchRequest (HEAD: max_seq_len; arbor-ai 0.2.16 called it max_context_length). */
-export const INFERENCE_CONFIG: FieldSpec = {
+const INFERENCE_CONFIG: FieldSpec = {
   kind: "model",
   fields: {
     model: required(string),
@@ -107,7 +107,7 @@ export const INFERENCE_CONFIG: FieldSpec = {
   },
 };
 
-export const GPU_CONFIG: FieldSpec = {
+const GPU_CONFIG: FieldSpec = {
   kind: "model",
   required: false,
   nullable: false,

@@ -25,7 +25,7 @@ export interface ArborRecordedRequest {
   at: number;
 }
 
-export interface FakeCheckpoint {
+interface FakeCheckpoint {
   checkpoint_name: string;
   checkpoint_dir: string;
   global_step: number;
@@ -34,7 +34,7 @@ export interface FakeCheckpoint {
   timestamp: number;
 }
 
-export interface FakeGroup {
+interface FakeGroup {
   /** The id the fake assigned (arrival order). */
   assignedBatchId: number;
   /** The id the client sent (HEAD ignores it). */
@@ -116,9 +116,8 @@ export interface FakeArbor {
   stop(): Promise<void>;
 }
 
-
 /** Where a timed trainer's time went (ms), from its first group's arrival to the end of its last group. */
-export interface FakeTrainerTimes {
+interface FakeTrainerTimes {
   groups: number;
   /** Waiting for musique's first group after initialize answered (nothing to overlap with yet). */
   beforeFirstGroupMs: number;

@@ -40,13 +40,13 @@
  * legacy: true imitates Arbor ≤ 0.2.8: initialize ignores extra keys and answers status
  * "created" without pending_batch_ids; …/grpo/status is 404 {"detail":"Not Found"}.
  */
-export { headError, stripModelPrefix } from "./arbor-schema.ts";
+export { headError } from "./arbor-schema.ts";
 import { chatHandler } from "./arbor-chat.ts";
 import { writeCheckpointFolder } from "./arbor-checkpoints.ts";
 import { CHECKPOINT_REQUEST, dateStamp, headError, json } from "./arbor-schema.ts";
 import { INITIALIZE_REQUEST, JOB_REQUEST, STEP_REQUEST, validate, type FieldSpec } from "./arbor-schema.ts";
 import { configError, GpuPool, groupsBeforeTrainerExit, trainerConfigOf, trainerStartError } from "./arbor-trainer.ts";
-import { dspyResponder, type FakeResponder } from "./openai.ts";
+import { dspyResponder } from "./openai.ts";
 import type { ArborFault, ArborRecordedRequest, ArborRoute, FakeArbor, FakeArborOptions, FakeJob, FakeTrainerState } from "./arbor-types.ts";
 export type * from "./arbor-types.ts";
 

@@ -32,7 +32,7 @@ export interface BatchingLmOptions extends BatchingModelOptions {
 }
 
 /** One answered request: times in ms since the server started (the model's; `answeredAt`: when the answer went out). */
-export interface CompletionRecord {
+interface CompletionRecord {
   arrivedAt: number;
   startedAt: number;
   finishedAt: number;
@@ -109,11 +109,14 @@ export async function startBatchingLm(options: BatchingLmOptions): Promise<Batch
     if (timer !== undefined && timerAt <= next) return;
     clearTimeout(timer);
     timerAt = next;
-    timer = setTimeout(() => {
-      timer = undefined;
-      timerAt = Number.POSITIVE_INFINITY;
-      finish();
-    }, Math.max(0, next - clock()));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        timerAt = Number.POSITIVE_INFINITY;
+        finish();
+      },
+      Math.max(0, next - clock()),
+    );
   };
 
   /** Token bucket: whether a request may pass now, or how long until one may (ms). */

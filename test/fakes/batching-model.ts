@@ -40,11 +40,11 @@ export interface BatchingModelOptions {
   seed?: number;
 }
 
-export const DEFAULT_STEP_MS = 5;
-export const DEFAULT_BATCH_FOR_DOUBLE_STEP = 128;
-export const DEFAULT_PREFILL_STEPS = 2;
-export const DEFAULT_MEDIAN_TOKENS = 60;
-export const DEFAULT_TOKEN_SPREAD = 0.5;
+const DEFAULT_STEP_MS = 5;
+const DEFAULT_BATCH_FOR_DOUBLE_STEP = 128;
+const DEFAULT_PREFILL_STEPS = 2;
+const DEFAULT_MEDIAN_TOKENS = 60;
+const DEFAULT_TOKEN_SPREAD = 0.5;
 
 export interface ModelRequest<T> {
   /** Completion tokens drawn for it. */

@@ -16,7 +16,7 @@ import { parquetWriteBuffer } from "hyparquet-writer";
 /** One record in the official MuSiQue format (as in test/fixtures/*.jsonl). */
 export type MusiqueRecord = Record<string, unknown>;
 
-export interface FakeSplit {
+interface FakeSplit {
   name: string;
   config: string;
   split: string;
@@ -35,7 +35,7 @@ export interface FakeHubOptions {
   requireToken?: string;
 }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   authorization: string | null;
@@ -126,9 +126,7 @@ export function musiqueParquet(rows: readonly MusiqueRecord[]): Uint8Array {
     { name: "answerable", data: rows.map((row) => row.answerable) },
   ];
   // hyparquet-writer's column types are looser than its runtime; the explicit schema is the point.
-  const buffer = parquetWriteBuffer({ columnData, schema: MUSIQUE_PARQUET_SCHEMA } as unknown as Parameters<
-    typeof parquetWriteBuffer
-  >[0]);
+  const buffer = parquetWriteBuffer({ columnData, schema: MUSIQUE_PARQUET_SCHEMA } as unknown as Parameters<typeof parquetWriteBuffer>[0]);
   return new Uint8Array(buffer);
 }
 

@@ -71,7 +71,7 @@ function member16MiB(): Uint8Array {
   return member;
 }
 
-export interface FakeReply {
+interface FakeReply {
   content: string | null;
   finishReason?: string;
   usage?: { prompt_tokens: number; completion_tokens: number } | null;
@@ -88,7 +88,7 @@ export interface FakeChatRequest {
 
 export type FakeResponder = (request: FakeChatRequest) => string | FakeReply | Promise<string | FakeReply>;
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -136,7 +136,10 @@ export function userFields(content: string): Record<string, string> {
   const parts = content.split(/^\[\[ ## (\w+) ## \]\]$/m);
   for (let i = 1; i + 1 < parts.length; i += 2) {
     const value = parts[i + 1] ?? "";
-    fields[parts[i] ?? ""] = value.replace(/^\n/, "").replace(/\n\nRespond with (the corresponding output fields|a JSON object)[\s\S]*$/, "").replace(/\n\n$/, "");
+    fields[parts[i] ?? ""] = value
+      .replace(/^\n/, "")
+      .replace(/\n\nRespond with (the corresponding output fields|a JSON object)[\s\S]*$/, "")
+      .replace(/\n\n$/, "");
   }
   return fields;
 }
@@ -165,9 +168,7 @@ export function dspyResponder(decideAfter = 2): FakeResponder {
     const fields = chatResponder(request);
     if (fields === null) return "I am a fake model.";
     if (!isJsonRequest(request)) return dspyCompletion(fields);
-    const values = Object.fromEntries(
-      Object.entries(fields).map(([name, value]) => [name, name === "has_collected_enough_info" ? value === "True" : value]),
-    );
+    const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, name === "has_collected_enough_info" ? value === "True" : value]));
     return JSON.stringify(values);
   };
 }
@@ -226,10 +227,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       model,
       choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: reply.finishReason ?? "stop" }],
     };
-    const usage =
-      reply.usage === undefined
-        ? { prompt_tokens: 100, completion_tokens: Math.ceil((content ?? "").length / 4) }
-        : reply.usage;
+    const usage = reply.usage === undefined ? { prompt_tokens: 100, completion_tokens: Math.ceil((content ?? "").length / 4) } : reply.usage;
     if (flavor === "vllm" && usage) body.usage = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
     return json(body);
   };
@@ -268,7 +266,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         // Erroring the body stream before anything is sent closes the socket: ECONNRESET.
         return new Response(new ReadableStream({ start: (controller) => controller.error() }));
       case "reset-mid-body": {
-        const text = JSON.stringify({ id: "chatcmpl-cut", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "x".repeat(4096) } }] });
+        const text = JSON.stringify({
+          id: "chatcmpl-cut",
+          object: "chat.completion",
+          choices: [{ index: 0, message: { role: "assistant", content: "x".repeat(4096) } }],
+        });
         const half = new TextEncoder().encode(text.slice(0, Math.floor(text.length / 2)));
         const stream = new ReadableStream<Uint8Array>({
           start: async (controller) => {
@@ -346,7 +348,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         const ids = options.models ?? ["Qwen/Qwen2.5-7B-Instruct"];
         // As vLLM: `created` is the time of this answer, `root` the model path behind the name.
         const created = Math.floor(Date.now() / 1000);
-        const card = (id: string) => ({ id, object: "model", created, owned_by: "vllm", root: options.roots?.[id] ?? id, parent: options.parents?.[id] ?? null });
+        const card = (id: string) => ({
+          id,
+          object: "model",
+          created,
+          owned_by: "vllm",
+          root: options.roots?.[id] ?? id,
+          parent: options.parents?.[id] ?? null,
+        });
         return json({ object: "list", data: ids.map(card) });
       }
       if (httpRequest.method === "POST" && path === "/v1/chat/completions") {
@@ -364,8 +373,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     port,
     requests,
     counts,
-    chatRequests: () =>
-      requests.filter((request) => request.path.endsWith("/chat/completions")).map((request) => request.body as FakeChatRequest),
+    chatRequests: () => requests.filter((request) => request.path.endsWith("/chat/completions")).map((request) => request.body as FakeChatRequest),
     setFaults: (next) => {
       faults = [...next];
     },

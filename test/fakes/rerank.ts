@@ -30,10 +30,7 @@ export function startFakeRerank(options: FakeRerankOptions = {}): FakeServer {
       if (injected) return injected;
       const input = body as { model?: unknown; query?: unknown; documents?: unknown; top_n?: unknown };
       if (typeof input?.query !== "string" || !Array.isArray(input.documents)) {
-        return Response.json(
-          { detail: [{ type: "missing", loc: ["body", "query"], msg: "Field required" }] },
-          { status: 422 },
-        );
+        return Response.json({ detail: [{ type: "missing", loc: ["body", "query"], msg: "Field required" }] }, { status: 422 });
       }
       const documents = input.documents as string[];
       const ranked = rankTexts(input.query, documents, options.score);

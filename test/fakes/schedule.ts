@@ -36,7 +36,7 @@ export interface FaultSchedule<F> {
 }
 
 /** A short label for a fault object: its kind, plus the status for HTTP status faults. */
-export function labelOf(fault: unknown): string {
+function labelOf(fault: unknown): string {
   if (typeof fault !== "object" || fault === null) return String(fault);
   const record = fault as { kind?: unknown; status?: unknown; route?: unknown; delayMs?: unknown; ms?: unknown; reset?: unknown };
   const parts: string[] = [];

@@ -16,7 +16,7 @@ export type Fault =
   /** Close the connection without an answer (ECONNRESET on the client). */
   | { kind: "reset" };
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -40,9 +40,7 @@ export interface FakeServer {
  * Serve `answer` on 127.0.0.1: every request is recorded (with its JSON body) and counted while in
  * flight; `answer` gets the fake's own fault queues. Shared by the TEI and rerank fakes.
  */
-export function serveFake(
-  answer: (request: Request, body: unknown, queues: { faults: Fault[]; healthFaults: Fault[] }) => Promise<Response>,
-): FakeServer {
+export function serveFake(answer: (request: Request, body: unknown, queues: { faults: Fault[]; healthFaults: Fault[] }) => Promise<Response>): FakeServer {
   const requests: RecordedRequest[] = [];
   const queues = { faults: [] as Fault[], healthFaults: [] as Fault[] };
   const state = { inFlight: 0, peak: 0 };
@@ -70,7 +68,7 @@ export function serveFake(
 }
 
 /** Deterministic relevance: the share of the query's words (≥ 3 letters) found in the text. */
-export function overlapScore(query: string, text: string): number {
+function overlapScore(query: string, text: string): number {
   const words = (value: string) => value.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? [];
   const queryWords = new Set(words(query));
   if (queryWords.size === 0) return 0;
@@ -96,7 +94,7 @@ export async function applyFault(queue: Fault[], schedule?: FaultSchedule<Fault>
   });
 }
 
-export async function record(request: Request, requests: RecordedRequest[]): Promise<unknown> {
+async function record(request: Request, requests: RecordedRequest[]): Promise<unknown> {
   const text = request.method === "GET" ? "" : await request.text();
   let body: unknown = text;
   try {
@@ -115,14 +113,10 @@ export async function record(request: Request, requests: RecordedRequest[]): Pro
 
 /** Scored results best first, ties by lower index. */
 export function rankTexts(query: string, texts: readonly string[], score = overlapScore) {
-  return texts
-    .map((text, index) => ({ index, score: score(query, text) }))
-    .sort((left, right) => right.score - left.score || left.index - right.index);
+  return texts.map((text, index) => ({ index, score: score(query, text) })).sort((left, right) => right.score - left.score || left.index - right.index);
 }
 
-export function startFakeTei(
-  options: { score?: (query: string, text: string) => number; schedule?: FaultSchedule<Fault> } = {},
-): FakeServer {
+export function startFakeTei(options: { score?: (query: string, text: string) => number; schedule?: FaultSchedule<Fault> } = {}): FakeServer {
   return serveFake(async (request, body, { faults, healthFaults }) => {
     const path = new URL(request.url).pathname;
     if (path === "/health" && request.method === "GET") {

@@ -86,9 +86,7 @@ describe("ArborClient against a HEAD Arbor", () => {
   test("initialize logs a waiting line while Arbor loads the model", async () => {
     const server = fake({ initializeDelayMs: 250 });
     const waited: number[] = [];
-    await client(server, { progressIntervalSeconds: 0.05, onWaiting: (seconds) => waited.push(seconds) }).initialize(
-      buildInitializeRequest(settings),
-    );
+    await client(server, { progressIntervalSeconds: 0.05, onWaiting: (seconds) => waited.push(seconds) }).initialize(buildInitializeRequest(settings));
     expect(waited.length).toBeGreaterThan(0);
   });
 

@@ -95,7 +95,14 @@ describe("fake Arbor speaks HEAD strictly", () => {
 
   test("pending ids never go past max_steps", async () => {
     const server = start();
-    const job = ((await post(server, "fine_tuning/grpo/initialize", { ...initializeBody, trainer_config: { num_generations: 4, per_device_train_batch_size: 4, max_steps: 1 } })).body as { job_id: string }).job_id;
+    const job = (
+      (
+        await post(server, "fine_tuning/grpo/initialize", {
+          ...initializeBody,
+          trainer_config: { num_generations: 4, per_device_train_batch_size: 4, max_steps: 1 },
+        })
+      ).body as { job_id: string }
+    ).job_id;
     const status = await post(server, "fine_tuning/grpo/status", { job_id: job });
     expect((status.body as { pending_batch_ids: number[] }).pending_batch_ids).toEqual([0]);
   });
@@ -183,7 +190,8 @@ describe("fake Arbor: the trainer behind a job", () => {
   test("the trainer leaves at max_steps: status still says running, later step / checkpoint / terminate never answer", async () => {
     const server = start();
     const job = await initialize(server, trainerInitialize({ max_steps: 2, gradient_accumulation_steps: 1 }));
-    for (const id of [0, 1]) expect(await postOrHang(server, "fine_tuning/grpo/step", { job_id: job, model: job, batch_id: id, batch: group(4) })).toMatchObject({ status: 200 });
+    for (const id of [0, 1])
+      expect(await postOrHang(server, "fine_tuning/grpo/step", { job_id: job, model: job, batch_id: id, batch: group(4) })).toMatchObject({ status: 200 });
     const status = await postOrHang(server, "fine_tuning/grpo/status", { job_id: job });
     expect(status).toMatchObject({ status: 200, body: { status: "running", pending_batch_ids: [] } });
     expect(await postOrHang(server, "fine_tuning/grpo/checkpoint", { job_id: job, checkpoint_name: "best" })).toBe("hung");
@@ -215,7 +223,11 @@ describe("fake Arbor: the trainer behind a job", () => {
 
   test("num_generations below GPUs × accumulation: the trainer dies, initialize never answers and its GPUs stay taken", async () => {
     const server = start({ gpus: 4 });
-    const answer = await postOrHang(server, "fine_tuning/grpo/initialize", trainerInitialize({ max_steps: 10, gradient_accumulation_steps: 4 }, { num_inference_gpus: 1, num_training_gpus: 2 }));
+    const answer = await postOrHang(
+      server,
+      "fine_tuning/grpo/initialize",
+      trainerInitialize({ max_steps: 10, gradient_accumulation_steps: 4 }, { num_inference_gpus: 1, num_training_gpus: 2 }),
+    );
     expect(answer).toBe("hung");
     expect(server.gpus.unavailable).toBe(3);
     expect(server.jobs.size).toBe(0);
@@ -232,8 +244,15 @@ describe("fake Arbor: the trainer behind a job", () => {
 describe("fake Arbor: GPUs", () => {
   test("too few free GPUs: 500 GPUAllocationError with Arbor's message", async () => {
     const server = start({ gpus: 2 });
-    const answer = await postOrHang(server, "fine_tuning/grpo/initialize", trainerInitialize({ max_steps: 10 }, { num_inference_gpus: 1, num_training_gpus: 2 }));
-    expect(answer).toMatchObject({ status: 500, body: { type: "GPUAllocationError", message: "Not enough free GPUs. Requested: 3, Free: [0, 1], Busy: [], Allocated: []" } });
+    const answer = await postOrHang(
+      server,
+      "fine_tuning/grpo/initialize",
+      trainerInitialize({ max_steps: 10 }, { num_inference_gpus: 1, num_training_gpus: 2 }),
+    );
+    expect(answer).toMatchObject({
+      status: 500,
+      body: { type: "GPUAllocationError", message: "Not enough free GPUs. Requested: 3, Free: [0, 1], Busy: [], Allocated: []" },
+    });
   });
 
   test("terminate keeps vLLM serving and every GPU of the job; cancel frees them", async () => {

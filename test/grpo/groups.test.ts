@@ -107,7 +107,9 @@ describe("buildGroups", () => {
   test("the default renderer is the canonical ChatAdapter completion of the parsed outputs", () => {
     const trace = call({ module: "generate_answer", output: "Miquette Giraudy" });
     expect(canonicalCompletion(trace)).toBe("[[ ## reasoning ## ]]\nbecause\n\n[[ ## answer ## ]]\nMiquette Giraudy\n\n[[ ## completed ## ]]\n");
-    const { groups } = buildGroups([rollout(1, [{ module: "generate_answer", output: "X" }]), rollout(0, [{ module: "generate_answer", output: "Y" }])], { groupSize: 2 });
+    const { groups } = buildGroups([rollout(1, [{ module: "generate_answer", output: "X" }]), rollout(0, [{ module: "generate_answer", output: "Y" }])], {
+      groupSize: 2,
+    });
     expect(groups[0]?.samples[0]?.completion.content).toBe("[[ ## reasoning ## ]]\nbecause\n\n[[ ## answer ## ]]\nX\n\n[[ ## completed ## ]]\n");
   });
 
@@ -145,11 +147,7 @@ describe("buildGroups", () => {
       return rollout(reward, specs);
     };
     const { groups, skipped } = buildGroups([hops(1, 0.2), hops(3, 1), hops(2, 0.5)], { groupSize: 3, renderCompletion: render });
-    expect(groups.map((group) => `${group.module}#${group.invocation}`)).toEqual([
-      "extract_information#0",
-      "decide_info_collection#0",
-      "generate_answer#0",
-    ]);
+    expect(groups.map((group) => `${group.module}#${group.invocation}`)).toEqual(["extract_information#0", "decide_info_collection#0", "generate_answer#0"]);
     expect(skipped.map((pair) => `${pair.module}#${pair.invocation}`).sort()).toEqual([
       "decide_info_collection#1",
       "decide_info_collection#2",
@@ -167,16 +165,7 @@ describe("buildGroups", () => {
     const answer = groups.find((group) => group.module === "generate_answer");
     expect(answer?.samples.map((sample) => sample.reward)).toEqual([1, 0, 0.5, 1, 0, 0.5, 1, 0]);
     expect(answer?.padded).toBe(5);
-    expect(answer?.origins.map((origin) => origin.source)).toEqual([
-      "parsed",
-      "parsed",
-      "parsed",
-      "padding",
-      "padding",
-      "padding",
-      "padding",
-      "padding",
-    ]);
+    expect(answer?.origins.map((origin) => origin.source)).toEqual(["parsed", "parsed", "parsed", "padding", "padding", "padding", "padding", "padding"]);
     expect(answer?.origins.map((origin) => origin.rollout)).toEqual([0, 1, 2, 0, 1, 2, 0, 1]);
   });
 
@@ -209,7 +198,12 @@ describe("buildGroups", () => {
   });
 
   test("no usable rollout: no groups", () => {
-    const broken = rollout(0, [{ module: "extract_information", status: "lm_error" }], { kind: "service", service: "lm", module: "extract_information", message: "down" });
+    const broken = rollout(0, [{ module: "extract_information", status: "lm_error" }], {
+      kind: "service",
+      service: "lm",
+      module: "extract_information",
+      message: "down",
+    });
     expect(buildGroups([broken, broken], { groupSize: 2, renderCompletion: render }).groups).toEqual([]);
   });
 

@@ -47,7 +47,14 @@ describe("checkpoints a job wrote", () => {
       };
       const final = recordJobCheckpoints(store, run.id, JOB, 40, status, 44);
       expect(final?.name).toBe("checkpoint_final");
-      const rows = checkpointsOf(store, run.id).map(({ name, step, globalStep, automatic, jobId, directory: folder }) => ({ name, step, globalStep, automatic, jobId, folder }));
+      const rows = checkpointsOf(store, run.id).map(({ name, step, globalStep, automatic, jobId, directory: folder }) => ({
+        name,
+        step,
+        globalStep,
+        automatic,
+        jobId,
+        folder,
+      }));
       expect(rows).toEqual([
         // checkpoint-500: the trainer's 500th group is batch 499, posted in step 42, which was under way: 41 steps completed
         { name: "checkpoint-500", step: 41, globalStep: 500, automatic: true, jobId: JOB, folder: `${FOLDER}/checkpoint-500` },
@@ -71,7 +78,13 @@ describe("the step of HF's own checkpoints", () => {
           store,
           run.id,
           step,
-          Array.from({ length: 250 }, (_, index) => ({ exampleId: `e${index}`, module: "generate_answer", invocation: 0, batchId: (step - 1) * 250 + index, rewards: [0, 1] })),
+          Array.from({ length: 250 }, (_, index) => ({
+            exampleId: `e${index}`,
+            module: "generate_answer",
+            invocation: 0,
+            batchId: (step - 1) * 250 + index,
+            rewards: [0, 1],
+          })),
         );
       }
       const status: GrpoStatus = {

@@ -150,7 +150,11 @@ describe("runGrpoLoop against the fake Arbor", () => {
     // validation improves, so another checkpoint is saved.
     expect(summary.checkpoints.map((entry) => entry.name)).toEqual(["step_0", "step_2", "checkpoint_final"]);
     expect(server.requestsTo("terminate")).toHaveLength(1);
-    expect(checkpointsOf(loop.store, loop.runId).map((record) => record.name).sort()).toEqual(["checkpoint_final", "step_0", "step_2"]);
+    expect(
+      checkpointsOf(loop.store, loop.runId)
+        .map((record) => record.name)
+        .sort(),
+    ).toEqual(["checkpoint_final", "step_0", "step_2"]);
     expect(bestValidation(loop.store, loop.runId)?.step).toBe(2);
 
     // Everything is in the store.
@@ -194,8 +198,14 @@ describe("runGrpoLoop against the fake Arbor", () => {
     const summary = await runGrpoLoop(loop);
     expect(summary.jobId).toBeNull();
     // the rollout time of each step is recorded; there is no trainer to wait for or keep waiting
-    const times = loop.store.database.query("SELECT rollout_seconds AS rollout, arbor_waiting_seconds AS arbor FROM training_steps").all() as Array<{ rollout: number | null; arbor: number | null }>;
-    expect(times.map((row) => [(row.rollout ?? 0) > 0, row.arbor])).toEqual([[true, null], [true, null]]);
+    const times = loop.store.database.query("SELECT rollout_seconds AS rollout, arbor_waiting_seconds AS arbor FROM training_steps").all() as Array<{
+      rollout: number | null;
+      arbor: number | null;
+    }>;
+    expect(times.map((row) => [(row.rollout ?? 0) > 0, row.arbor])).toEqual([
+      [true, null],
+      [true, null],
+    ]);
     expect(summary.stepsCompleted).toBe(2);
     expect(seen).toHaveLength(2 * 2);
     expect(seen.every((entry) => entry.groups.every((group) => group.samples.length === 4))).toBe(true);
@@ -272,7 +282,16 @@ describe("BatchFeeder", () => {
     fakes.push(server);
     const { arbor, jobId } = await jobWithMaxSteps(server, 1);
     const feeder = new BatchFeeder({ arbor, jobId, pollIntervalMs: 5, stallTimeoutSeconds: 0.1 });
-    const error = await feeder.post([[sample, sample], [sample, sample]], {}, new AbortController().signal).catch((caught: unknown) => caught);
+    const error = await feeder
+      .post(
+        [
+          [sample, sample],
+          [sample, sample],
+        ],
+        {},
+        new AbortController().signal,
+      )
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TrainerLostError);
     expect((error as ServiceError).message).toContain("has not asked for a batch");
     expect(feeder.postedCount).toBe(1);
@@ -284,7 +303,16 @@ describe("BatchFeeder", () => {
     const { arbor, jobId } = await jobWithMaxSteps(server, 1);
     // --request-timeout 600 s: the test would time out if the feeder waited for it.
     const feeder = new BatchFeeder({ arbor, jobId, pollIntervalMs: 5, stallTimeoutSeconds: 600, stallFloorSeconds: 0.3 });
-    const error = await feeder.post([[sample, sample], [sample, sample]], {}, new AbortController().signal).catch((caught: unknown) => caught);
+    const error = await feeder
+      .post(
+        [
+          [sample, sample],
+          [sample, sample],
+        ],
+        {},
+        new AbortController().signal,
+      )
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TrainerLostError);
     expect(feeder.stallLimitMs).toBe(300);
   });
@@ -305,7 +333,8 @@ describe("the next step's rollouts while the trainer trains (issue 19 item 3)", 
     const indexes = (keep: (entry: FakeArbor["requests"][number]) => boolean) => server.requests.flatMap((entry, index) => (keep(entry) ? [index] : []));
     return {
       firstChat: (step) => Math.min(...indexes((entry) => entry.path === "/v1/chat/completions" && chatStep(entry.body) === step)),
-      lastPost: (step) => Math.max(...indexes((entry) => entry.path.endsWith("/grpo/step") && (entry.body as { metrics: { step: number } }).metrics.step === step)),
+      lastPost: (step) =>
+        Math.max(...indexes((entry) => entry.path.endsWith("/grpo/step") && (entry.body as { metrics: { step: number } }).metrics.step === step)),
     };
   }
 

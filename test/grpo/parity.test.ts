@@ -31,14 +31,40 @@ async function musiqueGroups(fallbackSamples: "dspy" | "on-policy") {
   const selected = meta.selected_example_ids.map((id) => examples.get(id)).filter((example) => example !== undefined);
   const replay = await startReplayLm(rows);
   try {
-    const client = createChatClient({ baseUrls: [replay.baseUrl], apiKey: "x", model: "fake", temperature: 0.7, maxTokens: 4000, maxRetries: 0, requestTimeoutSeconds: 30, concurrency: 1 });
-    const settings = { client, retriever: new GoldenRetriever(), topN: 2, numHops: "gold" as const, maxHops: 4, temperature: 0.7, maxTokens: 4000, model: "fake", reward: "v2" as const, concurrency: 1 };
+    const client = createChatClient({
+      baseUrls: [replay.baseUrl],
+      apiKey: "x",
+      model: "fake",
+      temperature: 0.7,
+      maxTokens: 4000,
+      maxRetries: 0,
+      requestTimeoutSeconds: 30,
+      concurrency: 1,
+    });
+    const settings = {
+      client,
+      retriever: new GoldenRetriever(),
+      topN: 2,
+      numHops: "gold" as const,
+      maxHops: 4,
+      temperature: 0.7,
+      maxTokens: 4000,
+      model: "fake",
+      reward: "v2" as const,
+      concurrency: 1,
+    };
     const rollouts = await runRollouts(selected, 8, settings, new AbortController().signal);
     const perExample = rollouts.map((runs) => ({
       exampleId: runs[0]?.example.id ?? "",
-      groups: buildGroups(runs.map((run) => ({ result: run.result, reward: run.reward })), { groupSize: 8, fallbackSamples }).groups,
+      groups: buildGroups(
+        runs.map((run) => ({ result: run.result, reward: run.reward })),
+        { groupSize: 8, fallbackSamples },
+      ).groups,
     }));
-    const groups = postingOrder(perExample).map(([example, group]) => ({ exampleId: perExample[example]?.exampleId ?? "", group: perExample[example]?.groups[group] }));
+    const groups = postingOrder(perExample).map(([example, group]) => ({
+      exampleId: perExample[example]?.exampleId ?? "",
+      group: perExample[example]?.groups[group],
+    }));
     return { groups, log: replay.log, requestsRecorded: rows.length };
   } finally {
     await replay.stop();

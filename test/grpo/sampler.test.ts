@@ -35,7 +35,11 @@ describe("StepSampler", () => {
 
   test("without shuffling (--curriculum) the order is kept", () => {
     const sampler = new StepSampler(6, { examplesPerStep: 2, seed: 3, shuffle: false });
-    expect([0, 1, 2].map((step) => sampler.indexesFor(step))).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect([0, 1, 2].map((step) => sampler.indexesFor(step))).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
   });
 
   test("select maps indexes to items", () => {

@@ -27,7 +27,12 @@ describe("reading the trainer's log of a job", () => {
       // Job 1 trained steps 1–3, job 2 (started after 3 steps) steps 4–5; each step posted 2 groups, batch ids restart per job.
       for (const step of [1, 2, 3, 4, 5]) {
         const first = step <= 3 ? (step - 1) * 2 : (step - 4) * 2;
-        recordGroups(store, run.id, step, [0, 1].map((index) => ({ exampleId: `e${index}`, module: "generate_answer", invocation: 0, batchId: first + index, rewards: [0, 1] })));
+        recordGroups(
+          store,
+          run.id,
+          step,
+          [0, 1].map((index) => ({ exampleId: `e${index}`, module: "generate_answer", invocation: 0, batchId: first + index, rewards: [0, 1] })),
+        );
       }
       const history = [1, 2, 3, 4].map((step) => ({ step, loss: step / 10, grad_norm: 1, learning_rate: 2e-5, kl: 0.01, epoch: 0.1 }));
       const path = folder("job-2-final", JSON.stringify({ global_step: 4, log_history: history }));
@@ -46,7 +51,10 @@ describe("reading the trainer's log of a job", () => {
     try {
       const run = createRun(store, { name: "run", kind: "train", config: {}, toolVersion: "test" });
       recordGroups(store, run.id, 1, [{ exampleId: "e", module: "generate_answer", invocation: 0, batchId: 0, rewards: [0, 1] }]);
-      const path = folder("nan", '{\n  "global_step": 1,\n  "log_history": [\n    {\n      "grad_norm": NaN,\n      "learning_rate": 2e-05,\n      "loss": 0.5,\n      "step": 1\n    }\n  ]\n}\n');
+      const path = folder(
+        "nan",
+        '{\n  "global_step": 1,\n  "log_history": [\n    {\n      "grad_norm": NaN,\n      "learning_rate": 2e-05,\n      "loss": 0.5,\n      "step": 1\n    }\n  ]\n}\n',
+      );
       expect(harvestTrainerLog(store, run.id, { jobId: "job", startStep: 0 }, { name: "checkpoint_final", directory: path })).toBe(1);
       expect(trainerMetricsByStep(store, run.id)).toEqual([{ step: 1, entries: 1, loss: 0.5, kl: null, gradNorm: null, learningRate: 2e-5 }]);
       expect(trainerLogReadsOf(store, run.id)[0]?.problem).toBeNull();

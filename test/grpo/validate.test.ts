@@ -26,10 +26,11 @@ describe("validateTrainConfig", () => {
     const error = usageError(() => validateTrainConfig({ ...defaults, numRolloutsPerStep: 24 }, sizes));
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(error.message).toBe(
-      "--num-rollouts-per-step 24 does not divide the effective train batch " +
-        "(--batch-size 8 × --num-training-gpus 2 × --gradient-accumulation 4 = 64)",
+      "--num-rollouts-per-step 24 does not divide the effective train batch " + "(--batch-size 8 × --num-training-gpus 2 × --gradient-accumulation 4 = 64)",
     );
-    expect(error.fix).toBe("use --num-rollouts-per-step 8 or 16 or 32 or 64, or --gradient-accumulation 3 or 6 or 12, or --num-training-gpus 3 or 6, or --batch-size 9");
+    expect(error.fix).toBe(
+      "use --num-rollouts-per-step 8 or 16 or 32 or 64, or --gradient-accumulation 3 or 6 or 12, or --num-training-gpus 3 or 6, or --batch-size 9",
+    );
   });
 
   test("fewer rollouts than training GPUs × accumulation is refused (the trainer would die and initialize hang)", () => {
@@ -88,9 +89,7 @@ describe("validateTrainConfig", () => {
 
   test("a training set smaller than --num-examples-per-step is refused with both numbers", () => {
     const error = usageError(() => validateTrainConfig(defaults, { train: 4, dev: 10 }));
-    expect(error.message).toBe(
-      "--num-examples-per-step 6 needs at least 6 training examples, but the prepared training set has 4",
-    );
+    expect(error.message).toBe("--num-examples-per-step 6 needs at least 6 training examples, but the prepared training set has 4");
     expect(error.fix).toContain("--num-examples-per-step to 4");
   });
 

@@ -91,7 +91,9 @@ test("a validation leaves dev examples that failed on service errors out of its 
     const row = store.database.query("SELECT n_examples, reward FROM validations WHERE run_id = ?").get(run.id) as { n_examples: number; reward: number };
     expect(row.n_examples).toBe(2);
     expect(row.reward).toBeCloseTo(averageOf(scoredRewards), 10);
-    const statuses = store.database.query("SELECT example_id, status FROM predictions WHERE run_id = ? ORDER BY example_id").all(run.id) as Array<{ status: string }>;
+    const statuses = store.database.query("SELECT example_id, status FROM predictions WHERE run_id = ? ORDER BY example_id").all(run.id) as Array<{
+      status: string;
+    }>;
     expect(statuses.map((item) => item.status).sort()).toEqual(["lm_error", "lm_error", "ok", "ok"]);
   } finally {
     log.removeReporter(reporter);

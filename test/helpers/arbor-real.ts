@@ -108,7 +108,16 @@ export async function startArborReal(tool: string, knobs: HarnessKnobs): Promise
   // If the test process dies before its afterAll (SIGKILL, a runner's SIGTERM), a sentinel in its
   // own session stops the harness: nothing is left behind either way.
   const sentinel = Bun.spawn(
-    ["setsid", "bash", "-c", 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec "$2" --state-dir "$3"', "sentinel", String(process.pid), join(tool, "stop"), stateDirectory],
+    [
+      "setsid",
+      "bash",
+      "-c",
+      'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec "$2" --state-dir "$3"',
+      "sentinel",
+      String(process.pid),
+      join(tool, "stop"),
+      stateDirectory,
+    ],
     { stdin: "ignore", stdout: "ignore", stderr: "ignore" },
   );
   sentinel.unref();
@@ -143,6 +152,9 @@ export async function startArborReal(tool: string, knobs: HarnessKnobs): Promise
       const [out, err, code] = await Promise.all([new Response(stop.stdout).text(), new Response(stop.stderr).text(), stop.exited]);
       if (code !== 0) throw new Error(`arbor-real stop exited ${code}: ${err.trim() || out.trim()}`);
     },
-    leftovers: () => registered(stateDirectory).filter((entry) => processAlive(entry.pid, entry.startTime)).map((entry) => entry.pid),
+    leftovers: () =>
+      registered(stateDirectory)
+        .filter((entry) => processAlive(entry.pid, entry.startTime))
+        .map((entry) => entry.pid),
   };
 }

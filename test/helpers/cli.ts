@@ -28,7 +28,7 @@ export interface CliOptions {
  * XDG_DATA_HOME of every child: a command run without --db records into this test process's own
  * folder ($XDG_DATA_HOME/musique/musique.db), never into the user's database.
  */
-export const DATA_HOME = mkdtempSync(join(tmpdir(), "musique-data-home-"));
+const DATA_HOME = mkdtempSync(join(tmpdir(), "musique-data-home-"));
 process.on("exit", () => rmSync(DATA_HOME, { recursive: true, force: true }));
 
 /** Environment without the caller's service variables, so tests never reach a real service. */
@@ -66,11 +66,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     stderr: "pipe",
   });
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   clearTimeout(timer);
   return { exitCode, stdout, stderr };
 }

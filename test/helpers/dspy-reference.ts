@@ -26,7 +26,9 @@ export function referenceText(name: string): string {
 }
 
 function fixtureRecords(file: string): Map<string, string> {
-  const lines = readFileSync(join(ROOT, "test", "fixtures", file), "utf8").split("\n").filter((line) => line.trim() !== "");
+  const lines = readFileSync(join(ROOT, "test", "fixtures", file), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "");
   return new Map(lines.map((line) => [(JSON.parse(line) as { id: string }).id, line]));
 }
 

@@ -8,10 +8,10 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ROOT } from "./cli.ts";
 
-export const SHARED_DIR = resolve(process.env.MUSIQUE_SHARED_DIR ?? join(ROOT, "..", "shared"));
+const SHARED_DIR = resolve(process.env.MUSIQUE_SHARED_DIR ?? join(ROOT, "..", "shared"));
 
 /** One line for the test log when a shared resource is missing. */
-export function skipReason(relative: string): string {
+function skipReason(relative: string): string {
   return `skipped: ${join(SHARED_DIR, relative)} is not here (developers' shared folder; users' clones do not have it)`;
 }
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { dspyCompletion, dspyResponder, isJsonRequest, userFields, type FakeResponder } from "../fakes/openai.ts";
 
 /** The training records the train tests use. */
-export const TRAIN_RECORDS = "test/fixtures/musique_ans_train_sample100.jsonl";
+const TRAIN_RECORDS = "test/fixtures/musique_ans_train_sample100.jsonl";
 
 export interface TrainRun {
   arborUrl: string;
@@ -65,10 +65,11 @@ export function varyingResponder(): FakeResponder {
   };
 }
 
-
 /** The gold answer of each question of the training fixture (TRAIN_RECORDS). */
 function goldAnswers(): Map<string, string> {
-  const lines = readFileSync(TRAIN_RECORDS, "utf8").split("\n").filter((line) => line.trim() !== "");
+  const lines = readFileSync(TRAIN_RECORDS, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "");
   return new Map(
     lines.map((line) => {
       const record = JSON.parse(line) as { question: string; answer: string };

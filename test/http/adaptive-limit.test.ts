@@ -110,7 +110,11 @@ describe("adaptive concurrency: refusals (429, 503, timeouts)", () => {
 
   test("against an API limited to 100 requests/s it keeps ≥ 90 % of the rate, with < 2 % refused after the first 10 s", () => {
     const run = simulateLoad({ server: { maxBatch: 100_000, batchForDoubleStep: Number.POSITIVE_INFINITY, seed: 13 }, ratePerSecond: 100, durationMs: 10_000 });
-    const later = simulateLoad({ server: { maxBatch: 100_000, batchForDoubleStep: Number.POSITIVE_INFINITY, seed: 13 }, ratePerSecond: 100, durationMs: 70_000 });
+    const later = simulateLoad({
+      server: { maxBatch: 100_000, batchForDoubleStep: Number.POSITIVE_INFINITY, seed: 13 },
+      ratePerSecond: 100,
+      durationMs: 70_000,
+    });
     const completed = later.completed - run.completed;
     const refused = later.refused - run.refused;
     expect(completed / 60).toBeGreaterThanOrEqual(90);

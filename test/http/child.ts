@@ -47,7 +47,11 @@ async function idle(): Promise<Record<string, unknown>> {
   const arborClient = new ArborClient({ baseUrl: arbor.baseUrl, initializeTimeoutSeconds: 60, maxRetries: 2, onWaiting: () => {} });
   const [plainFetch, ourFetch, lmCall, arborInitialize] = await Promise.all([
     outcome(fetch(late.url).then((response) => response.text())),
-    outcome(fetchOrThrow(late.url, { service: "late service", timeoutMs: 60_000, timeoutFlag: "--t", fix: "", maxBodyBytes: 1024 }).then((response) => response.text())),
+    outcome(
+      fetchOrThrow(late.url, { service: "late service", timeoutMs: 60_000, timeoutFlag: "--t", fix: "", maxBodyBytes: 1024 }).then((response) =>
+        response.text(),
+      ),
+    ),
     outcome(createChatClient({ ...lmOptions, baseUrls: [lm.baseUrl] }).complete(ask)),
     outcome(arborClient.initialize(buildInitializeRequest(settings))),
   ]);

@@ -30,9 +30,7 @@ describe("RetryLog", () => {
       "retrying calls to rerank service at http://r/rerank: 1 × timeout (1 so far)",
     ]);
     retryLog.finish();
-    expect(lines.at(-1)).toBe(
-      "retries: language model at http://a/v1: 66 (60 × HTTP 503, 6 × reset); rerank service at http://r/rerank: 1 (1 × timeout)",
-    );
+    expect(lines.at(-1)).toBe("retries: language model at http://a/v1: 66 (60 × HTTP 503, 6 × reset); rerank service at http://r/rerank: 1 (1 × timeout)");
   });
 
   test("retries after the first line are reported together once the interval has passed", async () => {
@@ -71,9 +69,7 @@ describe("musique evaluate with a flaky server", () => {
       const progressLines = lines.filter((line) => line.includes("retrying calls to language model"));
       expect(progressLines.length).toBeGreaterThan(0);
       expect(progressLines.length).toBeLessThan(retries);
-      expect(lines.filter((line) => line.includes("retries: language model at"))).toEqual([
-        expect.stringContaining(`: ${retries} (${retries} × HTTP 503)`),
-      ]);
+      expect(lines.filter((line) => line.includes("retries: language model at"))).toEqual([expect.stringContaining(`: ${retries} (${retries} × HTTP 503)`)]);
       const db = new Database(database, { readonly: true });
       const recorded = db.query("SELECT SUM(attempts) AS attempts FROM module_calls").get() as { attempts: number };
       db.close();

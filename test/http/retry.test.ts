@@ -3,7 +3,7 @@
  * every attempt — and a call that is not safe to repeat narrows it with `retryWhen`.
  */
 import { describe, expect, test } from "bun:test";
-import { RetryError, ServiceError, attemptsMade, type FailureKind } from "../../src/errors.ts";
+import { ServiceError, attemptsMade, type FailureKind } from "../../src/errors.ts";
 import { withRetries } from "../../src/http/retry.ts";
 import { retryError } from "../helpers/errors.ts";
 

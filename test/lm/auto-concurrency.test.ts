@@ -100,7 +100,11 @@ describe("the concurrency each endpoint got is stored with the run", () => {
   const rows = (database: string) => {
     const db = new Database(database, { readonly: true });
     try {
-      return db.query("SELECT endpoint, concurrency, reason FROM concurrency_limits ORDER BY id").all() as Array<{ endpoint: string; concurrency: number; reason: string }>;
+      return db.query("SELECT endpoint, concurrency, reason FROM concurrency_limits ORDER BY id").all() as Array<{
+        endpoint: string;
+        concurrency: number;
+        reason: string;
+      }>;
     } finally {
       db.close();
     }

@@ -82,7 +82,16 @@ describe("batching fake LM", () => {
   test("its replies are ChatAdapter text the program parses", async () => {
     const server = await started({ maxBatch: 16, stepMs: 0.1, seed: 5 });
     const { examples } = await loadExamples("sample", { seed: 89, noiseRate: 1, skipInvalid: false });
-    const client = createChatClient({ baseUrls: [server.baseUrl], apiKey: "k", model: "m", temperature: 0, maxTokens: 256, maxRetries: 0, requestTimeoutSeconds: 10, concurrency: 4 });
+    const client = createChatClient({
+      baseUrls: [server.baseUrl],
+      apiKey: "k",
+      model: "m",
+      temperature: 0,
+      maxTokens: 256,
+      maxRetries: 0,
+      requestTimeoutSeconds: 10,
+      concurrency: 4,
+    });
     const result = await runMultiHop(examples[0] as (typeof examples)[number], { client, retriever: new LexicalRetriever(), topN: 2, numHops: 2, maxHops: 4 });
     expect(result.failure).toBeNull();
     expect(result.calls).toHaveLength(4);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { ExitCode, InterruptedError, RetryError, ServiceError } from "../../src/errors.ts";
+import { ExitCode, InterruptedError, RetryError } from "../../src/errors.ts";
 import { MemoryResponseCache, cacheKey } from "../../src/lm/cache.ts";
 import { createChatClient, defaultBaseUrl, type ChatClientOptions } from "../../src/lm/client.ts";
 import type { ChatRequest } from "../../src/lm/types.ts";
@@ -285,7 +285,14 @@ describe("LM client: response cache", () => {
   });
 
   test("the cache key depends on endpoint, served identity, model, messages, temperature, max tokens, top_p and response_format only", () => {
-    const base = { endpoint: "http://a:8000/v1", identity: { id: "m", root: "/ckpt/1" }, model: "m", messages: request.messages, temperature: 0, maxTokens: 10 };
+    const base = {
+      endpoint: "http://a:8000/v1",
+      identity: { id: "m", root: "/ckpt/1" },
+      model: "m",
+      messages: request.messages,
+      temperature: 0,
+      maxTokens: 10,
+    };
     expect(cacheKey(base)).toBe(cacheKey({ ...base, endpoint: "http://user:secret@a:8000/v1/" }));
     expect(cacheKey(base)).not.toBe(cacheKey({ ...base, endpoint: "http://b:8000/v1" }));
     expect(cacheKey(base)).not.toBe(cacheKey({ ...base, identity: { id: "m", root: "/ckpt/2" } }));

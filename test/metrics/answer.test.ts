@@ -1,13 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  exactMatch,
-  expandGoldAnswers,
-  f1Score,
-  normalizeAnswer,
-  retrievalRecall,
-  supportF1,
-  trainingGoldForm,
-} from "../../src/metrics/index.ts";
+import { exactMatch, expandGoldAnswers, f1Score, normalizeAnswer, retrievalRecall, supportF1, trainingGoldForm } from "../../src/metrics/index.ts";
 import { PYTHON_PUNCTUATION } from "../../src/text/python.ts";
 
 // Expected strings were produced by the official normalize_answer in Python 3.11.

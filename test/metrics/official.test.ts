@@ -54,8 +54,7 @@ describe("official evaluation (evaluate_v1.0.py)", () => {
     // Every third answer right, every third half right, every third wrong; every other support set off by one.
     const rows = (await goldLines()).map((record, index) => {
       const support = supportOf(record);
-      const answer =
-        index % 3 === 0 ? record.answer : index % 3 === 1 ? `${record.answer.split(" ")[0]} foo` : "xyz";
+      const answer = index % 3 === 0 ? record.answer : index % 3 === 1 ? `${record.answer.split(" ")[0]} foo` : "xyz";
       const predicted = index % 2 === 0 ? support : [support[0] ?? 0, support.includes(19) ? 18 : 19];
       return { id: record.id, predicted_answer: answer, predicted_support_idxs: predicted, predicted_answerable: true };
     });

@@ -1,11 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { format, formatCompletion } from "../../src/program/adapter/index.ts";
-import {
-  DecideInfoCollection,
-  ExtractInformation,
-  GenerateAnswer,
-  GenerateSearchQuery,
-} from "../../src/program/signatures.ts";
+import { DecideInfoCollection, ExtractInformation, GenerateAnswer, GenerateSearchQuery } from "../../src/program/signatures.ts";
 import * as spec from "./spec-strings.ts";
 
 const question = "Who is the spouse of the Green performer?";
@@ -50,9 +45,7 @@ describe("ChatAdapter.format is byte-identical to DSPy 3.0.2 (program.md §2, §
 
   test("values are inserted verbatim; only the whole user message is stripped", () => {
     const [, user] = format(GenerateAnswer, { question: "  Q?  ", all_information: "  a\n\n" });
-    expect(user?.content.startsWith("[[ ## question ## ]]\n  Q?  \n\n[[ ## all_information ## ]]\n  a\n\n\n\nRespond")).toBe(
-      true,
-    );
+    expect(user?.content.startsWith("[[ ## question ## ]]\n  Q?  \n\n[[ ## all_information ## ]]\n  a\n\n\n\nRespond")).toBe(true);
   });
 
   test("an empty all_information still renders its block", () => {
@@ -92,8 +85,6 @@ describe("formatCompletion renders the canonical assistant text", () => {
   });
 
   test("an empty last field is stripped like DSPy does", () => {
-    expect(formatCompletion(GenerateAnswer, { reasoning: "r", answer: "" })).toBe(
-      "[[ ## reasoning ## ]]\nr\n\n[[ ## answer ## ]]\n\n[[ ## completed ## ]]\n",
-    );
+    expect(formatCompletion(GenerateAnswer, { reasoning: "r", answer: "" })).toBe("[[ ## reasoning ## ]]\nr\n\n[[ ## answer ## ]]\n\n[[ ## completed ## ]]\n");
   });
 });

@@ -17,9 +17,7 @@ describe("musique ask", () => {
     const result = await ask("--index", "0");
     expect(result.exitCode).toBe(0);
     const out = result.stdout;
-    expect(out).toContain(
-      "Question: When was the first branch of the company that bought FleetBoston Financial established?",
-    );
+    expect(out).toContain("Question: When was the first branch of the company that bought FleetBoston Financial established?");
     expect(out).toContain("Example:  2hop__6827_55848 (2 hops, supporting paragraphs 2, 17)");
     expect(out).toContain("Hop 1\n  query: When was the first branch");
     expect(out).toContain("    * [17] Bank of America");
@@ -43,12 +41,7 @@ describe("musique ask", () => {
     expect(data.example.answers[0]).toBe("November 3, 1930");
     expect(data.answer).toBe("Bank of America");
     expect(data.scores).toMatchObject({ em: 0, f1: 0, recall: 0.5 });
-    expect(data.result.calls.map((call) => call.module)).toEqual([
-      "extract_information",
-      "generate_query",
-      "extract_information",
-      "generate_answer",
-    ]);
+    expect(data.result.calls.map((call) => call.module)).toEqual(["extract_information", "generate_query", "extract_information", "generate_answer"]);
     expect(data.result.retrievedIds).toContain("17");
   });
 

@@ -45,7 +45,10 @@ afterEach(() => {
 
 describe("JSONAdapter fallback (on by default, as in DSPy 3.0.2)", () => {
   test("a reply that breaks the ChatAdapter format is retried once with the JSONAdapter prompt (json_schema) and the run goes on", async () => {
-    fake.setFaults([{ kind: "latency", ms: 0 }, { kind: "malformed", text: "The query is: Bank of America" }]);
+    fake.setFaults([
+      { kind: "latency", ms: 0 },
+      { kind: "malformed", text: "The query is: Bank of America" },
+    ]);
     const result = await runMultiHop(example, options());
     expect(result.failure).toBeNull();
     const query = result.calls[1];
@@ -76,7 +79,11 @@ describe("JSONAdapter fallback (on by default, as in DSPy 3.0.2)", () => {
     expect(sent[3]?.response_format).toEqual({ type: "json_object" });
     expect(sent[3]?.messages).toEqual(sent[2]?.messages);
     expect(result.calls[1]?.error).toContain("json_object: ");
-    expect(result.calls[1]?.adapterAttempts.map((attempt) => attempt.failedText)).toEqual(["no fields", "Sorry, I can't help with that.", '{"reasoning": "only this"}']);
+    expect(result.calls[1]?.adapterAttempts.map((attempt) => attempt.failedText)).toEqual([
+      "no fields",
+      "Sorry, I can't help with that.",
+      '{"reasoning": "only this"}',
+    ]);
   });
 
   test("a JSON reply keeps what DSPy keeps: padding, and a list main field as Python's str() of the list", async () => {
@@ -94,7 +101,11 @@ describe("JSONAdapter fallback (on by default, as in DSPy 3.0.2)", () => {
   });
 
   test("a JSON call the server refuses (HTTP 400) counts as a failed attempt: json_object follows, as DSPy's except does", async () => {
-    fake.setFaults([{ kind: "latency", ms: 0 }, { kind: "malformed", text: "broken" }, { kind: "status", status: 400, body: "response_format is not supported" }]);
+    fake.setFaults([
+      { kind: "latency", ms: 0 },
+      { kind: "malformed", text: "broken" },
+      { kind: "status", status: 400, body: "response_format is not supported" },
+    ]);
     const result = await runMultiHop(example, options());
     expect(result.failure).toBeNull();
     expect(result.calls[1]?.adapterAttempts.map((attempt) => [attempt.adapter, attempt.status])).toEqual([
@@ -116,7 +127,10 @@ describe("JSONAdapter fallback (on by default, as in DSPy 3.0.2)", () => {
   });
 
   test("an LM error on the ChatAdapter call is not retried with the JSONAdapter (it is a service failure)", async () => {
-    fake.setFaults([{ kind: "status", status: 503 }, { kind: "status", status: 503 }]);
+    fake.setFaults([
+      { kind: "status", status: 503 },
+      { kind: "status", status: 503 },
+    ]);
     const result = await runMultiHop(example, options());
     expect(result.failure).toMatchObject({ kind: "service", module: "extract_information" });
     expect(bodies().every((body) => body.response_format === undefined)).toBe(true);

@@ -161,7 +161,10 @@ describe("MultiHopQA hop policies", () => {
 
 describe("MultiHopQA failures", () => {
   test("--no-json-fallback: a completion that breaks the format stops the run as a format failure, with no second call", async () => {
-    fake.setFaults([{ kind: "latency", ms: 0 }, { kind: "malformed", text: "The query is: Bank of America" }]);
+    fake.setFaults([
+      { kind: "latency", ms: 0 },
+      { kind: "malformed", text: "The query is: Bank of America" },
+    ]);
     const result = await runMultiHop(example(), programOptions({ jsonFallback: false }));
     expect(fake.requests.length).toBe(2);
     expect(result.answer).toBeNull();
@@ -230,9 +233,7 @@ describe("MultiHopQA failures", () => {
     fake.setFaults([{ kind: "latency", ms: 1000 }]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(new InterruptedError()), 30);
-    await expect(runMultiHop(example(), programOptions({ signal: controller.signal }))).rejects.toBeInstanceOf(
-      InterruptedError,
-    );
+    await expect(runMultiHop(example(), programOptions({ signal: controller.signal }))).rejects.toBeInstanceOf(InterruptedError);
   });
 });
 

@@ -144,7 +144,8 @@ export function differences(replay: ExampleReplay): string[] {
     return problems;
   }
   if ((dspy.outcome === "answer") !== (result.failure === null)) problems.push(`outcome: DSPy ${dspy.outcome}, musique ${JSON.stringify(result.failure)}`);
-  if (dspy.outcome === "answer" && result.answer !== dspy.answer) problems.push(`answer: DSPy ${JSON.stringify(dspy.answer)}, musique ${JSON.stringify(result.answer)}`);
+  if (dspy.outcome === "answer" && result.answer !== dspy.answer)
+    problems.push(`answer: DSPy ${JSON.stringify(dspy.answer)}, musique ${JSON.stringify(result.answer)}`);
   const retrieved = [...new Set(result.retrievedIds)].sort().join(",");
   if (retrieved !== [...new Set(dspy.retrieved_doc_ids)].sort().join(",")) problems.push(`retrieved ${retrieved} vs DSPy ${dspy.retrieved_doc_ids.join(",")}`);
   if (!close(score.reward, dspy.evaluate_score)) problems.push(`score ${score.reward} vs DSPy's Evaluate ${dspy.evaluate_score}`);

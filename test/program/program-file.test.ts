@@ -97,7 +97,8 @@ const MUTATIONS: Record<string, (state: State) => void> = {
     state["decide_info_collect.predict"] = structuredClone(state["generate_answer.predict"] ?? {});
     Object.assign(state["generate_query.predict"] ?? {}, { musique_note: "x" });
   },
-  fields_fewer: (state) => ((state["generate_query.predict"]?.signature as Record<string, unknown>).fields = [{ prefix: "Q:", description: "Only the first field is given" }]),
+  fields_fewer: (state) =>
+    ((state["generate_query.predict"]?.signature as Record<string, unknown>).fields = [{ prefix: "Q:", description: "Only the first field is given" }]),
   fields_desc_prefix_changed: (state) =>
     ((state["generate_answer.predict"]?.signature as Record<string, unknown>).fields = [
       { prefix: "Frage:", description: "Die Frage" },

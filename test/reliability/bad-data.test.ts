@@ -33,8 +33,17 @@ function runsIn(database: string): unknown[] {
 /** `evaluate` must refuse before it starts a run. */
 function evaluate(datasets: string, database: string): Promise<CliResult> {
   return runCli([
-    "evaluate", "--datasets", datasets, "--retriever", "lexical", "--base-url", "http://127.0.0.1:9/v1",
-    "--db", database, "--output-dir", join(directory, "out"),
+    "evaluate",
+    "--datasets",
+    datasets,
+    "--retriever",
+    "lexical",
+    "--base-url",
+    "http://127.0.0.1:9/v1",
+    "--db",
+    database,
+    "--output-dir",
+    join(directory, "out"),
   ]);
 }
 

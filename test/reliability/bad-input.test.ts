@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { readRecords, startFakeHub, type FakeHub } from "../fakes/hub.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "../fakes/openai.ts";
 import { closedUrl } from "../fakes/tei.ts";
-import { runCli, type CliResult } from "../helpers/cli.ts";
+import { runCli } from "../helpers/cli.ts";
 import { openStore } from "../../src/store/database.ts";
 import { DEV_FILE, auditRun, describeSituations, evaluateArgs, queryAll, runWithFileLimit, temporaryDirectory, type SituationRow } from "./helpers.ts";
 
@@ -101,13 +101,15 @@ const ROWS: SituationRow[] = [
       ["config", "bdsaglam/musique,full,validation", 'unknown config "full"'],
       ["split", "bdsaglam/musique,answerable,dev", 'unknown split "dev"'],
     ] as const
-  ).map(([what, spec, says]): SituationRow => ({
-    situation: `an unknown ${what} on the Hub`,
-    exitCode: 3,
-    says: [says, "fix:"],
-    run: () => runCli(["data", spec], { env: { HF_ENDPOINT: hub.url, HF_HOME: join(directory, `hf-${what}`), HF_HUB_OFFLINE: undefined } }),
-    after: () => expect(existsSync(join(directory, `hf-${what}`, "musique"))).toBe(false),
-  })),
+  ).map(
+    ([what, spec, says]): SituationRow => ({
+      situation: `an unknown ${what} on the Hub`,
+      exitCode: 3,
+      says: [says, "fix:"],
+      run: () => runCli(["data", spec], { env: { HF_ENDPOINT: hub.url, HF_HOME: join(directory, `hf-${what}`), HF_HUB_OFFLINE: undefined } }),
+      after: () => expect(existsSync(join(directory, `hf-${what}`, "musique"))).toBe(false),
+    }),
+  ),
   {
     situation: "HF_HUB_OFFLINE=1 and the split is not in the cache",
     exitCode: 3,
@@ -120,13 +122,15 @@ const ROWS: SituationRow[] = [
       ["report", "<run>"],
       ["compare", "<runs>"],
     ] as const
-  ).map(([command, argument]): SituationRow => ({
-    situation: `a missing argument (musique ${command})`,
-    exitCode: 2,
-    says: [`missing argument ${argument}`, "fix:"],
-    run: () => runCli([command, "--db", join(directory, "never-created.db")]),
-    after: () => expect(existsSync(join(directory, "never-created.db"))).toBe(false),
-  })),
+  ).map(
+    ([command, argument]): SituationRow => ({
+      situation: `a missing argument (musique ${command})`,
+      exitCode: 2,
+      says: [`missing argument ${argument}`, "fix:"],
+      run: () => runCli([command, "--db", join(directory, "never-created.db")]),
+      after: () => expect(existsSync(join(directory, "never-created.db"))).toBe(false),
+    }),
+  ),
   {
     situation: "SQL that starts with a comment (-- …), with or without -- before it",
     exitCode: 0,
@@ -309,7 +313,8 @@ const ROWS: SituationRow[] = [
     situation: "--output-dir cannot be written",
     exitCode: 6,
     says: ["cannot write /dev/null/out/unwritable", "--output-dir"],
-    run: () => runCli(evaluateArgs({ database: join(directory, "unwritable.db"), outputDir: "/dev/null/out", run: "unwritable", baseUrl: lm.baseUrl, limit: 2 })),
+    run: () =>
+      runCli(evaluateArgs({ database: join(directory, "unwritable.db"), outputDir: "/dev/null/out", run: "unwritable", baseUrl: lm.baseUrl, limit: 2 })),
     after: () => expect(runsIn(join(directory, "unwritable.db"))).toEqual([{ name: "unwritable", status: "failed" }]),
   },
   {
@@ -318,7 +323,11 @@ const ROWS: SituationRow[] = [
     says: ["writing it failed", "the disk is full, a file-size limit (ulimit -f) was reached", "resume the run"],
     // The limit leaves room for a freshly migrated database (its WAL grows with every migration) and the
     // run's creation, not for its 40 examples: the disk fills during the run, whatever the schema's size.
-    run: () => runWithFileLimit(freshDatabaseKib() + 40, evaluateArgs({ database: join(directory, "full.db"), outputDir, run: "disk-full", baseUrl: lm.baseUrl, limit: 40 })),
+    run: () =>
+      runWithFileLimit(
+        freshDatabaseKib() + 40,
+        evaluateArgs({ database: join(directory, "full.db"), outputDir, run: "disk-full", baseUrl: lm.baseUrl, limit: 40 }),
+      ),
     after: async () => {
       const database = join(directory, "full.db");
       expect(runsIn(database).map((run) => run.status)).not.toContain("completed");

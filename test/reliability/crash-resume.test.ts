@@ -10,7 +10,18 @@ import { join } from "node:path";
 import { dspyResponder, startFakeOpenAI, type FakeFault, type FakeOpenAI } from "../fakes/openai.ts";
 import { startFakeArbor } from "../fakes/arbor.ts";
 import { faultSchedule } from "../fakes/schedule.ts";
-import { DEV_FILE, TRAIN_FILE, auditRun, evaluateArgs, predictionCount, queryAll, reportScenario, startMusique, temporaryDirectory, waitFor } from "./helpers.ts";
+import {
+  DEV_FILE,
+  TRAIN_FILE,
+  auditRun,
+  evaluateArgs,
+  predictionCount,
+  queryAll,
+  reportScenario,
+  startMusique,
+  temporaryDirectory,
+  waitFor,
+} from "./helpers.ts";
 import { mulberry32 } from "../../src/data/random.ts";
 
 const directory = temporaryDirectory("crash");
@@ -73,7 +84,9 @@ describe("SIGKILL at random points, then --resume", () => {
       expect(audit.calls).toBe(EXAMPLES * 4);
       expect(audit.byStatus).toEqual({ ok: EXAMPLES });
       expect(audit.integrity).toBe("ok");
-      const lines = readFileSync(join(outputDir, run, "predictions.jsonl"), "utf8").trim().split("\n");
+      const lines = readFileSync(join(outputDir, run, "predictions.jsonl"), "utf8")
+        .trim()
+        .split("\n");
       expect(new Set(lines.map((line) => (JSON.parse(line) as { id: string }).id)).size).toBe(EXAMPLES);
       reportScenario(`crash / SIGKILL seed ${seed}`, {
         "kill points (predictions)": kills.join(" → "),

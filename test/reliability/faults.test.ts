@@ -151,7 +151,10 @@ describe("evaluate under injected faults", () => {
     const rerank = startFakeRerank({ schedule: rerankSchedule });
     const schedule = lmSchedule(77);
     const fake = await startFakeOpenAI({ schedule });
-    stops.push(() => fake.stop(), () => rerank.stop());
+    stops.push(
+      () => fake.stop(),
+      () => rerank.stop(),
+    );
     const database = join(directory, "rerank.db");
     const examples = 30;
     const child = startMusique(

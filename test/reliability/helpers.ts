@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAIN, ROOT, cleanEnv, compiledBinary, runCli, type CliResult } from "../helpers/cli.ts";
 
-export const FIXTURES = join(ROOT, "test", "fixtures");
+const FIXTURES = join(ROOT, "test", "fixtures");
 export const DEV_FILE = join(FIXTURES, "musique_ans_dev_sample150.jsonl");
 export const TRAIN_FILE = join(FIXTURES, "musique_ans_train_sample100.jsonl");
 
@@ -26,7 +26,9 @@ export function musiqueCommand(args: readonly string[]): string[] {
 
 /** Run musique under `ulimit -f` (1 KiB blocks), as on a full disk: writes past the limit fail with EFBIG. */
 export async function runWithFileLimit(blocks: number, args: readonly string[]): Promise<CliResult> {
-  const quoted = musiqueCommand(args).map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
+  const quoted = musiqueCommand(args)
+    .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
+    .join(" ");
   return runCli(["-c", `trap '' XFSZ; ulimit -f ${blocks}; exec ${quoted}`], { binary: "/bin/bash" });
 }
 
@@ -78,11 +80,7 @@ export function queryOne<T>(database: string, sql: string, ...params: Array<stri
 export function predictionCount(database: string, run: string): number {
   if (!existsSync(database)) return 0;
   try {
-    return queryOne<{ n: number }>(
-      database,
-      "SELECT COUNT(*) AS n FROM predictions WHERE run_id = (SELECT id FROM runs WHERE name = ?)",
-      run,
-    ).n;
+    return queryOne<{ n: number }>(database, "SELECT COUNT(*) AS n FROM predictions WHERE run_id = (SELECT id FROM runs WHERE name = ?)", run).n;
   } catch {
     return 0; // the writer is creating the schema, or holds the lock for a moment
   }
@@ -115,7 +113,10 @@ export function auditRun(database: string, run: string, step = -1): RunAudit {
     const id = runRow.id;
     const one = (sql: string) => (db.query(sql).get(id, step) as { n: number | null }).n ?? 0;
     const byStatus: Record<string, number> = {};
-    for (const row of db.query("SELECT status, COUNT(*) AS n FROM predictions WHERE run_id = ? AND step = ? GROUP BY status").all(id, step) as Array<{ status: string; n: number }>) {
+    for (const row of db.query("SELECT status, COUNT(*) AS n FROM predictions WHERE run_id = ? AND step = ? GROUP BY status").all(id, step) as Array<{
+      status: string;
+      n: number;
+    }>) {
       byStatus[row.status] = row.n;
     }
     return {

@@ -12,7 +12,7 @@ import { dspyResponder, startFakeOpenAI, type FakeOpenAI } from "../fakes/openai
 import { runCli } from "../helpers/cli.ts";
 import { trainArgs } from "../helpers/train.ts";
 import { defaultRunName } from "../../src/run/config.ts";
-import { DEV_FILE, TRAIN_FILE, evaluateArgs, queryAll, runWithFileLimit, startMusique, temporaryDirectory, waitFor } from "./helpers.ts";
+import { DEV_FILE, evaluateArgs, queryAll, runWithFileLimit, startMusique, temporaryDirectory, waitFor } from "./helpers.ts";
 
 const directory = temporaryDirectory("outputs");
 let lm: FakeOpenAI;
@@ -79,8 +79,21 @@ describe("default run names", () => {
 
   test("two evaluations started together without --run-name, into one output folder: two runs, two folders, two logs", async () => {
     const outputDir = join(directory, "together");
-    const args = (database: string) =>
-      ["evaluate", "--datasets", DEV_FILE, "--retriever", "lexical", "--base-url", lm.baseUrl, "--limit", "2", "--db", database, "--output-dir", outputDir];
+    const args = (database: string) => [
+      "evaluate",
+      "--datasets",
+      DEV_FILE,
+      "--retriever",
+      "lexical",
+      "--base-url",
+      lm.baseUrl,
+      "--limit",
+      "2",
+      "--db",
+      database,
+      "--output-dir",
+      outputDir,
+    ];
     const results = await Promise.all([runCli(args(join(directory, "f.db"))), runCli(args(join(directory, "g.db")))]);
     for (const result of results) expect(result.exitCode).toBe(0);
     const folders = readdirSync(outputDir).sort();
@@ -131,7 +144,9 @@ describe("a failed write exits 6 and never leaves a cut or replaced file", () =>
 
   test("report --html on a full disk → exit 6; the good report already there is kept byte for byte", async () => {
     const database = join(directory, "report.db");
-    expect((await runCli(evaluateArgs({ database, outputDir: join(directory, "report-out"), run: "reported", baseUrl: lm.baseUrl, limit: 40 }))).exitCode).toBe(0);
+    expect((await runCli(evaluateArgs({ database, outputDir: join(directory, "report-out"), run: "reported", baseUrl: lm.baseUrl, limit: 40 }))).exitCode).toBe(
+      0,
+    );
     const folder = join(directory, "report-html");
     const html = join(folder, "report.html");
     expect((await runCli(["report", "reported", "--db", database, "--html", html])).exitCode).toBe(0);
@@ -186,7 +201,10 @@ describe("a failed write exits 6 and never leaves a cut or replaced file", () =>
       await Promise.race([waitFor(() => completed() >= 2, "two dry-run steps"), child.done]);
       child.process.kill("SIGKILL");
       await child.done;
-      const lines = (path: string) => readFileSync(path, "utf8").split("\n").filter((line) => line !== "");
+      const lines = (path: string) =>
+        readFileSync(path, "utf8")
+          .split("\n")
+          .filter((line) => line !== "");
       const before = lines(groupsFile);
       expect(readFileSync(groupsFile, "utf8").endsWith("\n")).toBe(true);
       for (const line of before) expect(() => JSON.parse(line)).not.toThrow();

@@ -21,7 +21,10 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 /** Two evaluation runs over the same 150 examples (enough for a long bootstrap). */
 beforeAll(() => {
   const store = openStore(database);
-  for (const [name, every] of [["a", 2], ["b", 3]] as const) {
+  for (const [name, every] of [
+    ["a", 2],
+    ["b", 3],
+  ] as const) {
     const run = createRun(store, { name, kind: "evaluate", config: {}, toolVersion: "test" });
     for (let index = 0; index < 150; index++) {
       const result = programResult(index % every === 0 ? "Paris" : "Lyon");

@@ -56,7 +56,7 @@ function rawRequest(port: number, text: string): { closed: Promise<string>; open
   return { closed, opened: isOpen };
 }
 
-const STALLED_BODY = "POST /rerank HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"query\": ";
+const STALLED_BODY = 'POST /rerank HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query": ';
 const DOCUMENTS = ["# Paris\nParis is the capital of France.", "# Rome\nRome is the capital of Italy."];
 
 describe("What happens when… (README): hostile requests to musique serve rerank", () => {
@@ -92,7 +92,9 @@ describe("What happens when… (README): hostile requests to musique serve reran
     const { status, text } = await post(server, JSON.stringify({ query: "q", documents: "x".repeat(10_000_000) }));
     expect(status).toBe(422);
     expect(text.length).toBeLessThan(1000);
-    expect(JSON.parse(text)).toMatchObject({ detail: [{ type: "list_type", loc: ["body", "documents"], input: expect.stringContaining("(10000000 characters, not echoed)") }] });
+    expect(JSON.parse(text)).toMatchObject({
+      detail: [{ type: "list_type", loc: ["body", "documents"], input: expect.stringContaining("(10000000 characters, not echoed)") }],
+    });
   });
 
   test("a client that stops sending mid-request is cut off (idle and body deadlines)", async () => {
@@ -170,12 +172,16 @@ describe("What happens when… (README): where musique serve rerank listens, and
 
   test("a client using the service's bm25 model passes its preflight while TEI is down; one using TEI's model fails it", async () => {
     const orphan = serve({ teiUrl: await closedUrl() });
-    const client = (model: string) =>
-      new RerankClient({ url: orphan.url, api: "service", model, timeoutSeconds: 5, maxRetries: 0, concurrency: 1 });
+    const client = (model: string) => new RerankClient({ url: orphan.url, api: "service", model, timeoutSeconds: 5, maxRetries: 0, concurrency: 1 });
     await client("bm25").preflight();
-    expect(await client("bge-reranker-v2-m3").preflight().then(() => "passed", (error: Error) => error.message)).toContain(
-      "rerank service is not available",
-    );
+    expect(
+      await client("bge-reranker-v2-m3")
+        .preflight()
+        .then(
+          () => "passed",
+          (error: Error) => error.message,
+        ),
+    ).toContain("rerank service is not available");
   });
 
   test("the Docker health check of the rerank service fails while TEI is down", async () => {

@@ -37,11 +37,21 @@ describe("a run with examples that failed on service errors", () => {
   test("retrieval down behind a healthy /health: every example fails → incomplete, exit 4, labelled retrieval (not LM), no score", async () => {
     const rerank = startFakeRerank({ schedule: faultSchedule<Fault>({ seed: 2, rate: 1, faults: [{ kind: "status", status: 503 }] }) });
     const lm = await startFakeOpenAI({});
-    stops.push(() => lm.stop(), () => rerank.stop());
+    stops.push(
+      () => lm.stop(),
+      () => rerank.stop(),
+    );
     const database = join(directory, "retrieval.db");
     const run = "retrieval-down";
     const result = await runCli(
-      evaluateArgs({ database, outputDir, run, baseUrl: lm.baseUrl, limit: 6, extra: ["--retriever", "semantic", "--rerank-url", rerank.url, "--max-retries", "0"] }),
+      evaluateArgs({
+        database,
+        outputDir,
+        run,
+        baseUrl: lm.baseUrl,
+        limit: 6,
+        extra: ["--retriever", "semantic", "--rerank-url", rerank.url, "--max-retries", "0"],
+      }),
     );
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toContain("6 of 6 examples have no result (6 retrieval errors); no example has a score");
@@ -67,11 +77,22 @@ describe("a run with examples that failed on service errors", () => {
     tei.faults.push(...Array.from({ length: 40 }, (): Fault => ({ kind: "status", status: 503, body: '{"error":"model overloaded"}' })));
     const rerank = startRerankServer({ host: "127.0.0.1", port: 0, teiUrl: tei.url, timeoutSeconds: 5, maxRetries: 0 });
     const lm = await startFakeOpenAI({});
-    stops.push(() => lm.stop(), async () => void (await rerank.stop()), () => tei.stop());
+    stops.push(
+      () => lm.stop(),
+      async () => void (await rerank.stop()),
+      () => tei.stop(),
+    );
     const database = join(directory, "tei-down.db");
     const run = "tei-down";
     const result = await runCli(
-      evaluateArgs({ database, outputDir, run, baseUrl: lm.baseUrl, limit: 3, extra: ["--retriever", "semantic", "--rerank-url", rerank.url, "--max-retries", "0"] }),
+      evaluateArgs({
+        database,
+        outputDir,
+        run,
+        baseUrl: lm.baseUrl,
+        limit: 3,
+        extra: ["--retriever", "semantic", "--rerank-url", rerank.url, "--max-retries", "0"],
+      }),
     );
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toContain("3 of 3 examples have no result (3 retrieval errors); no example has a score");
@@ -113,7 +134,9 @@ describe("a run with examples that failed on service errors", () => {
     }
     lm.setFaults(faults);
     const database = join(directory, "rate.db");
-    const result = await runCli(evaluateArgs({ database, outputDir, run: "rate", baseUrl: lm.baseUrl, limit: 30, extra: ["--concurrency", "1", "--max-retries", "0"] }));
+    const result = await runCli(
+      evaluateArgs({ database, outputDir, run: "rate", baseUrl: lm.baseUrl, limit: 30, extra: ["--concurrency", "1", "--max-retries", "0"] }),
+    );
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toContain("stopped early: 14 of the 20 examples run so far failed on service errors");
     expect(result.stderr).toContain("24 of 30 examples have no result (14 LM errors, 10 not run); the scores are over the 6 that have one");
@@ -131,14 +154,23 @@ describe("a run with examples that failed on service errors", () => {
     lm.setFaults(faults);
     const database = join(directory, "some.db");
     const run = "some-failed";
-    const result = await runCli(evaluateArgs({ database, outputDir, run, baseUrl: lm.baseUrl, limit: 10, extra: ["--concurrency", "1", "--max-retries", "0"] }));
+    const result = await runCli(
+      evaluateArgs({ database, outputDir, run, baseUrl: lm.baseUrl, limit: 10, extra: ["--concurrency", "1", "--max-retries", "0"] }),
+    );
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toContain("2 of 10 examples have no result (2 LM errors); the scores are over the 8 that have one");
     const table = result.stdout.split("\n").find((line) => line.startsWith("overall")) ?? "";
     expect(table).toMatch(/^overall\s+8\s.*\s2$/); // n = 8 … missing = 2
     const scores = scoresOf(run);
     expect(scores.overall).toMatchObject({ n: 8, missing: 2, lm_errors: 2 });
-    const official = await runCli(["score", "--gold", join(outputDir, run, "gold.jsonl"), "--predictions", join(outputDir, run, "predictions.jsonl"), "--json"]);
+    const official = await runCli([
+      "score",
+      "--gold",
+      join(outputDir, run, "gold.jsonl"),
+      "--predictions",
+      join(outputDir, run, "predictions.jsonl"),
+      "--json",
+    ]);
     expect((JSON.parse(official.stdout) as { answer_f1: number }).answer_f1).toBe(scores.overall.answer_f1 ?? Number.NaN);
 
     const chatsBefore = lm.counts.chat;

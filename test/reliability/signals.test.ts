@@ -58,7 +58,6 @@ describe("evaluate stopped by a signal", () => {
       expect([audit.status, audit.distinct, audit.missing]).toEqual(["completed", 6, 0]);
     }, 60_000);
   }
-
 });
 
 describe("train stopped by a signal", () => {

@@ -75,7 +75,12 @@ describe("a hung service fails within its timeout, naming the URL and the flag",
     expect(result.stderr).toContain("8 of 8 examples have no result (8 LM errors); no example has a score");
     const scores = JSON.parse(readFileSync(join(directory, "out", "lm-hang", "scores.json"), "utf8")) as { overall: Record<string, unknown> };
     expect(scores.overall).toMatchObject({ n: 0, answer_f1: null, missing: 8, lm_errors: 8 });
-    reportScenario("timeouts / LM hang (--request-timeout 1)", { "requests sent": fake.counts.chat, "faults injected": fake.counts.faults, "final results": audit.predictions, "run status": audit.status });
+    reportScenario("timeouts / LM hang (--request-timeout 1)", {
+      "requests sent": fake.counts.chat,
+      "faults injected": fake.counts.faults,
+      "final results": audit.predictions,
+      "run status": audit.status,
+    });
   }, 30_000);
 
   test("a slow example is stopped by the whole-example deadline (--example-timeout), recorded with its calls, and resumable", async () => {
@@ -122,7 +127,10 @@ describe("a hung service fails within its timeout, naming the URL and the flag",
   test("rerank hangs: every retrieval fails after --rerank-timeout naming the rerank URL; exit 4", async () => {
     const rerank = startFakeRerank({ schedule: faultSchedule<Fault>({ seed: 1, rate: 1, faults: [{ kind: "delay", ms: 5000 }] }) });
     const fake = await startFakeOpenAI({});
-    stops.push(() => fake.stop(), () => rerank.stop());
+    stops.push(
+      () => fake.stop(),
+      () => rerank.stop(),
+    );
     const database = join(directory, "rerank-hang.db");
     const result = await startMusique(
       evaluateArgs({
@@ -146,7 +154,10 @@ describe("a hung service fails within its timeout, naming the URL and the flag",
     const rerank = startFakeRerank({});
     rerank.healthFaults.push({ kind: "delay", ms: 5000 });
     const fake = await startFakeOpenAI({});
-    stops.push(() => fake.stop(), () => rerank.stop());
+    stops.push(
+      () => fake.stop(),
+      () => rerank.stop(),
+    );
     const database = join(directory, "health-hang.db");
     const result = await startMusique(
       evaluateArgs({

@@ -11,7 +11,10 @@ describe("paired bootstrap (percentile method)", () => {
   test("every answer right vs every answer wrong: the difference is exactly 1, interval [1, 1]", () => {
     const right = new Array<number>(37).fill(1);
     const wrong = new Array<number>(37).fill(0);
-    const interval = pairedBootstrap(right.map((value, index) => value - (wrong[index] ?? 0)), { resamples: 1000, seed: 7 });
+    const interval = pairedBootstrap(
+      right.map((value, index) => value - (wrong[index] ?? 0)),
+      { resamples: 1000, seed: 7 },
+    );
     expect(interval).toEqual({ mean: 1, low: 1, high: 1 });
   });
 

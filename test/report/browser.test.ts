@@ -85,7 +85,9 @@ describe.skipIf(!chromium)("the HTML report in headless Chromium", () => {
     expect(afterSelect.shown).toBeGreaterThan(0);
     expect(afterSelect.shown).toBe(afterSelect.expected);
     expect(afterSelect.hops).toEqual(["4"]);
-    await evaluatePage.evaluate(`(() => { const select = document.getElementById("filter-hops"); select.value = "all"; select.dispatchEvent(new Event("change")); })()`);
+    await evaluatePage.evaluate(
+      `(() => { const select = document.getElementById("filter-hops"); select.value = "all"; select.dispatchEvent(new Event("change")); })()`,
+    );
   });
 
   test("a hostile answer is shown as text, not markup", async () => {

@@ -40,8 +40,21 @@ beforeAll(async () => {
   const fake = await startFakeOpenAI({});
   try {
     const result = await runCli([
-      "evaluate", "--datasets", "test/fixtures/musique_ans_dev_sample150.jsonl", "--test-size", "6", "--retriever", "lexical",
-      "--base-url", fake.baseUrl, "--db", trained.database, "--output-dir", join(built.directory, "outputs"), "--run-name", "base",
+      "evaluate",
+      "--datasets",
+      "test/fixtures/musique_ans_dev_sample150.jsonl",
+      "--test-size",
+      "6",
+      "--retriever",
+      "lexical",
+      "--base-url",
+      fake.baseUrl,
+      "--db",
+      trained.database,
+      "--output-dir",
+      join(built.directory, "outputs"),
+      "--run-name",
+      "base",
     ]);
     if (result.exitCode !== 0) throw new Error(`evaluate base failed:\n${result.stderr}`);
   } finally {
@@ -52,7 +65,10 @@ beforeAll(async () => {
 describe("musique compare RUN@STEP", () => {
   test("t@0 vs t@best compares the validation before training with the best one: the 2-hop example is fixed", async () => {
     const { comparison } = await compareJson(database, ["t@0", "t@best"]);
-    expect(comparison.runs.map((run) => [run.label, run.step])).toEqual([["t@0", 0], ["t@best", 2]]);
+    expect(comparison.runs.map((run) => [run.label, run.step])).toEqual([
+      ["t@0", 0],
+      ["t@best", 2],
+    ]);
     expect(comparison.paired).toBe(2);
     expect(comparison.flips).toEqual([
       {
@@ -93,7 +109,10 @@ describe("musique compare RUN@STEP", () => {
   test("an evaluation vs a training run's validation warns about what was evaluated (temperature), not about the training set", async () => {
     const { comparison, stderr } = await compareJson(trained.database, ["base", `${trained.run}@0`]);
     expect(comparison.paired).toBe(6);
-    expect(comparison.runs.map((run) => run.dataset)).toEqual(["test/fixtures/musique_ans_dev_sample150.jsonl", "test/fixtures/musique_ans_dev_sample150.jsonl"]);
+    expect(comparison.runs.map((run) => run.dataset)).toEqual([
+      "test/fixtures/musique_ans_dev_sample150.jsonl",
+      "test/fixtures/musique_ans_dev_sample150.jsonl",
+    ]);
     expect(comparison.warnings.map((warning) => warning.kind)).toEqual(["temperature"]);
     expect(stderr).toContain(`runs differ in sampling temperature: base=0.5, ${trained.run}@0=0.7`);
   });
@@ -111,7 +130,10 @@ describe("musique compare flips and service failures", () => {
 
   test("with three sides, each later side gets its own flips against the first; the lists partition the paired examples", async () => {
     const { comparison } = await compareJson(database, ["a", "b", "right"]);
-    expect(comparison.flips.map((entry) => [entry.run, entry.against])).toEqual([["b", "a"], ["right", "a"]]);
+    expect(comparison.flips.map((entry) => [entry.run, entry.against])).toEqual([
+      ["b", "a"],
+      ["right", "a"],
+    ]);
     for (const entry of comparison.flips) {
       const ids = Object.values(entry.byHops).flatMap((lists) => [...lists.fixed, ...lists.broken, ...lists.bothRight, ...lists.bothWrong]);
       expect(new Set(ids).size).toBe(comparison.paired);
@@ -122,7 +144,10 @@ describe("musique compare flips and service failures", () => {
     const { comparison } = await compareJson(database, ["b", "b-outage"]);
     expect(comparison.paired).toBe(LIMIT - 2);
     expect(comparison.runs[1]?.serviceFailures).toBe(2);
-    expect(comparison.dropped).toEqual([{ run: "b", count: 2 }, { run: "b-outage", count: 0 }]);
+    expect(comparison.dropped).toEqual([
+      { run: "b", count: 2 },
+      { run: "b-outage", count: 0 },
+    ]);
     expect(comparison.warnings.map((warning) => warning.kind)).toEqual(["sample"]);
   });
 });

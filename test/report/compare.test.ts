@@ -27,7 +27,10 @@ describe("musique compare on runs recorded by musique evaluate", () => {
   test("identical runs: every difference is 0 with a zero-width interval, and no warnings", async () => {
     const { comparison } = await compareJson(["a", "a-again"]);
     expect(comparison.paired).toBe(LIMIT);
-    expect(comparison.dropped).toEqual([{ run: "a", count: 0 }, { run: "a-again", count: 0 }]);
+    expect(comparison.dropped).toEqual([
+      { run: "a", count: 0 },
+      { run: "a-again", count: 0 },
+    ]);
     for (const entry of comparison.overall.metrics) expect(entry.runs[1]?.difference).toEqual({ mean: 0, low: 0, high: 0 });
     expect(comparison.warnings).toEqual([]);
   });
@@ -49,7 +52,9 @@ describe("musique compare on runs recorded by musique evaluate", () => {
     const em = metric(comparison, "em");
     expect(em.runs.map((column) => column.run)).toEqual(["a", "b", "right"]);
     expect(em.runs[0]?.difference).toBeNull();
-    const report = JSON.parse((await runCli(["report", "b", "--db", fixture.database, "--json"])).stdout) as { scores: { overall: { answer_em: number; reward: number } } };
+    const report = JSON.parse((await runCli(["report", "b", "--db", fixture.database, "--json"])).stdout) as {
+      scores: { overall: { answer_em: number; reward: number } };
+    };
     expect(em.runs[1]?.mean).toBeCloseTo(report.scores.overall.answer_em, 3);
     for (const column of em.runs.slice(1)) {
       const difference = column.difference;
@@ -71,7 +76,10 @@ describe("musique compare on runs recorded by musique evaluate", () => {
   test("different samples and configs: pairs the shared ids, says how many were dropped, warns with the differing keys", async () => {
     const { comparison, stderr } = await compareJson(["a", "c"]);
     expect(comparison.paired).toBe(12);
-    expect(comparison.dropped).toEqual([{ run: "a", count: LIMIT - 12 }, { run: "c", count: 0 }]);
+    expect(comparison.dropped).toEqual([
+      { run: "a", count: LIMIT - 12 },
+      { run: "c", count: 0 },
+    ]);
     const kinds = comparison.warnings.map((warning) => warning.kind);
     expect(kinds).toContain("sample");
     expect(kinds).not.toContain("dataset");
@@ -86,7 +94,17 @@ describe("musique compare on runs recorded by musique evaluate", () => {
   test("the table shows each run's mean, the difference with its CI, the per-hop split and the warnings", async () => {
     const result = await runCli(["compare", "a", "c", "--db", fixture.database]);
     expect(result.exitCode).toBe(0);
-    for (const text of ["paired 12 examples evaluated by every side (dropped: a 8, c 0)", "c − a [95% CI]", "overall (n=12)", "2 hops (n=", "EM", "support F1", "warnings:", "top_n: a=2, c=3", "c vs a (answer EM): fixed "]) {
+    for (const text of [
+      "paired 12 examples evaluated by every side (dropped: a 8, c 0)",
+      "c − a [95% CI]",
+      "overall (n=12)",
+      "2 hops (n=",
+      "EM",
+      "support F1",
+      "warnings:",
+      "top_n: a=2, c=3",
+      "c vs a (answer EM): fixed ",
+    ]) {
       expect(result.stdout).toContain(text);
     }
   });

@@ -194,12 +194,23 @@ function trajectoryResult(answer: string, retrieved: Array<{ id: string; support
 export function writeTrainingRun(database: string, name: string, withTrainerMetrics: boolean): void {
   const store = openStore(database);
   try {
-    const run = createRun(store, { name, kind: "train", config: { runName: name, numTrainSteps: 4, seed: 89 }, toolVersion: "test", dataset: "sample-train", retriever: "lexical" });
+    const run = createRun(store, {
+      name,
+      kind: "train",
+      config: { runName: name, numTrainSteps: 4, seed: 89 },
+      toolVersion: "test",
+      dataset: "sample-train",
+      retriever: "lexical",
+    });
     const examples = [
       { id: "2hop__1_2", answers: ["Paris"], supportingIds: ["1", "3"], nHops: 2, shape: "2hop" },
       { id: "3hop1__4_5_6", answers: ["Bern"], supportingIds: ["2", "4", "6"], nHops: 3, shape: "3hop1" },
     ];
-    recordRunExamples(store, run.id, examples.map((example, position) => ({ exampleId: example.id, position, role: "dev", nHops: example.nHops, shape: example.shape })));
+    recordRunExamples(
+      store,
+      run.id,
+      examples.map((example, position) => ({ exampleId: example.id, position, role: "dev", nHops: example.nHops, shape: example.shape })),
+    );
     for (let step = 1; step <= 4; step++) {
       const rollouts = examples.flatMap((example) =>
         [0, 1, 2, 3].map((rolloutIndex) => {
@@ -230,7 +241,14 @@ export function writeTrainingRun(database: string, name: string, withTrainerMetr
         { id: example.supportingIds[0] ?? "0", supporting: true },
         { id: "9", supporting: false },
       ]);
-      recordExampleResult(store, run.id, { exampleId: example.id, step: 0, nHops: example.nHops, goldAnswers: example.answers, result, score: scoreExample(example, result, "v1") });
+      recordExampleResult(store, run.id, {
+        exampleId: example.id,
+        step: 0,
+        nHops: example.nHops,
+        goldAnswers: example.answers,
+        result,
+        score: scoreExample(example, result, "v1"),
+      });
     }
     for (const example of examples) {
       const result = trajectoryResult(example.id.startsWith("2hop") ? "Paris" : "Zurich", [
@@ -238,7 +256,14 @@ export function writeTrainingRun(database: string, name: string, withTrainerMetr
         { id: "9", supporting: false },
         { id: example.supportingIds[1] ?? "0", supporting: true },
       ]);
-      recordExampleResult(store, run.id, { exampleId: example.id, step: 2, nHops: example.nHops, goldAnswers: example.answers, result, score: scoreExample(example, result, "v1") });
+      recordExampleResult(store, run.id, {
+        exampleId: example.id,
+        step: 2,
+        nHops: example.nHops,
+        goldAnswers: example.answers,
+        result,
+        score: scoreExample(example, result, "v1"),
+      });
     }
     updateRunStatus(store, run.id, "completed");
   } finally {
@@ -250,7 +275,12 @@ export function writeTrainingRun(database: string, name: string, withTrainerMetr
  * Copy run `from` (its row, examples and predictions) as run `to` with SQL, changing config keys
  * (json_set paths like "$.retriever") and the matching run columns.
  */
-export function copyRun(database: string, from: string, to: string, changes: { config?: Record<string, string>; dataset?: string; retriever?: string } = {}): void {
+export function copyRun(
+  database: string,
+  from: string,
+  to: string,
+  changes: { config?: Record<string, string>; dataset?: string; retriever?: string } = {},
+): void {
   const db = new Database(database);
   try {
     const sets = Object.entries({ "$.runName": to, ...changes.config });

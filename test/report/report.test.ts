@@ -76,7 +76,17 @@ describe("musique report on runs recorded by musique evaluate", () => {
   test("the terminal summary shows status, the scores table, usage and failures", async () => {
     const result = await runCli(["report", "b", "--db", fixture.database]);
     expect(result.exitCode).toBe(0);
-    for (const text of ["run b (evaluate): completed", "duration", "overall", "by hop count", "2 hops", "recall after hop", "LM usage:", "2 retries", "1 parse failures"]) {
+    for (const text of [
+      "run b (evaluate): completed",
+      "duration",
+      "overall",
+      "by hop count",
+      "2 hops",
+      "recall after hop",
+      "LM usage:",
+      "2 retries",
+      "1 parse failures",
+    ]) {
       expect(result.stdout).toContain(text);
     }
     expect(result.stdout).not.toMatch(/^2hop\s/m); // the only 2-hop shape would repeat the "2 hops" row

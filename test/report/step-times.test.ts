@@ -2,7 +2,12 @@ import { describe, expect, test } from "bun:test";
 import { trainingTimesLine, trainingTimesOf } from "../../src/report/step-times.ts";
 import type { TrainingStepSummary } from "../../src/store/reports.ts";
 
-function row(step: number, finishedAt: string, times: { rollout: number | null; musique: number | null; arbor: number | null }, status: TrainingStepSummary["status"] = "completed"): TrainingStepSummary {
+function row(
+  step: number,
+  finishedAt: string,
+  times: { rollout: number | null; musique: number | null; arbor: number | null },
+  status: TrainingStepSummary["status"] = "completed",
+): TrainingStepSummary {
   return {
     step,
     status,

@@ -13,7 +13,18 @@ describe("report building blocks", () => {
   });
 
   test("chart titles, legends and labels are escaped inside the SVG", () => {
-    const svg = lineChart([{ name: "<b>", points: [{ x: 1, y: 0.5 }, { x: 2, y: 0.7 }] }], { title: "a & b", xLabel: "x", yLabel: "y" });
+    const svg = lineChart(
+      [
+        {
+          name: "<b>",
+          points: [
+            { x: 1, y: 0.5 },
+            { x: 2, y: 0.7 },
+          ],
+        },
+      ],
+      { title: "a & b", xLabel: "x", yLabel: "y" },
+    );
     expect(svg).toContain("a &amp; b");
     expect(svg).toContain("&lt;b&gt;");
     expect(svg).not.toContain("<b>");
@@ -29,21 +40,67 @@ describe("report building blocks", () => {
 
   test("config differences ignore operational keys (db, baseUrl, runName, outputDir, concurrency, …) and the sample size", () => {
     const record = (name: string, config: Record<string, unknown>): RunRecord => ({
-      id: 1, uid: "", name, kind: "evaluate", status: "completed", startedAt: "", finishedAt: null, configJson: JSON.stringify(config), configHash: "",
-      toolVersion: "", seed: null, dataset: null, model: null, retriever: null, error: null, outputDir: null,
+      id: 1,
+      uid: "",
+      name,
+      kind: "evaluate",
+      status: "completed",
+      startedAt: "",
+      finishedAt: null,
+      configJson: JSON.stringify(config),
+      configHash: "",
+      toolVersion: "",
+      seed: null,
+      dataset: null,
+      model: null,
+      retriever: null,
+      error: null,
+      outputDir: null,
     });
     const differences = configDifferences([
-      { run: "a", config: evaluatedSettings(record("a", { db: "a.db", baseUrl: ["http://a"], runName: "a", outputDir: "x", concurrency: 4, logLevel: "info", topN: 2, seed: 1, limit: 5 })) },
-      { run: "b", config: evaluatedSettings(record("b", { db: "b.db", baseUrl: ["http://b"], runName: "b", outputDir: "y", concurrency: 8, logLevel: "debug", topN: 3, seed: 2, limit: 9 })) },
+      {
+        run: "a",
+        config: evaluatedSettings(
+          record("a", { db: "a.db", baseUrl: ["http://a"], runName: "a", outputDir: "x", concurrency: 4, logLevel: "info", topN: 2, seed: 1, limit: 5 }),
+        ),
+      },
+      {
+        run: "b",
+        config: evaluatedSettings(
+          record("b", { db: "b.db", baseUrl: ["http://b"], runName: "b", outputDir: "y", concurrency: 8, logLevel: "debug", topN: 3, seed: 2, limit: 9 }),
+        ),
+      },
     ]);
     expect(differences).toEqual([{ key: "topN", values: { a: 2, b: 3 } }]);
   });
 
   test("a training run's evaluated settings are its validation set and sampling, not its training knobs", () => {
     const evaluated = evaluatedSettings({
-      id: 1, uid: "", name: "t", kind: "train", status: "completed", startedAt: "", finishedAt: null, toolVersion: "", seed: null, dataset: "train-set",
-      model: "m", retriever: "lexical", error: null, outputDir: null, configHash: "",
-      configJson: JSON.stringify({ datasets: "train-set", evalDatasets: "dev-set", learningRate: 1e-5, numTrainSteps: 9, temperature: 0.7, model: "m", retriever: "lexical", numHops: 2 }),
+      id: 1,
+      uid: "",
+      name: "t",
+      kind: "train",
+      status: "completed",
+      startedAt: "",
+      finishedAt: null,
+      toolVersion: "",
+      seed: null,
+      dataset: "train-set",
+      model: "m",
+      retriever: "lexical",
+      error: null,
+      outputDir: null,
+      configHash: "",
+      configJson: JSON.stringify({
+        datasets: "train-set",
+        evalDatasets: "dev-set",
+        learningRate: 1e-5,
+        numTrainSteps: 9,
+        temperature: 0.7,
+        model: "m",
+        retriever: "lexical",
+        numHops: 2,
+      }),
     });
     expect(evaluated).toEqual({ datasets: "dev-set", temperature: 0.7, model: "m", retriever: "lexical", numHops: 2 });
   });
@@ -69,8 +126,22 @@ describe("report building blocks", () => {
     const trajectory = parseTrajectory(
       JSON.stringify({
         hops: [
-          { query: "q1", retrieved: [{ id: "1", isSupporting: true }, { id: "2", isSupporting: false }], keyInformation: "" },
-          { query: "q2", retrieved: [{ id: "1", isSupporting: true }, { id: "3", isSupporting: true }], keyInformation: "" },
+          {
+            query: "q1",
+            retrieved: [
+              { id: "1", isSupporting: true },
+              { id: "2", isSupporting: false },
+            ],
+            keyInformation: "",
+          },
+          {
+            query: "q2",
+            retrieved: [
+              { id: "1", isSupporting: true },
+              { id: "3", isSupporting: true },
+            ],
+            keyInformation: "",
+          },
         ],
       }),
     );

@@ -31,8 +31,7 @@ describe("BM25 scoring", () => {
     const n = 3;
     const averageLength = (3 + 2 + 1) / 3;
     const idf = (df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5));
-    const weight = (tf: number, length: number, df: number) =>
-      idf(df) * (tf / (tf + 1.5 * (1 - 0.75 + (0.75 * length) / averageLength)));
+    const weight = (tf: number, length: number, df: number) => idf(df) * (tf / (tf + 1.5 * (1 - 0.75 + (0.75 * length) / averageLength)));
     const scores = index.score("cat dog");
     expect(scores[0]).toBeCloseTo(weight(2, 3, 1) + weight(1, 3, 2), 12);
     expect(scores[1]).toBeCloseTo(weight(1, 2, 2), 12);
@@ -109,8 +108,6 @@ describe("lexical retriever", () => {
     // idf and avgdl now come from the 2-paragraph corpus, so scores differ from the full one.
     expect(ranked[0]!.score).not.toBeCloseTo(full[0]!.score, 6);
     // The full example still ranks against its own 20 paragraphs.
-    expect(rankLexical(example!.question, example!, 20).map((document) => document.score)).toEqual(
-      full.map((document) => document.score),
-    );
+    expect(rankLexical(example!.question, example!, 20).map((document) => document.score)).toEqual(full.map((document) => document.score));
   });
 });

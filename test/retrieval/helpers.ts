@@ -7,8 +7,8 @@ import { fixQuotes } from "../../src/data/quotes.ts";
 import type { Example } from "../../src/data/types.ts";
 import { ROOT } from "../helpers/cli.ts";
 
-export const SAMPLE_PATH = join(ROOT, "test", "fixtures", "musique_ans_dev_sample150.jsonl");
-export const REFERENCE_PATH = join(ROOT, "test", "fixtures", "musique_ans_dev_sample150.bm25_reference.jsonl");
+const SAMPLE_PATH = join(ROOT, "test", "fixtures", "musique_ans_dev_sample150.jsonl");
+const REFERENCE_PATH = join(ROOT, "test", "fixtures", "musique_ans_dev_sample150.bm25_reference.jsonl");
 
 interface RawParagraph {
   idx: number;
@@ -45,7 +45,7 @@ function readJsonl<T>(text: string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
-export function toExample(record: RawRecord): Example {
+function toExample(record: RawRecord): Example {
   const paragraphs = record.paragraphs.map((paragraph) => ({
     idx: paragraph.idx,
     title: paragraph.title,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { ExitCode, ServiceError } from "../../src/errors.ts";
+import { ExitCode } from "../../src/errors.ts";
 import { RerankClient, type RerankClientOptions } from "../../src/retrieval/rerank/client.ts";
 import { startFakeRerank } from "../fakes/rerank.ts";
 import { closedUrl, startFakeTei, type FakeServer } from "../fakes/tei.ts";
@@ -28,11 +28,7 @@ function client(url: string, overrides: Partial<RerankClientOptions> = {}): Rera
   });
 }
 
-const DOCUMENTS = [
-  "# Paris\nParis is the capital of France.",
-  "# Berlin\nBerlin is in Germany.",
-  "# Rome\nRome, Italy.",
-];
+const DOCUMENTS = ["# Paris\nParis is the capital of France.", "# Berlin\nBerlin is in Germany.", "# Rome\nRome, Italy."];
 
 describe("rerank client: the three APIs", () => {
   test("service API: POST /rerank with model, documents, top_n, return_documents", async () => {
@@ -164,9 +160,7 @@ describe("rerank client: faults", () => {
   test("slow on every attempt: fails saying it did not answer in time and naming --rerank-timeout", async () => {
     const fake = track(startFakeRerank());
     fake.faults.push({ kind: "delay", ms: 1500 }, { kind: "delay", ms: 1500 });
-    const error = await failure(
-      client(fake.url, { timeoutSeconds: 0.2, maxRetries: 1 }).rerank("Berlin", DOCUMENTS, 1),
-    );
+    const error = await failure(client(fake.url, { timeoutSeconds: 0.2, maxRetries: 1 }).rerank("Berlin", DOCUMENTS, 1));
     expect(error.message).toContain("did not answer within 0.2 s");
     expect(error.fix).toContain("--rerank-timeout");
   });

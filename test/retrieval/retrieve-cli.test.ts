@@ -53,17 +53,7 @@ describe("musique retrieve --retriever lexical", () => {
 
   test("--output writes {id, ranked_ids, scores} per question, matching the reference top 3", async () => {
     const output = join(directory, "rankings.jsonl");
-    const result = await runCli([
-      "retrieve",
-      "--retriever",
-      "lexical",
-      "--datasets",
-      SAMPLE,
-      "--top-n",
-      "3",
-      "--output",
-      output,
-    ]);
+    const result = await runCli(["retrieve", "--retriever", "lexical", "--datasets", SAMPLE, "--top-n", "3", "--output", output]);
     expect(result.exitCode).toBe(ExitCode.ok);
     const lines = (await Bun.file(output).text()).trim().split("\n");
     expect(lines.length).toBe(150);
@@ -72,9 +62,7 @@ describe("musique retrieve --retriever lexical", () => {
       const row = JSON.parse(line) as { id: string; ranked_ids: string[]; scores: number[] };
       const reference = byId.get(row.id)!;
       expect(row.ranked_ids).toEqual((reference.bm25s_lib_ranking ?? reference.bm25_ranking).slice(0, 3).map(String));
-      row.scores.forEach((score, position) =>
-        expect(Math.abs(score - reference.bm25_scores[position]!)).toBeLessThan(1e-6),
-      );
+      row.scores.forEach((score, position) => expect(Math.abs(score - reference.bm25_scores[position]!)).toBeLessThan(1e-6));
     }
   });
 
@@ -103,12 +91,9 @@ describe("musique retrieve with the rerank service", () => {
 
   test("semantic against the fake service ranks every question (RERANK_URL from the environment)", async () => {
     const fake = fakeRerank();
-    const result = await runCli(
-      ["retrieve", "--datasets", SAMPLE, "--retriever", "semantic", "--limit", "10", "--json"],
-      {
-        env: { RERANK_URL: fake.url },
-      },
-    );
+    const result = await runCli(["retrieve", "--datasets", SAMPLE, "--retriever", "semantic", "--limit", "10", "--json"], {
+      env: { RERANK_URL: fake.url },
+    });
     expect(result.exitCode).toBe(ExitCode.ok);
     expect((JSON.parse(result.stdout) as RecallJson).examples).toBe(10);
     expect(fake.requests.filter((request) => request.path === "/rerank").length).toBe(10);
@@ -139,10 +124,7 @@ describe("musique retrieve with the rerank service", () => {
   test("a service that keeps failing: exit code 4 naming the URL", async () => {
     const fake = fakeRerank();
     for (let i = 0; i < 10; i++) fake.faults.push({ kind: "status", status: 503 });
-    const result = await runCli(
-      ["retrieve", "--datasets", SAMPLE, "--retriever", "semantic", "--limit", "1", "--rerank-url", fake.url],
-      { timeoutMs: 60_000 },
-    );
+    const result = await runCli(["retrieve", "--datasets", SAMPLE, "--retriever", "semantic", "--limit", "1", "--rerank-url", fake.url], { timeoutMs: 60_000 });
     expect(result.exitCode).toBe(ExitCode.service);
     expect(result.stderr).toContain(`${fake.url}/rerank`);
   });
@@ -186,9 +168,7 @@ describe("musique retrieve with the rerank service", () => {
     ]);
     expect(result.exitCode).toBe(ExitCode.ok);
     expect((JSON.parse(result.stdout) as RecallJson).recall["4"]).toBe(1);
-    const sizes = fake.requests
-      .filter((request) => request.path === "/rerank")
-      .map((request) => (request.body as { documents: string[] }).documents.length);
+    const sizes = fake.requests.filter((request) => request.path === "/rerank").map((request) => (request.body as { documents: string[] }).documents.length);
     expect(Math.min(...sizes)).toBe(2);
   });
 });

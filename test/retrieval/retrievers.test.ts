@@ -55,11 +55,7 @@ describe("hybrid rule (retrieval.md)", () => {
   });
 
   test("n = 3: two semantic, then the best lexical", () => {
-    expect(ids(combineHybrid(ranked(["a", "b", "c", "d", "e", "f"]), ranked(["x", "y", "z"]), 3))).toEqual([
-      "a",
-      "b",
-      "x",
-    ]);
+    expect(ids(combineHybrid(ranked(["a", "b", "c", "d", "e", "f"]), ranked(["x", "y", "z"]), 3))).toEqual(["a", "b", "x"]);
   });
 
   test("n = 4: three semantic, then one lexical; duplicates dropped", () => {
@@ -67,13 +63,7 @@ describe("hybrid rule (retrieval.md)", () => {
   });
 
   test("n = 5: three semantic, three lexical, stop at 5", () => {
-    expect(ids(combineHybrid(ranked(["a", "b", "c", "d"]), ranked(["x", "y", "z", "w"]), 5))).toEqual([
-      "a",
-      "b",
-      "c",
-      "x",
-      "y",
-    ]);
+    expect(ids(combineHybrid(ranked(["a", "b", "c", "d"]), ranked(["x", "y", "z", "w"]), 5))).toEqual(["a", "b", "c", "x", "y"]);
   });
 
   test("overlapping lists may return fewer than n (no refill from deeper ranks)", () => {
@@ -90,8 +80,7 @@ describe("semantic and hybrid retrievers against the fake rerank service", () =>
     expect(sent.query).toBe(example.question);
     expect(sent.documents.length).toBe(20);
     expect(sent.documents[0]).toBe(`# ${example.paragraphs[0]!.title}\n${example.paragraphs[0]!.text}`);
-    for (let i = 1; i < documents.length; i++)
-      expect(documents[i - 1]!.score).toBeGreaterThanOrEqual(documents[i]!.score);
+    for (let i = 1; i < documents.length; i++) expect(documents[i - 1]!.score).toBeGreaterThanOrEqual(documents[i]!.score);
   });
 
   test("hybrid for n = 1 and 2 equals semantic", async () => {

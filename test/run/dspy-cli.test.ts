@@ -25,7 +25,22 @@ beforeAll(() => {
 afterAll(() => {});
 
 function common(run: string, baseUrl: string, datasets: string, model = "fake"): string[] {
-  return ["--base-url", baseUrl, "--api-key", "x", "--model", model, "--datasets", datasets, "--db", join(directory, "m.db"), "--output-dir", join(directory, "out"), "--run-name", run];
+  return [
+    "--base-url",
+    baseUrl,
+    "--api-key",
+    "x",
+    "--model",
+    model,
+    "--datasets",
+    datasets,
+    "--db",
+    join(directory, "m.db"),
+    "--output-dir",
+    join(directory, "out"),
+    "--run-name",
+    run,
+  ];
 }
 
 describe("musique evaluate replaying DSPy's recorded lexical-gold run", () => {
@@ -58,11 +73,14 @@ describe("musique evaluate replaying DSPy's recorded lexical-gold run", () => {
       for (const prediction of predictions) {
         const stop = expectedRequests(byExample.get(prediction.example_id) ?? [], true).stop;
         const row = ours.get(prediction.example_id);
-        const expected = stop === "empty" ? { answer: null, reward: 0, status: "format_failure" } : {
-          answer: prediction.answer,
-          reward: prediction.evaluate_score,
-          status: prediction.outcome === "answer" ? "ok" : "format_failure",
-        };
+        const expected =
+          stop === "empty"
+            ? { answer: null, reward: 0, status: "format_failure" }
+            : {
+                answer: prediction.answer,
+                reward: prediction.evaluate_score,
+                status: prediction.outcome === "answer" ? "ok" : "format_failure",
+              };
         expect({ id: prediction.example_id, answer: row?.answer, reward: Number(row?.reward.toFixed(12)), status: row?.status }).toEqual({
           id: prediction.example_id,
           ...expected,
@@ -99,13 +117,24 @@ describe("--program FILE", () => {
       const first = recorded[0];
       const datasets = join(directory, "record41.jsonl");
       writeFileSync(datasets, recordsJsonl([first?.record_id ?? ""]));
-      const args = ["evaluate", ...common("with-program", fake.baseUrl, datasets, "Qwen/Qwen2.5-7B-Instruct"), "--retriever", "golden", "--num-hops", "2", "--program", file];
+      const args = [
+        "evaluate",
+        ...common("with-program", fake.baseUrl, datasets, "Qwen/Qwen2.5-7B-Instruct"),
+        "--retriever",
+        "golden",
+        "--num-hops",
+        "2",
+        "--program",
+        file,
+      ];
       const result = await runCli([...args, "--temperature", "0", "--no-cache"]);
       expect(result.exitCode).toBe(0);
       const sent = fake.chatRequests().filter((request) => request.max_tokens !== 1);
-      expect(sent[0]?.messages).toEqual(first?.messages as typeof sent[0]["messages"]);
+      expect(sent[0]?.messages).toEqual(first?.messages as (typeof sent)[0]["messages"]);
       const written = readFileSync(join(directory, "out", "with-program", "program.json"), "utf8");
-      expect(written).toBe(programFileText(parseProgramFile(referenceText("program-file/c-instructions-demos.program.json"), file).program, savedModules(false)));
+      expect(written).toBe(
+        programFileText(parseProgramFile(referenceText("program-file/c-instructions-demos.program.json"), file).program, savedModules(false)),
+      );
     } finally {
       await fake.stop();
     }
@@ -113,8 +142,23 @@ describe("--program FILE", () => {
 
   test("a file for another program exits 3 naming the predictors expected and found", async () => {
     const file = join(directory, "other.json");
-    writeFileSync(file, JSON.stringify({ "classify.predict": { signature: { instructions: "x", fields: [] }, lm: null }, metadata: { dependency_versions: {} } }));
-    const result = await runCli(["ask", "--datasets", "sample", "--index", "0", "--retriever", "golden", "--base-url", "http://127.0.0.1:9/v1", "--program", file]);
+    writeFileSync(
+      file,
+      JSON.stringify({ "classify.predict": { signature: { instructions: "x", fields: [] }, lm: null }, metadata: { dependency_versions: {} } }),
+    );
+    const result = await runCli([
+      "ask",
+      "--datasets",
+      "sample",
+      "--index",
+      "0",
+      "--retriever",
+      "golden",
+      "--base-url",
+      "http://127.0.0.1:9/v1",
+      "--program",
+      file,
+    ]);
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain("expected the predictors generate_query.predict, extract_info.predict, generate_answer.predict");
     expect(result.stderr).toContain("found classify.predict");

@@ -78,9 +78,7 @@ describe("musique evaluate against a fake OpenAI-compatible server", () => {
     db.close();
     expect(status.status).toBe("completed");
     for (const row of perExample) {
-      expect(row.calls.split(",").sort()).toEqual(
-        ["extract_information:0", "generate_query:1", "extract_information:1", "generate_answer:2"].sort(),
-      );
+      expect(row.calls.split(",").sort()).toEqual(["extract_information:0", "generate_query:1", "extract_information:1", "generate_answer:2"].sort());
     }
     // Every request used the ChatAdapter system message and T = 0.5.
     const bodies = fake.chatRequests();
@@ -147,7 +145,9 @@ describe("interrupt and resume", () => {
       const run = `resume-${signal.toLowerCase()}`;
       const binary = compiledBinary();
       const child = Bun.spawn(
-        binary ? [binary, ...evaluateArgs(database, run, ["--limit", "30", "--concurrency", "2"])] : [process.execPath, MAIN, ...evaluateArgs(database, run, ["--limit", "30", "--concurrency", "2"])],
+        binary
+          ? [binary, ...evaluateArgs(database, run, ["--limit", "30", "--concurrency", "2"])]
+          : [process.execPath, MAIN, ...evaluateArgs(database, run, ["--limit", "30", "--concurrency", "2"])],
         { cwd: ROOT, env: cleanEnv(), stdout: "pipe", stderr: "pipe" },
       );
       await waitFor(() => predictionCount(database, run) >= 4);

@@ -45,7 +45,9 @@ beforeAll(async () => {
   const directory = mkdtempSync(join(tmpdir(), "musique-numbering-"));
   const database = join(directory, "m.db");
   // 3 steps, validations before training, after step 2 and after step 3.
-  const result = await runCli(trainArgs({ arborUrl: arbor.baseUrl, database, outputDir: join(directory, "outputs"), run: "numbered", extra: ["--checkpoint", "improvements"] }));
+  const result = await runCli(
+    trainArgs({ arborUrl: arbor.baseUrl, database, outputDir: join(directory, "outputs"), run: "numbered", extra: ["--checkpoint", "improvements"] }),
+  );
   expect(result.exitCode).toBe(0);
   trained = { database, folder: join(directory, "outputs", "numbered"), stderr: result.stderr };
 }, 60_000);
@@ -98,7 +100,12 @@ describe("one step numbering in every output of a training run", () => {
     const report = JSON.parse((await runCli(["report", "numbered", "--db", database, "--json"])).stdout) as RunReport;
     expect(report.step).toBe(3);
     expect(report.training?.validations.map((row) => row.step)).toEqual(validations);
-    const runs = JSON.parse((await runCli(["runs", "--db", database, "--json"])).stdout) as Array<{ name: string; step: number; stepsCompleted: number; plannedSteps: number }>;
+    const runs = JSON.parse((await runCli(["runs", "--db", database, "--json"])).stdout) as Array<{
+      name: string;
+      step: number;
+      stepsCompleted: number;
+      plannedSteps: number;
+    }>;
     expect(runs.find((run) => run.name === "numbered")).toMatchObject({ step: 3, stepsCompleted: 3, plannedSteps: 3 });
     // README query 5 reads naturally: each step with the validation that followed it.
     const paired = column<number | null>(
@@ -126,10 +133,19 @@ describe("one step numbering in every output of a training run", () => {
       const directory = mkdtempSync(join(tmpdir(), "musique-numbering-dry-"));
       const database = join(directory, "m.db");
       const result = await runCli(
-        trainArgs({ arborUrl: "http://127.0.0.1:9/v1/", database, outputDir: join(directory, "outputs"), run: "dry", extra: ["--dry-run", "--dry-run-steps", "2", "--base-url", lm.baseUrl] }),
+        trainArgs({
+          arborUrl: "http://127.0.0.1:9/v1/",
+          database,
+          outputDir: join(directory, "outputs"),
+          run: "dry",
+          extra: ["--dry-run", "--dry-run-steps", "2", "--base-url", lm.baseUrl],
+        }),
       );
       expect(result.exitCode).toBe(0);
-      const lines = readFileSync(join(directory, "outputs", "dry", "groups.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { step: number });
+      const lines = readFileSync(join(directory, "outputs", "dry", "groups.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { step: number });
       expect([...new Set(lines.map((line) => line.step))]).toEqual([1, 2]);
       expect(column(database, "SELECT step FROM training_steps ORDER BY step")).toEqual([1, 2]);
       expect(logged(result.stderr, /step: (\d+)\/2 /g)).toEqual([1, 2]);

@@ -31,13 +31,21 @@ async function dryRun(responder: FakeResponder, extra: string[] = []): Promise<D
   const directory = mkdtempSync(join(tmpdir(), "musique-health-"));
   const database = join(directory, "m.db");
   const outputDir = join(directory, "outputs");
-  const args = trainArgs({ arborUrl: "http://127.0.0.1:9/v1/", database, outputDir, run: "dry", extra: ["--dry-run", "--dry-run-steps", "2", "--base-url", lm.baseUrl, ...extra] });
+  const args = trainArgs({
+    arborUrl: "http://127.0.0.1:9/v1/",
+    database,
+    outputDir,
+    run: "dry",
+    extra: ["--dry-run", "--dry-run-steps", "2", "--base-url", lm.baseUrl, ...extra],
+  });
   const result = await runCli(args);
   return { ...result, database, groupsFile: join(outputDir, "dry", "groups.jsonl") };
 }
 
 function groupRewards(database: string, step: number): number[][] {
-  return rows<{ rewards_json: string }>(database, `SELECT rewards_json FROM groups WHERE step = ${step}`).map((row) => JSON.parse(row.rewards_json) as number[]);
+  return rows<{ rewards_json: string }>(database, `SELECT rewards_json FROM groups WHERE step = ${step}`).map(
+    (row) => JSON.parse(row.rewards_json) as number[],
+  );
 }
 
 function standardDeviation(values: readonly number[]): number {
@@ -64,7 +72,9 @@ describe("musique train --dry-run: training health", () => {
     const run = await dryRun(dspyResponder());
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain("groups with zero spread (no signal): 16/16 (100 %)");
-    expect(run.stdout).toContain("WARNING: 16 of 16 groups (100 %) had the same reward for every rollout: their advantages are 0, so GRPO learns nothing from them");
+    expect(run.stdout).toContain(
+      "WARNING: 16 of 16 groups (100 %) had the same reward for every rollout: their advantages are 0, so GRPO learns nothing from them",
+    );
     expect(run.stderr).toContain("[warn] 16 of 16 groups (100 %) had the same reward for every rollout");
   });
 
@@ -92,7 +102,9 @@ describe("musique train --dry-run: training health", () => {
   test("the summary counts the calls DSPy's JSON fallback rescued and the format failures, as module_calls records them", async () => {
     const run = await dryRun(proseEveryThirdAnswer(), ["--json"]);
     expect(run.exitCode).toBe(0);
-    const summary = JSON.parse(run.stdout) as { health: { total: { calls: number; fallbackCalls: number; rescuedCalls: number; formatFailureRollouts: number; rollouts: number } } };
+    const summary = JSON.parse(run.stdout) as {
+      health: { total: { calls: number; fallbackCalls: number; rescuedCalls: number; formatFailureRollouts: number; rollouts: number } };
+    };
     const [counted] = rows<{ calls: number; fellBack: number; rescued: number }>(
       run.database,
       "SELECT COUNT(*) AS calls, SUM(adapter != 'chat') AS fellBack, SUM(adapter != 'chat' AND status = 'ok') AS rescued FROM module_calls WHERE rollout_index >= 0",
@@ -100,7 +112,13 @@ describe("musique train --dry-run: training health", () => {
     if (!counted) throw new Error("no module calls");
     expect(counted.fellBack).toBeGreaterThan(0);
     expect(counted.rescued).toBe(counted.fellBack);
-    expect(summary.health.total).toMatchObject({ calls: counted.calls, fallbackCalls: counted.fellBack, rescuedCalls: counted.rescued, formatFailureRollouts: 0, rollouts: 32 });
+    expect(summary.health.total).toMatchObject({
+      calls: counted.calls,
+      fallbackCalls: counted.fellBack,
+      rescuedCalls: counted.rescued,
+      formatFailureRollouts: 0,
+      rollouts: 32,
+    });
   });
 
   test("groups.jsonl holds each group's rewards and advantages (Arbor's formula), in the order of its samples", async () => {
@@ -117,7 +135,10 @@ describe("musique train --dry-run: training health", () => {
       line.advantages.forEach((advantage, index) => expect(advantage).toBeCloseTo(((line.rewards[index] ?? 0) - mean) / (spread + 1e-4), 9));
     }
     const same = await dryRun(dspyResponder());
-    const flat = readFileSync(same.groupsFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { advantages: number[] });
+    const flat = readFileSync(same.groupsFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { advantages: number[] });
     expect(flat.every((line) => line.advantages.every((advantage) => advantage === 0))).toBe(true);
   });
 
@@ -134,9 +155,14 @@ describe("musique train --dry-run: training health", () => {
       dryRun: Array<{ step: number; examples: Array<{ rollouts: unknown[]; groups: Array<{ rewards: number[]; advantages: number[] }>; samples: unknown[] }> }>;
     };
     expect(json.dryRun.map((step) => step.step)).toEqual([1, 2]);
-    const groups = readFileSync(run.groupsFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { step: number; rewards: number[]; advantages: number[] });
+    const groups = readFileSync(run.groupsFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { step: number; rewards: number[]; advantages: number[] });
     const sorted = (lists: number[][]) => lists.map((list) => JSON.stringify(list)).sort();
-    expect(sorted(json.dryRun.flatMap((step) => step.examples.flatMap((example) => example.groups.map((group) => group.advantages))))).toEqual(sorted(groups.map((group) => group.advantages)));
+    expect(sorted(json.dryRun.flatMap((step) => step.examples.flatMap((example) => example.groups.map((group) => group.advantages))))).toEqual(
+      sorted(groups.map((group) => group.advantages)),
+    );
     for (const step of json.dryRun) {
       expect(step.examples.map((example) => example.rollouts.length)).toEqual([8, 8]);
       expect(step.examples[0]?.samples.length).toBe(4);
@@ -147,7 +173,7 @@ describe("musique train --dry-run: training health", () => {
     const html = readFileSync(page, "utf8");
     expect(html.includes("No predictions recorded yet")).toBe(false);
     expect(html.includes("examples scored")).toBe(false);
-    expect(html.includes("<h2 id=\"rollouts\">Rollouts and groups</h2>")).toBe(true);
+    expect(html.includes('<h2 id="rollouts">Rollouts and groups</h2>')).toBe(true);
     expect(html.match(/<h3 id="rollouts-step-\d+">/g)?.length).toBe(2);
     expect(html.includes("as they would be sent to Arbor")).toBe(true);
   });

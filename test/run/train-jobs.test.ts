@@ -46,7 +46,12 @@ describe("musique train: Arbor jobs across a resume (fake Arbor with Arbor HEAD'
     const database = join(directory, "m.db");
     const command = args(arbor, directory, "node", ["--num-train-steps", "6", "--no-lora"]);
     const binary = compiledBinary();
-    const child = Bun.spawn(binary ? [binary, ...command] : [process.execPath, MAIN, ...command], { cwd: ROOT, env: cleanEnv(), stdout: "pipe", stderr: "pipe" });
+    const child = Bun.spawn(binary ? [binary, ...command] : [process.execPath, MAIN, ...command], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const deadline = Date.now() + 60_000;
     while (arbor.requestsTo("step").length < 10 && Date.now() < deadline) await Bun.sleep(20);
     child.kill("SIGINT");

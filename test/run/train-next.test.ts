@@ -26,7 +26,9 @@ afterEach(async () => {
 
 /** The words of a printed command as a POSIX shell splits them (plain words and '…' quotes). */
 function shellWords(line: string): string[] {
-  return [...line.trim().matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((match) => (match[1] !== undefined ? match[1].replaceAll("'\\''", "'") : (match[2] ?? "")));
+  return [...line.trim().matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((match) =>
+    match[1] !== undefined ? match[1].replaceAll("'\\''", "'") : (match[2] ?? ""),
+  );
 }
 
 function printed(stdout: string, start: string): string[] {
@@ -47,7 +49,9 @@ describe("musique train ends with the way to serve, evaluate and compare its che
     const job = [...arbor.jobs.values()][0]?.id ?? "?";
     // The fake's validations never improve: the trained weights (checkpoint_final) are the ones to serve.
     expect(trained.stdout).toContain("no validation beat the one before training");
-    expect(printed(trained.stdout, "curl -X POST")).toEqual([`curl -X POST ${arbor.baseUrl}fine_tuning/grpo/cancel -H 'content-type: application/json' -d '{"job_id":"${job}"}'`]);
+    expect(printed(trained.stdout, "curl -X POST")).toEqual([
+      `curl -X POST ${arbor.baseUrl}fine_tuning/grpo/cancel -H 'content-type: application/json' -d '{"job_id":"${job}"}'`,
+    ]);
     const [serve] = printed(trained.stdout, "vllm serve");
     expect(shellWords(serve ?? "")).toEqual([
       "vllm",
@@ -66,7 +70,9 @@ describe("musique train ends with the way to serve, evaluate and compare its che
     const served = await startFakeOpenAI({ responder: dspyResponder(), models: ["e2e-final"] });
     servers.push(served);
     const [evaluate] = printed(trained.stdout, "musique evaluate");
-    const words = shellWords(evaluate ?? "").slice(1).map((word) => (word === `http://localhost:${VLLM_PORT}/v1` ? served.baseUrl : word));
+    const words = shellWords(evaluate ?? "")
+      .slice(1)
+      .map((word) => (word === `http://localhost:${VLLM_PORT}/v1` ? served.baseUrl : word));
     const evaluated = await runCli([...words, "--output-dir", join(directory, "outputs")]);
     expect(evaluated.exitCode).toBe(0);
 
@@ -101,25 +107,44 @@ describe("the commands after training", () => {
     expect(full?.checkpoint).toMatchObject({ name: "best", step: 20, jobId: "job-2", lora: false });
     expect(full?.note).toBeNull();
     const lora = nextSteps({ ...INPUT, options: options({ useLora: true, loraR: 32 }), best: scores(20), checkpoints });
-    expect(lora?.serve).toBe(`vllm serve Qwen/Qwen2.5-7B-Instruct --enable-lora --lora-modules run-best=/storage/job-2/checkpoints/best --max-lora-rank 32 --port ${VLLM_PORT}`);
+    expect(lora?.serve).toBe(
+      `vllm serve Qwen/Qwen2.5-7B-Instruct --enable-lora --lora-modules run-best=/storage/job-2/checkpoints/best --max-lora-rank 32 --port ${VLLM_PORT}`,
+    );
     expect(lora?.compare).toEqual(["musique compare run@0 run-best-eval --db /data/m.db", "musique compare run@0 run@best --db /data/m.db"]);
   });
 
   test("--checkpoint improvements: the best validation's step_N folder", () => {
-    const next = nextSteps({ ...INPUT, options: options({ checkpoint: "improvements" }), best: scores(10), checkpoints: [checkpoint("step_0", 0), checkpoint("step_10", 10), checkpoint("checkpoint_final", 20)] });
+    const next = nextSteps({
+      ...INPUT,
+      options: options({ checkpoint: "improvements" }),
+      best: scores(10),
+      checkpoints: [checkpoint("step_0", 0), checkpoint("step_10", 10), checkpoint("checkpoint_final", 20)],
+    });
     expect(next?.checkpoint.name).toBe("step_10");
   });
 
   test("--checkpoint none: checkpoint_final, saying it is not the best validation's", () => {
     const next = nextSteps({ ...INPUT, options: options({ checkpoint: "none" }), best: scores(10), checkpoints: [checkpoint("checkpoint_final", 20)] });
     expect(next?.checkpoint.name).toBe("checkpoint_final");
-    expect(next?.note).toBe("no checkpoint holds the best validation (after 10 steps; --checkpoint none): the commands serve checkpoint_final (after 20 steps)");
+    expect(next?.note).toBe(
+      "no checkpoint holds the best validation (after 10 steps; --checkpoint none): the commands serve checkpoint_final (after 20 steps)",
+    );
   });
 
   test("the evaluate command repeats what the validations evaluated, quoting what a shell would split", () => {
     const next = nextSteps({
       ...INPUT,
-      options: options({ evalDatasets: "a.jsonl;b.jsonl", devSize: 50, retriever: "hybrid", rerankUrl: "http://node:8931", numHops: "auto", maxHops: 3, noiseRate: 0.5, temperature: 0.7, jsonFallback: false }),
+      options: options({
+        evalDatasets: "a.jsonl;b.jsonl",
+        devSize: 50,
+        retriever: "hybrid",
+        rerankUrl: "http://node:8931",
+        numHops: "auto",
+        maxHops: 3,
+        noiseRate: 0.5,
+        temperature: 0.7,
+        jsonFallback: false,
+      }),
       best: scores(10),
       checkpoints: [checkpoint("best", 10)],
     });

@@ -68,7 +68,9 @@ describe("musique train: the trainer's own metrics", () => {
     expect(Object.keys(json.training?.trainerMetrics ?? {}).sort()).toEqual(["grad_norm", "kl", "learning_rate", "loss"]);
     expect(json.training?.trainerMetrics.loss?.map((point) => point.step)).toEqual([1, 2, 3]);
     json.training?.trainerMetrics.loss?.forEach((point, index) => expect(point.value).toBeCloseTo(means[index]?.loss ?? Number.NaN, 12));
-    expect(text).toMatch(/trainer metrics, last logged: loss [\d.e-]+ \(step 3\), kl [\d.e-]+ \(step 3\), grad_norm [\d.e-]+ \(step 3\), learning_rate 2\.00e-5 \(step 3\)/);
+    expect(text).toMatch(
+      /trainer metrics, last logged: loss [\d.e-]+ \(step 3\), kl [\d.e-]+ \(step 3\), grad_norm [\d.e-]+ \(step 3\), learning_rate 2\.00e-5 \(step 3\)/,
+    );
 
     const store = openReadOnly(database);
     try {
@@ -88,7 +90,9 @@ describe("musique train: the trainer's own metrics", () => {
       "run musique train on the node where Arbor runs (or where its storage_path is mounted at the same path), or pass --report-to wandb|tensorboard";
     // The baseline's "best" checkpoint was read first, from a folder that is just as far away.
     expect(stderr.match(/trainer metrics \(loss, KL, grad norm, learning rate\) of job .* not recorded/g)?.length).toBe(1);
-    expect(stderr).toContain(`of job ${job} not recorded: the trainer's log /home/fake/.arbor/storage/${job}/checkpoints/best/trainer_state.json is on the Arbor machine`);
+    expect(stderr).toContain(
+      `of job ${job} not recorded: the trainer's log /home/fake/.arbor/storage/${job}/checkpoints/best/trainer_state.json is on the Arbor machine`,
+    );
     expect(rows(database, "SELECT COUNT(*) AS n FROM trainer_logs")).toEqual([{ n: 0 }]);
     const { json, text } = await report(database);
     expect(json.training?.trainerMetrics).toEqual({});

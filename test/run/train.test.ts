@@ -109,7 +109,9 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
     }
     expect(readFileSync(join(out, "predictions.jsonl"), "utf8").trim().split("\n")).toHaveLength(6);
     // one key style (snake_case) in every file musique writes
-    const files = ["config.json", "validations.json", "scores.json", "checkpoints.json"].map((file) => JSON.parse(readFileSync(join(out, file), "utf8")) as unknown);
+    const files = ["config.json", "validations.json", "scores.json", "checkpoints.json"].map(
+      (file) => JSON.parse(readFileSync(join(out, file), "utf8")) as unknown,
+    );
     expect(files.flatMap((file) => keysNotSnakeCase(file))).toEqual([]);
     const [config, validations, scores, checkpoints] = files as [
       Record<string, unknown>,
@@ -120,7 +122,10 @@ describe("musique train against a fake Arbor (HEAD protocol)", () => {
     expect(config).toMatchObject({ run_name: "e2e", num_train_steps: 3, num_hops: 2 });
     expect(Object.keys(validations[0] ?? {})).toEqual(expect.arrayContaining(["step", "support_f1", "n_examples", "is_best"]));
     expect(Object.keys(scores.best)).toEqual(expect.arrayContaining(["support_f1", "format_failures", "lm_errors"]));
-    expect(checkpoints.find((checkpoint) => checkpoint.name === "checkpoint_final")).toMatchObject({ job_id: expect.any(String), global_step: expect.anything() });
+    expect(checkpoints.find((checkpoint) => checkpoint.name === "checkpoint_final")).toMatchObject({
+      job_id: expect.any(String),
+      global_step: expect.anything(),
+    });
   });
 
   test("--dry-run runs rollouts and writes groups.jsonl against a plain OpenAI-compatible server, without Arbor", async () => {

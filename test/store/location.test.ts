@@ -79,7 +79,13 @@ describe("the run header names the database and what chose it", () => {
   test("train (a dry run) says it too, in train.log", async () => {
     const database = directory.database("train.db");
     const outputDir = join(directory.path, "out-train");
-    const args = trainArgs({ arborUrl: "http://127.0.0.1:9", database, outputDir, run: "dry", extra: ["--dry-run", "--base-url", lm.baseUrl, "--dry-run-steps", "1"] });
+    const args = trainArgs({
+      arborUrl: "http://127.0.0.1:9",
+      database,
+      outputDir,
+      run: "dry",
+      extra: ["--dry-run", "--base-url", lm.baseUrl, "--dry-run-steps", "1"],
+    });
     const result = await runCli(withoutDb(args), { env: { MUSIQUE_DB: database } });
     expect(result.exitCode).toBe(0);
     expect(readFileSync(join(outputDir, "dry", "train.log"), "utf8")).toContain(`database ${database} (MUSIQUE_DB)`);

@@ -82,9 +82,7 @@ describe("openStore", () => {
       const error = catchError(open) as StoreError;
       expect(error).toBeInstanceOf(StoreError);
       expect(error.exitCode).toBe(ExitCode.store);
-      expect(error.message).toBe(
-        `database ${path} was written by a newer musique (schema ${SCHEMA_VERSION + 5} > ${SCHEMA_VERSION}): upgrade musique`,
-      );
+      expect(error.message).toBe(`database ${path} was written by a newer musique (schema ${SCHEMA_VERSION + 5} > ${SCHEMA_VERSION}): upgrade musique`);
     }
   });
 

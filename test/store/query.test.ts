@@ -72,7 +72,13 @@ describe("runReadOnlyQuery", () => {
     const store = openReadOnly(path);
     const result = runReadOnlyQuery(store, "SELECT name, status FROM runs ORDER BY name");
     store.close();
-    expect(result).toEqual({ columns: ["name", "status"], rows: [["eval-one", "completed"], ["eval-two", "running"]] });
+    expect(result).toEqual({
+      columns: ["name", "status"],
+      rows: [
+        ["eval-one", "completed"],
+        ["eval-two", "running"],
+      ],
+    });
   });
 
   test.each([
@@ -118,7 +124,13 @@ describe("runReadOnlyQuery", () => {
 
 describe("formatting", () => {
   // As statements return them (safeIntegers): INTEGER values are bigints, REAL values numbers.
-  const result = { columns: ["name", "f1", "n", "note"], rows: [["a", 0.5, 3n, null], ["longer name", 0.123456, 12n, "x,\"y\""]] };
+  const result = {
+    columns: ["name", "f1", "n", "note"],
+    rows: [
+      ["a", 0.5, 3n, null],
+      ["longer name", 0.123456, 12n, 'x,"y"'],
+    ],
+  };
 
   test("table output aligns columns and right-aligns numbers", () => {
     expect(formatTable(result)).toBe(
@@ -126,7 +138,7 @@ describe("formatting", () => {
         "name               f1   n  note",
         "-----------  --------  --  -----",
         "a                 0.5   3  NULL",
-        "longer name  0.123456  12  x,\"y\"",
+        'longer name  0.123456  12  x,"y"',
         "(2 rows)",
         "",
       ].join("\n"),
@@ -215,7 +227,14 @@ describe("musique query and musique runs", () => {
     const table = await runCli(["query", sql, "--db", path]);
     expect(table.exitCode).toBe(0);
     expect(table.stdout).toBe(
-      ["run_name  n                 em", "--------  -  -----------------", "eval-one  3  0.666666666666667", "eval-two  0               NULL", "(2 rows)", ""].join("\n"),
+      [
+        "run_name  n                 em",
+        "--------  -  -----------------",
+        "eval-one  3  0.666666666666667",
+        "eval-two  0               NULL",
+        "(2 rows)",
+        "",
+      ].join("\n"),
     );
     const csv = await runCli(["query", sql, "--db", path, "--format", "csv"]);
     expect(csv.stdout).toBe("run_name,n,em\neval-one,3,0.6666666666666666\neval-two,0,\n");
@@ -301,7 +320,12 @@ describe("musique query and musique runs", () => {
   });
 
   test("musique query prints numbers as SQLite gives them: round(x, 3) is 0.667, integers whole", async () => {
-    const result = await runCli(["query", "SELECT round(em, 3) AS em, round(2.0/3, 2) AS two, 0.1 + 0.2 AS sum, 10 AS ten FROM run_summary WHERE run_name = 'eval-one'", "--db", path]);
+    const result = await runCli([
+      "query",
+      "SELECT round(em, 3) AS em, round(2.0/3, 2) AS two, 0.1 + 0.2 AS sum, 10 AS ten FROM run_summary WHERE run_name = 'eval-one'",
+      "--db",
+      path,
+    ]);
     expect(result.stdout.split("\n")[2]).toBe("0.667  0.67  0.3   10");
   });
 

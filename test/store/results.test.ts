@@ -125,9 +125,7 @@ describe("recordExampleResult", () => {
     const result = programResult("Paris");
     const broken = { ...moduleCall("generate_answer", 2, 1), status: null } as unknown as ModuleCallTrace;
     result.calls.push(broken);
-    expect(() =>
-      recordExampleResult(store, run.id, { exampleId: "2hop__1", nHops: 2, goldAnswers: ["Paris"], result, score: scoreOf(result) }),
-    ).toThrow();
+    expect(() => recordExampleResult(store, run.id, { exampleId: "2hop__1", nHops: 2, goldAnswers: ["Paris"], result, score: scoreOf(result) })).toThrow();
     expect(count("predictions")).toBe(0);
     expect(count("module_calls")).toBe(0);
   });
@@ -166,7 +164,13 @@ describe("views", () => {
     const failing = programResult(null, { failure: { kind: "format", module: "generate_answer", message: "no answer field" } });
     const last = failing.calls[failing.calls.length - 1];
     if (last) Object.assign(last, { status: "parse_error", parsed: null, error: "no answer field" });
-    recordExampleResult(store, run.id, { exampleId: "3hop1__3", nHops: 3, goldAnswers: ["Paris"], result: failing, score: scoreOf(failing, { ...EXAMPLE, nHops: 3 }) });
+    recordExampleResult(store, run.id, {
+      exampleId: "3hop1__3",
+      nHops: 3,
+      goldAnswers: ["Paris"],
+      result: failing,
+      score: scoreOf(failing, { ...EXAMPLE, nHops: 3 }),
+    });
 
     const summary = store.database.query("SELECT * FROM run_summary WHERE run_id = ?").get(run.id) as Record<string, number>;
     expect(summary).toMatchObject({ n: 3, calls: 15, failed_calls: 1, format_failures: 1, lm_errors: 0, prompt_tokens: 1500, completion_tokens: 300 });

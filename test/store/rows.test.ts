@@ -68,7 +68,11 @@ describe("what a run stores about its examples", () => {
     const read = (path: string) => {
       using store = openReadOnly(path);
       const report = loadRunReport(store, "b");
-      return { scores: report.scores, recallAtHop: report.recallAtHop, questions: worstExamples(store, "b", 100).map((example) => [example.id, example.question]) };
+      return {
+        scores: report.scores,
+        recallAtHop: report.recallAtHop,
+        questions: worstExamples(store, "b", 100).map((example) => [example.id, example.question]),
+      };
     };
     const stored = read(database);
     expect(stored.questions.every(([, question]) => typeof question === "string" && question.length > 0)).toBe(true);

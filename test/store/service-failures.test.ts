@@ -6,7 +6,16 @@
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { MIGRATIONS, SCHEMA_VERSION, completedExampleIds, createRun, openStore, recordExampleResult, recordRunExamples, updateRunStatus } from "../../src/store/index.ts";
+import {
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  completedExampleIds,
+  createRun,
+  openStore,
+  recordExampleResult,
+  recordRunExamples,
+  updateRunStatus,
+} from "../../src/store/index.ts";
 import { MIGRATION_RESULTS } from "../../src/store/schema-results.ts";
 import { EXAMPLE, programResult, scoreOf, temporaryDirectory } from "./helpers.ts";
 
@@ -23,7 +32,11 @@ describe("examples without a result", () => {
   test("are recorded by their real cause, run again on resume, and left out of run_summary's scores (counted as missing)", () => {
     const store = openStore(directory.database("causes.db"));
     const run = createRun(store, { name: "evaluate-x", kind: "evaluate", config: {}, toolVersion: "test" });
-    recordRunExamples(store, run.id, ["2hop__1", "2hop__2", "2hop__3", "2hop__4", "2hop__5"].map((exampleId, position) => ({ exampleId, position, role: "test" as const, nHops: 2 })));
+    recordRunExamples(
+      store,
+      run.id,
+      ["2hop__1", "2hop__2", "2hop__3", "2hop__4", "2hop__5"].map((exampleId, position) => ({ exampleId, position, role: "test" as const, nHops: 2 })),
+    );
     const ok = programResult("Paris");
     recordExampleResult(store, run.id, { exampleId: "2hop__1", nHops: 2, goldAnswers: EXAMPLE.answers, result: ok, score: scoreOf(ok) });
     for (const [exampleId, failure] of FAILURES) {
@@ -67,7 +80,15 @@ describe("migrating a database written before results and failures were told apa
     );
     prediction.run("2hop__1", "Paris", 1, 1, "ok", null, '{"hops":[],"failure":null}');
     prediction.run("2hop__2", null, 0, 0, "lm_error", "HTTP 503", '{"hops":[],"failure":{"kind":"service","service":"lm"}}');
-    prediction.run("2hop__3", null, 0, 0, "lm_error", "retrieval failed: rerank down", '{"hops":[],"failure":{"kind":"service","module":"extract_information"}}');
+    prediction.run(
+      "2hop__3",
+      null,
+      0,
+      0,
+      "lm_error",
+      "retrieval failed: rerank down",
+      '{"hops":[],"failure":{"kind":"service","module":"extract_information"}}',
+    );
     prediction.run("2hop__4", null, 0, 0, "lm_error", "did not finish within 9 s (--example-timeout)", null);
     raw.run(
       `INSERT INTO module_calls (run_id, example_id, module, hop, invocation, request_messages_json, status, created_at)

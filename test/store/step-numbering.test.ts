@@ -30,7 +30,9 @@ function databaseBeforeRenumbering(path: string): void {
     raw.run(
       `INSERT INTO rollouts (run_id, step, example_id, rollout_index, reward, format_failures, created_at) VALUES (1, ${step}, 'e', 0, ${step}, 0, '${at}')`,
     );
-    raw.run(`INSERT INTO groups (run_id, step, example_id, module, invocation, rewards_json, size, created_at) VALUES (1, ${step}, 'e', 'm', 0, '[${step}]', 1, '${at}')`);
+    raw.run(
+      `INSERT INTO groups (run_id, step, example_id, module, invocation, rewards_json, size, created_at) VALUES (1, ${step}, 'e', 'm', 0, '[${step}]', 1, '${at}')`,
+    );
     raw.run(
       `INSERT INTO module_calls (run_id, step, example_id, rollout_index, module, hop, invocation, request_messages_json, status, created_at)
        VALUES (1, ${step}, 'e', 0, 'm', 0, 0, '[]', 'ok', '${at}')`,

@@ -117,8 +117,26 @@ describe("training records", () => {
     recordCheckpoint(store, runId, { jobId: "j1", step: 20, name: "checkpoint_final", directory: null, arborRecord: { checkpoint_dir: "/x" } });
     recordCheckpoint(store, runId, { jobId: "j2", step: 30, name: "best", directory: "/storage/j2/checkpoints/best", globalStep: 96 });
     expect(checkpointsOf(store, runId).map(({ createdAt: _, ...record }) => record)).toEqual([
-      { jobId: "j1", step: 20, name: "best", directory: "/storage/j1/checkpoints/best", globalStep: null, automatic: false, metadata: { reward: 0.7 }, arborRecord: null },
-      { jobId: "j1", step: 20, name: "checkpoint_final", directory: null, globalStep: null, automatic: false, metadata: null, arborRecord: { checkpoint_dir: "/x" } },
+      {
+        jobId: "j1",
+        step: 20,
+        name: "best",
+        directory: "/storage/j1/checkpoints/best",
+        globalStep: null,
+        automatic: false,
+        metadata: { reward: 0.7 },
+        arborRecord: null,
+      },
+      {
+        jobId: "j1",
+        step: 20,
+        name: "checkpoint_final",
+        directory: null,
+        globalStep: null,
+        automatic: false,
+        metadata: null,
+        arborRecord: { checkpoint_dir: "/x" },
+      },
       { jobId: "j2", step: 30, name: "best", directory: "/storage/j2/checkpoints/best", globalStep: 96, automatic: false, metadata: null, arborRecord: null },
     ]);
   });

@@ -58,9 +58,9 @@ function runContent(path: string, name: string): Digests {
     if (!run) throw new Error(`no run ${name} in ${path}`);
     const { id, name: _name, ...rest } = run;
     const out: Digests = { runs: { rows: 1, sha256: createHash("sha256").update(JSON.stringify(rest)).digest("hex") } };
-    const tables = db
-      .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'runs' AND sql LIKE '%run_id%' ORDER BY name")
-      .all() as { name: string }[];
+    const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'runs' AND sql LIKE '%run_id%' ORDER BY name").all() as {
+      name: string;
+    }[];
     for (const { name: table } of tables) {
       const rows = db.query(`SELECT * FROM ${table} WHERE run_id = ? ORDER BY rowid`).all(id as number) as Record<string, unknown>[];
       const hash = createHash("sha256");

@@ -4,9 +4,15 @@ import { hopLabel, shapesWorthShowing } from "../../src/text/labels.ts";
 
 describe("one table printer", () => {
   test("header, rule, rows: labels left, numbers right, two spaces apart, no trailing spaces", () => {
-    expect(formatTable(["", "n", "F1"], [["overall", "150", "0.412"], ["2 hops", "9", "0.5"]])).toBe(
-      ["           n     F1", "-------  ---  -----", "overall  150  0.412", "2 hops     9    0.5"].join("\n"),
-    );
+    expect(
+      formatTable(
+        ["", "n", "F1"],
+        [
+          ["overall", "150", "0.412"],
+          ["2 hops", "9", "0.5"],
+        ],
+      ),
+    ).toBe(["           n     F1", "-------  ---  -----", "overall  150  0.412", "2 hops     9    0.5"].join("\n"));
   });
 
   test("labelled sections, a title and footnotes", () => {
@@ -18,7 +24,13 @@ describe("one table printer", () => {
   });
 
   test("columns are as wide as their display: a CJK cell counts two columns per character", () => {
-    const lines = formatTable(["title", "n"], [["東京", "1"], ["Tokyo", "2"]]).split("\n");
+    const lines = formatTable(
+      ["title", "n"],
+      [
+        ["東京", "1"],
+        ["Tokyo", "2"],
+      ],
+    ).split("\n");
     expect(lines.map((line) => Bun.stringWidth(line))).toEqual([8, 8, 8, 8]);
   });
 

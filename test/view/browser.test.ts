@@ -99,7 +99,9 @@ describe.skipIf(!chromium)("musique view in headless Chromium", () => {
       ["live-dry", "dry run", "completed"],
       ["trained", "train", "completed"],
     ]);
-    expect(await page.evaluate<string[]>(`[...document.querySelectorAll('#runs-body tr[data-run="base"] .tag')].map((tag) => tag.textContent)`)).toEqual(["baseline"]);
+    expect(await page.evaluate<string[]>(`[...document.querySelectorAll('#runs-body tr[data-run="base"] .tag')].map((tag) => tag.textContent)`)).toEqual([
+      "baseline",
+    ]);
     await screenshot("runs");
     const filtered = await page.evaluate<string[]>(`(() => {
       const input = document.getElementById("runs-filter");
@@ -120,7 +122,9 @@ describe.skipIf(!chromium)("musique view in headless Chromium", () => {
     expect(await listed()).toEqual(["base"]);
     expect(await page.evaluate<string>(`document.getElementById("runs-tag").value`)).toBe("baseline");
     const choose = (value: string) =>
-      page.evaluate(`(() => { const tag = document.getElementById("runs-tag"); tag.value = ${JSON.stringify(value)}; tag.dispatchEvent(new Event("input", { bubbles: true })); })()`);
+      page.evaluate(
+        `(() => { const tag = document.getElementById("runs-tag"); tag.value = ${JSON.stringify(value)}; tag.dispatchEvent(new Event("input", { bubbles: true })); })()`,
+      );
     await choose("");
     expect(await listed()).toEqual(["base", "better", "live-dry", "trained"]);
     expect(await page.evaluate<string>(`location.search`)).toBe("");
@@ -131,7 +135,9 @@ describe.skipIf(!chromium)("musique view in headless Chromium", () => {
 
   test("the group inspector: clicking a step on the reward chart shows its groups, and a group's rollouts with rewards and advantages", async () => {
     await open("/run/trained/training");
-    await page.evaluate(`document.querySelector('[data-chart="reward"] rect.step-target[data-step="1"]').dispatchEvent(new MouseEvent("click", { bubbles: true }))`);
+    await page.evaluate(
+      `document.querySelector('[data-chart="reward"] rect.step-target[data-step="1"]').dispatchEvent(new MouseEvent("click", { bubbles: true }))`,
+    );
     await page.waitFor(`(document.getElementById("inspector-title")?.textContent ?? "").includes("Rollouts of step 1")`);
     expect(await page.evaluate<string>(`location.search`)).toBe("?step=1");
     const groupId = await page.evaluate<string>(`document.querySelector("#inspector tr.group").dataset.group`);
@@ -170,7 +176,10 @@ describe.skipIf(!chromium)("musique view in headless Chromium", () => {
       return out;
     })()`);
     const wanted = Object.fromEntries(
-      Object.entries(expected?.byHops ?? {}).map(([hops, lists]) => [hops, { fixed: lists.fixed.length, broken: lists.broken.length, fixedItems: lists.fixed.length, brokenItems: lists.broken.length }]),
+      Object.entries(expected?.byHops ?? {}).map(([hops, lists]) => [
+        hops,
+        { fixed: lists.fixed.length, broken: lists.broken.length, fixedItems: lists.fixed.length, brokenItems: lists.broken.length },
+      ]),
     );
     expect(shown).toEqual(wanted);
     expect(expected?.overall.fixed).toBeGreaterThan(0);

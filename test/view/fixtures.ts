@@ -36,7 +36,7 @@ function goldAnswers(): Map<string, string> {
 }
 
 /** Every other answer is the gold one, the rest "unknown": rollouts of one example get different rewards. */
-export function varyingResponder(): FakeResponder {
+function varyingResponder(): FakeResponder {
   const gold = goldAnswers();
   let counter = 0;
   return answering((question) => {
@@ -52,8 +52,22 @@ async function mustSucceed(what: string, result: Promise<CliResult>): Promise<vo
 
 function evaluateArgs(baseUrl: string, database: ViewDatabase, name: string): string[] {
   return [
-    "evaluate", "--datasets", "sample", "--limit", String(EVALUATE_LIMIT), "--retriever", "lexical", "--base-url", baseUrl,
-    "--db", database.database, "--output-dir", database.outputs, "--run-name", name, "--no-cache",
+    "evaluate",
+    "--datasets",
+    "sample",
+    "--limit",
+    String(EVALUATE_LIMIT),
+    "--retriever",
+    "lexical",
+    "--base-url",
+    baseUrl,
+    "--db",
+    database.database,
+    "--output-dir",
+    database.outputs,
+    "--run-name",
+    name,
+    "--no-cache",
   ];
 }
 

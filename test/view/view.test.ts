@@ -55,7 +55,14 @@ describe("musique view's JSON API", () => {
     expect(byName.get("trained")?.kind).toBe("train");
     expect(byName.get("trained")?.completedSteps).toBe(3);
     expect(byName.get("trained")?.plannedSteps).toBe(3);
-    expect(byName.get("base")).toMatchObject({ kind: "evaluate", status: "completed", n: EVALUATE_LIMIT, dataset: "sample", retriever: "lexical", tags: ["baseline"] });
+    expect(byName.get("base")).toMatchObject({
+      kind: "evaluate",
+      status: "completed",
+      n: EVALUATE_LIMIT,
+      dataset: "sample",
+      retriever: "lexical",
+      tags: ["baseline"],
+    });
     expect(byName.get("better")?.tags).toEqual([]);
   });
 
@@ -116,7 +123,11 @@ describe("musique view's JSON API", () => {
     try {
       const payload = trainingPayload(store, "trained");
       expect(payload.fallback).toEqual({ recorded: true });
-      expect(payload.steps.map((step) => [step.completion?.fallbackCalls, step.completion?.rescuedCalls])).toEqual([[0, 0], [3, 2], [0, 0]]);
+      expect(payload.steps.map((step) => [step.completion?.fallbackCalls, step.completion?.rescuedCalls])).toEqual([
+        [0, 0],
+        [3, 2],
+        [0, 0],
+      ]);
     } finally {
       store.close();
     }
@@ -179,7 +190,14 @@ describe("musique view's JSON API", () => {
 
   test("browsing every API leaves the database file byte for byte unchanged", async () => {
     const before = createHash("sha256").update(readFileSync(fixture.database)).digest("hex");
-    for (const path of ["/api/runs", "/api/runs/base", "/api/runs/trained", "/api/runs/trained/training", "/api/runs/trained/steps/1", "/api/compare?side=trained@0&side=trained@best"]) {
+    for (const path of [
+      "/api/runs",
+      "/api/runs/base",
+      "/api/runs/trained",
+      "/api/runs/trained/training",
+      "/api/runs/trained/steps/1",
+      "/api/compare?side=trained@0&side=trained@best",
+    ]) {
       expect((await get<unknown>(path)).status).toBe(200);
     }
     expect(createHash("sha256").update(readFileSync(fixture.database)).digest("hex")).toBe(before);
@@ -191,7 +209,9 @@ describe("musique view's JSON API", () => {
 describe("musique view's page", () => {
   test("every script and stylesheet of the page is served by musique view itself (started in an empty folder)", async () => {
     const html = await (await fetch(view.url)).text();
-    const assets = [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"/g)].map((match) => match[1] ?? "").filter((url) => !url.startsWith("data:"));
+    const assets = [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"/g)]
+      .map((match) => match[1] ?? "")
+      .filter((url) => !url.startsWith("data:"));
     expect(assets.length).toBeGreaterThanOrEqual(2);
     const types: string[] = [];
     for (const asset of assets) {

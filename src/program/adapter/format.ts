@@ -46,7 +46,7 @@ export function taskDescription(signature: Signature): string {
 /** System messages by signature: the same text for every call of a predictor, built once. */
 const systemMessages = new WeakMap<Signature, string>();
 
-export function systemMessage(signature: Signature): string {
+function systemMessage(signature: Signature): string {
   const known = systemMessages.get(signature);
   if (known !== undefined) return known;
   const message = buildSystemMessage(signature);
@@ -88,16 +88,16 @@ export function userContent(signature: Signature, values: FieldValues, prefix: s
 }
 
 /** The main request's user message (ChatAdapter). */
-export function userMessage(signature: Signature, inputs: Readonly<Record<string, string>>): string {
+function userMessage(signature: Signature, inputs: Readonly<Record<string, string>>): string {
   return userContent(signature, valuesOf(inputs), "", outputRequirements(signature));
 }
 
-export const INCOMPLETE_DEMO_PREFIX = "This is an example of the task, though some input or output fields are not supplied.";
+const INCOMPLETE_DEMO_PREFIX = "This is an example of the task, though some input or output fields are not supplied.";
 const MISSING_IN_INCOMPLETE_DEMO = "Not supplied for this particular example. ";
 const MISSING_IN_COMPLETE_DEMO = "Not supplied for this conversation history message. ";
 
 /** ChatAdapter.format_assistant_message_content over every output field. */
-export function assistantContent(signature: Signature, values: FieldValues, missing: string | null): string {
+function assistantContent(signature: Signature, values: FieldValues, missing: string | null): string {
   const blocks = signature.outputs.map(
     (field) => `[[ ## ${field.name} ## ]]\n${formatFieldValue(field, values.has(field.name) ? (values.get(field.name) ?? null) : missing)}`,
   );

@@ -13,7 +13,16 @@
  *   `parse_value(v, str)` = Python str() (a list becomes its repr: "['a', 'b']"), all required.
  */
 import type { ChatMessage, ResponseFormat } from "../../lm/types.ts";
-import { fieldDescription, placeholder, STRUCTURE_INTRO, demoMessages, taskDescription, userContent, jsonOutputRequirements, type FieldValues } from "./format.ts";
+import {
+  fieldDescription,
+  placeholder,
+  STRUCTURE_INTRO,
+  demoMessages,
+  taskDescription,
+  userContent,
+  jsonOutputRequirements,
+  type FieldValues,
+} from "./format.ts";
 import { pythonBool } from "../../text/python.ts";
 import { parseBool, ParseError } from "./parse.ts";
 import { firstBalancedObject, repairJson } from "./pyjson.ts";
@@ -26,7 +35,7 @@ function fieldBlocks(fields: readonly SignatureField[]): string {
   return pythonStrip(fields.map((field) => `[[ ## ${field.name} ## ]]\n{${field.name}}`).join("\n\n"));
 }
 
-export function jsonSystemMessage(signature: Signature): string {
+function jsonSystemMessage(signature: Signature): string {
   const outputs = new Map<string, PyValue>(signature.outputs.map((field) => [field.name, placeholder(field, true)]));
   const structure = pythonStrip(
     [
@@ -42,9 +51,7 @@ export function jsonSystemMessage(signature: Signature): string {
 
 /** JSONAdapter.format_assistant_message_content: the outputs as indented JSON. */
 function jsonAssistantContent(signature: Signature, values: FieldValues, missing: string | null): string {
-  const outputs = new Map<string, PyValue>(
-    signature.outputs.map((field) => [field.name, values.has(field.name) ? (values.get(field.name) ?? null) : missing]),
-  );
+  const outputs = new Map<string, PyValue>(signature.outputs.map((field) => [field.name, values.has(field.name) ? (values.get(field.name) ?? null) : missing]));
   return jsonDumps(outputs, { ensureAscii: true, indent: 2 });
 }
 

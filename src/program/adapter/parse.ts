@@ -30,10 +30,7 @@ export class ParseError extends Error {
   /** The completion was empty (DSPy: all fields None, no exception). */
   readonly empty: boolean;
 
-  constructor(
-    message: string,
-    details: { rawText: string; fieldsFound: Record<string, string>; missing: string[]; empty?: boolean },
-  ) {
+  constructor(message: string, details: { rawText: string; fieldsFound: Record<string, string>; missing: string[]; empty?: boolean }) {
     super(message);
     this.name = "ParseError";
     this.rawText = details.rawText;
@@ -58,7 +55,7 @@ export function parseBool(value: string): boolean | null {
 }
 
 /** Sections in order: [header name (null before the first header), value]. */
-export function sections(text: string): Array<[string | null, string]> {
+function sections(text: string): Array<[string | null, string]> {
   const found: Array<[string | null, string[]]> = [[null, []]];
   for (const line of pythonSplitLines(text)) {
     const stripped = pythonStrip(line);

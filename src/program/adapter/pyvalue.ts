@@ -25,7 +25,7 @@ export function isPyDict(value: PyValue): value is PyDict {
 }
 
 /** Python's repr(float): the shortest round-trip digits, fixed notation for 1e-4 ≤ |x| < 1e16. */
-export function pythonFloatRepr(value: number): string {
+function pythonFloatRepr(value: number): string {
   if (Number.isNaN(value)) return "nan";
   if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
   if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
@@ -49,7 +49,7 @@ export function pythonFloatRepr(value: number): string {
 const NOT_PRINTABLE = /^(?:[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?! )\p{Zs})$/u;
 
 /** Python's repr(str). */
-export function pythonStringRepr(text: string): string {
+function pythonStringRepr(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
   let out = quote;
   for (const character of text) {
@@ -60,14 +60,19 @@ export function pythonStringRepr(text: string): string {
     else if (character === "\t") out += "\\t";
     else if (code < 0x20 || code === 0x7f) out += "\\x" + code.toString(16).padStart(2, "0");
     else if (code > 0x7f && NOT_PRINTABLE.test(character)) {
-      out += code <= 0xff ? "\\x" + code.toString(16).padStart(2, "0") : code <= 0xffff ? "\\u" + code.toString(16).padStart(4, "0") : "\\U" + code.toString(16).padStart(8, "0");
+      out +=
+        code <= 0xff
+          ? "\\x" + code.toString(16).padStart(2, "0")
+          : code <= 0xffff
+            ? "\\u" + code.toString(16).padStart(4, "0")
+            : "\\U" + code.toString(16).padStart(8, "0");
     } else out += character;
   }
   return out + quote;
 }
 
 /** Python's repr() of a JSON-loaded value. */
-export function pythonRepr(value: PyValue): string {
+function pythonRepr(value: PyValue): string {
   if (typeof value === "string") return pythonStringRepr(value);
   if (value === null) return "None";
   if (typeof value === "boolean") return pythonBool(value);
@@ -136,13 +141,4 @@ function dumpValue(value: PyValue, options: DumpOptions, depth: number): string 
 /** Python's json.dumps(value, ensure_ascii=…, indent=…) (ujson's with escapeSlash). */
 export function jsonDumps(value: PyValue, options: DumpOptions): string {
   return dumpValue(value, options, 0);
-}
-
-/** A plain JavaScript value (from JSON.parse of a file musique wrote itself) as a PyValue. */
-export function toPyValue(value: unknown): PyValue {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number") return Number.isInteger(value) ? new PyInt(BigInt(value)) : new PyFloat(value);
-  if (Array.isArray(value)) return value.map(toPyValue);
-  if (typeof value === "object") return new Map(Object.entries(value).map(([key, item]) => [key, toPyValue(item)]));
-  return String(value);
 }

@@ -6,7 +6,7 @@
  */
 import type { PyDict } from "./pyvalue.ts";
 
-export type FieldType = "str" | "bool";
+type FieldType = "str" | "bool";
 
 export interface SignatureField {
   name: string;
@@ -60,9 +60,4 @@ export function defaultInstructions(inputs: readonly SignatureField[], outputs: 
 /** The description the ChatAdapter shows: "" for DSPy's `${name}` placeholder. */
 export function shownDescription(field: SignatureField): string {
   return field.description === `\${${field.name}}` ? "" : field.description;
-}
-
-/** All fields in DSPy's order: inputs, then outputs (reasoning first). */
-export function allFields(signature: Signature): SignatureField[] {
-  return [...signature.inputs, ...signature.outputs];
 }

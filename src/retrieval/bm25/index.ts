@@ -14,8 +14,8 @@
 import { bm25sOrder } from "./ties.ts";
 import { defaultTokenizer, type Bm25Tokenizer, type Vocabulary } from "./tokenize.ts";
 
-export const BM25_K1 = 1.5;
-export const BM25_B = 0.75;
+const BM25_K1 = 1.5;
+const BM25_B = 0.75;
 
 export interface Bm25Ranking {
   /** Document positions, best first (ties in bm25s's order: ties.ts). */

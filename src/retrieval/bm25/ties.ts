@@ -20,7 +20,7 @@
 
 const LANES = 8;
 /** x86-simd-sort's argsort_n handles up to this many values with networks alone. */
-export const NETWORK_LIMIT = 256;
+const NETWORK_LIMIT = 256;
 
 /** Lane permutations of x86-simd-sort's swizzle ops on 8 lanes. */
 function swapWithin(scale: number): Int8Array {

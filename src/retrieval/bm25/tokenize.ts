@@ -24,10 +24,10 @@ export { STOPWORDS, stem };
 export type { Vocabulary };
 
 /** Default bounds of a tokenizer's caches. */
-export const DEFAULT_MAX_WORDS = 1 << 19;
-export const DEFAULT_MAX_PARAGRAPHS = 100_000;
+const DEFAULT_MAX_WORDS = 1 << 19;
+const DEFAULT_MAX_PARAGRAPHS = 100_000;
 /** Texts longer than this are not cached (a MuSiQue paragraph has ~500 characters). */
-export const MAX_CACHED_TEXT_LENGTH = 8_192;
+const MAX_CACHED_TEXT_LENGTH = 8_192;
 
 export interface Bm25TokenizerBounds {
   /** Words the vocabulary holds before it starts over (default DEFAULT_MAX_WORDS). */

@@ -22,10 +22,7 @@ import { ASCII_WORD, isHighSurrogate, isLowSurrogate, isWordAstral, isWordBmp } 
 
 /** bm25s "en" stopwords (33). */
 export const STOPWORDS: ReadonlySet<string> = new Set(
-  (
-    "a an and are as at be but by for if in into is it no not of on or such that the their then " +
-    "there these they this to was will with"
-  ).split(" "),
+  ("a an and are as at be but by for if in into is it no not of on or such that the their then " + "there these they this to was will with").split(" "),
 );
 
 /** The term id of a stopword in the word table (never emitted). */

@@ -48,14 +48,14 @@ function trimSlash(url: string): string {
 }
 
 /** What to tell the user when the rerank service fails. */
-export function rerankFix(api: RerankApi): string {
+function rerankFix(api: RerankApi): string {
   if (api === "cohere") return "check --rerank-url and --rerank-api-key (RERANK_API_KEY), or use --retriever lexical";
   if (api === "tei") return "start TEI with `docker compose up tei-reranker` (in a folder `musique init` set up), or use --retriever lexical";
   return "start it with `docker compose up rerank` in a folder `musique init` set up (TEI behind it needs a GPU), or use --retriever lexical";
 }
 
 /** Best first; equal scores keep the lower index first. */
-export function sortResults(results: RerankResult[]): RerankResult[] {
+function sortResults(results: RerankResult[]): RerankResult[] {
   return results.sort((left, right) => right.score - left.score || left.index - right.index);
 }
 
@@ -121,12 +121,7 @@ export class RerankClient {
    * Rank `documents` for `query`: at most `topN` results (all when omitted), best first.
    * Indexes refer to `documents`.
    */
-  async rerank(
-    query: string,
-    documents: readonly string[],
-    topN?: number,
-    signal?: AbortSignal,
-  ): Promise<RerankResult[]> {
+  async rerank(query: string, documents: readonly string[], topN?: number, signal?: AbortSignal): Promise<RerankResult[]> {
     const wanted = Math.max(0, Math.min(topN ?? documents.length, documents.length));
     if (documents.length === 0 || wanted === 0) return [];
     if (query.trim() === "") {
@@ -134,13 +129,7 @@ export class RerankClient {
     }
     const started = performance.now();
     const results = await this.limiter.run(() =>
-      this.post(
-        this.body(query, documents, wanted),
-        documents.length,
-        this.options.timeoutSeconds,
-        this.options.maxRetries,
-        signal,
-      ),
+      this.post(this.body(query, documents, wanted), documents.length, this.options.timeoutSeconds, this.options.maxRetries, signal),
     );
     log.debug(`${this.service}: ranked ${documents.length} documents in ${Math.round(performance.now() - started)} ms`);
     return sortResults(results).slice(0, wanted);

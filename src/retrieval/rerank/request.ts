@@ -23,7 +23,7 @@ export interface ValidationIssue {
 export type Validated = { ok: true; request: RerankRequest } | { ok: false; issues: ValidationIssue[] };
 
 /** Issues listed in one 422 answer (a list of a million bad documents gets the first ones). */
-export const MAX_ISSUES = 20;
+const MAX_ISSUES = 20;
 /** Characters of an echoed `input`. */
 const MAX_ECHO = 200;
 /** Nesting an echoed `input` may have. */
@@ -47,7 +47,7 @@ function fitsEcho(value: unknown, depth: number, budget: { left: number }): bool
 }
 
 /** What an issue echoes of the input: the value when small, else its start or a description. */
-export function echoedInput(value: unknown): unknown {
+function echoedInput(value: unknown): unknown {
   if (fitsEcho(value, 0, { left: MAX_ECHO })) return value;
   if (typeof value === "string") return `${value.slice(0, MAX_ECHO)}… (${value.length} characters, not echoed)`;
   const kind = Array.isArray(value) ? `a list of ${value.length} item${value.length === 1 ? "" : "s"}` : "an object";
@@ -67,9 +67,7 @@ export function validateRerankRequest(body: unknown): Validated {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return {
       ok: false,
-      issues: [
-        issue("model_attributes_type", [], "Input should be a valid dictionary or object to extract fields from", body),
-      ],
+      issues: [issue("model_attributes_type", [], "Input should be a valid dictionary or object to extract fields from", body)],
     };
   }
   const fields = body as Record<string, unknown>;
@@ -82,8 +80,7 @@ export function validateRerankRequest(body: unknown): Validated {
 
   const query = fields.query;
   if (query === undefined) issues.push(issue("missing", ["query"], "Field required", body));
-  else if (typeof query !== "string")
-    issues.push(issue("string_type", ["query"], "Input should be a valid string", query));
+  else if (typeof query !== "string") issues.push(issue("string_type", ["query"], "Input should be a valid string", query));
 
   const documents = fields.documents;
   if (documents === undefined) issues.push(issue("missing", ["documents"], "Field required", body));

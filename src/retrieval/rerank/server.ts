@@ -23,13 +23,13 @@ import { Bm25Index } from "../bm25/index.ts";
 import { RerankClient, type RerankResult } from "./client.ts";
 import { jsonIssue, validateRerankRequest, type RerankRequest } from "./request.ts";
 
-export const SERVED_MODELS = ["tei", "bm25"] as const;
-export const DEFAULT_SERVED_MODEL = "tei";
+const SERVED_MODELS = ["tei", "bm25"] as const;
+const DEFAULT_SERVED_MODEL = "tei";
 /** TEI refuses more texts per request than its --max-client-batch-size (32 by default). */
-export const TEI_BATCH_SIZE = 32;
+const TEI_BATCH_SIZE = 32;
 
 /** What the server tolerates (DEFAULTS.serve*; tests pass smaller values). */
-export interface ServeLimits {
+interface ServeLimits {
   /** Largest request body read; a larger one is answered 413. */
   maxBodyBytes: number;
   /** A connection that sends nothing for this long is closed (Bun's idleTimeout, at most 255). */
@@ -42,7 +42,7 @@ export interface ServeLimits {
   healthSeconds: number;
 }
 
-export const DEFAULT_LIMITS: ServeLimits = {
+const DEFAULT_LIMITS: ServeLimits = {
   maxBodyBytes: DEFAULTS.serveMaxBodyBytes,
   idleSeconds: DEFAULTS.serveIdleSeconds,
   bodySeconds: DEFAULTS.serveBodySeconds,
@@ -62,7 +62,7 @@ export interface RerankServerOptions {
   limits?: Partial<ServeLimits>;
 }
 
-export interface StopReport {
+interface StopReport {
   /** Requests being answered when the drain deadline passed (their connections were closed). */
   cut: number;
   /** Connections closed while still sending their request. */
@@ -232,9 +232,7 @@ export function startRerankServer(options: RerankServerOptions): RerankServer {
       return request.method === "GET" ? health(tei, url, options, limits) : json({ detail: "Method Not Allowed" }, 405);
     }
     if (path === "/models") {
-      return request.method === "GET"
-        ? json({ models: [...SERVED_MODELS] })
-        : json({ detail: "Method Not Allowed" }, 405);
+      return request.method === "GET" ? json({ models: [...SERVED_MODELS] }) : json({ detail: "Method Not Allowed" }, 405);
     }
     if (path === "/rerank") {
       return request.method === "POST" ? rerank(request) : json({ detail: "Method Not Allowed" }, 405);

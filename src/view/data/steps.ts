@@ -15,7 +15,7 @@ import { trainingStepsOf } from "../../store/reports.ts";
 import { groupRequestOf, rolloutTrajectoryOf, stepGroupsOf, stepRolloutsOf, type GroupRewardRow } from "../../store/view.ts";
 import type { GroupPayload, GroupSample, GroupSummary, RolloutPayload, StepExample, StepPayload } from "../types.ts";
 
-export function groupSummary(row: GroupRewardRow): GroupSummary {
+function groupSummary(row: GroupRewardRow): GroupSummary {
   const stored = row.advantages !== null && row.advantages.length === row.rewards.length;
   return {
     id: row.id,

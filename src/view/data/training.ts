@@ -42,7 +42,6 @@ function aggregateGroups(rows: readonly GroupRewardRow[]): Map<number, GroupAggr
   return byStep;
 }
 
-
 const FALLBACK_REASON =
   "this database records no JSONAdapter fallback (module_calls has no adapter column: it was written by a musique without the " +
   "fallback, where a completion that breaks the ChatAdapter format is a format failure)";

@@ -8,7 +8,7 @@ import type { ApiError } from "../types.ts";
 
 export { escapeHtml };
 
-export class ApiFailure extends Error {
+class ApiFailure extends Error {
   constructor(
     message: string,
     readonly fix: string | null,

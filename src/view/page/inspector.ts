@@ -25,7 +25,9 @@ function groupRow(group: GroupSummary): string {
 function exampleHtml(example: StepExample, step: number): string {
   const rollouts = example.rollouts
     .map(
-      (rollout) => `<tr class="rollout" data-rollout="${rollout.rolloutIndex}"><td class="number">${rollout.rolloutIndex}</td><td>${escapeHtml(rollout.answer ?? "(none)")}</td>
+      (
+        rollout,
+      ) => `<tr class="rollout" data-rollout="${rollout.rolloutIndex}"><td class="number">${rollout.rolloutIndex}</td><td>${escapeHtml(rollout.answer ?? "(none)")}</td>
 <td class="number">${formatNumber(rollout.em, 0)}</td><td class="number">${formatNumber(rollout.f1)}</td><td class="number">${formatNumber(rollout.reward)}</td>
 <td class="number">${rollout.formatFailures}</td>
 <td><details class="trajectory" data-key="${escapeHtml(`${step}|${example.exampleId}|${rollout.rolloutIndex}`)}" data-example="${escapeHtml(example.exampleId)}" data-rollout="${rollout.rolloutIndex}"><summary>trajectory</summary><div class="hops"></div></details></td></tr>`,

@@ -43,9 +43,7 @@ export function mountRunPage(app: HTMLElement, name: string): Page {
       const payload = await getJson<RunPayload>(apiRunPath(name));
       document.title = `${name} · musique view`;
       const training = payload.report.run.kind === "train";
-      byId(app, "run-links").innerHTML = training
-        ? `<a href="${escapeHtml(runPath(name))}/training">training health and group inspector →</a>`
-        : "";
+      byId(app, "run-links").innerHTML = training ? `<a href="${escapeHtml(runPath(name))}/training">training health and group inspector →</a>` : "";
       renderKeepingOpen(body, runReportBody(payload.report, payload.worst));
       applyFilter(body, filter);
     },

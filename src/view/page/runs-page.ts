@@ -7,7 +7,22 @@
 import type { RunListItem, RunsPayload } from "../types.ts";
 import { byId, escapeHtml, formatNumber, getJson, runPath, type Page } from "./dom.ts";
 
-type SortKey = "name" | "kind" | "status" | "startedAt" | "model" | "retriever" | "dataset" | "progress" | "n" | "em" | "f1" | "recall" | "supportF1" | "reward" | "failures";
+type SortKey =
+  | "name"
+  | "kind"
+  | "status"
+  | "startedAt"
+  | "model"
+  | "retriever"
+  | "dataset"
+  | "progress"
+  | "n"
+  | "em"
+  | "f1"
+  | "recall"
+  | "supportF1"
+  | "reward"
+  | "failures";
 
 const COLUMNS: ReadonlyArray<{ key: SortKey; label: string; numeric?: boolean }> = [
   { key: "name", label: "run" },

@@ -48,7 +48,8 @@ export function rewardChart(payload: TrainingPayload, selected: number | null): 
   };
   return lineChart([series], {
     title: "Reward per step (click a step to inspect its groups)",
-    xLabel: X_LABEL, xDomain: stepDomain(payload),
+    xLabel: X_LABEL,
+    xDomain: stepDomain(payload),
     yLabel: "reward",
     width: 600,
     stepTargets: { selected, label: (x) => `${stepName(x)}: click to inspect its groups` },
@@ -77,15 +78,40 @@ export function failureChart(payload: TrainingPayload): string {
   };
   const series: LineSeries[] = [
     { name: "rollouts with a format failure", points: points(steps, (step) => share(step.formatFailureRollouts, step.rollouts)) },
-    { name: "calls cut at --max-tokens", points: points(steps, callShare((completion) => completion.truncated)) },
+    {
+      name: "calls cut at --max-tokens",
+      points: points(
+        steps,
+        callShare((completion) => completion.truncated),
+      ),
+    },
   ];
   if (payload.fallback.recorded) {
     series.push(
-      { name: "calls that fell back to the JSONAdapter", points: points(steps, callShare((completion) => completion.fallbackCalls)) },
-      { name: "calls the fallback rescued", points: points(steps, callShare((completion) => completion.rescuedCalls)) },
+      {
+        name: "calls that fell back to the JSONAdapter",
+        points: points(
+          steps,
+          callShare((completion) => completion.fallbackCalls),
+        ),
+      },
+      {
+        name: "calls the fallback rescued",
+        points: points(
+          steps,
+          callShare((completion) => completion.rescuedCalls),
+        ),
+      },
     );
   }
-  return lineChart(series, { title: "Format failures, truncation and fallback", xLabel: X_LABEL, xDomain: stepDomain(payload), yLabel: "share", yRange: [0, 1], width: 600 });
+  return lineChart(series, {
+    title: "Format failures, truncation and fallback",
+    xLabel: X_LABEL,
+    xDomain: stepDomain(payload),
+    yLabel: "share",
+    yRange: [0, 1],
+    width: 600,
+  });
 }
 
 export function lengthChart(payload: TrainingPayload): string {
@@ -113,7 +139,13 @@ export function validationChart(payload: TrainingPayload): string {
     const why = payload.run.kind === "dry run" ? "a dry run does not validate" : "no validation has finished yet";
     return note("validation-empty", `Validation: none recorded (${why}).`);
   }
-  return lineChart(validationSeries(payload.validations), { title: "Validation over steps", xLabel: X_LABEL, xDomain: stepDomain(payload), yLabel: "score", width: 600 });
+  return lineChart(validationSeries(payload.validations), {
+    title: "Validation over steps",
+    xLabel: X_LABEL,
+    xDomain: stepDomain(payload),
+    yLabel: "score",
+    width: 600,
+  });
 }
 
 export function trainerChart(payload: TrainingPayload): string {
@@ -123,7 +155,8 @@ export function trainerChart(payload: TrainingPayload): string {
     .map(([name, series]) =>
       lineChart([{ name, points: series.map((point) => ({ x: point.step, y: point.value })) }], {
         title: `Trainer: ${name}`,
-        xLabel: X_LABEL, xDomain: stepDomain(payload),
+        xLabel: X_LABEL,
+        xDomain: stepDomain(payload),
         yLabel: name,
         width: 420,
         height: 240,

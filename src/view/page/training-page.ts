@@ -25,7 +25,9 @@ function stepRow(step: StepHealth, selected: number | null): string {
 function headerHtml(payload: TrainingPayload): string {
   const { run } = payload;
   const completed = payload.steps.filter((step) => step.status === "completed").length;
-  const best = payload.best ? `; best validation ${escapeHtml(afterSteps(payload.best.step))} (reward ${formatNumber(payload.best.reward)}, F1 ${formatNumber(payload.best.f1)})` : "";
+  const best = payload.best
+    ? `; best validation ${escapeHtml(afterSteps(payload.best.step))} (reward ${formatNumber(payload.best.reward)}, F1 ${formatNumber(payload.best.f1)})`
+    : "";
   const compare =
     payload.validations.length >= 2
       ? ` · <a href="/compare?side=${encodeURIComponent(`${run.name}@0`)}&side=${encodeURIComponent(`${run.name}@best`)}">compare before training vs best</a>`
@@ -40,7 +42,8 @@ ${payload.warnings.map((warning) => `<div class="warning-box health-warning">${e
 function checkpointsHtml(payload: TrainingPayload): string {
   if (payload.checkpoints.length === 0) return "";
   const rows = payload.checkpoints.map(
-    (checkpoint) => `<tr><td>${escapeHtml(checkpoint.name)}</td><td>${escapeHtml(afterSteps(checkpoint.step))}</td><td><code>${escapeHtml(checkpoint.directory ?? "-")}</code></td></tr>`,
+    (checkpoint) =>
+      `<tr><td>${escapeHtml(checkpoint.name)}</td><td>${escapeHtml(afterSteps(checkpoint.step))}</td><td><code>${escapeHtml(checkpoint.directory ?? "-")}</code></td></tr>`,
   );
   return `<h2>Checkpoints</h2><table class="checkpoints"><thead><tr><th>name</th><th>saved</th><th>directory</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
@@ -66,7 +69,8 @@ export function mountTrainingPage(app: HTMLElement, name: string): Page {
       box("validation", validationChart(payload)),
       box("trainer", trainerChart(payload)),
     ].join("\n");
-    byId(app, "steps-body").innerHTML = payload.steps.map((step) => stepRow(step, selected)).join("") || '<tr><td colspan="9" class="note">no steps yet</td></tr>';
+    byId(app, "steps-body").innerHTML =
+      payload.steps.map((step) => stepRow(step, selected)).join("") || '<tr><td colspan="9" class="note">no steps yet</td></tr>';
   };
 
   const select = (step: number) => {
