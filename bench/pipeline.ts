@@ -15,7 +15,9 @@ import type { Example } from "../src/data/types.ts";
 import { createChatClient } from "../src/lm/client.ts";
 import { Limiter } from "../src/http/limit.ts";
 import { scoreExample, type ExampleScore } from "../src/metrics/index.ts";
-import { runMultiHop } from "../src/program/multihop.ts";
+import { runMultiHop, type MultiHopOptions } from "../src/program/multihop.ts";
+import type { ChatClient } from "../src/lm/types.ts";
+import type { Retriever } from "../src/retrieval/types.ts";
 import type { ProgramResult } from "../src/program/types.ts";
 import { LexicalRetriever } from "../src/retrieval/lexical.ts";
 import { runEvaluate } from "../src/run/evaluate.ts";
@@ -28,6 +30,20 @@ import { replicatedExamples, replicatedRecords, temporaryDirectory } from "./rec
 
 const LATENCY_MS = 50;
 const HOPS = 2;
+
+/** The program settings every evaluate bench runs with: `evaluate`'s defaults, 2 hops, BM25. */
+export function benchProgramOptions(client: ChatClient, retriever: Retriever, signal?: AbortSignal): MultiHopOptions {
+  return {
+    client,
+    retriever,
+    topN: DEFAULTS.topN,
+    numHops: HOPS,
+    maxHops: DEFAULTS.maxHops,
+    temperature: DEFAULTS.evaluateTemperature,
+    maxTokens: DEFAULTS.maxTokens,
+    signal,
+  };
+}
 /** Examples per run and runs, per concurrency; C = 1 is kept short (its ideal is calls · 50 ms). */
 const PLAN = [
   { concurrency: 1, examples: 20, runs: 3 },
@@ -118,15 +134,7 @@ export async function runLoop(examples: readonly Example[], concurrency: number,
   await Promise.all(
     examples.map((example) =>
       limiter.run(async () => {
-        const result = await runMultiHop(example, {
-          client,
-          retriever,
-          topN: DEFAULTS.topN,
-          numHops: HOPS,
-          maxHops: DEFAULTS.maxHops,
-          temperature: DEFAULTS.evaluateTemperature,
-          maxTokens: DEFAULTS.maxTokens,
-        });
+        const result = await runMultiHop(example, benchProgramOptions(client, retriever));
         const score = scoreExample(example, result, DEFAULTS.reward);
         // As src/run/evaluate.ts: hand the example to the writer thread and free the slot. The
         // time measured is what the store costs the thread that drives the LM calls.

@@ -23,7 +23,7 @@ import { setLogLevel } from "../src/log.ts";
 import { scoreExample } from "../src/metrics/index.ts";
 import { runMultiHop } from "../src/program/multihop.ts";
 import { LexicalRetriever } from "../src/retrieval/lexical.ts";
-import { runLoop, startFakeLm } from "./pipeline.ts";
+import { benchProgramOptions, runLoop, startFakeLm } from "./pipeline.ts";
 import { replicatedExamples, temporaryDirectory } from "./records.ts";
 
 setLogLevel("warn");
@@ -56,15 +56,7 @@ async function programOnly(examples: readonly Example[], client: ChatClient): Pr
   await Promise.all(
     examples.map((example) =>
       limiter.run(async () => {
-        const result = await runMultiHop(example, {
-          client,
-          retriever,
-          topN: DEFAULTS.topN,
-          numHops: 2,
-          maxHops: DEFAULTS.maxHops,
-          temperature: DEFAULTS.evaluateTemperature,
-          maxTokens: DEFAULTS.maxTokens,
-        });
+        const result = await runMultiHop(example, benchProgramOptions(client, retriever));
         scoreExample(example, result, DEFAULTS.reward);
       }),
     ),

@@ -32,7 +32,7 @@ import { runExamples } from "../src/run/examples.ts";
 import { startResultWriter } from "../src/store/writer.ts";
 import type { BatchingLmOptions, BatchingLmStats } from "../test/fakes/batching-lm.ts";
 import { atLeast, atMost, figuresFor, progress, summarize, type Figure } from "./measure.ts";
-import { openBenchStore, startServerChild, type FakeLm } from "./pipeline.ts";
+import { benchProgramOptions, openBenchStore, startServerChild, type FakeLm } from "./pipeline.ts";
 import { replicatedExamples, temporaryDirectory } from "./records.ts";
 import { simulatedThroughputFigures } from "./throughput-simulated.ts";
 
@@ -139,17 +139,7 @@ async function drive(
       runId,
       step: -1,
       examples,
-      program: (example, signal) =>
-        runMultiHop(example, {
-          client,
-          retriever,
-          topN: DEFAULTS.topN,
-          numHops: 2,
-          maxHops: DEFAULTS.maxHops,
-          temperature: DEFAULTS.evaluateTemperature,
-          maxTokens: DEFAULTS.maxTokens,
-          signal,
-        }),
+      program: (example, signal) => runMultiHop(example, benchProgramOptions(client, retriever, signal)),
       reward: DEFAULTS.reward,
       concurrency: programConcurrency({ concurrency, maxConcurrency: MAX_CONCURRENCY }, client.concurrency),
       writer,

@@ -150,7 +150,8 @@ export function reportScenario(name: string, numbers: Record<string, number | st
 export function evaluateArgs(options: {
   database: string;
   outputDir: string;
-  run: string;
+  /** --run-name; without it, musique names the run. */
+  run?: string;
   baseUrl: string;
   limit: number;
   extra?: readonly string[];
@@ -167,8 +168,7 @@ export function evaluateArgs(options: {
     options.database,
     "--output-dir",
     options.outputDir,
-    "--run-name",
-    options.run,
+    ...(options.run === undefined ? [] : ["--run-name", options.run]),
     "--limit",
     String(options.limit),
     ...(options.extra ?? []),

@@ -79,21 +79,7 @@ describe("default run names", () => {
 
   test("two evaluations started together without --run-name, into one output folder: two runs, two folders, two logs", async () => {
     const outputDir = join(directory, "together");
-    const args = (database: string) => [
-      "evaluate",
-      "--datasets",
-      DEV_FILE,
-      "--retriever",
-      "lexical",
-      "--base-url",
-      lm.baseUrl,
-      "--limit",
-      "2",
-      "--db",
-      database,
-      "--output-dir",
-      outputDir,
-    ];
+    const args = (database: string) => evaluateArgs({ database, outputDir, baseUrl: lm.baseUrl, limit: 2 });
     const results = await Promise.all([runCli(args(join(directory, "f.db"))), runCli(args(join(directory, "g.db")))]);
     for (const result of results) expect(result.exitCode).toBe(0);
     const folders = readdirSync(outputDir).sort();
