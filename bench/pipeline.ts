@@ -15,9 +15,7 @@ import type { Example } from "../src/data/types.ts";
 import { createChatClient } from "../src/lm/client.ts";
 import { Limiter } from "../src/http/limit.ts";
 import { scoreExample, type ExampleScore } from "../src/metrics/index.ts";
-import { runMultiHop, type MultiHopOptions } from "../src/program/multihop.ts";
-import type { ChatClient } from "../src/lm/types.ts";
-import type { Retriever } from "../src/retrieval/types.ts";
+import { runMultiHop } from "../src/program/multihop.ts";
 import type { ProgramResult } from "../src/program/types.ts";
 import { LexicalRetriever } from "../src/retrieval/lexical.ts";
 import { runEvaluate } from "../src/run/evaluate.ts";
@@ -26,24 +24,12 @@ import { startResultWriter } from "../src/store/writer.ts";
 import { createRun, recordRunExamples } from "../src/store/runs.ts";
 import { VERSION } from "../src/version.ts";
 import { atMost, figuresFor, progress, repeat, summarize, type Figure, type Summary } from "./measure.ts";
+import { BENCH_HOPS, benchProgramOptions, programCpuPerExample, ReplayClient } from "./program-cpu.ts";
 import { replicatedExamples, replicatedRecords, temporaryDirectory } from "./records.ts";
+import { threadCpu, threadCpuSince, type ThreadCpu } from "./threads.ts";
 
 const LATENCY_MS = 50;
-const HOPS = 2;
 
-/** The program settings every evaluate bench runs with: `evaluate`'s defaults, 2 hops, BM25. */
-export function benchProgramOptions(client: ChatClient, retriever: Retriever, signal?: AbortSignal): MultiHopOptions {
-  return {
-    client,
-    retriever,
-    topN: DEFAULTS.topN,
-    numHops: HOPS,
-    maxHops: DEFAULTS.maxHops,
-    temperature: DEFAULTS.evaluateTemperature,
-    maxTokens: DEFAULTS.maxTokens,
-    signal,
-  };
-}
 /** Examples per run and runs, per concurrency; C = 1 is kept short (its ideal is calls · 50 ms). */
 const PLAN = [
   { concurrency: 1, examples: 20, runs: 3 },
@@ -96,6 +82,8 @@ export interface LoopRun {
   meanCallMs: number;
   /** CPU time of this process (user + system, all threads) during the loop. */
   cpuMs: number;
+  /** The same by thread (null without /proc): a thread that ended during the loop is not counted. */
+  threads: ThreadCpu | null;
   results: ScoredResult[];
 }
 
@@ -129,6 +117,7 @@ export async function runLoop(examples: readonly Example[], concurrency: number,
   let storeMs = 0;
   const writer = await startResultWriter(databasePath, store);
   const recorded: Array<Promise<void>> = [];
+  const threadsBefore = threadCpu();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
@@ -151,13 +140,14 @@ export async function runLoop(examples: readonly Example[], concurrency: number,
   const finalWaitMs = performance.now() - waitStarted;
   storeMs += finalWaitMs;
   const wallMs = performance.now() - started;
+  const threads = threadCpuSince(threadsBefore); // before close: the writer thread ends there
   await writer.close();
   const cpu = process.cpuUsage(cpuBefore);
   store.close();
   const calls = results.reduce((sum, item) => sum + item.result.calls.length, 0);
   const latency = results.reduce((sum, item) => sum + item.result.calls.reduce((total, call) => total + call.latencyMs, 0), 0);
   const failures = results.filter((item) => item.result.failure !== null).length;
-  return { wallMs, storeMs, calls, failures, meanCallMs: calls === 0 ? 0 : latency / calls, cpuMs: (cpu.user + cpu.system) / 1000, results };
+  return { wallMs, storeMs, calls, failures, meanCallMs: calls === 0 ? 0 : latency / calls, cpuMs: (cpu.user + cpu.system) / 1000, threads, results };
 }
 
 /** Real program results for `count` examples (fake LM without latency), for the store suite. */
@@ -172,6 +162,46 @@ export async function collectResults(count: number): Promise<ScoredResult[]> {
     fake.stop();
     rmSync(directory, { recursive: true, force: true });
   }
+}
+
+/** CPU per example by thread (bench/threads.ts), when /proc could be read in every run. */
+function threadFigures(runs: readonly LoopRun[], examples: number): Figure[] {
+  const figure = figuresFor("pipeline");
+  const threads = runs.flatMap((run) => (run.threads === null ? [] : [run.threads]));
+  if (threads.length < runs.length) return [];
+  const groups: Array<{ key: keyof ThreadCpu; what: string }> = [
+    { key: "main", what: "main thread (program, retrieval, metrics, LM client JS, hand-off to the writer)" },
+    { key: "writer", what: "results writer thread (SQLite)" },
+    { key: "http", what: "Bun's HTTP client thread" },
+    { key: "other", what: "other threads (JIT, garbage collector)" },
+  ];
+  return groups.map(({ key, what }) =>
+    figure({
+      name: `CPU per example, C = 64: ${what}`,
+      unit: "ms",
+      value: summarize(threads.map((thread) => thread[key] / examples)),
+      decimals: 3,
+      note: "from /proc/self/task (10 ms ticks, over the whole loop)",
+    }),
+  );
+}
+
+/** The program alone (bench/program-cpu.ts), 3 runs after one recording pass against the fake LM. */
+async function programAlone(examples: readonly Example[], baseUrl: string): Promise<Summary> {
+  const client = createChatClient({
+    baseUrls: [baseUrl],
+    apiKey: DEFAULTS.apiKey,
+    model: DEFAULTS.model,
+    temperature: DEFAULTS.evaluateTemperature,
+    maxTokens: DEFAULTS.maxTokens,
+    maxRetries: DEFAULTS.maxRetries,
+    requestTimeoutSeconds: 60,
+    concurrency: 64,
+  });
+  const replay = new ReplayClient(client);
+  await programCpuPerExample(examples, replay);
+  replay.stopRecording();
+  return repeat(3, () => programCpuPerExample(examples, replay), 1);
 }
 
 function idealMs(calls: number, concurrency: number): number {
@@ -193,7 +223,7 @@ async function endToEnd(baseUrl: string, directory: string): Promise<Summary> {
         runName: `bench-end-to-end-${run < 0 ? "warmup" : run}`,
         baseUrl: [baseUrl],
         retriever: "lexical",
-        numHops: HOPS,
+        numHops: BENCH_HOPS,
         concurrency,
         cache: false,
         logLevel: "warn",
@@ -203,7 +233,7 @@ async function endToEnd(baseUrl: string, directory: string): Promise<Summary> {
       const wallMs = performance.now() - started;
       const lmErrors = summary.scores?.overall.lm_errors ?? 0;
       if (summary.ranNow !== examples || lmErrors > 0) throw new Error(`runEvaluate: ${summary.ranNow} run, ${lmErrors} LM errors`);
-      return wallMs / idealMs(examples * 2 * HOPS, concurrency);
+      return wallMs / idealMs(examples * 2 * BENCH_HOPS, concurrency);
     },
     1,
   );
@@ -265,12 +295,20 @@ export async function runPipelineSuite(): Promise<Figure[]> {
             goal: atMost(0.5, "≤ 0.5 ms"),
             note: `process.cpuUsage() over the loop (all threads); median busy share of wall ${summarize(measured.map((run) => (100 * run.cpuMs) / run.wallMs)).median.toFixed(0)} %`,
           }),
+          ...threadFigures(measured, step.examples),
+          figure({
+            name: "CPU of the program alone per example, C = 64 (no HTTP, no store)",
+            unit: "ms",
+            value: await programAlone(examples, fake.baseUrl),
+            decimals: 3,
+            note: "runMultiHop + scoreExample with a client replaying the fake's answers in-process: prompts, parsing, BM25, metrics",
+          }),
           storeFigure({
             name: "store share of evaluate wall time, C = 64 (main thread: hand-off to the writer thread + final wait)",
             unit: "%",
             value: summarize(measured.map((run) => (100 * run.storeMs) / run.wallMs)),
             decimals: 2,
-            note: `median ${summarize(measured.map((run) => run.storeMs / step.examples)).median.toFixed(3)} ms per example (1 prediction + ${calls / step.examples} module calls; the writer thread commits batches of up to 32)`,
+            note: `median ${summarize(measured.map((run) => run.storeMs / step.examples)).median.toFixed(3)} ms per example (1 prediction + ${calls / step.examples} module calls; the writer thread commits batches of up to 64, or what came within 50 ms)`,
           }),
         );
       }

@@ -15,55 +15,16 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULTS } from "../src/config/defaults.ts";
-import type { Example } from "../src/data/types.ts";
-import { Limiter } from "../src/http/limit.ts";
 import { createChatClient } from "../src/lm/client.ts";
-import type { ChatClient, ChatRequest, ChatResult } from "../src/lm/types.ts";
 import { setLogLevel } from "../src/log.ts";
-import { scoreExample } from "../src/metrics/index.ts";
-import { runMultiHop } from "../src/program/multihop.ts";
-import { LexicalRetriever } from "../src/retrieval/lexical.ts";
-import { benchProgramOptions, runLoop, startFakeLm } from "./pipeline.ts";
+import { runLoop, startFakeLm } from "./pipeline.ts";
+import { programCpuPerExample, ReplayClient } from "./program-cpu.ts";
 import { replicatedExamples, temporaryDirectory } from "./records.ts";
 
 setLogLevel("warn");
 const count = Number(process.argv[2] ?? "2000");
 const only = process.argv[3];
-
-function keyOf(request: ChatRequest): string {
-  return request.messages.map((message) => message.content).join("\u0000");
-}
-
-/** A ChatClient that answers from what the real client got for the same request. */
-class ReplayClient implements ChatClient {
-  readonly answers = new Map<string, ChatResult>();
-  constructor(private readonly inner: ChatClient | null) {}
-  async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
-    const key = keyOf(request);
-    const known = this.answers.get(key);
-    if (known) return known;
-    if (this.inner === null) throw new Error("no recorded answer for a request");
-    const result = await this.inner.complete(request, signal);
-    this.answers.set(key, result);
-    return result;
-  }
-}
-
-async function programOnly(examples: readonly Example[], client: ChatClient): Promise<number> {
-  const retriever = new LexicalRetriever();
-  const limiter = new Limiter(64);
-  const before = process.cpuUsage();
-  await Promise.all(
-    examples.map((example) =>
-      limiter.run(async () => {
-        const result = await runMultiHop(example, benchProgramOptions(client, retriever));
-        scoreExample(example, result, DEFAULTS.reward);
-      }),
-    ),
-  );
-  const cpu = process.cpuUsage(before);
-  return (cpu.user + cpu.system) / 1000 / examples.length;
-}
+const rounds = Number(process.env.ROUNDS ?? "3");
 
 const fake = await startFakeLm(0);
 const directory = temporaryDirectory("profile");
@@ -79,18 +40,17 @@ try {
     requestTimeoutSeconds: 60,
     concurrency: 64,
   });
-  const recorder = new ReplayClient(client);
-  await programOnly(examples, recorder); // records the answers (and warms up)
-  const replay = new ReplayClient(null);
-  for (const [key, value] of recorder.answers) replay.answers.set(key, value);
+  const replay = new ReplayClient(client);
+  await programCpuPerExample(examples, replay); // records the answers (and warms up)
+  replay.stopRecording();
   const rows: string[] = [];
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < rounds; round++) {
     if (only === undefined || only === "full") {
       const run = await runLoop(examples, 64, fake.baseUrl, join(directory, `full-${round}.db`));
       rows.push(`full      ${(run.cpuMs / count).toFixed(3)} ms`);
     }
-    if (only === undefined || only === "nostore") rows.push(`no store  ${(await programOnly(examples, client)).toFixed(3)} ms`);
-    if (only === undefined || only === "nohttp") rows.push(`no HTTP   ${(await programOnly(examples, replay)).toFixed(3)} ms`);
+    if (only === undefined || only === "nostore") rows.push(`no store  ${(await programCpuPerExample(examples, client)).toFixed(3)} ms`);
+    if (only === undefined || only === "nohttp") rows.push(`no HTTP   ${(await programCpuPerExample(examples, replay)).toFixed(3)} ms`);
   }
   console.log(`CPU per example (all threads), ${count} examples, C = 64:\n${rows.join("\n")}`);
 } finally {

@@ -1,18 +1,23 @@
 /**
- * Part of suite "pipeline": what the `openai` package costs as the LM client's request layer
- * (src/lm/client.ts), side by side with posting the same request through our fetch directly.
- * Both send the same body to the fake LM of the pipeline suite (its own process, no latency) with
- * 64 requests in flight and read the reply as JSON, under the same deadline and body cap
- * (src/http/fetch.ts): (a) openai-node's `chat.completions.create(…).asResponse()` with our fetch
- * (`cappedFetch`) and `maxRetries: 0`, exactly as the client builds it; (b) `fetchOrThrow` with
- * the headers and body written by hand. Figure: CPU of this process per request (user + system),
- * the two alternating over several runs; the difference × 4 calls is its cost per example.
+ * Part of suite "pipeline": what the LM request layer costs per call, four layers side by side.
+ * Each sends the same body to the fake LM of the pipeline suite (its own process, no latency) with
+ * 64 requests in flight and reads the reply as JSON:
+ *   (a) the `openai` package as it comes: `chat.completions.create(…).asResponse()` with our fetch
+ *       (`cappedFetch`) and `maxRetries: 0`;
+ *   (b) the package as the client uses it (src/lm/request-layer.ts: headers built once, the body
+ *       serialized once, the package's timer not armed), same fetch;
+ *   (c) `fetchOrThrow` with the headers and body written by hand (our deadline, cap, classification);
+ *   (d) Bun's fetch alone: the floor of any HTTP client in this process.
+ * Figure: CPU of this process per request (user + system, all threads, so Bun's HTTP thread too),
+ * the four alternating over several runs; × 4 calls is the cost per example.
  */
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
-import { cappedFetch, fetchOrThrow, type CallSettings } from "../src/http/fetch.ts";
+import { cappedFetch, fetchOrThrow, jsonOf, type CallSettings } from "../src/http/fetch.ts";
 import { chatCompletionLimitBytes } from "../src/http/limits.ts";
 import { LM_SERVICE, START_SERVER_FIX } from "../src/lm/errors.ts";
+import { messagesJson } from "../src/lm/messages.ts";
+import { ChatCompletionsClient, chatCompletionBody } from "../src/lm/request-layer.ts";
 import { figuresFor, progress, summarize, type Figure } from "./measure.ts";
 import { startFakeLm } from "./pipeline.ts";
 
@@ -62,56 +67,100 @@ function throughOpenAI(baseUrl: string): Send {
   return async (body) => (await client.chat.completions.create(body).asResponse()).json();
 }
 
+function throughTrimmedOpenAI(baseUrl: string): Send {
+  const client = new ChatCompletionsClient({ baseURL: baseUrl, apiKey: "arbor", timeoutMs: 120_000, fetch: cappedFetch(CALL) });
+  return async (body) => {
+    const { messages, ...settings } = body;
+    const text = chatCompletionBody(settings, messagesJson(messages as Parameters<typeof messagesJson>[0]));
+    return jsonOf(await client.chat.completions.create(body, { body: text }).asResponse());
+  };
+}
+
+function throughBunFetch(baseUrl: string): Send {
+  const url = `${baseUrl}/chat/completions`;
+  const headers = { "content-type": "application/json", accept: "application/json", authorization: "Bearer arbor" };
+  return async (body) => (await fetch(url, { method: "POST", headers, body: JSON.stringify(body) })).json();
+}
+
 function throughFetch(baseUrl: string): Send {
   const url = `${baseUrl}/chat/completions`;
   const headers = { "content-type": "application/json", accept: "application/json", authorization: "Bearer arbor" };
   return async (body) => (await fetchOrThrow(url, { method: "POST", headers, body: JSON.stringify(body), ...CALL })).json();
 }
 
-/** CPU µs per request with IN_FLIGHT loops sending REQUESTS in all. */
-async function cpuPerRequest(send: Send): Promise<number> {
+/** CPU µs per request with IN_FLIGHT loops sending `requests` in all. */
+async function cpuPerRequest(send: Send, requests = REQUESTS): Promise<number> {
   Bun.gc(true);
   let sent = 0;
   const before = process.cpuUsage();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
-      while (sent < REQUESTS) await send(requestBody(sent++));
+      while (sent < requests) await send(requestBody(sent++));
     }),
   );
   const cpu = process.cpuUsage(before);
-  return (cpu.user + cpu.system) / REQUESTS;
+  return (cpu.user + cpu.system) / requests;
+}
+
+/** Requests per run against the fake with latency (64 in flight, 50 ms each: ~1.6 s per run). */
+const PACED_REQUESTS = 2000;
+
+/**
+ * The same at the pipeline suite's pace (the fake answers after 50 ms): answers then arrive one by
+ * one instead of in a hot loop, and every one wakes the process. Bun's fetch alone and the client's
+ * layer side by side: the first is the floor any HTTP client in this process pays per call there.
+ */
+async function pacedFigures(): Promise<Figure[]> {
+  const figure = figuresFor("pipeline");
+  const fake = await startFakeLm(50);
+  try {
+    const layers = [
+      { name: "Bun's fetch alone", send: throughBunFetch(fake.baseUrl), values: [] as number[] },
+      { name: "the openai package as the client uses it", send: throughTrimmedOpenAI(fake.baseUrl), values: [] as number[] },
+    ];
+    progress(`pipeline: LM request layer at 50 ms per answer, ${layers.length} layers, ${PACED_REQUESTS} requests × ${RUNS} runs each`);
+    for (const layer of layers) await cpuPerRequest(layer.send, PACED_REQUESTS);
+    for (let run = 0; run < RUNS; run++) for (const layer of layers) layer.values.push(await cpuPerRequest(layer.send, PACED_REQUESTS));
+    return layers.map((layer) =>
+      figure({
+        name: `LM request layer at 50 ms per answer (C = 64): CPU per call through ${layer.name}`,
+        unit: "µs",
+        value: summarize(layer.values),
+        decimals: 0,
+        note: "answers spread over time wake the process per answer: the cost per call is several times the hot loop's",
+      }),
+    );
+  } finally {
+    fake.stop();
+  }
 }
 
 export async function requestLayerFigures(): Promise<Figure[]> {
   const figure = figuresFor("pipeline");
   const fake = await startFakeLm(0);
   try {
-    const openai = throughOpenAI(fake.baseUrl);
-    const direct = throughFetch(fake.baseUrl);
-    progress(`pipeline: LM request layer, openai vs fetchOrThrow, ${REQUESTS} requests × ${RUNS} runs each, ${IN_FLIGHT} in flight`);
-    await cpuPerRequest(openai); // warm-up (JIT, connections)
-    await cpuPerRequest(direct);
-    const withPackage: number[] = [];
-    const without: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      withPackage.push(await cpuPerRequest(openai));
-      without.push(await cpuPerRequest(direct));
-    }
-    const extra = withPackage.map((value, index) => value - (without[index] ?? 0));
+    const layers = [
+      { name: "the openai package as it comes (our fetch, maxRetries 0)", send: throughOpenAI(fake.baseUrl), values: [] as number[] },
+      { name: "the openai package as the client uses it (request-layer.ts)", send: throughTrimmedOpenAI(fake.baseUrl), values: [] as number[] },
+      { name: "fetchOrThrow directly", send: throughFetch(fake.baseUrl), values: [] as number[] },
+      { name: "Bun's fetch alone (the floor)", send: throughBunFetch(fake.baseUrl), values: [] as number[] },
+    ];
+    progress(`pipeline: LM request layer, ${layers.length} layers, ${REQUESTS} requests × ${RUNS} runs each, ${IN_FLIGHT} in flight`);
+    for (const layer of layers) await cpuPerRequest(layer.send); // warm-up (JIT, connections)
+    for (let run = 0; run < RUNS; run++) for (const layer of layers) layer.values.push(await cpuPerRequest(layer.send));
+    const [untrimmed, trimmed] = layers;
+    const saved = (untrimmed?.values ?? []).map((value, index) => (4 * (value - (trimmed?.values[index] ?? 0))) / 1000);
     return [
+      ...(await pacedFigures()),
+      ...layers.map((layer) =>
+        figure({ name: `LM request layer: CPU per call through ${layer.name}`, unit: "µs", value: summarize(layer.values), decimals: 0 }),
+      ),
       figure({
-        name: "LM request layer: CPU per call through the openai package (our fetch, maxRetries 0)",
-        unit: "µs",
-        value: summarize(withPackage),
-        decimals: 0,
-      }),
-      figure({ name: "LM request layer: CPU per call through fetchOrThrow directly", unit: "µs", value: summarize(without), decimals: 0 }),
-      figure({
-        name: "LM request layer: what the openai package adds per example (4 calls)",
+        name: "LM request layer: CPU per example saved by trimming the openai package (4 calls)",
         unit: "ms",
-        value: summarize(extra.map((value) => (4 * value) / 1000)),
+        value: summarize(saved),
         decimals: 3,
-        note: `(openai − direct) × 4, per run pair; ${IN_FLIGHT} in flight against the fake LM without latency; same body, deadline and cap`,
+        note: `(as it comes − as used) × 4, per run; ${IN_FLIGHT} in flight against the fake LM without latency; same body, deadline and cap`,
       }),
     ];
   } finally {

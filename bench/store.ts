@@ -10,7 +10,9 @@ import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULTS } from "../src/config/defaults.ts";
 import { openStore, type Store } from "../src/store/database.ts";
-import { recordExampleResult } from "../src/store/results.ts";
+import { packRecord, unpackRecord } from "../src/store/packed-rows.ts";
+import { exampleRows, recordExampleResult, writeExampleRows } from "../src/store/results.ts";
+import { inTransaction } from "../src/store/database.ts";
 import { createRun, recordRunExamples, type RunKind } from "../src/store/runs.ts";
 import { recordRollouts, type RolloutResult } from "../src/store/training.ts";
 import { VERSION } from "../src/version.ts";
@@ -23,6 +25,8 @@ const RUNS = 5;
 const EXAMPLES = 3_000;
 /** Training steps per run; each step has numExamplesPerStep × numRolloutsPerStep rollouts. */
 const STEPS = 60;
+/** Examples per transaction of the writer thread (writer-worker.ts MAX_BATCH). */
+const WRITER_BATCH = 64;
 const EXAMPLES_PER_STEP = DEFAULTS.numExamplesPerStep;
 const ROLLOUTS_PER_EXAMPLE = DEFAULTS.numRolloutsPerStep;
 
@@ -149,6 +153,43 @@ export async function runStoreSuite(): Promise<Figure[]> {
         unit: "rows/s",
         value: perExample.perSecond,
         note: `${EXAMPLES} examples per run, each 1 prediction + ${callsPerResult} module calls; module-call rows alone ${Math.round(perExample.moduleCallsPerSecond.median).toLocaleString("en-US")}/s; ~${kib(perExample.bytesPerRow)} per row on disk; ${RUNS} runs, fresh database each`,
+      }),
+    );
+
+    progress(`store: the writer thread's work, ${EXAMPLES} packed examples in transactions of ${WRITER_BATCH} per run`);
+    const writerCpu = await repeat(
+      RUNS,
+      (run) => {
+        const { store, runId, path } = freshStore(directory, `writer-${run < 0 ? "warmup" : run}`, "evaluate");
+        try {
+          const messages = Array.from({ length: EXAMPLES }, (_, index) => {
+            const { example, result, score } = results[index % results.length] as ScoredResult;
+            const exampleId = copyId(example.id, Math.floor(index / results.length));
+            return packRecord(index, runId, exampleRows({ exampleId, nHops: example.nHops, goldAnswers: example.answers, result, score }));
+          });
+          const before = process.cpuUsage();
+          for (let start = 0; start < messages.length; start += WRITER_BATCH) {
+            const batch = messages.slice(start, start + WRITER_BATCH).map(unpackRecord);
+            inTransaction(store, () => {
+              for (const item of batch) writeExampleRows(store, item.runId, item.rows);
+            });
+          }
+          const cpu = process.cpuUsage(before);
+          return (cpu.user + cpu.system) / 1000 / EXAMPLES;
+        } finally {
+          store.close();
+          removeDatabase(path);
+        }
+      },
+      1,
+    );
+    figures.push(
+      figure({
+        name: `the writer thread's work per example: unpack + SQLite in transactions of ${WRITER_BATCH} (CPU)`,
+        unit: "ms",
+        value: writerCpu,
+        decimals: 3,
+        note: `what src/store/writer-worker.ts does per example (1 prediction + ${callsPerResult} module calls, prompts included); the floor of recording every call`,
       }),
     );
 

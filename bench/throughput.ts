@@ -32,7 +32,8 @@ import { runExamples } from "../src/run/examples.ts";
 import { startResultWriter } from "../src/store/writer.ts";
 import type { BatchingLmOptions, BatchingLmStats } from "../test/fakes/batching-lm.ts";
 import { atLeast, atMost, figuresFor, progress, summarize, type Figure } from "./measure.ts";
-import { benchProgramOptions, openBenchStore, startServerChild, type FakeLm } from "./pipeline.ts";
+import { openBenchStore, startServerChild, type FakeLm } from "./pipeline.ts";
+import { benchProgramOptions } from "./program-cpu.ts";
 import { replicatedExamples, temporaryDirectory } from "./records.ts";
 import { simulatedThroughputFigures } from "./throughput-simulated.ts";
 

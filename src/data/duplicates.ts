@@ -33,7 +33,8 @@ export interface DuplicateRecord {
 const WARN_LIMIT = 3;
 
 export class DuplicateIds {
-  private readonly seen = new Map<string, { hash: bigint | number; place: RecordPlace }>();
+  /** The first record of each id (compared only when the id comes again: most ids never do). */
+  private readonly seen = new Map<string, { example: Example; place: RecordPlace }>();
   private readonly sourceNames = new Map<string, Set<number>>();
   readonly dropped: Array<{ id: string; kept: RecordPlace; dropped: RecordPlace }> = [];
 
@@ -55,13 +56,12 @@ export class DuplicateIds {
    * DataError when another record with the same id differs.
    */
   accept(example: Example, place: RecordPlace): boolean {
-    const hash = Bun.hash(JSON.stringify(example));
     const earlier = this.seen.get(example.id);
     if (earlier === undefined) {
-      this.seen.set(example.id, { hash, place });
+      this.seen.set(example.id, { example, place });
       return true;
     }
-    if (earlier.hash !== hash) {
+    if (JSON.stringify(earlier.example) !== JSON.stringify(example)) {
       throw new DataError(`two different records have the id "${example.id}": ${this.describe(earlier.place)} and ${this.describe(place)}`, {
         cause: "results are stored per example id, so one of them would overwrite the other",
         fix: "remove or rename one of them (ids must be unique across all --datasets specs)",

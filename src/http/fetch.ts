@@ -301,8 +301,20 @@ export function cappedFetch(call: CallSettings): FetchFunction {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     const answer = await fetchOrThrow(url, { ...init, ...call }, init?.signal ?? undefined);
     const text = await answer.text();
-    if (!parseJson(text).ok) throw answer.malformed("something that is not JSON", text);
+    const parsed = parseJson(text);
+    if (!parsed.ok) throw answer.malformed("something that is not JSON", text);
     // The body is decompressed and whole: its length and encoding headers no longer describe it.
-    return new Response(text, { status: answer.status, headers: { "content-type": "application/json" } });
+    const response = new Response(text, { status: answer.status, headers: JSON_CONTENT });
+    parsedBodies.set(response, parsed.value);
+    return response;
   };
+}
+
+const JSON_CONTENT = { "content-type": "application/json" } as const;
+/** What cappedFetch already parsed, by the Response it returned: read once, not twice. */
+const parsedBodies = new WeakMap<Response, unknown>();
+
+/** The JSON body of a Response that cappedFetch returned (parsed there), else the body read now. */
+export async function jsonOf(response: Response): Promise<unknown> {
+  return parsedBodies.has(response) ? parsedBodies.get(response) : await response.json();
 }

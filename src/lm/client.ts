@@ -1,6 +1,7 @@
 /**
  * The LM client: OpenAI-compatible chat completions (vLLM, Arbor, OpenAI) through the `openai`
- * package (openai-node) as the request layer, with its own retries off (`maxRetries: 0`: retry.ts
+ * package (openai-node) as the request layer (trimmed in request-layer.ts: headers built once per
+ * client, the body serialized once, no second timer), with its own retries off (`maxRetries: 0`: retry.ts
  * `withRetries` is the one retry policy) and our fetch (src/http/fetch.ts `cappedFetch`, i.e.
  * `fetchOrThrow`), so --request-timeout bounds the whole call (no Bun idle cut), the body is
  * capped, and failures are classified like every other service's (errors.ts words them for the
@@ -15,7 +16,7 @@
  * The body carries model, messages, temperature and max_tokens, plus top_p only when set and
  * response_format only on the JSONAdapter fallback calls (program.md §5): nothing else.
  */
-import OpenAI, { APIUserAbortError } from "openai";
+import { APIUserAbortError } from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { InterruptedError, ServiceError, redactCredentials } from "../errors.ts";
 import { log, retryLog } from "../log.ts";
@@ -24,11 +25,13 @@ import { DEFAULTS } from "../config/defaults.ts";
 import type { ConcurrencySetting } from "../config/fields.ts";
 import { EndpointPool, type Lease, type Outcome } from "./endpoints.ts";
 import { LM_SERVICE, START_SERVER_FIX, describeLmError, fromOpenAIError } from "./errors.ts";
-import { cappedFetch } from "../http/fetch.ts";
+import { cappedFetch, jsonOf } from "../http/fetch.ts";
 import type { ConcurrencyGauge } from "../http/limit.ts";
 import { chatCompletionLimitBytes } from "../http/limits.ts";
 import { withRetries, type RetryPolicy } from "../http/retry.ts";
 import { isRecord, type ServedModelIdentity } from "./identity.ts";
+import { messagesJson } from "./messages.ts";
+import { ChatCompletionsClient, chatCompletionBody } from "./request-layer.ts";
 import type { ChatClient, ChatRequest, ChatResult, TokenUsage } from "./types.ts";
 
 export interface ChatClientOptions {
@@ -103,15 +106,9 @@ function readCompletion(body: unknown, url: string): Completion {
   return { text: content, finishReason, usage, model };
 }
 
-/**
- * Margin of the openai package's own timeout over ours: our deadline (in cappedFetch, body
- * included) always ends a call first; the package's timer is only a backstop.
- */
-const PACKAGE_TIMEOUT_MARGIN_MS = 60_000;
-
 /** One endpoint's openai clients, one per body cap (i.e. per max_tokens asked), built once. */
 class EndpointClients {
-  private readonly byMaxTokens = new Map<number, OpenAI>();
+  private readonly byMaxTokens = new Map<number, ChatCompletionsClient>();
 
   constructor(
     private readonly url: string,
@@ -124,20 +121,14 @@ class EndpointClients {
    * --request-timeout bounds the whole call and the body is capped at what `maxTokens` tokens
    * can take (chatCompletionLimitBytes).
    */
-  for(maxTokens: number): OpenAI {
+  for(maxTokens: number): ChatCompletionsClient {
     const existing = this.byMaxTokens.get(maxTokens);
     if (existing) return existing;
     const timeoutMs = this.options.requestTimeoutSeconds * 1000;
-    const client = new OpenAI({
+    const client = new ChatCompletionsClient({
       baseURL: this.url,
       apiKey: this.options.apiKey,
-      adminAPIKey: null,
-      organization: null,
-      project: null,
-      webhookSecret: null,
-      maxRetries: 0,
-      timeout: timeoutMs + PACKAGE_TIMEOUT_MARGIN_MS,
-      logLevel: "off",
+      timeoutMs,
       fetch: cappedFetch({
         service: LM_SERVICE,
         timeoutMs,
@@ -247,23 +238,25 @@ export class OpenAIChatClient implements ChatClient {
     const started = performance.now();
     let outcome: Outcome = { kind: "endpoint-failure" };
     try {
-      const body: ChatCompletionCreateParamsNonStreaming = {
+      // Only what the user or the reference sets: DSPy sends temperature and max_tokens.
+      const settings = {
         model: call.model,
-        messages: call.request.messages.map((message) => ({ role: message.role, content: message.content })),
         temperature: call.temperature,
         max_tokens: call.maxTokens,
-        // Only what the user or the reference sets: DSPy sends temperature and max_tokens.
         ...(call.topP === undefined ? {} : { top_p: call.topP }),
         ...(call.request.responseFormat === undefined ? {} : { response_format: call.request.responseFormat }),
       };
+      const body: ChatCompletionCreateParamsNonStreaming = { ...settings, messages: call.request.messages };
+      // Sent as serialized here (request-layer.ts): model, messages, temperature, max_tokens, top_p, response_format.
+      const text = chatCompletionBody(settings, messagesJson(call.request.messages));
       let reply: unknown;
       try {
         const response = await endpoint.value
           .for(call.maxTokens)
-          .chat.completions.create(body, signal ? { signal } : undefined)
+          .chat.completions.create(body, signal ? { body: text, signal } : { body: text })
           .asResponse();
-        // cappedFetch read the whole body and checked that it is JSON.
-        reply = await response.json();
+        // cappedFetch read the whole body and parsed it (checking that it is JSON).
+        reply = await jsonOf(response);
       } catch (error) {
         if (signal?.aborted || error instanceof APIUserAbortError || error instanceof InterruptedError) {
           throw signal?.reason ?? (error instanceof InterruptedError ? error : new InterruptedError());

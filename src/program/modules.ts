@@ -83,7 +83,8 @@ export class ModuleRunner {
       module,
       hop,
       invocation,
-      inputs: structuredClone({ ...inputs }),
+      // The values are strings: a shallow copy is a full one.
+      inputs: { ...inputs },
       messages: chat.messages,
       adapter: "chat",
       adapterAttempts: [],

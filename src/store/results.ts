@@ -2,6 +2,7 @@
  * Per-example results: the prediction row and its module calls, written in one transaction so an
  * example is recorded completely or not at all. Re-recording replaces (never duplicates).
  */
+import { messagesJson } from "../lm/messages.ts";
 import type { ExampleScore } from "../metrics/reward.ts";
 import type { ModuleCallTrace, ProgramResult } from "../program/types.ts";
 import { guarded, inTransaction, now, type Store } from "./database.ts";
@@ -38,28 +39,6 @@ function predictionStatus(result: ProgramResult): PredictionStatus {
   if (failure.kind === "format") return "format_failure";
   if (failure.kind === "deadline") return "deadline";
   return failure.service === "retrieval" ? "retrieval_error" : "lm_error";
-}
-
-/**
- * The part of an example result the store writes, without what it never stores (module inputs,
- * documents text repeated per hop, the one adapter attempt of a call that needed no fallback):
- * what crosses to the writer thread.
- */
-export function storedForm(example: ExampleResult): ExampleResult {
-  const { result } = example;
-  return {
-    ...example,
-    result: {
-      ...result,
-      hops: result.hops.map((hop) => ({
-        ...hop,
-        documentsText: "",
-        retrieved: hop.retrieved.map((document) => ({ ...document, text: "" })),
-      })),
-      // A single attempt repeats the call's own messages and reply, and is never stored (adapterAttemptsJson).
-      calls: result.calls.map((call) => ({ ...call, inputs: {}, adapterAttempts: call.adapterAttempts.length > 1 ? call.adapterAttempts : [] })),
-    },
-  };
 }
 
 const INSERT_CALL = `
@@ -104,42 +83,53 @@ export interface CallKey {
   rolloutIndex: number;
 }
 
+/** A value SQLite binds. */
+export type Cell = string | number | null;
+
+/**
+ * A module call as module_calls stores it, after the key columns (run, step, example, rollout):
+ * plain values only, so that a row crosses to the writer thread as a cheap copy of its strings.
+ */
+type CallRow = Cell[];
+
+function callRow(call: ModuleCallTrace): CallRow {
+  return [
+    call.module,
+    call.hop,
+    call.invocation,
+    messagesJson(call.messages),
+    call.rawCompletion,
+    json(call.parsed),
+    call.status,
+    call.error,
+    call.finishReason,
+    call.truncated ? 1 : 0,
+    call.usage?.promptTokens ?? null,
+    call.usage?.completionTokens ?? null,
+    call.latencyMs,
+    call.endpoint,
+    call.attempts,
+    call.cached ? 1 : 0,
+    new Date(call.startedAt).toISOString(),
+    call.adapter,
+    adapterAttemptsJson(call),
+  ];
+}
+
 /**
  * Replace the module calls of one (run, step, example, rollout). Call inside a transaction
- * (recordExampleResult or recordRollouts).
+ * (writeExampleRows or recordRollouts).
  */
 export function writeModuleCalls(store: Store, key: CallKey, calls: readonly ModuleCallTrace[]): void {
+  writeCallRows(store, key, calls.map(callRow));
+}
+
+function writeCallRows(store: Store, key: CallKey, rows: readonly CallRow[]): void {
   store.database
     .query("DELETE FROM module_calls WHERE run_id = ? AND step = ? AND example_id = ? AND rollout_index = ?")
     .run(key.runId, key.step, key.exampleId, key.rolloutIndex);
-  const statement = store.database.query(INSERT_CALL);
-  for (const call of calls) {
-    statement.run(
-      key.runId,
-      key.step,
-      key.exampleId,
-      key.rolloutIndex,
-      call.module,
-      call.hop,
-      call.invocation,
-      JSON.stringify(call.messages),
-      call.rawCompletion,
-      json(call.parsed),
-      call.status,
-      call.error,
-      call.finishReason,
-      call.truncated ? 1 : 0,
-      call.usage?.promptTokens ?? null,
-      call.usage?.completionTokens ?? null,
-      call.latencyMs,
-      call.endpoint,
-      call.attempts,
-      call.cached ? 1 : 0,
-      new Date(call.startedAt).toISOString(),
-      call.adapter,
-      adapterAttemptsJson(call),
-    );
-  }
+  const statement = store.database.query<unknown, Cell[]>(INSERT_CALL);
+  for (const row of rows) statement.run(key.runId, key.step, key.exampleId, key.rolloutIndex, ...row);
 }
 
 const UPSERT_PREDICTION = `
@@ -153,35 +143,58 @@ ON CONFLICT (run_id, step, example_id) DO UPDATE SET
   retrieved_ids_json = excluded.retrieved_ids_json, hops_used = excluded.hops_used, status = excluded.status,
   error = excluded.error, trajectory_json = excluded.trajectory_json, created_at = excluded.created_at`;
 
-/** Write the prediction and its module calls in one transaction (all or nothing). */
-export function recordExampleResult(store: Store, runId: number, example: ExampleResult): void {
+/**
+ * One example result as the store writes it: the prediction row (after run_id) and its module
+ * calls' rows, all plain values (JSON already serialized). Built where the example finished and
+ * posted to the writer thread: copying strings costs a fraction of cloning the result's objects.
+ */
+export interface ExampleRows {
+  step: number;
+  exampleId: string;
+  prediction: Cell[];
+  calls: CallRow[];
+}
+
+export function exampleRows(example: ExampleResult): ExampleRows {
   const step = example.step ?? EVALUATION_STEP;
   const { result, score } = example;
+  return {
+    step,
+    exampleId: example.exampleId,
+    prediction: [
+      step,
+      example.exampleId,
+      example.nHops,
+      result.answer,
+      JSON.stringify(example.goldAnswers),
+      score.em,
+      score.f1,
+      score.recall,
+      score.supportF1,
+      score.reward,
+      JSON.stringify(score.components),
+      JSON.stringify(result.retrievedIds),
+      result.hopsUsed,
+      predictionStatus(result),
+      result.failure?.message ?? null,
+      JSON.stringify(trajectoryOf(result)),
+      now(),
+    ],
+    calls: result.calls.map(callRow),
+  };
+}
+
+/** Write an example's prediction and its module calls in one transaction (all or nothing). */
+export function writeExampleRows(store: Store, runId: number, rows: ExampleRows): void {
   inTransaction(store, () => {
-    store.database
-      .query(UPSERT_PREDICTION)
-      .run(
-        runId,
-        step,
-        example.exampleId,
-        example.nHops,
-        result.answer,
-        JSON.stringify(example.goldAnswers),
-        score.em,
-        score.f1,
-        score.recall,
-        score.supportF1,
-        score.reward,
-        JSON.stringify(score.components),
-        JSON.stringify(result.retrievedIds),
-        result.hopsUsed,
-        predictionStatus(result),
-        result.failure?.message ?? null,
-        JSON.stringify(trajectoryOf(result)),
-        now(),
-      );
-    writeModuleCalls(store, { runId, step, exampleId: example.exampleId, rolloutIndex: NO_ROLLOUT }, result.calls);
+    store.database.query<unknown, Cell[]>(UPSERT_PREDICTION).run(runId, ...rows.prediction);
+    writeCallRows(store, { runId, step: rows.step, exampleId: rows.exampleId, rolloutIndex: NO_ROLLOUT }, rows.calls);
   });
+}
+
+/** Write the prediction and its module calls in one transaction (all or nothing). */
+export function recordExampleResult(store: Store, runId: number, example: ExampleResult): void {
+  writeExampleRows(store, runId, exampleRows(example));
 }
 
 /**

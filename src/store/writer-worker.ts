@@ -5,16 +5,17 @@
  */
 import { isMusiqueError } from "../errors.ts";
 import { inTransaction, openStore, type Store } from "./database.ts";
-import { recordExampleResult, type ExampleResult } from "./results.ts";
+import { unpackRecord, type RecordMessage } from "./packed-rows.ts";
+import { writeExampleRows } from "./results.ts";
 import type { WriterReply, WriterRequest } from "./writer.ts";
 
 declare const self: Worker;
 
-const MAX_BATCH = 32;
-const MAX_DELAY_MS = 5;
+const MAX_BATCH = 64;
+const MAX_DELAY_MS = 50;
 
 let store: Store | null = null;
-let pending: Array<{ id: number; runId: number; example: ExampleResult }> = [];
+let pending: RecordMessage[] = [];
 let timer: ReturnType<typeof setTimeout> | null = null;
 
 function reply(message: WriterReply): void {
@@ -35,7 +36,7 @@ function flush(): void {
   const open = store;
   try {
     inTransaction(open, () => {
-      for (const item of batch) recordExampleResult(open, item.runId, item.example);
+      for (const item of batch) writeExampleRows(open, item.runId, item.rows);
     });
     reply({ kind: "committed", ids: batch.map((item) => item.id) });
   } catch (error) {
@@ -45,6 +46,12 @@ function flush(): void {
 
 self.onmessage = (event: MessageEvent<WriterRequest>) => {
   const request = event.data;
+  if (typeof request === "string") {
+    pending.push(unpackRecord(request));
+    if (pending.length >= MAX_BATCH) flush();
+    else if (timer === null) timer = setTimeout(flush, MAX_DELAY_MS);
+    return;
+  }
   switch (request.kind) {
     case "open":
       try {
@@ -53,11 +60,6 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       } catch (error) {
         reply({ kind: "open-failed", error: describe(error) });
       }
-      return;
-    case "record":
-      pending.push({ id: request.id, runId: request.runId, example: request.example });
-      if (pending.length >= MAX_BATCH) flush();
-      else if (timer === null) timer = setTimeout(flush, MAX_DELAY_MS);
       return;
     case "flush":
       flush();

@@ -8,13 +8,11 @@
 import { StoreError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Store } from "./database.ts";
-import { recordExampleResult, storedForm, type ExampleResult } from "./results.ts";
+import { packRecord } from "./packed-rows.ts";
+import { exampleRows, recordExampleResult, type ExampleResult } from "./results.ts";
 
-export type WriterRequest =
-  | { kind: "open"; path: string }
-  | { kind: "record"; id: number; runId: number; example: ExampleResult }
-  | { kind: "flush"; token: number }
-  | { kind: "close" };
+/** A string is a packed record (packed-rows.ts); the rest are commands. */
+export type WriterRequest = string | { kind: "open"; path: string } | { kind: "flush"; token: number } | { kind: "close" };
 
 export type WriterReply =
   | { kind: "opened" }
@@ -94,7 +92,8 @@ class WorkerWriter implements ResultWriter {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ kind: "record", id, runId, example: storedForm(example) } satisfies WriterRequest);
+      // A record crosses as one string (packed-rows.ts): the cheapest thing to post.
+      this.worker.postMessage(packRecord(id, runId, exampleRows(example)));
     });
   }
 
