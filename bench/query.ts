@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../src/store/database.ts";
+import { BINARY, ensureBinary } from "./binary.ts";
 import { atMost, figuresFor, progress, repeat, single, type Figure } from "./measure.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const BINARY = join(ROOT, "dist", "musique");
 const ROWS = 2_000_000;
 const RUNS = 3;
 const SQL = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${ROWS}) SELECT x, printf('%0100d', x) AS padding FROM c`;
@@ -45,11 +45,7 @@ async function peakOf(args: string[]): Promise<{ peakBytes: number; outputBytes:
 
 export async function runQuerySuite(): Promise<Figure[]> {
   const figure = figuresFor("query");
-  if (!existsSync(BINARY)) {
-    progress("query: dist/musique missing; running bun run build");
-    const build = Bun.spawn([process.execPath, "run", "build"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
-    if ((await build.exited) !== 0) throw new Error("bun run build failed");
-  }
+  await ensureBinary("query");
   const directory = mkdtempSync(join(tmpdir(), "musique-bench-query-"));
   const database = join(directory, "musique.db");
   openStore(database).close();
