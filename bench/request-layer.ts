@@ -102,6 +102,49 @@ async function cpuPerRequest(send: Send, requests = REQUESTS): Promise<number> {
   return (cpu.user + cpu.system) / requests;
 }
 
+/**
+ * The wall-time floor of one call in this runtime: a Bun server in this process that answers after
+ * Bun.sleep(50), asked by Bun's fetch one call at a time. Median latency ÷ 50 ms: what the timer and
+ * the HTTP round trip add before any of musique's work (the pipeline's ideal counts 50 ms).
+ */
+async function transportFloor(): Promise<Figure> {
+  const figure = figuresFor("pipeline");
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      await request.text();
+      await Bun.sleep(50);
+      return Response.json({ ok: true });
+    },
+  });
+  try {
+    const url = `http://127.0.0.1:${server.port}/`;
+    const body = JSON.stringify(requestBody(0));
+    const call = async () => {
+      const started = performance.now();
+      await (await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body })).json();
+      return performance.now() - started;
+    };
+    for (let index = 0; index < 5; index++) await call();
+    const ratios: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const latencies: number[] = [];
+      for (let index = 0; index < 30; index++) latencies.push(await call());
+      ratios.push(summarize(latencies).median / 50);
+    }
+    return figure({
+      name: "transport floor: Bun's fetch to a Bun server that answers after Bun.sleep(50), one call at a time: latency ÷ 50 ms",
+      unit: "×",
+      value: summarize(ratios),
+      decimals: 3,
+      note: "median of 30 calls per run; the pipeline's ideal counts 50 ms per call, so its loop ratio cannot go below this × the slot quantum",
+    });
+  } finally {
+    server.stop(true);
+  }
+}
+
 /** Requests per run against the fake with latency (64 in flight, 50 ms each: ~1.6 s per run). */
 const PACED_REQUESTS = 2000;
 
@@ -151,6 +194,7 @@ export async function requestLayerFigures(): Promise<Figure[]> {
     const [untrimmed, trimmed] = layers;
     const saved = (untrimmed?.values ?? []).map((value, index) => (4 * (value - (trimmed?.values[index] ?? 0))) / 1000);
     return [
+      await transportFloor(),
       ...(await pacedFigures()),
       ...layers.map((layer) =>
         figure({ name: `LM request layer: CPU per call through ${layer.name}`, unit: "µs", value: summarize(layer.values), decimals: 0 }),
