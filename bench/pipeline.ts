@@ -12,7 +12,7 @@ import * as v from "valibot";
 import { DEFAULTS } from "../src/config/defaults.ts";
 import { EvaluateSchema } from "../src/config/schemas.ts";
 import type { Example } from "../src/data/types.ts";
-import { createChatClient } from "../src/lm/client.ts";
+import { createChatClient, type OpenAIChatClient } from "../src/lm/client.ts";
 import { Limiter } from "../src/http/limit.ts";
 import { scoreExample, type ExampleScore } from "../src/metrics/index.ts";
 import { runMultiHop } from "../src/program/multihop.ts";
@@ -98,10 +98,9 @@ export function openBenchStore(path: string, examples: readonly Example[], name:
   return { store, runId: run.id };
 }
 
-/** The evaluate loop of src/run/evaluate.ts (runPending), minus progress output; the store time is measured. */
-export async function runLoop(examples: readonly Example[], concurrency: number, baseUrl: string, databasePath: string): Promise<LoopRun> {
-  const { store, runId } = openBenchStore(databasePath, examples, `bench-c${concurrency}`);
-  const client = createChatClient({
+/** The LM client every evaluate bench uses: `evaluate`'s settings, a fixed concurrency. */
+export function benchClient(baseUrl: string, concurrency: number): OpenAIChatClient {
+  return createChatClient({
     baseUrls: [baseUrl],
     apiKey: DEFAULTS.apiKey,
     model: DEFAULTS.model,
@@ -111,6 +110,12 @@ export async function runLoop(examples: readonly Example[], concurrency: number,
     requestTimeoutSeconds: 60,
     concurrency,
   });
+}
+
+/** The evaluate loop of src/run/evaluate.ts (runPending), minus progress output; the store time is measured. */
+export async function runLoop(examples: readonly Example[], concurrency: number, baseUrl: string, databasePath: string): Promise<LoopRun> {
+  const { store, runId } = openBenchStore(databasePath, examples, `bench-c${concurrency}`);
+  const client = benchClient(baseUrl, concurrency);
   const retriever = new LexicalRetriever();
   const limiter = new Limiter(concurrency);
   const results: ScoredResult[] = [];
@@ -188,17 +193,7 @@ function threadFigures(runs: readonly LoopRun[], examples: number): Figure[] {
 
 /** The program alone (bench/program-cpu.ts), 3 runs after one recording pass against the fake LM. */
 async function programAlone(examples: readonly Example[], baseUrl: string): Promise<Summary> {
-  const client = createChatClient({
-    baseUrls: [baseUrl],
-    apiKey: DEFAULTS.apiKey,
-    model: DEFAULTS.model,
-    temperature: DEFAULTS.evaluateTemperature,
-    maxTokens: DEFAULTS.maxTokens,
-    maxRetries: DEFAULTS.maxRetries,
-    requestTimeoutSeconds: 60,
-    concurrency: 64,
-  });
-  const replay = new ReplayClient(client);
+  const replay = new ReplayClient(benchClient(baseUrl, 64));
   await programCpuPerExample(examples, replay);
   replay.stopRecording();
   return repeat(3, () => programCpuPerExample(examples, replay), 1);

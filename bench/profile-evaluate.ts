@@ -14,10 +14,8 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULTS } from "../src/config/defaults.ts";
-import { createChatClient } from "../src/lm/client.ts";
 import { setLogLevel } from "../src/log.ts";
-import { runLoop, startFakeLm } from "./pipeline.ts";
+import { benchClient, runLoop, startFakeLm } from "./pipeline.ts";
 import { programCpuPerExample, ReplayClient } from "./program-cpu.ts";
 import { replicatedExamples, temporaryDirectory } from "./records.ts";
 
@@ -30,16 +28,7 @@ const fake = await startFakeLm(0);
 const directory = temporaryDirectory("profile");
 try {
   const examples = await replicatedExamples(count);
-  const client = createChatClient({
-    baseUrls: [fake.baseUrl],
-    apiKey: DEFAULTS.apiKey,
-    model: DEFAULTS.model,
-    temperature: DEFAULTS.evaluateTemperature,
-    maxTokens: DEFAULTS.maxTokens,
-    maxRetries: 0,
-    requestTimeoutSeconds: 60,
-    concurrency: 64,
-  });
+  const client = benchClient(fake.baseUrl, 64);
   const replay = new ReplayClient(client);
   await programCpuPerExample(examples, replay); // records the answers (and warms up)
   replay.stopRecording();
