@@ -76,20 +76,21 @@ function throughTrimmedOpenAI(baseUrl: string): Send {
   };
 }
 
+/** The headers the hand-written layers send: what the client's request layer sends. */
+const HEADERS = { "content-type": "application/json", accept: "application/json", authorization: "Bearer arbor" };
+
 function throughBunFetch(baseUrl: string): Send {
   const url = `${baseUrl}/chat/completions`;
-  const headers = { "content-type": "application/json", accept: "application/json", authorization: "Bearer arbor" };
-  return async (body) => (await fetch(url, { method: "POST", headers, body: JSON.stringify(body) })).json();
+  return async (body) => (await fetch(url, { method: "POST", headers: HEADERS, body: JSON.stringify(body) })).json();
 }
 
 function throughFetch(baseUrl: string): Send {
   const url = `${baseUrl}/chat/completions`;
-  const headers = { "content-type": "application/json", accept: "application/json", authorization: "Bearer arbor" };
-  return async (body) => (await fetchOrThrow(url, { method: "POST", headers, body: JSON.stringify(body), ...CALL })).json();
+  return async (body) => (await fetchOrThrow(url, { method: "POST", headers: HEADERS, body: JSON.stringify(body), ...CALL })).json();
 }
 
 /** CPU µs per request with IN_FLIGHT loops sending `requests` in all. */
-async function cpuPerRequest(send: Send, requests = REQUESTS): Promise<number> {
+async function cpuPerRequest(send: Send, requests: number): Promise<number> {
   Bun.gc(true);
   let sent = 0;
   const before = process.cpuUsage();
@@ -100,6 +101,14 @@ async function cpuPerRequest(send: Send, requests = REQUESTS): Promise<number> {
   );
   const cpu = process.cpuUsage(before);
   return (cpu.user + cpu.system) / requests;
+}
+
+/** CPU µs per request of each layer: one warm-up each (JIT, connections), then RUNS rounds alternating the layers. */
+async function alternate(layers: ReadonlyArray<{ send: Send }>, requests: number): Promise<number[][]> {
+  for (const layer of layers) await cpuPerRequest(layer.send, requests);
+  const values = layers.map((): number[] => []);
+  for (let run = 0; run < RUNS; run++) for (const [index, layer] of layers.entries()) values[index]?.push(await cpuPerRequest(layer.send, requests));
+  return values;
 }
 
 /**
@@ -158,17 +167,16 @@ async function pacedFigures(): Promise<Figure[]> {
   const fake = await startFakeLm(50);
   try {
     const layers = [
-      { name: "Bun's fetch alone", send: throughBunFetch(fake.baseUrl), values: [] as number[] },
-      { name: "the openai package as the client uses it", send: throughTrimmedOpenAI(fake.baseUrl), values: [] as number[] },
+      { name: "Bun's fetch alone", send: throughBunFetch(fake.baseUrl) },
+      { name: "the openai package as the client uses it", send: throughTrimmedOpenAI(fake.baseUrl) },
     ];
     progress(`pipeline: LM request layer at 50 ms per answer, ${layers.length} layers, ${PACED_REQUESTS} requests × ${RUNS} runs each`);
-    for (const layer of layers) await cpuPerRequest(layer.send, PACED_REQUESTS);
-    for (let run = 0; run < RUNS; run++) for (const layer of layers) layer.values.push(await cpuPerRequest(layer.send, PACED_REQUESTS));
-    return layers.map((layer) =>
+    const values = await alternate(layers, PACED_REQUESTS);
+    return layers.map((layer, index) =>
       figure({
         name: `LM request layer at 50 ms per answer (C = 64): CPU per call through ${layer.name}`,
         unit: "µs",
-        value: summarize(layer.values),
+        value: summarize(values[index] ?? []),
         decimals: 0,
         note: "answers spread over time wake the process per answer: the cost per call is several times the hot loop's",
       }),
@@ -183,21 +191,20 @@ export async function requestLayerFigures(): Promise<Figure[]> {
   const fake = await startFakeLm(0);
   try {
     const layers = [
-      { name: "the openai package as it comes (our fetch, maxRetries 0)", send: throughOpenAI(fake.baseUrl), values: [] as number[] },
-      { name: "the openai package as the client uses it (request-layer.ts)", send: throughTrimmedOpenAI(fake.baseUrl), values: [] as number[] },
-      { name: "fetchOrThrow directly", send: throughFetch(fake.baseUrl), values: [] as number[] },
-      { name: "Bun's fetch alone (the floor)", send: throughBunFetch(fake.baseUrl), values: [] as number[] },
+      { name: "the openai package as it comes (our fetch, maxRetries 0)", send: throughOpenAI(fake.baseUrl) },
+      { name: "the openai package as the client uses it (request-layer.ts)", send: throughTrimmedOpenAI(fake.baseUrl) },
+      { name: "fetchOrThrow directly", send: throughFetch(fake.baseUrl) },
+      { name: "Bun's fetch alone (the floor)", send: throughBunFetch(fake.baseUrl) },
     ];
     progress(`pipeline: LM request layer, ${layers.length} layers, ${REQUESTS} requests × ${RUNS} runs each, ${IN_FLIGHT} in flight`);
-    for (const layer of layers) await cpuPerRequest(layer.send); // warm-up (JIT, connections)
-    for (let run = 0; run < RUNS; run++) for (const layer of layers) layer.values.push(await cpuPerRequest(layer.send));
-    const [untrimmed, trimmed] = layers;
-    const saved = (untrimmed?.values ?? []).map((value, index) => (4 * (value - (trimmed?.values[index] ?? 0))) / 1000);
+    const values = await alternate(layers, REQUESTS);
+    const [untrimmed = [], trimmed = []] = values;
+    const saved = untrimmed.map((value, index) => (4 * (value - (trimmed[index] ?? 0))) / 1000);
     return [
       await transportFloor(),
       ...(await pacedFigures()),
-      ...layers.map((layer) =>
-        figure({ name: `LM request layer: CPU per call through ${layer.name}`, unit: "µs", value: summarize(layer.values), decimals: 0 }),
+      ...layers.map((layer, index) =>
+        figure({ name: `LM request layer: CPU per call through ${layer.name}`, unit: "µs", value: summarize(values[index] ?? []), decimals: 0 }),
       ),
       figure({
         name: "LM request layer: CPU per example saved by trimming the openai package (4 calls)",

@@ -29,7 +29,7 @@ export interface RequestLayerOptions {
 }
 
 export class ChatCompletionsClient extends OpenAI {
-  private readonly headerPairs: ReadonlyArray<[string, string]>;
+  private readonly headerPairs: [string, string][];
   private readonly send: FetchFunction;
 
   constructor(options: RequestLayerOptions) {
@@ -60,7 +60,7 @@ export class ChatCompletionsClient extends OpenAI {
     return {
       req: {
         method: options.method.toUpperCase(),
-        headers: new Headers(this.headerPairs as [string, string][]),
+        headers: new Headers(this.headerPairs),
         body,
         ...(options.signal ? { signal: options.signal } : {}),
       },
